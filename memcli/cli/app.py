@@ -1,0 +1,229 @@
+"""Typer app: global options, error mapping, and the commands of the foundation."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from memcli.cli import render
+
+app = typer.Typer(
+    name="mem",
+    help="A local, private memory for your documents and conversations.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Show and change settings (YAML + MEM_* env + flags).", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+class State:
+    home: Optional[Path] = None
+    config: Optional[Path] = None
+    debug: bool = False
+
+
+state = State()
+
+
+def version_cb(value: bool) -> None:
+    if value:
+        from memcli import __version__
+
+        typer.echo(f"mem {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    home: Annotated[Optional[Path], typer.Option("--home", envvar="MEM_HOME", help="Memory home directory.")] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", envvar="MEM_CONFIG", help="Config YAML file.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=version_cb, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    state.home, state.config, state.debug = home, config, debug
+
+
+def memory(**overrides):
+    from memcli.config import load_settings
+    from memcli.memory import Memory
+
+    flags = {"home": str(state.home) if state.home else None, **overrides}
+    return Memory(load_settings(flags, path=state.config))
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files and directories to remember.")],
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into subdirectories.")] = False,
+    glob: Annotated[Optional[list[str]], typer.Option("--glob", "-g", help="Only files matching this glob (repeatable).")] = None,
+    prune: Annotated[bool, typer.Option("--prune", help="Forget sources under PATHS whose files are gone.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Read files (md, txt, html, pdf, docx, code), cut them into units, and store them.
+
+    Unchanged files are skipped (content hash); changed files replace their old units.
+    """
+    from memcli.errors import IngestFailures
+
+    mem = memory()
+    if json_ or not sys.stderr.isatty():
+        rep = mem.ingest(list(paths), recursive=recursive, globs=glob, prune=prune)
+    else:
+        rep = _ingest_with_progress(mem, paths, recursive, glob, prune)
+    if json_:
+        render.emit_json(rep.to_dict())
+    else:
+        render.ingest_summary(rep)
+    if rep.failed:
+        raise IngestFailures(f"{len(rep.failed)} of {len(rep.results)} files failed; the rest were ingested")
+
+
+def _ingest_with_progress(mem, paths, recursive, glob, prune):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("files · {task.fields[units]} units · {task.fields[rate]} units/s"), TimeElapsedColumn(),
+        console=render.err, transient=False,
+    ) as bar:
+        task = bar.add_task("ingest", total=None, units=0, rate="–")
+        import time
+
+        t0 = time.perf_counter()
+
+        def on_progress(p) -> None:
+            dt = time.perf_counter() - t0
+            rate = f"{p.units_done / dt:.0f}" if dt > 0 and p.units_done else "–"
+            bar.update(task, total=p.files_total, completed=p.files_done, units=p.units_done, rate=rate)
+
+        return mem.ingest(list(paths), recursive=recursive, globs=glob, prune=prune, on_progress=on_progress)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[Optional[int], typer.Option("-k", help="How many results.", min=1)] = None,
+    mode: Annotated[Optional[str], typer.Option("--mode", "-m", help="hybrid | bm25 | dense")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Search memory: hybrid BM25 + dense by default."""
+    from memcli.errors import ConfigError
+    from memcli.retrieve.hybrid import MODES
+
+    if mode is not None and mode not in MODES:
+        raise ConfigError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    mem = memory()
+    hits = mem.search(query, k=k, mode=mode)
+    if json_:
+        render.emit_json({"query": query, "mode": mode or mem.settings.search.mode,
+                          "hits": [h.to_dict() for h in hits]})
+    else:
+        render.hits_view(hits, query)
+
+
+@app.command()
+def forget(
+    source: Annotated[str, typer.Argument(help="A source path, a directory of sources, or a source id.")],
+    json_: JsonOpt = False,
+) -> None:
+    """Remove a source's units from every store."""
+    gone = memory().forget(source)
+    if json_:
+        render.emit_json({"forgotten": [s.to_dict() for s in gone]})
+    else:
+        for s in gone:
+            render.out.print(f"forgot {render.escape(s.uri)} ({s.n_units} units)")
+
+
+@app.command()
+def sources(json_: JsonOpt = False) -> None:
+    """List the sources in memory."""
+    srcs = memory().sources()
+    if json_:
+        render.emit_json([s.to_dict() for s in srcs])
+    else:
+        render.sources_table(srcs)
+
+
+@app.command()
+def stats(json_: JsonOpt = False) -> None:
+    """Counts and sizes of this memory."""
+    st = memory().stats()
+    if json_:
+        render.emit_json(st)
+    else:
+        render.kv_table("Memory", st)
+
+
+@config_app.command("show")
+def config_show(json_: JsonOpt = False) -> None:
+    """Print the effective settings."""
+    import yaml
+
+    from memcli.config import config_path
+
+    s = memory().settings
+    data = s.model_dump(mode="json")
+    if json_:
+        render.emit_json({"config_file": str(state.config or config_path()), "settings": data})
+    else:
+        render.out.print(f"# config file: {state.config or config_path()}")
+        render.out.print(yaml.safe_dump(data, sort_keys=False).rstrip(), markup=False)
+
+
+@config_app.command("set")
+def config_set(
+    key: Annotated[str, typer.Argument(help="Dotted key, e.g. search.fusion")],
+    value: Annotated[str, typer.Argument(help="New value (YAML scalar)")],
+    json_: JsonOpt = False,
+) -> None:
+    """Write one setting to the config file (validated first)."""
+    from memcli.config import set_config_value
+
+    path = set_config_value(key, value, path=state.config)
+    if json_:
+        render.emit_json({"config_file": str(path), "key": key, "value": value})
+    else:
+        render.out.print(f"{key} = {value}  [dim]({path})[/dim]")
+
+
+def main() -> None:
+    """Entry point: run the app, mapping typed errors to exit codes and one-line messages."""
+    from memcli.errors import MemError
+
+    try:
+        app(standalone_mode=False)
+    except MemError as e:
+        if state.debug:
+            traceback.print_exc()
+        render.err.print(f"[red]error:[/red] {render.escape(e.message)}")
+        if e.hint:
+            render.err.print(f"[dim]hint: {render.escape(e.hint)}[/dim]")
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        render.err.print("[yellow]interrupted[/yellow]")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as e:
+        import click
+
+        if isinstance(e, click.exceptions.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        if isinstance(e, click.exceptions.Abort):
+            sys.exit(1)
+        if state.debug:
+            traceback.print_exc()
+        render.err.print(f"[red]error:[/red] internal error: {type(e).__name__}: {render.escape(str(e))}")
+        render.err.print("[dim]run with --debug for the traceback[/dim]")
+        sys.exit(1)

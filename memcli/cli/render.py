@@ -1,0 +1,112 @@
+"""Rendering helpers: rich for people, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape  # noqa: F401  (re-exported for commands)
+from rich.table import Table
+from rich.text import Text
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _default(o: Any) -> Any:
+    if isinstance(o, datetime):
+        return o.isoformat()
+    if hasattr(o, "to_dict"):
+        return o.to_dict()
+    return str(o)
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def highlight(text: str, query: str) -> Text:
+    from memcli.retrieve.snippet import query_terms, term_matches
+
+    terms = query_terms(query)
+    t = Text()
+    for i, word in enumerate(text.split(" ")):
+        if i:
+            t.append(" ")
+        core = word.strip(".,;:!?()[]\"'*`#")
+        t.append(word, style="bold yellow" if core and term_matches(core, terms) else None)
+    return t
+
+
+def location(uri: str, section: str, line_start: int, line_end: int) -> str:
+    loc = uri
+    if section:
+        loc += f" § {section}"
+    if line_start > 0:
+        loc += f" (lines {line_start}–{line_end})" if line_end != line_start else f" (line {line_start})"
+    return loc
+
+
+def hits_view(hits, query: str) -> None:
+    from memcli.retrieve.snippet import snippet
+
+    if not hits:
+        out.print("[dim]No matching memory.[/dim]")
+        return
+    for h in hits:
+        out.print(f"[bold cyan]{h.rank:>2}.[/bold cyan] [green]{h.score:.3f}[/green]  "
+                  f"{escape(location(h.uri, h.section, h.line_start, h.line_end))}")
+        line = Text("    ")
+        line.append_text(highlight(snippet(h.text, query), query))
+        out.print(line)
+
+
+def ingest_summary(rep) -> None:
+    t = Table(title="Ingest summary", show_header=True, header_style="bold")
+    for col in ("added", "updated", "unchanged", "failed", "units", "seconds"):
+        t.add_column(col, justify="right")
+    d = rep.to_dict()
+    rate = f"{d['seconds']:.1f}"
+    t.add_row(str(d["added"]), str(d["updated"]), str(d["unchanged"]),
+              f"[red]{d['failed']}[/red]" if d["failed"] else "0", str(d["units"]), rate)
+    out.print(t)
+    if rep.recovered:
+        r = rep.recovered
+        out.print(f"[yellow]recovered an interrupted {r['op']}: {r['sources']} source(s) rolled back "
+                  "and ingested again where their files were given[/yellow]")
+    for p in rep.pruned:
+        out.print(f"[dim]pruned (file gone):[/dim] {escape(p)}")
+    if rep.skipped_dirs:
+        out.print(f"[dim]{rep.skipped_dirs} subdirectories skipped (use -r to recurse)[/dim]")
+    if rep.ignored:
+        out.print(f"[dim]{rep.ignored} files of unsupported types ignored[/dim]")
+    for f in rep.results:
+        if f.status == "skipped":
+            out.print(f"[dim]skipped {escape(f.path)}: {escape(f.message)}[/dim]")
+    for f in rep.failed:
+        err.print(f"[red]✗[/red] {escape(f.path)}: {escape(f.message)}")
+
+
+def kv_table(title: str, rows: dict[str, Any]) -> None:
+    t = Table(title=title, show_header=False)
+    t.add_column("key", style="bold")
+    t.add_column("value")
+    for k, v in rows.items():
+        t.add_row(k, escape(json.dumps(v, default=_default) if isinstance(v, (dict, list)) else str(v)))
+    out.print(t)
+
+
+def sources_table(srcs) -> None:
+    if not srcs:
+        out.print("[dim]Memory is empty. Add something with `mem ingest PATH`.[/dim]")
+        return
+    t = Table(show_header=True, header_style="bold")
+    for col in ("id", "kind", "units", "ingested", "path"):
+        t.add_column(col)
+    for s in srcs:
+        t.add_row(s.source_id[:10], s.kind, str(s.n_units), s.ingested_at.strftime("%Y-%m-%d %H:%M"), escape(s.uri))
+    out.print(t)

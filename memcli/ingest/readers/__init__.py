@@ -1,0 +1,79 @@
+"""Readers turn a file's bytes into a ``Document``: text plus structural blocks.
+
+One reader per format; each uses a well-kept parser library and raises ``ReadError``
+with a message a person can act on. ``read_document`` dispatches by file suffix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from memcli.errors import EmptyInput, ReadError
+from memcli.ingest.readers.base import Document, decode_text, looks_binary
+from memcli.ingest.readers.structure import code_blocks, markdown_blocks, plain_blocks
+
+MARKDOWN = {".md", ".markdown", ".mdown", ".mkd"}
+TEXT = {".txt", ".text", ".rst", ".org", ".log", ".csv", ".tsv"}
+HTML = {".html", ".htm", ".xhtml"}
+CODE = {
+    ".py", ".pyi", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".go", ".rs", ".java",
+    ".kt", ".scala", ".c", ".h", ".cc", ".cpp", ".hpp", ".cs", ".rb", ".php", ".swift",
+    ".sh", ".bash", ".zsh", ".sql", ".lua", ".r", ".jl", ".hs", ".ml", ".ex", ".exs",
+    ".toml", ".yaml", ".yml", ".ini", ".cfg",
+}
+SUPPORTED = MARKDOWN | TEXT | HTML | CODE | {".pdf", ".docx"}
+
+
+def kind_of(path: Path) -> str | None:
+    """The reader kind for a path, or None when memcli does not read this format."""
+    s = path.suffix.lower()
+    if s in MARKDOWN:
+        return "markdown"
+    if s in TEXT:
+        return "text"
+    if s in HTML:
+        return "html"
+    if s in CODE:
+        return "code"
+    if s == ".pdf":
+        return "pdf"
+    if s == ".docx":
+        return "docx"
+    return None
+
+
+def read_document(path: Path, data: bytes) -> Document:
+    kind = kind_of(path)
+    if kind is None:
+        raise ReadError(f"unsupported file type {path.suffix or '(no suffix)'!r}")
+    if not data.strip():
+        raise EmptyInput("empty file: nothing to remember")
+    if kind == "pdf":
+        from memcli.ingest.readers.pdf import read_pdf
+
+        return read_pdf(path, data)
+    if kind == "docx":
+        from memcli.ingest.readers.docx import read_docx
+
+        return read_docx(path, data)
+    if looks_binary(data):
+        raise ReadError("binary content (NUL bytes) in a text file")
+    if kind == "html":
+        from memcli.ingest.readers.html import read_html
+
+        return read_html(path, data)
+    text, bom = decode_text(data)
+    if kind == "markdown":
+        title, blocks = markdown_blocks(text)
+        return Document(kind, title or _stem_title(path), text, blocks, verbatim=True, bom=bom)
+    if kind == "code":
+        return Document(kind, path.name, text, code_blocks(text, path.suffix.lower()), verbatim=True, bom=bom)
+    title, blocks = plain_blocks(text)
+    return Document(kind, title or _stem_title(path), text, blocks, verbatim=True, bom=bom)
+
+
+def _stem_title(path: Path) -> str:
+    return path.stem.replace("_", " ").replace("-", " ").strip() or path.name
+
+
+__all__ = ["Document", "SUPPORTED", "kind_of", "read_document"]

@@ -1,0 +1,178 @@
+"""Pack a document's structural blocks into segment-level memory units.
+
+Units follow the document's own structure (headings, paragraphs, code definitions) and
+stay within token bounds: small sections merge forward, a block larger than the bound is
+split at sentence boundaries (then words). Never fixed-width windows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from memcli.ingest.readers.base import Block, Document
+
+_PIECE = re.compile(r"\w+|[^\w\s]")
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|\n+|$)\s*")
+_WORD = re.compile(r"\S+\s*")
+SECTION_SEP = " › "
+
+
+def estimate_tokens(text: str) -> int:
+    """Cheap word-piece estimate: words and punctuation marks (WordPiece splits some more)."""
+    return len(_PIECE.findall(text))
+
+
+@dataclass(slots=True)
+class Segment:
+    start: int
+    end: int
+    section: tuple[str, ...]
+    text: str
+    index_text: str
+    tokens: int
+
+
+def header(title: str, section: Sequence[str]) -> str:
+    parts = [title, *[s for s in section if s and s != title]]
+    return SECTION_SEP.join(p for p in parts if p)
+
+
+def _split_long(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
+    """Split [start, end) of text into spans under ``limit`` estimated tokens each."""
+    body = text[start:end]
+    pieces = [(start + m.start(), start + m.end()) for m in _SENTENCE.finditer(body) if m.group().strip()]
+    out: list[tuple[int, int]] = []
+    cur_s, cur_e, cur_t = None, None, 0
+    for s, e in pieces:
+        t = estimate_tokens(text[s:e])
+        if t > limit:
+            if cur_s is not None:
+                out.append((cur_s, cur_e))
+                cur_s, cur_t = None, 0
+            # A run-on "sentence": fall back to words.
+            ws, wt = None, 0
+            for m in _WORD.finditer(text, s, e):
+                mt = estimate_tokens(m.group())
+                if ws is not None and wt + mt > limit:
+                    out.append((ws, m.start()))
+                    ws, wt = None, 0
+                if ws is None:
+                    ws = m.start()
+                wt += mt
+                we = m.end()
+            if ws is not None:
+                out.append((ws, we))
+            continue
+        if cur_s is not None and cur_t + t > limit:
+            out.append((cur_s, cur_e))
+            cur_s, cur_t = None, 0
+        if cur_s is None:
+            cur_s = s
+        cur_e, cur_t = e, cur_t + t
+    if cur_s is not None:
+        out.append((cur_s, cur_e))
+    return out or [(start, end)]
+
+
+def _trim(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e
+
+
+def segment(
+    doc: Document,
+    *,
+    min_tokens: int,
+    max_tokens: int,
+    count_tokens: Callable[[list[str]], list[int]] | None = None,
+    hard_limit: int | None = None,
+) -> list[Segment]:
+    """Cut ``doc`` into units of about ``min_tokens``..``max_tokens`` estimated tokens.
+
+    ``count_tokens`` (the embedder's tokenizer) checks every unit whose estimate is near
+    ``hard_limit``; a unit over it is split again so the embedder never truncates it.
+    """
+    text = doc.text
+    spans: list[tuple[int, int, tuple[str, ...]]] = []
+    cur_s: int | None = None
+    cur_e = 0
+    cur_sec: tuple[str, ...] = ()
+    cur_t = 0
+
+    def flush() -> None:
+        nonlocal cur_s, cur_t
+        if cur_s is not None:
+            spans.append((cur_s, cur_e, cur_sec))
+        cur_s, cur_t = None, 0
+
+    for b in doc.blocks:
+        t = estimate_tokens(text[b.start:b.end])
+        if b.kind == "heading" or (b.kind == "code" and b.section):
+            # A new section or definition starts a unit once the current one is big enough.
+            if cur_t >= min_tokens:
+                flush()
+        if t > max_tokens:
+            flush()
+            for s, e in _split_long(text, b.start, b.end, max_tokens):
+                spans.append((s, e, b.section))
+            continue
+        if cur_s is not None and cur_t + t > max_tokens:
+            flush()
+        if cur_s is None:
+            cur_s, cur_sec = b.start, b.section
+        elif b.kind != "heading" and not cur_sec and b.section:
+            cur_sec = b.section
+        cur_e = b.end
+        cur_t += t
+    flush()
+
+    # A small tail joins its predecessor when both fit.
+    if len(spans) >= 2:
+        (ps, pe, psec), (ls, le, _) = spans[-2], spans[-1]
+        if estimate_tokens(text[ls:le]) < min_tokens and estimate_tokens(text[ps:le]) <= max_tokens:
+            spans[-2:] = [(ps, le, psec)]
+
+    segs = [_make(doc, s, e, sec) for s, e, sec in spans]
+    segs = [g for g in segs if g.text]
+    if count_tokens is not None and hard_limit is not None:
+        segs = _enforce(doc, segs, count_tokens, hard_limit)
+    return segs
+
+
+def _make(doc: Document, s: int, e: int, sec: tuple[str, ...]) -> Segment:
+    s, e = _trim(doc.text, s, e)
+    body = doc.text[s:e]
+    head = header(doc.title, sec)
+    index_text = f"{head}\n{body}" if head else body
+    return Segment(s, e, sec, body, index_text, estimate_tokens(index_text))
+
+
+def _enforce(doc: Document, segs: list[Segment], count_tokens, hard_limit: int) -> list[Segment]:
+    """Exact check with the real tokenizer for units whose estimate is near the limit."""
+    for _ in range(8):
+        suspect = [i for i, g in enumerate(segs) if g.tokens > hard_limit * 0.6]
+        if not suspect:
+            return segs
+        counts = count_tokens([segs[i].index_text for i in suspect])
+        over = set()
+        for i, c in zip(suspect, counts):
+            segs[i].tokens = c
+            if c > hard_limit:
+                over.add(i)
+        if not over:
+            return segs
+        out: list[Segment] = []
+        for i, g in enumerate(segs):
+            if i not in over:
+                out.append(g)
+                continue
+            est_limit = max(8, int(estimate_tokens(g.text) * hard_limit / g.tokens * 0.9))
+            for s, e in _split_long(doc.text, g.start, g.end, est_limit):
+                out.append(_make(doc, s, e, g.section))
+        segs = [g for g in out if g.text]
+    return segs

@@ -1,0 +1,143 @@
+"""The Memory facade: the single composition root.
+
+It builds stores, the embedder and pipelines from settings, lazily, so a command pays only
+for what it uses (``mem search --mode bm25`` never loads torch). Front ends call these
+methods and render the results; they hold no logic of their own.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from memcli.config import Settings, load_settings
+from memcli.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from memcli.embed.base import Embedder
+    from memcli.ingest.pipeline import IngestProgress, IngestReport
+    from memcli.types import Hit, Source
+
+
+class Memory:
+    def __init__(self, settings: Settings | None = None, *, embedder: "Embedder | None" = None) -> None:
+        self.settings = settings or load_settings()
+        self.home = Path(self.settings.home).expanduser()
+        self._embedder = embedder
+
+    # -- parts (lazy) -----------------------------------------------------------------
+    def ensure_home(self) -> Path:
+        self.home.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.home, 0o700)
+        return self.home
+
+    @property
+    def embedder(self) -> "Embedder":
+        if self._embedder is None:
+            from memcli.embed import make_embedder
+
+            e = self.settings.embed
+            self._embedder = make_embedder(e.model, batch_size=e.batch_size, device=e.device)
+        return self._embedder
+
+    @cached_property
+    def lance(self):
+        from memcli.store.lance import LanceStore
+
+        return LanceStore(self.ensure_home() / "lance")
+
+    @cached_property
+    def lexical(self):
+        from memcli.store.lexical import LexicalIndex
+
+        return LexicalIndex(self.ensure_home() / "tantivy")
+
+    @cached_property
+    def catalog(self):
+        from memcli.store.catalog import Catalog
+
+        return Catalog(self.home, self.lance, self.lexical)
+
+    def lock(self):
+        from memcli.store.lock import WriteLock
+
+        return WriteLock(self.ensure_home(), timeout=self.settings.ingest.lock_timeout_s)
+
+    @cached_property
+    def retriever(self):
+        from memcli.retrieve.hybrid import Retriever
+
+        return Retriever(self.settings.search, self.lance, self.lexical, self._embed_query)
+
+    def _embed_query(self, text: str):
+        from memcli.embed.base import fingerprint
+
+        self.lance.units_table(fingerprint(self.embedder))  # refuse a mismatched vector space
+        return self.embedder.embed_query(text)
+
+    # -- operations -------------------------------------------------------------------
+    def ingest(self, paths: list[str | Path], *, recursive: bool = False, globs: list[str] | None = None,
+               prune: bool = False, on_progress: "Callable[[IngestProgress], None] | None" = None
+               ) -> "IngestReport":
+        from memcli.ingest.pipeline import IngestPipeline
+
+        with self.lock():
+            pipe = IngestPipeline(self.settings, self.catalog, self.embedder, on_progress)
+            return pipe.run(paths, recursive=recursive, globs=globs, prune=prune)
+
+    def search(self, query: str, *, k: int | None = None, mode: str | None = None) -> "list[Hit]":
+        return self.retriever.search(query, k=k, mode=mode)
+
+    def sources(self) -> "list[Source]":
+        return self.lance.sources()
+
+    def resolve_sources(self, ref: str) -> "list[Source]":
+        """Sources named by id (prefix), exact path, or a directory containing them."""
+        srcs = self.sources()
+        p = str(Path(ref).expanduser().absolute())
+        try:
+            real = str(Path(ref).expanduser().resolve())
+        except (OSError, RuntimeError):
+            real = p
+        exact = [s for s in srcs if s.uri in (p, real) or s.source_id == ref]
+        if exact:
+            return exact
+        under = [s for s in srcs if s.uri.startswith(p.rstrip("/") + "/") or s.uri.startswith(real.rstrip("/") + "/")]
+        if under:
+            return under
+        byid = [s for s in srcs if len(ref) >= 6 and s.source_id.startswith(ref)]
+        if byid:
+            return byid
+        raise NotFoundError(f"no source in memory matches {ref!r}", hint="see `mem sources`")
+
+    def forget(self, ref: str) -> "list[Source]":
+        with self.lock():
+            self.catalog.recover()
+            gone = self.resolve_sources(ref)
+            self.catalog.forget([s.source_id for s in gone])
+            return gone
+
+    def stats(self) -> dict:
+        srcs = self.sources()
+        by_kind: dict[str, int] = {}
+        for s in srcs:
+            by_kind[s.kind] = by_kind.get(s.kind, 0) + 1
+        size = sum(f.stat().st_size for f in self.home.rglob("*") if f.is_file()) if self.home.exists() else 0
+        return {
+            "home": str(self.home),
+            "sources": len(srcs),
+            "units": self.lance.count_units(),
+            "indexed_units": self.lexical.count(),
+            "by_kind": by_kind,
+            "embedder": self.lance.fingerprint(),
+            "disk_bytes": size,
+            "last_ingest": max((s.ingested_at for s in srcs), default=None),
+        }
+
+    def destroy(self) -> None:
+        """Remove the whole memory home (used by tests and throw-away eval homes)."""
+        shutil.rmtree(self.home, ignore_errors=True)

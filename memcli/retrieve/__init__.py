@@ -1,0 +1,1 @@
+"""Retrieval: BM25 (Tantivy), dense (LanceDB), fused into one ranking."""

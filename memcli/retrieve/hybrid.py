@@ -1,0 +1,85 @@
+"""One orchestrator for search, shared by every front end (CLI, --json, Python).
+
+bm25 and dense each return ``search.candidates`` units; hybrid fuses them (convex or RRF),
+then the survivors' rows are fetched once from LanceDB, the source of truth, so a unit the
+lexical index still holds but LanceDB does not (a crash leftover) is never shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from memcli.config import SearchSettings
+from memcli.retrieve.fusion import convex, rrf
+from memcli.store.lance import LanceStore
+from memcli.store.lexical import LexicalIndex
+from memcli.types import Hit
+
+HIT_COLUMNS = ["id", "source_id", "title", "section", "text", "line_start", "line_end",
+               "char_start", "char_end"]
+MODES = ("hybrid", "bm25", "dense")
+
+
+class Retriever:
+    def __init__(self, settings: SearchSettings, lance: LanceStore, lexical: LexicalIndex,
+                 embed_query: Callable[[str], object]) -> None:
+        self.s = settings
+        self.lance = lance
+        self.lexical = lexical
+        self.embed_query = embed_query
+
+    def bm25(self, query: str, n: int) -> list[tuple[str, float]]:
+        return self.lexical.search(query, n)
+
+    def dense(self, query: str, n: int) -> tuple[list[tuple[str, float]], dict[str, dict]]:
+        rows = self.lance.dense_search(self.embed_query(query), n, HIT_COLUMNS)
+        return [(r["id"], 1.0 - float(r["_distance"])) for r in rows], {r["id"]: r for r in rows}
+
+    def ranked(self, query: str, mode: str, n: int) -> tuple[list[tuple[str, float]], dict, dict]:
+        """Fused (id, score) list, per-list scores, and rows already fetched."""
+        lists: dict[str, list[tuple[str, float]]] = {}
+        rows: dict[str, dict] = {}
+        if mode in ("bm25", "hybrid"):
+            lists["bm25"] = self.bm25(query, n)
+        if mode in ("dense", "hybrid"):
+            lists["dense"], rows = self.dense(query, n)
+        if mode == "hybrid":
+            if self.s.fusion == "rrf":
+                fused = rrf(lists, k=self.s.rrf_k)
+            else:
+                fused = convex(lists, {"dense": self.s.weight_dense, "bm25": self.s.weight_bm25})
+        else:
+            fused = lists[mode]
+        per = {name: dict(r) for name, r in lists.items()}
+        return fused, per, rows
+
+    def search(self, query: str, *, k: int | None = None, mode: str | None = None) -> list[Hit]:
+        k = k or self.s.k
+        mode = mode or self.s.mode
+        n = max(self.s.candidates, k)
+        fused, per, rows = self.ranked(query, mode, n)
+        # Over-fetch a little: ids the lexical index holds but LanceDB no longer commits drop out.
+        want = [uid for uid, _ in fused[: k + 10]]
+        missing = [u for u in want if u not in rows]
+        rows.update(self.lance.units_by_ids(missing, HIT_COLUMNS))
+        sources = {s.source_id: s for s in self.lance.sources()} if want else {}
+        hits: list[Hit] = []
+        for uid, score in fused:
+            r = rows.get(uid)
+            if r is None:
+                if uid in want:
+                    continue
+                break
+            src = sources.get(r["source_id"])
+            if src is None:
+                continue
+            hits.append(Hit(
+                unit_id=uid, score=round(float(score), 6), text=r["text"], uri=src.uri,
+                title=r["title"], section=r["section"], line_start=r["line_start"],
+                line_end=r["line_end"], char_start=r["char_start"], char_end=r["char_end"],
+                source_id=r["source_id"], rank=len(hits) + 1,
+                scores={name: round(float(p[uid]), 6) for name, p in per.items() if uid in p},
+            ))
+            if len(hits) >= k:
+                break
+        return hits

@@ -1,0 +1,47 @@
+"""Query-term matching for snippets and highlighting (light stemming by shared prefix)."""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"\w+")
+STOP = frozenset(
+    "a an and are as at be by for from has have how i in is it its my of on or that the this "
+    "to was were what when where which who why will with you your do did does me we our".split()
+)
+
+
+def query_terms(query: str) -> list[str]:
+    terms = []
+    for w in _WORD.findall(query.lower()):
+        if w not in STOP and w not in terms:
+            terms.append(w)
+    return terms
+
+
+def _stem_key(w: str) -> str:
+    return w[:5] if len(w) > 5 else w
+
+
+def term_matches(word: str, terms: list[str]) -> bool:
+    wl = word.lower()
+    return any(wl == t or (len(t) > 3 and wl.startswith(_stem_key(t))) for t in terms)
+
+
+def snippet(text: str, query: str, width: int = 40) -> str:
+    """The ``width``-word window of ``text`` holding the most query terms."""
+    words = text.split()
+    if len(words) <= width:
+        return " ".join(words)
+    terms = query_terms(query)
+    hits = [1 if term_matches(_WORD.sub(lambda m: m.group(), w).strip(".,;:!?()[]\"'"), terms) else 0
+            for w in words]
+    best, best_i, cur = -1, 0, sum(hits[:width])
+    best, best_i = cur, 0
+    for i in range(1, len(words) - width + 1):
+        cur += hits[i + width - 1] - hits[i - 1]
+        if cur > best:
+            best, best_i = cur, i
+    start = max(0, best_i - 3) if best > 0 else 0
+    out = " ".join(words[start:start + width])
+    return ("… " if start > 0 else "") + out + (" …" if start + width < len(words) else "")

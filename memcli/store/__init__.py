@@ -1,0 +1,1 @@
+"""Stores: LanceDB (source of truth), Tantivy (BM25, derived), the write lock and journal."""

@@ -1,0 +1,94 @@
+"""The write protocol across stores, and crash recovery.
+
+Every write names the sources it touches in a journal file first. Order:
+Lance units (pending) -> Tantivy (replace + commit) -> Lance (pending -> committed,
+old units dropped) -> Lance sources row -> journal cleared. If a process dies anywhere in
+between, the next writer finds the journal and wipes those sources from every store; their
+files are then simply ingested again by the rerun. No half-written unit is ever visible.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from memcli.store.lance import LanceStore
+from memcli.store.lexical import LexicalIndex
+from memcli.types import Source, Unit
+
+
+class Journal:
+    def __init__(self, home: Path) -> None:
+        self.path = home / "journal.json"
+
+    def begin(self, op: str, source_ids: Sequence[str]) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump({"op": op, "pid": os.getpid(), "sources": list(source_ids)}, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+
+    def pending(self) -> dict | None:
+        try:
+            return json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return {"op": "unknown", "sources": []}
+
+    def end(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+class Catalog:
+    """Writes that keep LanceDB and Tantivy in agreement. Call only under the write lock."""
+
+    def __init__(self, home: Path, lance: LanceStore, lexical: LexicalIndex) -> None:
+        self.lance = lance
+        self.lexical = lexical
+        self.journal = Journal(home)
+
+    def write(self, sources: Sequence[Source], units: Sequence[Unit], vectors: np.ndarray,
+              fp: dict[str, object]) -> None:
+        sids = [s.source_id for s in sources]
+        self.journal.begin("ingest", sids)
+        if units:
+            self.lance.add_units(units, vectors, fp)
+        self.lexical.replace(sids, ((u.id, u.source_id, u.index_text) for u in units))
+        self.lance.commit_units(sids)
+        self.lance.upsert_sources(sources)
+        self.journal.end()
+
+    def forget(self, source_ids: Sequence[str]) -> None:
+        self.journal.begin("forget", source_ids)
+        self.lexical.delete_sources(source_ids)
+        self.lance.delete_sources(source_ids)
+        self.journal.end()
+
+    def recover(self) -> dict | None:
+        """Finish what a killed writer left: wipe its in-flight sources and any pending units."""
+        j = self.journal.pending()
+        if j is None:
+            return None
+        sids = list(j.get("sources") or [])
+        if sids:
+            self.lexical.delete_sources(sids)
+            self.lance.delete_sources(sids)
+        dropped = self.lance.delete_pending()
+        orphans = 0
+        if j.get("op") == "unknown":
+            orphans = self.drop_lexical_orphans()
+        self.journal.end()
+        return {"op": j.get("op"), "sources": len(sids), "pending_units": dropped, "orphans": orphans}
+
+    def drop_lexical_orphans(self) -> int:
+        """Remove index docs whose unit is not committed in LanceDB (the source of truth)."""
+        extra = self.lexical.all_ids() - self.lance.committed_ids()
+        if extra:
+            self.lexical.delete_ids(sorted(extra))
+        return len(extra)

@@ -1,0 +1,210 @@
+"""LanceDB tables ``sources`` and ``units``: the source of truth for memory.
+
+Units are written ``pending`` and flipped to ``committed`` only after the lexical index
+holds them too; readers only ever see committed units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from memcli.errors import StoreError
+from memcli.types import Source, Unit
+
+UNIT_COLUMNS = [
+    "id", "source_id", "source_hash", "status", "level", "ord", "title", "section", "text",
+    "char_start", "char_end", "byte_start", "byte_end", "line_start", "line_end", "tokens",
+    "ingested_at", "event_time", "speaker", "session",
+]
+
+
+def sql_list(values: Sequence[str]) -> str:
+    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+
+
+def _ts():
+    import pyarrow as pa
+
+    return pa.timestamp("us", tz="UTC")
+
+
+def sources_schema():
+    import pyarrow as pa
+
+    return pa.schema([
+        ("source_id", pa.string()), ("uri", pa.string()), ("kind", pa.string()),
+        ("content_hash", pa.string()), ("size", pa.int64()), ("mtime", pa.float64()),
+        ("title", pa.string()), ("n_units", pa.int32()), ("ingested_at", _ts()),
+        ("trust", pa.string()),
+    ])
+
+
+def units_schema(dim: int, fp: dict[str, object]):
+    import pyarrow as pa
+
+    fields = [
+        ("id", pa.string()), ("source_id", pa.string()), ("source_hash", pa.string()),
+        ("status", pa.string()), ("level", pa.int32()), ("ord", pa.int32()),
+        ("title", pa.string()), ("section", pa.string()), ("text", pa.string()),
+        ("char_start", pa.int64()), ("char_end", pa.int64()), ("byte_start", pa.int64()),
+        ("byte_end", pa.int64()), ("line_start", pa.int32()), ("line_end", pa.int32()),
+        ("tokens", pa.int32()), ("ingested_at", _ts()), ("event_time", _ts()),
+        ("speaker", pa.string()), ("session", pa.string()),
+        ("vector", pa.list_(pa.float32(), dim)),
+    ]
+    return pa.schema(fields, metadata={k: str(v) for k, v in fp.items()})
+
+
+class LanceStore:
+    def __init__(self, path: Path) -> None:
+        import lancedb
+
+        path.mkdir(parents=True, exist_ok=True)
+        self.db = lancedb.connect(str(path))
+        self._units = None
+        self._sources = None
+
+    # -- tables -----------------------------------------------------------------------
+    def _exists(self, name: str) -> bool:
+        # table_exists() needs a namespace-capable connection; listing works on every kind.
+        return name in self.db.list_tables(limit=1000).tables
+
+    def sources_table(self):
+        if self._sources is None:
+            self._sources = self.db.create_table("sources", schema=sources_schema(), exist_ok=True)
+        return self._sources
+
+    def units_table(self, fp: dict[str, object] | None = None, *, create: bool = False):
+        """The units table; ``fp`` (embedder fingerprint) must match what the vectors were made with."""
+        if self._units is None:
+            if self._exists("units"):
+                self._units = self.db.open_table("units")
+            elif create and fp is not None:
+                self._units = self.db.create_table(
+                    "units", schema=units_schema(int(fp["embed_dim"]), fp), exist_ok=True
+                )
+            else:
+                return None
+        if fp is not None:
+            stored = self.fingerprint()
+            if stored and stored != {k: str(v) for k, v in fp.items()}:
+                raise StoreError(
+                    f"this memory was embedded with {stored.get('embed_model')} "
+                    f"(dim {stored.get('embed_dim')}), but the configured embedder is "
+                    f"{fp['embed_model']} (dim {fp['embed_dim']})",
+                    hint="set embed.model back, or run `mem reindex` to re-embed everything",
+                )
+        return self._units
+
+    def fingerprint(self) -> dict[str, str]:
+        t = self._units if self._units is not None else (
+            self.db.open_table("units") if self._exists("units") else None)
+        if t is None:
+            return {}
+        meta = t.schema.metadata or {}
+        return {k.decode(): v.decode() for k, v in meta.items() if k.decode().startswith("embed_")}
+
+    # -- writes -----------------------------------------------------------------------
+    def add_units(self, units: Sequence[Unit], vectors: np.ndarray, fp: dict[str, object]) -> None:
+        import pyarrow as pa
+
+        t = self.units_table(fp, create=True)
+        schema = t.schema
+        cols: dict[str, Any] = {c: [getattr(u, c) if c != "status" else "pending" for u in units]
+                                for c in UNIT_COLUMNS}
+        arrays = [pa.array(cols[c], type=schema.field(c).type) for c in UNIT_COLUMNS]
+        dim = int(fp["embed_dim"])
+        flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1), type=pa.float32())
+        arrays.append(pa.FixedSizeListArray.from_arrays(flat, dim))
+        t.add(pa.Table.from_arrays(arrays, schema=schema))
+
+    def commit_units(self, source_ids: Sequence[str]) -> None:
+        """Replace the committed units of these sources with their pending ones."""
+        t = self.units_table()
+        if t is None or not source_ids:
+            return
+        ids = sql_list(source_ids)
+        t.delete(f"source_id IN {ids} AND status = 'committed'")
+        t.update(where=f"source_id IN {ids} AND status = 'pending'", values={"status": "committed"})
+
+    def upsert_sources(self, sources: Sequence[Source]) -> None:
+        import pyarrow as pa
+
+        if not sources:
+            return
+        schema = sources_schema()
+        rows = [s.to_dict() | {"ingested_at": s.ingested_at} for s in sources]
+        data = pa.Table.from_pylist(rows, schema=schema)
+        t = self.sources_table()
+        (t.merge_insert("source_id").when_matched_update_all().when_not_matched_insert_all().execute(data))
+
+    def delete_sources(self, source_ids: Sequence[str]) -> None:
+        if not source_ids:
+            return
+        ids = sql_list(source_ids)
+        t = self.units_table()
+        if t is not None:
+            t.delete(f"source_id IN {ids}")
+        self.sources_table().delete(f"source_id IN {ids}")
+
+    def delete_pending(self) -> int:
+        t = self.units_table()
+        if t is None:
+            return 0
+        n = t.count_rows("status = 'pending'")
+        if n:
+            t.delete("status = 'pending'")
+        return n
+
+    # -- reads ------------------------------------------------------------------------
+    def sources(self) -> list[Source]:
+        rows = self.sources_table().to_arrow().to_pylist()
+        return [Source(**r) for r in sorted(rows, key=lambda r: r["uri"])]
+
+    def source_map(self) -> dict[str, Source]:
+        return {s.source_id: s for s in self.sources()}
+
+    def count_units(self, where: str | None = "status = 'committed'") -> int:
+        t = self.units_table()
+        return 0 if t is None else int(t.count_rows(where))
+
+    def units_by_ids(self, ids: Sequence[str], columns: Sequence[str] | None = None) -> dict[str, dict]:
+        t = self.units_table()
+        if t is None or not ids:
+            return {}
+        cols = list(columns or [c for c in UNIT_COLUMNS])
+        q = t.search().where(f"id IN {sql_list(ids)} AND status = 'committed'").select(cols).limit(len(ids))
+        return {r["id"]: r for r in q.to_arrow().to_pylist()}
+
+    def units_of(self, source_id: str, columns: Sequence[str] | None = None) -> list[dict]:
+        t = self.units_table()
+        if t is None:
+            return []
+        cols = list(columns or UNIT_COLUMNS)
+        rows = t.search().where(f"source_id = '{source_id}' AND status = 'committed'").select(cols)
+        return sorted(rows.limit(None).to_arrow().to_pylist(), key=lambda r: r["ord"])
+
+    def committed_ids(self) -> set[str]:
+        t = self.units_table()
+        if t is None:
+            return set()
+        tbl = t.search().where("status = 'committed'").select(["id"]).limit(None).to_arrow()
+        return set(tbl.column("id").to_pylist())
+
+    def dense_search(self, vector: np.ndarray, k: int, columns: Sequence[str]) -> list[dict]:
+        t = self.units_table()
+        if t is None:
+            return []
+        q = (t.search(np.asarray(vector, dtype=np.float32), vector_column_name="vector")
+             .metric("cosine").where("status = 'committed'", prefilter=True)
+             .select([*columns, "_distance"]).limit(k))
+        return q.to_arrow().to_pylist()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,92 @@
+"""Tantivy BM25 index over unit index text. Derived from LanceDB; rebuildable."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+_WORD = re.compile(r"\w+")
+
+
+def safe_query(text: str, max_terms: int = 64) -> str:
+    """Reduce free text to plain lower-case terms, so query syntax can never break parsing.
+
+    Lower-casing also turns AND/OR/NOT into ordinary words; the term cap keeps a 10k-char
+    paste from becoming a 2,000-clause query.
+    """
+    seen: dict[str, None] = {}
+    for w in _WORD.findall(text.lower()):
+        seen.setdefault(w, None)
+        if len(seen) >= max_terms:
+            break
+    return " ".join(seen)
+
+
+class LexicalIndex:
+    def __init__(self, path: Path) -> None:
+        import tantivy
+
+        self._t = tantivy
+        path.mkdir(parents=True, exist_ok=True)
+        sb = tantivy.SchemaBuilder()
+        sb.add_text_field("id", stored=True, tokenizer_name="raw")
+        sb.add_text_field("source_id", stored=False, tokenizer_name="raw")
+        sb.add_text_field("text", stored=False, tokenizer_name="en_stem")
+        self.schema = sb.build()
+        self.index = tantivy.Index(self.schema, path=str(path))
+        self._searcher = None
+
+    def _writer(self):
+        return self.index.writer(heap_size=64_000_000, num_threads=1)
+
+    def replace(self, source_ids: Sequence[str], docs: Iterable[tuple[str, str, str]]) -> None:
+        """Drop every doc of ``source_ids`` and add ``(id, source_id, text)`` docs, one commit."""
+        w = self._writer()
+        for sid in source_ids:
+            w.delete_documents_by_term("source_id", sid)
+        for uid, sid, text in docs:
+            w.add_document(self._t.Document(id=uid, source_id=sid, text=text))
+        w.commit()
+        w.wait_merging_threads()
+        self._searcher = None
+
+    def delete_sources(self, source_ids: Sequence[str]) -> None:
+        self.replace(source_ids, ())
+
+    def delete_ids(self, ids: Sequence[str]) -> None:
+        w = self._writer()
+        for uid in ids:
+            w.delete_documents_by_term("id", uid)
+        w.commit()
+        w.wait_merging_threads()
+        self._searcher = None
+
+    def searcher(self):
+        if self._searcher is None:
+            self.index.reload()
+            self._searcher = self.index.searcher()
+        return self._searcher
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        q_text = safe_query(query)
+        if not q_text:
+            return []
+        try:
+            q = self.index.parse_query(q_text, ["text"])
+        except ValueError:
+            q, _errors = self.index.parse_query_lenient(q_text, ["text"])
+        s = self.searcher()
+        res = s.search(q, k, count=False)
+        return [(s.doc(addr)["id"][0], float(score)) for score, addr in res.hits]
+
+    def count(self) -> int:
+        return int(self.searcher().num_docs)
+
+    def all_ids(self) -> set[str]:
+        s = self.searcher()
+        n = int(s.num_docs)
+        if n == 0:
+            return set()
+        res = s.search(self._t.Query.all_query(), n, count=False)
+        return {s.doc(addr)["id"][0] for _, addr in res.hits}

@@ -1,0 +1,83 @@
+"""Plain data shared by every stage: sources, units, hits."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class Source:
+    """One ingested file (or export). ``content_hash`` decides whether re-ingest is needed."""
+
+    source_id: str
+    uri: str
+    kind: str
+    content_hash: str
+    size: int
+    mtime: float
+    title: str
+    n_units: int
+    ingested_at: datetime
+    trust: str = "normal"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["ingested_at"] = self.ingested_at.isoformat()
+        return d
+
+
+@dataclass(slots=True)
+class Unit:
+    """A segment-level memory unit and its provenance.
+
+    ``text`` is what a person reads; ``index_text`` (title + section path + text) is what
+    BM25 and the embedder see, so a passage keeps the context of its document.
+    Spans: ``char_*`` index the reader's text; ``byte_*`` index the file's bytes and are -1
+    when the text was extracted (PDF, DOCX, HTML) rather than read verbatim.
+    """
+
+    id: str
+    source_id: str
+    source_hash: str
+    ord: int
+    title: str
+    section: str
+    text: str
+    index_text: str
+    char_start: int
+    char_end: int
+    byte_start: int
+    byte_end: int
+    line_start: int
+    line_end: int
+    tokens: int
+    ingested_at: datetime
+    level: int = 0
+    event_time: datetime | None = None
+    speaker: str | None = None
+    session: str | None = None
+    vector: list[float] | None = field(default=None, repr=False)
+
+
+@dataclass(slots=True)
+class Hit:
+    """A unit returned by search, with the scores that put it there."""
+
+    unit_id: str
+    score: float
+    text: str
+    uri: str
+    title: str
+    section: str
+    line_start: int
+    line_end: int
+    char_start: int
+    char_end: int
+    source_id: str
+    scores: dict[str, float] = field(default_factory=dict)
+    rank: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
