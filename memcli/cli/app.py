@@ -196,34 +196,38 @@ def config_set(
         render.out.print(f"{key} = {value}  [dim]({path})[/dim]")
 
 
-def main() -> None:
-    """Entry point: run the app, mapping typed errors to exit codes and one-line messages."""
+def run(argv: list[str] | None = None) -> int:
+    """Run the app and return its exit code; typed errors become one-line messages."""
+    from typer._click import exceptions as click_exc  # typer vendors click
+
     from memcli.errors import MemError
 
+    state.debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     try:
-        app(standalone_mode=False)
+        rv = app(args=argv, standalone_mode=False)
+        return rv if isinstance(rv, int) else 0
     except MemError as e:
         if state.debug:
             traceback.print_exc()
         render.err.print(f"[red]error:[/red] {render.escape(e.message)}")
         if e.hint:
             render.err.print(f"[dim]hint: {render.escape(e.hint)}[/dim]")
-        sys.exit(e.exit_code)
-    except KeyboardInterrupt:
+        return e.exit_code
+    except typer.Exit as e:
+        return e.exit_code
+    except click_exc.ClickException as e:
+        e.show()
+        return e.exit_code
+    except (KeyboardInterrupt, typer.Abort):
         render.err.print("[yellow]interrupted[/yellow]")
-        sys.exit(130)
-    except SystemExit:
-        raise
+        return 130
     except Exception as e:
-        import click
-
-        if isinstance(e, click.exceptions.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        if isinstance(e, click.exceptions.Abort):
-            sys.exit(1)
         if state.debug:
             traceback.print_exc()
         render.err.print(f"[red]error:[/red] internal error: {type(e).__name__}: {render.escape(str(e))}")
         render.err.print("[dim]run with --debug for the traceback[/dim]")
-        sys.exit(1)
+        return 1
+
+
+def main() -> None:
+    sys.exit(run())

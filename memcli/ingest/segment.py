@@ -76,6 +76,13 @@ def _split_long(text: str, start: int, end: int, limit: int) -> list[tuple[int, 
     return out or [(start, end)]
 
 
+def _common_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
+
+
 def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     while s < e and text[s].isspace():
         s += 1
@@ -125,8 +132,9 @@ def segment(
             flush()
         if cur_s is None:
             cur_s, cur_sec = b.start, b.section
-        elif b.kind != "heading" and not cur_sec and b.section:
-            cur_sec = b.section
+        else:
+            # A unit spanning sibling sections is labelled by their common parent.
+            cur_sec = _common_prefix(cur_sec, b.section)
         cur_e = b.end
         cur_t += t
     flush()

@@ -1,0 +1,44 @@
+# memcli — two commands do all set-up on a fresh machine:
+#   make demo   install into .venv, ingest the sample corpus, search it
+#   make test   install test extras and run the whole suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_HOME ?= .demo-home
+export HF_HUB_OFFLINE=1
+export TRANSFORMERS_OFFLINE=1
+
+.PHONY: install demo test test-fast bench clean
+
+# The venv is rebuilt only when pyproject.toml changes (torch alone is ~1 GB).
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -U pip wheel setuptools
+	# CPU build of torch first, so nothing pulls the CUDA wheels.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	MEM_HOME=$(DEMO_HOME) $(BIN)/mem ingest --recursive recipes/sample
+	MEM_HOME=$(DEMO_HOME) $(BIN)/mem search "who called about the swarm in the apple tree?" -k 3
+	MEM_HOME=$(DEMO_HOME) $(BIN)/mem search "how much did the hive kit cost" -k 3
+
+# pytest exits 5 when it collects no tests; that is not a failure here.
+test: $(STAMP)
+	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not models"
+
+bench: $(STAMP)
+	$(BIN)/python bench/cli_startup.py
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/search.py
+	$(BIN)/python bench/fusion.py
+
+clean:
+	rm -rf $(DEMO_HOME) .pytest_cache
