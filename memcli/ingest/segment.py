@@ -111,11 +111,13 @@ def segment(
     cur_sec: tuple[str, ...] = ()
     cur_t = 0
 
+    cur_content = False
+
     def flush() -> None:
-        nonlocal cur_s, cur_t
+        nonlocal cur_s, cur_t, cur_content
         if cur_s is not None:
             spans.append((cur_s, cur_e, cur_sec))
-        cur_s, cur_t = None, 0
+        cur_s, cur_t, cur_content = None, 0, False
 
     for b in doc.blocks:
         t = estimate_tokens(text[b.start:b.end])
@@ -132,11 +134,14 @@ def segment(
             flush()
         if cur_s is None:
             cur_s, cur_sec = b.start, b.section
+        elif not cur_content:
+            cur_sec = b.section  # only headings so far: the deeper heading names the unit
         else:
             # A unit spanning sibling sections is labelled by their common parent.
             cur_sec = _common_prefix(cur_sec, b.section)
         cur_e = b.end
         cur_t += t
+        cur_content = cur_content or b.kind != "heading"
     flush()
 
     # A small tail joins its predecessor when both fit.

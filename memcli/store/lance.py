@@ -97,7 +97,8 @@ class LanceStore:
                     f"this memory was embedded with {stored.get('embed_model')} "
                     f"(dim {stored.get('embed_dim')}), but the configured embedder is "
                     f"{fp['embed_model']} (dim {fp['embed_dim']})",
-                    hint="set embed.model back, or run `mem reindex` to re-embed everything",
+                    hint=f"set embed.model back to {stored.get('embed_model')}, or ingest into a new "
+                         "home (--home) with the new model",
                 )
         return self._units
 

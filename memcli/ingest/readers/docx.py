@@ -45,7 +45,8 @@ def read_docx(path: Path, data: bytes) -> Document:
             lines.append(f"# {t}")
         elif style.startswith("Heading"):
             digits = "".join(ch for ch in style if ch.isdigit())
-            level = min(int(digits), 6) if digits else 1
+            # Heading 1 sits under the document's Title (which is the "#" level).
+            level = min(int(digits) + 1, 6) if digits else 2
             lines.append(f"{'#' * level} {t}")
         else:
             lines.append(t)

@@ -1,0 +1,85 @@
+"""Shared fixtures: an isolated memory home with the fake embedder, and small corpora."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from memcli.config import Settings
+from memcli.embed.fake import FakeEmbedder
+from memcli.memory import Memory
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "recipes" / "sample"
+SHARED = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path_factory, monkeypatch):
+    """No test reads the developer's config or home, or touches the network."""
+    cfg = tmp_path_factory.mktemp("cfg")
+    monkeypatch.setenv("MEM_CONFIG", str(cfg / "config.yaml"))
+    monkeypatch.setenv("MEM_HOME", str(cfg / "default-home"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    for k in list(__import__("os").environ):
+        if k.startswith("MEM_") and k not in ("MEM_CONFIG", "MEM_HOME"):
+            monkeypatch.delenv(k)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(home=tmp_path / "home", embed={"model": "fake:64"},
+                    ingest={"lock_timeout_s": 0.2, "batch_units": 8})
+
+
+@pytest.fixture
+def mem(settings) -> Memory:
+    return Memory(settings, embedder=FakeEmbedder(dim=64))
+
+
+GARDEN = """# Garden notes
+
+## Tomatoes
+
+Plant the tomatoes in May after the last frost. Water them deeply twice a week so the
+fruit does not split. San Marzano is the variety for sauce.
+
+## Bees
+
+The hive was inspected on Sunday. The queen is laying well and the colony is calm.
+Varroa mites were counted on the sticky board: four per day.
+"""
+
+TRIP = """Trip to Lisbon
+
+We flew to Lisbon on 3 March and stayed in Alfama near the castle.
+The best meal was grilled sardines at a small tasca on the hill.
+
+On the last day we took the tram 28 to Estrela and walked back along the river.
+"""
+
+CODE = '''"""Hive scale logger."""
+
+import time
+
+
+def read_weight(sensor):
+    """Average ten readings."""
+    return sum(sensor.get() for _ in range(10)) / 10
+
+
+class Alarm:
+    def trigger(self):
+        print("swarm!")
+'''
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    d = tmp_path / "corpus"
+    (d / "sub").mkdir(parents=True)
+    (d / "garden.md").write_text(GARDEN)
+    (d / "trip.txt").write_text(TRIP)
+    (d / "sub" / "scale.py").write_text(CODE)
+    return d

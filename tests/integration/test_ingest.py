@@ -1,0 +1,165 @@
+"""Ingest against real LanceDB and Tantivy on tmp_path (fake embedder for speed)."""
+
+import os
+import shutil
+
+import pytest
+
+from memcli.embed.fake import FakeEmbedder
+from memcli.errors import LockBusyError, StoreError
+from memcli.memory import Memory
+
+
+def store_ids(mem):
+    return mem.lance.committed_ids(), mem.lexical.all_ids()
+
+
+def test_ingest_writes_every_unit_to_both_stores(mem, corpus):
+    rep = mem.ingest([corpus], recursive=True)
+    assert rep.count("added") == 3 and not rep.failed
+    lance_ids, lex_ids = store_ids(mem)
+    assert lance_ids == lex_ids and len(lance_ids) == rep.units_written
+    kinds = {s.kind for s in mem.sources()}
+    assert kinds == {"markdown", "text", "code"}
+    assert oct(mem.home.stat().st_mode & 0o777) == "0o700"
+
+
+def test_without_recursive_subdirectories_are_skipped(mem, corpus):
+    rep = mem.ingest([corpus])
+    assert rep.count("added") == 2 and rep.skipped_dirs == 1
+
+
+def test_glob_filters_files(mem, corpus):
+    rep = mem.ingest([corpus], recursive=True, globs=["*.py"])
+    assert [r.path.endswith("scale.py") for r in rep.results] == [True]
+
+
+def test_reingest_is_idempotent(mem, corpus):
+    mem.ingest([corpus], recursive=True)
+    before = store_ids(mem)
+    rep = mem.ingest([corpus], recursive=True)
+    assert rep.count("unchanged") == 3 and rep.units_written == 0
+    assert store_ids(mem) == before
+
+
+def test_changed_file_replaces_its_units_everywhere(mem, corpus):
+    mem.ingest([corpus], recursive=True)
+    old = {u["id"] for u in mem.lance.units_of(mem.sources()[0].source_id)}
+    trip = corpus / "trip.txt"
+    trip.write_text("Trip to Porto\n\nWe took the train to Porto and drank port wine by the Douro.\n")
+    rep = mem.ingest([corpus], recursive=True)
+    assert rep.count("updated") == 1 and rep.count("unchanged") == 2
+    lance_ids, lex_ids = store_ids(mem)
+    assert lance_ids == lex_ids
+    hits = mem.search("Porto Douro wine", mode="bm25")
+    assert hits and hits[0].uri == str(trip)
+    assert not mem.search("sardines tasca Alfama", mode="bm25") or \
+        all(h.uri != str(trip) for h in mem.search("sardines tasca Alfama", mode="bm25"))
+    assert old <= lance_ids or old.isdisjoint(lance_ids)
+
+
+def test_prune_forgets_sources_whose_files_are_gone(mem, corpus):
+    mem.ingest([corpus], recursive=True)
+    (corpus / "trip.txt").unlink()
+    rep = mem.ingest([corpus], recursive=True, prune=True)
+    assert rep.pruned == [str(corpus / "trip.txt")]
+    assert len(mem.sources()) == 2
+    assert store_ids(mem)[0] == store_ids(mem)[1]
+
+
+def test_forget_leaves_nothing_in_either_store(mem, corpus):
+    mem.ingest([corpus], recursive=True)
+    gone = mem.forget(str(corpus / "garden.md"))
+    assert [s.uri for s in gone] == [str(corpus / "garden.md")]
+    lance_ids, lex_ids = store_ids(mem)
+    assert lance_ids == lex_ids
+    assert not [h for h in mem.search("queen hive varroa", mode="bm25") if h.uri.endswith("garden.md")]
+    # A directory forgets everything under it.
+    mem.forget(str(corpus))
+    assert mem.sources() == [] and store_ids(mem) == (set(), set())
+
+
+def test_bad_inputs_never_stop_the_batch(mem, corpus, tmp_path):
+    bad = corpus / "bad"
+    bad.mkdir()
+    (bad / "binary.txt").write_bytes(b"\x00\x01\x02binary" * 50)
+    (bad / "empty.md").write_text("")
+    (bad / "latin1.txt").write_bytes("caf\xe9 au lait".encode("latin-1"))
+    (bad / "corrupt.pdf").write_bytes(b"%PDF-1.7\n%%garbage that is not a pdf\n")
+    (bad / "loop.md").symlink_to(bad / "loop.md")
+    huge = bad / "huge.txt"
+    with open(huge, "wb") as f:
+        f.truncate(3 * 1024 * 1024)
+    mem.settings.ingest.max_file_mb = 1
+    rep = mem.ingest([corpus, tmp_path / "missing.md"], recursive=True)
+    msgs = {os.path.basename(r.path): r.message for r in rep.results if r.status in ("failed", "skipped")}
+    assert "binary" in msgs["binary.txt"]
+    assert "empty" in msgs["empty.md"]
+    assert "UTF-8" in msgs["latin1.txt"]
+    assert "PDF" in msgs["corrupt.pdf"]
+    assert "symlink loop" in msgs["loop.md"]
+    assert "max_file_mb" in msgs["huge.txt"]
+    assert "no such file" in msgs["missing.md"]
+    assert rep.count("added") == 3  # the good files all made it
+    assert store_ids(mem)[0] == store_ids(mem)[1]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files regardless of mode")
+def test_unreadable_file_is_reported(mem, corpus):
+    p = corpus / "secret.md"
+    p.write_text("# secret\n\ntext")
+    p.chmod(0)
+    rep = mem.ingest([corpus])
+    assert any("permission" in r.message.lower() for r in rep.failed)
+
+
+def test_crash_mid_write_is_rolled_back_and_rerun_finishes(mem, corpus):
+    """Simulate a writer killed after LanceDB got pending units and Tantivy got documents."""
+    mem.ingest([corpus / "garden.md"])
+    # A second writer dies half-way through ingesting trip.txt: journal written,
+    # units added (pending) and indexed, but never committed.
+    from memcli.ingest.pipeline import IngestPipeline
+    from memcli.embed.base import fingerprint
+
+    pipe = IngestPipeline(mem.settings, mem.catalog, mem.embedder)
+    src, units, _ = pipe._prepare(corpus / "trip.txt", {})
+    mem.catalog.journal.begin("ingest", [src.source_id])
+    mem.lance.add_units(units, mem.embedder.embed([u.index_text for u in units]), fingerprint(mem.embedder))
+    mem.lexical.replace([src.source_id], ((u.id, u.source_id, u.index_text) for u in units))
+    # Readers never see the half-written units.
+    assert all(h.uri.endswith("garden.md") for h in mem.search("Lisbon sardines tram", mode="bm25"))
+    assert all(h.uri.endswith("garden.md") for h in mem.search("Lisbon sardines tram", mode="dense"))
+    rep = mem.ingest([corpus], recursive=True)
+    assert rep.recovered["op"] == "ingest" and rep.recovered["sources"] == 1
+    lance_ids, lex_ids = store_ids(mem)
+    assert lance_ids == lex_ids
+    assert len(lance_ids) == mem.lance.count_units(None)  # nothing pending is left
+    assert {s.uri.rsplit("/", 1)[1] for s in mem.sources()} == {"garden.md", "trip.txt", "scale.py"}
+    assert mem.search("Lisbon sardines tram", mode="bm25")[0].uri.endswith("trip.txt")
+
+
+def test_two_writers_cannot_interleave(mem, corpus):
+    with mem.lock():
+        with pytest.raises(LockBusyError, match="another mem process"):
+            mem.ingest([corpus])
+
+
+def test_changed_embedding_model_is_detected(settings, corpus):
+    Memory(settings, embedder=FakeEmbedder(dim=64)).ingest([corpus])
+    other = Memory(settings, embedder=FakeEmbedder(dim=32))
+    with pytest.raises(StoreError, match="embedded with fake-hash-64") as e:
+        other.ingest([corpus])
+    assert "embed.model" in e.value.hint
+    with pytest.raises(StoreError):
+        other.search("tomatoes", mode="dense")
+    assert other.search("tomatoes", mode="bm25")  # lexical search needs no vectors
+
+
+def test_sample_corpus_ingests_every_format(mem):
+    from conftest import SAMPLE
+
+    shutil.copytree(SAMPLE, mem.home.parent / "sample")
+    rep = mem.ingest([mem.home.parent / "sample"], recursive=True)
+    assert not rep.failed, rep.failed
+    assert {s.kind for s in mem.sources()} == {"markdown", "text", "html", "pdf", "docx", "code"}
+    assert rep.count("added") >= 20

@@ -1,0 +1,42 @@
+"""Search modes against real stores."""
+
+import pytest
+
+
+@pytest.fixture
+def filled(mem, corpus):
+    mem.ingest([corpus], recursive=True)
+    return mem
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_each_mode_finds_the_relevant_unit(filled, mode):
+    hits = filled.search("grilled sardines in Lisbon", mode=mode, k=3)
+    assert hits[0].uri.endswith("trip.txt")
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    assert hits[0].line_start >= 1
+
+
+def test_hybrid_reports_component_scores(filled):
+    hit = filled.search("varroa mites sticky board", mode="hybrid", k=1)[0]
+    assert hit.uri.endswith("garden.md")
+    assert set(hit.scores) == {"bm25", "dense"}
+    assert hit.section.startswith("Garden notes")
+
+
+def test_rrf_fusion_is_available(filled):
+    filled.settings.search.fusion = "rrf"
+    assert filled.search("sardines Lisbon", k=1)[0].uri.endswith("trip.txt")
+
+
+@pytest.mark.parametrize("query", [
+    'title:x AND (foo OR "bar', "+-!&&||^~*?:\\/", "NOT", "", "x" * 10_000,
+    " ".join(["tomatoes"] * 3000), "日本語のクエリ",
+])
+def test_hostile_queries_do_not_crash(filled, query):
+    for mode in ("bm25", "hybrid"):
+        assert isinstance(filled.search(query, mode=mode), list)
+
+
+def test_search_on_an_empty_memory(mem):
+    assert mem.search("anything") == []

