@@ -61,6 +61,11 @@ class SearchSettings(_Section):
     # weak lexical list otherwise drags the fused ranking down (see docs/benchmarks.md).
     weight_dense: float = Field(0.7, ge=0)
     weight_bm25: float = Field(0.3, ge=0)
+    # Exact (flat) vector search up to this many units; above it an IVF-HNSW index is
+    # built at the end of an ingest and its candidates are re-scored exactly.
+    ann_min_units: int = Field(50_000, ge=1)
+    ann_nprobes: int = Field(20, ge=1)
+    ann_refine: int = Field(5, ge=1)
 
 
 class Settings(_Section):

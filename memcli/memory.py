@@ -119,6 +119,7 @@ class Memory:
             self.catalog.recover()
             gone = self.resolve_sources(ref)
             self.catalog.forget([s.source_id for s in gone])
+            self.lance.maintain(self.settings.search.ann_min_units)
             return gone
 
     def stats(self) -> dict:

@@ -50,6 +50,7 @@ class IngestReport:
     recovered: dict | None = None
     ignored: int = 0
     skipped_dirs: int = 0
+    maintenance: dict = field(default_factory=dict)
     seconds: float = 0.0
 
     def count(self, status: str) -> int:
@@ -160,6 +161,8 @@ class IngestPipeline:
         self._flush(batch, prog)
         if prune:
             report.pruned = self._prune(found, existing, paths)
+        if report.units_written or report.pruned or report.count("updated"):
+            report.maintenance = lance.maintain(self.s.search.ann_min_units)
         prog.current = ""
         self.on_progress(prog)
         report.seconds = time.perf_counter() - t0

@@ -31,18 +31,20 @@ class Retriever:
     def bm25(self, query: str, n: int) -> list[tuple[str, float]]:
         return self.lexical.search(query, n)
 
-    def dense(self, query: str, n: int) -> tuple[list[tuple[str, float]], dict[str, dict]]:
-        rows = self.lance.dense_search(self.embed_query(query), n, HIT_COLUMNS)
-        return [(r["id"], 1.0 - float(r["_distance"])) for r in rows], {r["id"]: r for r in rows}
+    def dense(self, query: str, n: int) -> list[tuple[str, float]]:
+        # Only ids and distances here: materialising text for every candidate doubles the
+        # cost of a flat scan; the final top-k rows are fetched by id afterwards.
+        rows = self.lance.dense_search(self.embed_query(query), n, ["id"],
+                                       ann_nprobes=self.s.ann_nprobes, ann_refine=self.s.ann_refine)
+        return [(r["id"], 1.0 - float(r["_distance"])) for r in rows]
 
-    def ranked(self, query: str, mode: str, n: int) -> tuple[list[tuple[str, float]], dict, dict]:
-        """Fused (id, score) list, per-list scores, and rows already fetched."""
+    def ranked(self, query: str, mode: str, n: int) -> tuple[list[tuple[str, float]], dict]:
+        """Fused (id, score) list, best first, and each retriever's own scores."""
         lists: dict[str, list[tuple[str, float]]] = {}
-        rows: dict[str, dict] = {}
         if mode in ("bm25", "hybrid"):
             lists["bm25"] = self.bm25(query, n)
         if mode in ("dense", "hybrid"):
-            lists["dense"], rows = self.dense(query, n)
+            lists["dense"] = self.dense(query, n)
         if mode == "hybrid":
             if self.s.fusion == "rrf":
                 fused = rrf(lists, k=self.s.rrf_k)
@@ -51,25 +53,22 @@ class Retriever:
         else:
             fused = lists[mode]
         per = {name: dict(r) for name, r in lists.items()}
-        return fused, per, rows
+        return fused, per
 
     def search(self, query: str, *, k: int | None = None, mode: str | None = None) -> list[Hit]:
         k = k or self.s.k
         mode = mode or self.s.mode
         n = max(self.s.candidates, k)
-        fused, per, rows = self.ranked(query, mode, n)
+        fused, per = self.ranked(query, mode, n)
         # Over-fetch a little: ids the lexical index holds but LanceDB no longer commits drop out.
-        want = [uid for uid, _ in fused[: k + 10]]
-        missing = [u for u in want if u not in rows]
-        rows.update(self.lance.units_by_ids(missing, HIT_COLUMNS))
-        sources = {s.source_id: s for s in self.lance.sources()} if want else {}
+        want = fused[: k + 10]
+        rows = self.lance.units_by_ids([u for u, _ in want], HIT_COLUMNS)
+        sources = self.lance.sources_by_ids({r["source_id"] for r in rows.values()})
         hits: list[Hit] = []
-        for uid, score in fused:
+        for uid, score in want:
             r = rows.get(uid)
             if r is None:
-                if uid in want:
-                    continue
-                break
+                continue
             src = sources.get(r["source_id"])
             if src is None:
                 continue

@@ -1,0 +1,53 @@
+"""Ingest time vs bare embedding time, measured in one run.
+
+Ingests a generated corpus (>= 2,000 units) with the real MiniLM embedder, then encodes
+the very same unit texts with bare ``SentenceTransformer.encode``. Prints the ratio
+(target <= 1.15). Model load time is excluded from both sides and printed separately.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _corpus import make_corpus  # noqa: E402
+
+
+def main() -> None:
+    from memcli.config import Settings
+    from memcli.embed.st import SentenceTransformerEmbedder
+    from memcli.ingest.segment import header
+    from memcli.memory import Memory
+
+    files = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = make_corpus(Path(tmp) / "corpus", files=files)
+        t = time.perf_counter()
+        emb = SentenceTransformerEmbedder()
+        load_s = time.perf_counter() - t
+        emb.embed(["warm up the model"] * 8)
+
+        mem = Memory(Settings(home=Path(tmp) / "home"), embedder=emb)
+        t = time.perf_counter()
+        rep = mem.ingest([corpus])
+        ingest_s = time.perf_counter() - t
+
+        rows = [u for s in mem.sources() for u in mem.lance.units_of(s.source_id)]
+        texts = [f"{header(r['title'], r['section'].split(' › ') if r['section'] else [])}\n{r['text']}"
+                 for r in rows]
+        model = emb._model
+        t = time.perf_counter()
+        model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+        encode_s = time.perf_counter() - t
+
+    n = rep.units_written
+    print(f"files={files} units={n} model_load={load_s:.2f}s")
+    print(f"ingest={ingest_s:.2f}s ({n / ingest_s:.0f} units/s)  bare_encode={encode_s:.2f}s ({n / encode_s:.0f} units/s)")
+    print(f"ingest/encode ratio = {ingest_s / encode_s:.3f}  (target <= 1.15)")
+
+
+if __name__ == "__main__":
+    main()
