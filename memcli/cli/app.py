@@ -22,6 +22,13 @@ app = typer.Typer(
 config_app = typer.Typer(help="Show and change settings (YAML + MEM_* env + flags).", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 
+
+def _register_subapps() -> None:
+    from memcli.cli.eval_cmd import eval_app
+
+    app.add_typer(eval_app, name="eval")
+
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
@@ -194,6 +201,9 @@ def config_set(
         render.emit_json({"config_file": str(path), "key": key, "value": value})
     else:
         render.out.print(f"{key} = {value}  [dim]({path})[/dim]")
+
+
+_register_subapps()
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -38,7 +38,8 @@ class Retriever:
                                        ann_nprobes=self.s.ann_nprobes, ann_refine=self.s.ann_refine)
         return [(r["id"], 1.0 - float(r["_distance"])) for r in rows]
 
-    def ranked(self, query: str, mode: str, n: int) -> tuple[list[tuple[str, float]], dict]:
+    def ranked(self, query: str, mode: str, n: int, *, fusion: str | None = None
+               ) -> tuple[list[tuple[str, float]], dict]:
         """Fused (id, score) list, best first, and each retriever's own scores."""
         lists: dict[str, list[tuple[str, float]]] = {}
         if mode in ("bm25", "hybrid"):
@@ -46,7 +47,7 @@ class Retriever:
         if mode in ("dense", "hybrid"):
             lists["dense"] = self.dense(query, n)
         if mode == "hybrid":
-            if self.s.fusion == "rrf":
+            if (fusion or self.s.fusion) == "rrf":
                 fused = rrf(lists, k=self.s.rrf_k)
             else:
                 fused = convex(lists, {"dense": self.s.weight_dense, "bm25": self.s.weight_bm25})

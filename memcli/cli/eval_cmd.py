@@ -1,0 +1,116 @@
+"""`mem eval`: retrieval quality on public benchmarks, every mode side by side."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from memcli.cli import render
+
+eval_app = typer.Typer(help="Measure retrieval quality on public benchmarks (modes side by side).",
+                       no_args_is_help=True)
+
+ModesOpt = Annotated[Optional[str], typer.Option("--modes", help="Comma list: bm25,dense,hybrid,hybrid/rrf,hybrid/convex")]
+LimitOpt = Annotated[Optional[int], typer.Option("--limit", help="Only the first N queries.", min=1)]
+WorkOpt = Annotated[Optional[Path], typer.Option("--workdir", help="Keep the eval home here (reruns skip unchanged passages).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result object as JSON.")]
+
+
+def _ks(raw: str) -> list[int]:
+    from memcli.errors import ConfigError
+
+    try:
+        ks = sorted({int(x) for x in raw.split(",") if x.strip()})
+    except ValueError:
+        raise ConfigError(f"-k takes comma-separated integers, got {raw!r}") from None
+    if not ks or ks[0] < 1:
+        raise ConfigError("-k values must be >= 1")
+    return ks
+
+
+def _run(benchmark: str, dataset: str, passages, queries, scorer, depth, modes, workdir, json_):
+    from memcli.cli.app import memory
+    from memcli.eval.runner import parse_modes, retrieval_eval
+
+    mem = memory()
+    names = parse_modes(modes)
+    kw = dict(benchmark=benchmark, dataset=dataset, passages=passages, queries=queries,
+              settings=mem.settings, modes=names, score=scorer, depth=depth, workdir=workdir)
+    if json_ or not sys.stderr.isatty():
+        result = retrieval_eval(**kw)
+    else:
+        result = _with_progress(retrieval_eval, kw)
+    if json_:
+        render.emit_json(result)
+    else:
+        render_table(result)
+
+
+def _with_progress(fn, kw):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=render.err) as bar:
+        tasks: dict[str, int] = {}
+
+        def on_progress(p) -> None:
+            if p.phase not in tasks:
+                tasks[p.phase] = bar.add_task(p.phase, total=p.total)
+            bar.update(tasks[p.phase], completed=p.done, total=p.total)
+
+        return fn(**kw, on_progress=on_progress)
+
+
+def render_table(result: dict) -> None:
+    from rich.table import Table
+
+    rows = result["rows"]
+    keys = list(rows[0]["metrics"]) if rows else []
+    t = Table(title=f"{result['benchmark']} · {result['dataset']} · {result['queries']} queries",
+              header_style="bold")
+    t.add_column("mode")
+    for k in keys:
+        t.add_column(k, justify="right")
+    t.add_column("seconds", justify="right")
+    best = {k: max(r["metrics"][k] for r in rows) for k in keys}
+    for r in rows:
+        cells = [f"[bold green]{r['metrics'][k]:.3f}[/]" if r["metrics"][k] == best[k] else f"{r['metrics'][k]:.3f}"
+                 for k in keys]
+        t.add_row(r["name"], *cells, f"{r['seconds']:.1f}")
+    render.out.print(t)
+    ing = result["ingest"]
+    render.out.print(f"[dim]ingested {ing['passages']} passages as {ing['units']} units in {ing['seconds']:.1f}s[/dim]")
+
+
+@eval_app.command("multihop")
+def multihop(
+    directory: Annotated[Path, typer.Argument(help="Dir with corpus.jsonl and queries.jsonl")],
+    k: Annotated[str, typer.Option("-k", help="Recall cut-offs, comma-separated.")] = "2,5",
+    modes: ModesOpt = None, limit: LimitOpt = None, workdir: WorkOpt = None, json_: JsonOpt = False,
+) -> None:
+    """MuSiQue / 2WikiMultihopQA / HotpotQA: Recall@k of the gold supporting passages."""
+    from memcli.eval.datasets import load_multihop
+    from memcli.eval.runner import multihop_scorer
+
+    passages, queries = load_multihop(directory)
+    ks = _ks(k)
+    _run("multihop", directory.name, passages, queries[:limit], multihop_scorer(ks), max(ks), modes, workdir, json_)
+
+
+@eval_app.command("beir")
+def beir(
+    directory: Annotated[Path, typer.Argument(help="BEIR layout: corpus.jsonl, queries.jsonl, qrels/")],
+    split: Annotated[str, typer.Option("--split", help="qrels split file name.")] = "test",
+    k: Annotated[str, typer.Option("-k", help="nDCG cut-offs, comma-separated.")] = "10",
+    modes: ModesOpt = None, limit: LimitOpt = None, workdir: WorkOpt = None, json_: JsonOpt = False,
+) -> None:
+    """BEIR datasets (e.g. SciFact): nDCG@k and Recall@100."""
+    from memcli.eval.datasets import load_beir
+    from memcli.eval.runner import beir_scorer
+
+    passages, queries = load_beir(directory, split)
+    ks = _ks(k)
+    _run("beir", directory.name, passages, queries[:limit], beir_scorer(ks), max(100, *ks), modes, workdir, json_)

@@ -1,0 +1,1 @@
+"""Evaluation harness: the same queries through several retrieval modes, side by side."""

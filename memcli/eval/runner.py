@@ -1,0 +1,145 @@
+"""Retrieval evals: ingest a corpus through the normal `mem ingest` path into a throw-away
+home, then run every query through each mode and score the ranked passages.
+
+Passages are written as one Markdown file each (title as heading), so segmentation,
+embedding and indexing are exactly what a user gets. A passage cut into several units
+counts once, at its best rank. Gold labels are read only when scoring.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from memcli.config import Settings
+from memcli.errors import ConfigError
+from memcli.eval.datasets import Passage, Query
+from memcli.eval.metrics import dedupe, mean, ndcg_at_k, recall_at_k
+
+# Row name -> (retrieval mode, fusion override).
+MODE_SPECS: dict[str, tuple[str, str | None]] = {
+    "bm25": ("bm25", None),
+    "dense": ("dense", None),
+    "hybrid": ("hybrid", None),
+    "hybrid/rrf": ("hybrid", "rrf"),
+    "hybrid/convex": ("hybrid", "convex"),
+}
+DEFAULT_MODES = ["bm25", "dense", "hybrid", "hybrid/rrf"]
+
+
+@dataclass
+class EvalProgress:
+    phase: str  # "ingest" | mode name
+    done: int
+    total: int
+
+
+def parse_modes(modes: str | Sequence[str] | None) -> list[str]:
+    if not modes:
+        return list(DEFAULT_MODES)
+    names = [m.strip() for m in (modes.split(",") if isinstance(modes, str) else modes) if m.strip()]
+    bad = [m for m in names if m not in MODE_SPECS]
+    if bad:
+        raise ConfigError(f"unknown eval mode {bad[0]!r}; choose from {', '.join(MODE_SPECS)}")
+    return names
+
+
+def write_corpus(passages: Sequence[Passage], root: Path) -> dict[str, str]:
+    """One file per passage; returns file path -> passage id."""
+    root.mkdir(parents=True, exist_ok=True)
+    mapping: dict[str, str] = {}
+    for n, p in enumerate(passages):
+        path = root / f"p{n:07d}.md"
+        body = f"# {p.title.strip()}\n\n{p.text.strip()}\n" if p.title.strip() else f"{p.text.strip()}\n"
+        if not path.exists() or path.read_text(encoding="utf-8") != body:
+            path.write_text(body, encoding="utf-8")
+        mapping[str(path.resolve())] = p.id
+    return mapping
+
+
+def retrieval_eval(
+    *, benchmark: str, dataset: str, passages: Sequence[Passage], queries: Sequence[Query],
+    settings: Settings, modes: Sequence[str], score: Callable[[list[str], Query], dict[str, float]],
+    depth: int, workdir: Path | None = None,
+    on_progress: Callable[[EvalProgress], None] | None = None, embedder=None,
+) -> dict:
+    """Run ``queries`` through each of ``modes`` and return the `mem eval --json` object."""
+    from memcli.memory import Memory
+    from memcli.retrieve.hybrid import Retriever
+
+    progress = on_progress or (lambda p: None)
+    tmp = None
+    if workdir is None:
+        tmp = tempfile.mkdtemp(prefix="mem-eval-")
+        workdir = Path(tmp)
+    try:
+        files = write_corpus(passages, workdir / "corpus")
+        s = settings.model_copy(update={"home": workdir / "home"})
+        mem = Memory(s, embedder=embedder)
+        t0 = time.perf_counter()
+        rep = mem.ingest([workdir / "corpus"],
+                         on_progress=lambda p: progress(EvalProgress("ingest", p.files_done, p.files_total)))
+        ingest_s = time.perf_counter() - t0
+        unit_to_passage = _unit_map(mem, files)
+        needs_vectors = any(MODE_SPECS[m][0] != "bm25" for m in modes)
+        vectors: dict[str, object] = {}
+        if needs_vectors:
+            texts = [q.text for q in queries]
+            vectors = dict(zip(texts, mem.embedder.embed(texts)))
+        retriever = Retriever(s.search, mem.lance, mem.lexical, lambda t: vectors[t])
+        n = max(s.search.candidates, 2 * depth)
+        rows, per_query = [], {q.id: {"id": q.id, "query": q.text, "gold": sorted(q.gold), "modes": {}}
+                               for q in queries}
+        for name in modes:
+            mode, fusion = MODE_SPECS[name]
+            t = time.perf_counter()
+            scores: list[dict[str, float]] = []
+            for i, q in enumerate(queries):
+                fused, _ = retriever.ranked(q.text, mode, n, fusion=fusion)
+                ranked = dedupe([unit_to_passage[u] for u, _ in fused if u in unit_to_passage])[:depth]
+                sc = score(ranked, q)
+                scores.append(sc)
+                per_query[q.id]["modes"][name] = {"ranked": ranked[:10], **{k: round(v, 4) for k, v in sc.items()}}
+                progress(EvalProgress(name, i + 1, len(queries)))
+            metrics = {k: round(mean([sc[k] for sc in scores]), 4) for k in (scores[0] if scores else {})}
+            rows.append({"name": name, "metrics": metrics, "seconds": round(time.perf_counter() - t, 3)})
+        return {
+            "benchmark": benchmark, "dataset": dataset, "queries": len(queries), "rows": rows,
+            "per_query": list(per_query.values()),
+            "ingest": {"passages": len(passages), "units": mem.lance.count_units(),
+                       "seconds": round(ingest_s, 3), "failed": len(rep.failed)},
+            "settings": {"embed_model": s.embed.model, "fusion_default": s.search.fusion,
+                         "weights": {"dense": s.search.weight_dense, "bm25": s.search.weight_bm25},
+                         "candidates": n},
+        }
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _unit_map(mem, files: dict[str, str]) -> dict[str, str]:
+    src_to_passage = {s.source_id: files[s.uri] for s in mem.sources() if s.uri in files}
+    t = mem.lance.units_table()
+    if t is None:
+        return {}
+    tbl = t.search().where("status = 'committed'").select(["id", "source_id"]).limit(None).to_arrow()
+    return {u: src_to_passage[s] for u, s in zip(tbl.column("id").to_pylist(), tbl.column("source_id").to_pylist())
+            if s in src_to_passage}
+
+
+def multihop_scorer(ks: Sequence[int]) -> Callable[[list[str], Query], dict[str, float]]:
+    def score(ranked: list[str], q: Query) -> dict[str, float]:
+        return {f"recall@{k}": recall_at_k(ranked, q.gold, k) for k in ks}
+    return score
+
+
+def beir_scorer(ks: Sequence[int]) -> Callable[[list[str], Query], dict[str, float]]:
+    def score(ranked: list[str], q: Query) -> dict[str, float]:
+        out = {f"ndcg@{k}": ndcg_at_k(ranked, q.gold, k) for k in ks}
+        out["recall@100"] = recall_at_k(ranked, {d for d, g in q.gold.items() if g > 0}, 100)
+        return out
+    return score
