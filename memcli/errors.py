@@ -42,8 +42,13 @@ class ReadError(MemError):
     exit_code = 4
 
 
-class EmptyInput(ReadError):
-    """A file with nothing in it: reported and skipped, not counted as a failure."""
+class SkipInput(ReadError):
+    """Nothing to remember here (an empty file, a JSON file that is no known export):
+    reported and skipped, not counted as a failure."""
+
+
+class EmptyInput(SkipInput):
+    """A file with nothing in it."""
 
 
 class StoreError(MemError):

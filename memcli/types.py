@@ -58,6 +58,8 @@ class Unit:
     event_time: datetime | None = None
     speaker: str | None = None
     session: str | None = None
+    # Conversation units: the turn ids they span (e.g. LoCoMo dia_ids), in order.
+    turn_ids: list[str] = field(default_factory=list)
     vector: list[float] | None = field(default=None, repr=False)
 
 

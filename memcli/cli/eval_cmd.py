@@ -82,7 +82,8 @@ def render_table(result: dict) -> None:
         t.add_row(r["name"], *cells, f"{r['seconds']:.1f}")
     render.out.print(t)
     ing = result["ingest"]
-    render.out.print(f"[dim]ingested {ing['passages']} passages as {ing['units']} units in {ing['seconds']:.1f}s[/dim]")
+    what = f"{ing['passages']} passages" if "passages" in ing else f"{ing['conversations']} conversations"
+    render.out.print(f"[dim]ingested {what} as {ing['units']} units in {ing['seconds']:.1f}s[/dim]")
 
 
 @eval_app.command("multihop")
@@ -114,3 +115,25 @@ def beir(
     passages, queries = load_beir(directory, split)
     ks = _ks(k)
     _run("beir", directory.name, passages, queries[:limit], beir_scorer(ks), max(100, *ks), modes, workdir, json_)
+
+
+@eval_app.command("locomo")
+def locomo(
+    file: Annotated[Path, typer.Argument(help="LoCoMo JSON (list of conversations with qa)")],
+    units: Annotated[Optional[str], typer.Option("--units", help="Conversation units: topic | turn (default: config)")] = None,
+    modes: ModesOpt = None, limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N conversations.", min=1)] = None,
+    workdir: WorkOpt = None, json_: JsonOpt = False,
+) -> None:
+    """LoCoMo: evidence recall@k and at a token budget, per question category."""
+    from memcli.cli.app import memory
+    from memcli.eval.locomo import locomo_eval
+    from memcli.eval.runner import parse_modes
+
+    overrides = {"segment.chat_units": units} if units else {}
+    mem = memory(**overrides)
+    kw = dict(path=file, settings=mem.settings, modes=parse_modes(modes), limit=limit, workdir=workdir)
+    result = locomo_eval(**kw) if json_ or not sys.stderr.isatty() else _with_progress(locomo_eval, kw)
+    if json_:
+        render.emit_json(result)
+    else:
+        render_table(result)

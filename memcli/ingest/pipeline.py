@@ -17,10 +17,11 @@ import numpy as np
 
 from memcli.config import Settings
 from memcli.embed.base import Embedder, fingerprint
-from memcli.errors import EmptyInput, ReadError
+from memcli.errors import ReadError, SkipInput
 from memcli.ingest.readers import read_document
 from memcli.ingest.readers.base import Document
 from memcli.ingest.segment import SECTION_SEP, Segment, segment
+from memcli.ingest.segment_chat import segment_conversation
 from memcli.ingest.sources import Discovery, discover, source_id_for
 from memcli.store.catalog import Catalog
 from memcli.store.lance import utcnow
@@ -92,6 +93,7 @@ def build_units(source_id: str, source_hash: str, doc: Document, segs: list[Segm
         line += gap.count("\n")
         body_bytes = len(g.text.encode("utf-8", "surrogatepass"))
         line_end = line + g.text.count("\n")
+        meta = g.meta or {}
         units.append(Unit(
             id=unit_id(source_id, source_hash, 0, g.start, g.end),
             source_id=source_id, source_hash=source_hash, ord=i, title=doc.title,
@@ -100,6 +102,8 @@ def build_units(source_id: str, source_hash: str, doc: Document, segs: list[Segm
             byte_start=byte_pos if doc.verbatim else -1,
             byte_end=byte_pos + body_bytes if doc.verbatim else -1,
             line_start=line, line_end=line_end, tokens=g.tokens, ingested_at=now,
+            event_time=meta.get("time"), speaker=meta.get("speaker"), session=meta.get("session"),
+            turn_ids=list(meta.get("turn_ids") or []),
         ))
         pos, byte_pos, line = g.end, byte_pos + body_bytes, line_end
     return units
@@ -137,7 +141,7 @@ class IngestPipeline:
             report.results.append(res)
             try:
                 item = self._prepare(path, existing)
-            except EmptyInput as e:
+            except SkipInput as e:
                 res.status, res.message = "skipped", e.message
             except ReadError as e:
                 res.message = e.message
@@ -179,8 +183,14 @@ class IngestPipeline:
         if old is not None and old.content_hash == h:
             return None
         doc = read_document(path, data)
-        segs = segment(doc, min_tokens=self.min_tokens, max_tokens=self.max_tokens,
-                       count_tokens=self.embedder.count_tokens, hard_limit=self.embedder.max_tokens)
+        if doc.kind == "conversation":
+            sg = self.s.segment
+            segs = segment_conversation(
+                doc, strategy=sg.chat_units, min_tokens=sg.chat_min_tokens,
+                max_tokens=min(sg.chat_max_tokens, self.embedder.max_tokens), embed=self.embedder.embed)
+        else:
+            segs = segment(doc, min_tokens=self.min_tokens, max_tokens=self.max_tokens,
+                           count_tokens=self.embedder.count_tokens, hard_limit=self.embedder.max_tokens)
         if not segs:
             raise ReadError("no text to remember")
         now = utcnow()

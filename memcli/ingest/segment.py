@@ -32,6 +32,7 @@ class Segment:
     text: str
     index_text: str
     tokens: int
+    meta: dict | None = None  # conversation units: speaker, session, time, turn_ids
 
 
 def header(title: str, section: Sequence[str]) -> str:

@@ -19,7 +19,7 @@ from memcli.types import Source, Unit
 UNIT_COLUMNS = [
     "id", "source_id", "source_hash", "status", "level", "ord", "title", "section", "text",
     "char_start", "char_end", "byte_start", "byte_end", "line_start", "line_end", "tokens",
-    "ingested_at", "event_time", "speaker", "session",
+    "ingested_at", "event_time", "speaker", "session", "turn_ids",
 ]
 
 
@@ -54,7 +54,7 @@ def units_schema(dim: int, fp: dict[str, object]):
         ("char_start", pa.int64()), ("char_end", pa.int64()), ("byte_start", pa.int64()),
         ("byte_end", pa.int64()), ("line_start", pa.int32()), ("line_end", pa.int32()),
         ("tokens", pa.int32()), ("ingested_at", _ts()), ("event_time", _ts()),
-        ("speaker", pa.string()), ("session", pa.string()),
+        ("speaker", pa.string()), ("session", pa.string()), ("turn_ids", pa.list_(pa.string())),
         ("vector", pa.list_(pa.float32(), dim)),
     ]
     return pa.schema(fields, metadata={k: str(v) for k, v in fp.items()})
@@ -224,8 +224,8 @@ class LanceStore:
         t = self.units_table()
         if t is None:
             return []
-        cols = list(columns or UNIT_COLUMNS)
-        rows = t.search().where(f"source_id = '{source_id}' AND status = 'committed'").select(cols)
+        cols = list(dict.fromkeys([*(columns or UNIT_COLUMNS), "ord"]))
+        rows = t.search().where(f"source_id = {sql_list([source_id])[1:-1]} AND status = 'committed'").select(cols)
         return sorted(rows.limit(None).to_arrow().to_pylist(), key=lambda r: r["ord"])
 
     def committed_ids(self) -> set[str]:

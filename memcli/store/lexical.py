@@ -7,6 +7,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 _WORD = re.compile(r"\w+")
+# Lucene's classic English stop set. Dropped from queries only: "what is the name of ..."
+# otherwise lets rare function words ("of") outscore the content words.
+STOPWORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then "
+    "there these they this to was will with".split()
+)
 
 
 def safe_query(text: str, max_terms: int = 64) -> str:
@@ -15,8 +21,10 @@ def safe_query(text: str, max_terms: int = 64) -> str:
     Lower-casing also turns AND/OR/NOT into ordinary words; the term cap keeps a 10k-char
     paste from becoming a 2,000-clause query.
     """
+    words = _WORD.findall(text.lower())
+    content = [w for w in words if w not in STOPWORDS] or words
     seen: dict[str, None] = {}
-    for w in _WORD.findall(text.lower()):
+    for w in content:
         seen.setdefault(w, None)
         if len(seen) >= max_terms:
             break

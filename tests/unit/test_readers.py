@@ -65,6 +65,8 @@ def test_zip_bomb_docx_is_refused():
 
 
 def test_safe_query_neutralises_query_syntax():
-    assert safe_query('title:x AND (foo OR "bar') == "title x and foo or bar"
+    assert safe_query('title:x AND (foo OR "bar') == "title x foo bar"
+    assert safe_query("what is the name of the kitten") == "what name kitten"
+    assert safe_query("to be or not to be") == "to be or not"  # all stopwords: keep them
     assert safe_query("+-!&&||^~*?") == ""
     assert len(safe_query(" ".join(f"w{i}" for i in range(5000))).split()) == 64

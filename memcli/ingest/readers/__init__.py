@@ -21,7 +21,8 @@ CODE = {
     ".sh", ".bash", ".zsh", ".sql", ".lua", ".r", ".jl", ".hs", ".ml", ".ex", ".exs",
     ".toml", ".yaml", ".yml", ".ini", ".cfg",
 }
-SUPPORTED = MARKDOWN | TEXT | HTML | CODE | {".pdf", ".docx"}
+CHAT = {".json"}
+SUPPORTED = MARKDOWN | TEXT | HTML | CODE | CHAT | {".pdf", ".docx"}
 
 
 def kind_of(path: Path) -> str | None:
@@ -35,6 +36,8 @@ def kind_of(path: Path) -> str | None:
         return "html"
     if s in CODE:
         return "code"
+    if s in CHAT:
+        return "conversation"
     if s == ".pdf":
         return "pdf"
     if s == ".docx":
@@ -58,6 +61,10 @@ def read_document(path: Path, data: bytes) -> Document:
         return read_docx(path, data)
     if looks_binary(data):
         raise ReadError("binary content (NUL bytes) in a text file")
+    if kind == "conversation":
+        from memcli.ingest.readers.chat import read_chat_json
+
+        return read_chat_json(path, data)
     if kind == "html":
         from memcli.ingest.readers.html import read_html
 

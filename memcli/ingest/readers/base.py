@@ -15,10 +15,12 @@ class Block:
     ``start``/``end`` index ``Document.text``; ``section`` is the heading path above it.
     """
 
-    kind: str  # "heading" | "para" | "code"
+    kind: str  # "heading" | "para" | "code" | "turn"
     start: int
     end: int
     section: tuple[str, ...]
+    # For conversation turns: speaker, turn_id, session, time (a datetime or None).
+    meta: dict | None = None
 
 
 @dataclass(slots=True)

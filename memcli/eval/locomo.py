@@ -1,0 +1,178 @@
+"""LoCoMo: conversation memory recall by evidence turns, per question category.
+
+Each conversation is written as its own LoCoMo file and ingested with `mem ingest` into a
+throw-away home (conversation units keep their turn ids). For every question the ranked
+units are mapped to the turns they span and scored:
+
+- ``evidence_recall@k``: share of the question's evidence turns inside the top-k units;
+- ``evidence_recall@Btok``: walking the ranking unit by unit and turn by turn, counting
+  ``len("speaker: text".split())`` per turn, a turn is read while the running total <= B.
+  This compares unit granularities fairly: a bigger unit covers more turns at the same k.
+
+Overall metrics cover categories 1-4; category 5 (adversarial) is reported by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from memcli.config import Settings
+from memcli.errors import NotFoundError, ReadError
+from memcli.eval.metrics import mean
+from memcli.eval.runner import MODE_SPECS, EvalProgress
+
+_EVIDENCE = re.compile(r"D(\d+):(\d+)")
+KS = (5, 10, 20)
+BUDGETS = (512, 1024, 2048)
+ANSWERABLE = {"1", "2", "3", "4"}
+
+
+def evidence_ids(evidence: Sequence[str]) -> set[str]:
+    out = set()
+    for e in evidence or []:
+        out.update(f"D{a}:{b}" for a, b in _EVIDENCE.findall(str(e)))
+    return out
+
+
+def turn_words(conversation: dict) -> dict[str, int]:
+    words = {}
+    for key, turns in conversation.items():
+        if re.fullmatch(r"session_\d+", key) and isinstance(turns, list):
+            for t in turns:
+                if isinstance(t, dict) and "dia_id" in t:
+                    words[str(t["dia_id"])] = len(f"{t.get('speaker', '')}: {t.get('text', '')}".split())
+    return words
+
+
+def recall_at_budget(ranked_turns: Sequence[Sequence[str]], gold: set[str], words: dict[str, int], budget: int) -> float:
+    if not gold:
+        return 0.0
+    total, read = 0, set()
+    for turns in ranked_turns:
+        for tid in turns:
+            total += words.get(tid, 0)
+            if total > budget:
+                return len(gold & read) / len(gold)
+            read.add(tid)
+    return len(gold & read) / len(gold)
+
+
+def score_question(ranked_turns: list[list[str]], gold: set[str], words: dict[str, int]) -> dict[str, float]:
+    out = {}
+    for k in KS:
+        covered = {t for turns in ranked_turns[:k] for t in turns}
+        out[f"evidence_recall@{k}"] = len(gold & covered) / len(gold) if gold else 0.0
+    for b in BUDGETS:
+        out[f"evidence_recall@{b}tok"] = recall_at_budget(ranked_turns, gold, words, b)
+    return out
+
+
+def load_locomo(path: Path) -> list[dict]:
+    if not path.exists():
+        raise NotFoundError(f"{path} not found")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ReadError(f"{path}: invalid JSON at line {e.lineno}: {e.msg}") from None
+    if not isinstance(data, list) or not all(isinstance(c, dict) and "conversation" in c for c in data):
+        raise ReadError(f"{path}: not a LoCoMo file (a list of samples with 'conversation')")
+    return data
+
+
+def _aggregate(scored: list[tuple[str, dict[str, float]]]) -> tuple[dict, dict]:
+    keys = list(scored[0][1]) if scored else []
+    overall = [s for c, s in scored if c in ANSWERABLE]
+    metrics = {k: round(mean([s[k] for s in overall]), 4) for k in keys}
+    by_cat = {}
+    for cat in sorted({c for c, _ in scored}):
+        rows = [s for c, s in scored if c == cat]
+        by_cat[cat] = {k: round(mean([s[k] for s in rows]), 4) for k in keys} | {"queries": len(rows)}
+    return metrics, by_cat
+
+
+def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: int | None = None,
+                workdir: Path | None = None, on_progress: Callable[[EvalProgress], None] | None = None,
+                embedder=None) -> dict:
+    from memcli.memory import Memory
+    from memcli.retrieve.hybrid import Retriever
+
+    progress = on_progress or (lambda p: None)
+    convs = load_locomo(path)[:limit]
+    tmp = None
+    if workdir is None:
+        tmp = tempfile.mkdtemp(prefix="mem-eval-locomo-")
+        workdir = Path(tmp)
+    try:
+        scored: dict[str, list[tuple[str, dict[str, float]]]] = {m: [] for m in modes}
+        seconds = {m: 0.0 for m in modes}
+        per_query, units_total, ingest_s = [], 0, 0.0
+        n_questions = sum(len(c.get("qa", [])) for c in convs)
+        done = 0
+        for ci, conv in enumerate(convs):
+            sid = str(conv.get("sample_id") or f"conversation-{ci + 1}")
+            cdir = workdir / re.sub(r"[^\w.-]", "_", sid)
+            cdir.mkdir(parents=True, exist_ok=True)
+            f = cdir / "conversation.json"
+            body = json.dumps([{"sample_id": sid, "conversation": conv["conversation"]}], ensure_ascii=False)
+            if not f.exists() or f.read_text(encoding="utf-8") != body:
+                f.write_text(body, encoding="utf-8")  # the QA never goes into memory
+            s = settings.model_copy(update={"home": cdir / "home"})
+            mem = Memory(s, embedder=embedder)
+            t0 = time.perf_counter()
+            mem.ingest([f], on_progress=lambda p: progress(EvalProgress(f"ingest {sid}", ci + 1, len(convs))))
+            ingest_s += time.perf_counter() - t0
+            embedder = mem.embedder  # load the model once for all conversations
+            turns_of = _unit_turns(mem)
+            units_total += len(turns_of)
+            words = turn_words(conv["conversation"])
+            qa = conv.get("qa", [])
+            questions = [str(q["question"]) for q in qa]
+            vectors = dict(zip(questions, embedder.embed(questions))) if questions else {}
+            retriever = Retriever(s.search, mem.lance, mem.lexical, lambda t: vectors[t])
+            n = max(s.search.candidates, 200)
+            for qi, q in enumerate(qa):
+                cat = str(q.get("category"))
+                gold = evidence_ids(q.get("evidence", []))
+                entry = {"id": f"{sid}#{qi}", "conversation": sid, "category": cat,
+                         "question": q["question"], "evidence": sorted(gold), "modes": {}}
+                for name in modes:
+                    mode, fusion = MODE_SPECS[name]
+                    t = time.perf_counter()
+                    fused, _ = retriever.ranked(q["question"], mode, n, fusion=fusion)
+                    ranked = [turns_of[u] for u, _ in fused if u in turns_of]
+                    seconds[name] += time.perf_counter() - t
+                    sc = score_question(ranked, gold, words)
+                    if gold:
+                        scored[name].append((cat, sc))
+                    entry["modes"][name] = {k: round(v, 4) for k, v in sc.items()} | {"top_turns": ranked[:3]}
+                per_query.append(entry)
+                done += 1
+                progress(EvalProgress("questions", done, n_questions))
+        rows = []
+        for name in modes:
+            metrics, by_cat = _aggregate(scored[name])
+            rows.append({"name": name, "metrics": metrics, "by_category": by_cat, "seconds": round(seconds[name], 3)})
+        return {
+            "benchmark": "locomo", "dataset": path.name, "queries": sum(1 for q in per_query if q["category"] in ANSWERABLE),
+            "rows": rows, "per_query": per_query,
+            "ingest": {"conversations": len(convs), "units": units_total, "seconds": round(ingest_s, 3)},
+            "settings": {"chat_units": settings.segment.chat_units, "chat_min_tokens": settings.segment.chat_min_tokens,
+                         "chat_max_tokens": settings.segment.chat_max_tokens, "fusion_default": settings.search.fusion},
+        }
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _unit_turns(mem) -> dict[str, list[str]]:
+    t = mem.lance.units_table()
+    if t is None:
+        return {}
+    tbl = t.search().where("status = 'committed'").select(["id", "turn_ids"]).limit(None).to_arrow()
+    return dict(zip(tbl.column("id").to_pylist(), tbl.column("turn_ids").to_pylist()))

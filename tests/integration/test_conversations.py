@@ -1,0 +1,69 @@
+"""Conversation ingest (LoCoMo format) and `mem eval locomo` on a tiny hand-made fixture."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from memcli.cli import run
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "chat" / "locomo_tiny.json"
+
+
+@pytest.mark.parametrize("units", ["turn", "topic"])
+def test_locomo_turns_keep_ids_speakers_and_times(mem, tmp_path, units):
+    mem.settings.segment.chat_units = units
+    f = tmp_path / "chat.json"
+    shutil.copy(FIX, f)
+    rep = mem.ingest([f])
+    assert not rep.failed and mem.sources()[0].kind == "conversation"
+    rows = mem.lance.units_of(mem.sources()[0].source_id, ["id", "turn_ids", "speaker", "session", "event_time", "text"])
+    turns = [t for r in rows for t in r["turn_ids"]]
+    assert turns == ["D1:1", "D1:2", "D1:3", "D1:4", "D2:1", "D2:2"]  # every turn once, in order
+    assert all(set(r["session"] for r in rows) <= {"tiny-1/session_1", "tiny-1/session_2"} for _ in [0])
+    first = rows[0]
+    assert first["event_time"].date().isoformat() == "2023-05-08"
+    assert first["text"].startswith("[2023-05-08] Ana: I adopted a grey kitten called Pixel")
+    if units == "turn":
+        assert len(rows) == 6 and first["speaker"] == "Ana"
+    # segments never cross sessions
+    for r in rows:
+        assert len({t.split(":")[0] for t in r["turn_ids"]}) == 1
+    hits = mem.search("kitten name Pixel", mode="bm25", k=1)
+    assert "Pixel" in hits[0].text
+
+
+def test_malformed_export_names_the_turn(mem, tmp_path):
+    bad = json.loads(FIX.read_text())
+    del bad[0]["conversation"]["session_2"][1]["speaker"]
+    f = tmp_path / "bad.json"
+    f.write_text(json.dumps(bad))
+    rep = mem.ingest([f])
+    assert "tiny-1, session_2, turn 2" in rep.failed[0].message
+
+
+def test_unknown_json_is_skipped_not_failed(mem, tmp_path):
+    (tmp_path / "package.json").write_text('{"name": "x"}')
+    rep = mem.ingest([tmp_path / "package.json"])
+    assert rep.count("skipped") == 1 and not rep.failed
+
+
+def test_eval_locomo_fixture_exact_values(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("MEM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MEM_EMBED__MODEL", "fake:64")
+    code = run(["eval", "locomo", str(FIX), "--units", "turn", "--modes", "bm25,dense,hybrid", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["benchmark"] == "locomo" and res["queries"] == 3 and res["ingest"]["units"] == 6
+    bm25 = {r["name"]: r for r in res["rows"]}["bm25"]
+    assert set(bm25["by_category"]) == {"1", "2", "4", "5"}
+    # Six single-turn units: with k >= 5 nearly everything is retrieved; with 2048 tokens all of it.
+    assert bm25["metrics"]["evidence_recall@2048tok"] == 1.0
+    # "What is the name of Ana's kitten?" -> the two kitten turns come first.
+    q = [p for p in res["per_query"] if p["id"] == "tiny-1#0"][0]
+    assert sorted(q["modes"]["bm25"]["top_turns"][:2]) == [["D1:1"], ["D1:2"]]
+    assert q["modes"]["bm25"]["evidence_recall@5"] == 1.0
+    assert q["evidence"] == ["D1:1"]
+    assert [p["evidence"] for p in res["per_query"]][1] == ["D1:4", "D2:1"]
