@@ -81,6 +81,17 @@ def render_table(result: dict) -> None:
                  for k in keys]
         t.add_row(r["name"], *cells, f"{r['seconds']:.1f}")
     render.out.print(t)
+    if rows and "by_category" in rows[0]:
+        key = "evidence_recall@1024tok"
+        cats = sorted({c for r in rows for c in r["by_category"]})
+        bt = Table(title=f"{key} by category (1 multi-hop, 2 temporal, 3 open-domain, 4 single-hop, 5 adversarial)",
+                   header_style="bold")
+        bt.add_column("mode")
+        for c in cats:
+            bt.add_column(c, justify="right")
+        for r in rows:
+            bt.add_row(r["name"], *[f"{r['by_category'].get(c, {}).get(key, 0):.3f}" for c in cats])
+        render.out.print(bt)
     ing = result["ingest"]
     what = f"{ing['passages']} passages" if "passages" in ing else f"{ing['conversations']} conversations"
     render.out.print(f"[dim]ingested {what} as {ing['units']} units in {ing['seconds']:.1f}s[/dim]")

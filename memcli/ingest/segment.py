@@ -7,6 +7,7 @@ split at sentence boundaries (then words). Never fixed-width windows.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -41,40 +42,50 @@ def header(title: str, section: Sequence[str]) -> str:
 
 
 def _split_long(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
-    """Split [start, end) of text into spans under ``limit`` estimated tokens each."""
+    """Split [start, end) into balanced spans of at most ``limit`` estimated tokens.
+
+    Pieces aim at equal size (300 tokens with limit 222 -> 150 + 150, not 222 + 78), cut at
+    the sentence end nearest the target; a run-on sentence over the limit is cut at words.
+    """
     body = text[start:end]
-    pieces = [(start + m.start(), start + m.end()) for m in _SENTENCE.finditer(body) if m.group().strip()]
-    out: list[tuple[int, int]] = []
-    cur_s, cur_e, cur_t = None, None, 0
-    for s, e in pieces:
+    pieces = []
+    for m in _SENTENCE.finditer(body):
+        if not m.group().strip():
+            continue
+        s, e = start + m.start(), start + m.end()
         t = estimate_tokens(text[s:e])
-        if t > limit:
-            if cur_s is not None:
+        if t <= limit:
+            pieces.append((s, e, t))
+            continue
+        ws, wt, we = None, 0, s
+        for w in _WORD.finditer(text, s, e):
+            mt = estimate_tokens(w.group())
+            if ws is not None and wt + mt > limit:
+                pieces.append((ws, w.start(), wt))
+                ws, wt = None, 0
+            if ws is None:
+                ws = w.start()
+            wt += mt
+            we = w.end()
+        if ws is not None:
+            pieces.append((ws, we, wt))
+    if not pieces:
+        return [(start, end)]
+    total = sum(t for _, _, t in pieces)
+    target = total / max(1, math.ceil(total / limit))
+    out: list[tuple[int, int]] = []
+    cur_s, cur_e, cur_t = None, 0, 0
+    for s, e, t in pieces:
+        if cur_s is not None:
+            overshoot = cur_t + t - target
+            if cur_t + t > limit or (overshoot > 0 and overshoot > target - cur_t):
                 out.append((cur_s, cur_e))
                 cur_s, cur_t = None, 0
-            # A run-on "sentence": fall back to words.
-            ws, wt = None, 0
-            for m in _WORD.finditer(text, s, e):
-                mt = estimate_tokens(m.group())
-                if ws is not None and wt + mt > limit:
-                    out.append((ws, m.start()))
-                    ws, wt = None, 0
-                if ws is None:
-                    ws = m.start()
-                wt += mt
-                we = m.end()
-            if ws is not None:
-                out.append((ws, we))
-            continue
-        if cur_s is not None and cur_t + t > limit:
-            out.append((cur_s, cur_e))
-            cur_s, cur_t = None, 0
         if cur_s is None:
             cur_s = s
         cur_e, cur_t = e, cur_t + t
-    if cur_s is not None:
-        out.append((cur_s, cur_e))
-    return out or [(start, end)]
+    out.append((cur_s, cur_e))
+    return out
 
 
 def _common_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:

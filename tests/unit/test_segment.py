@@ -91,3 +91,10 @@ def test_byte_and_line_spans_point_into_the_file():
         assert u.text.splitlines()[0] in lines[u.line_start - 1]
         assert u.text.splitlines()[-1] in lines[u.line_end - 1]
     assert len({u.id for u in units}) == len(units)
+
+
+def test_long_blocks_split_into_balanced_pieces():
+    para = " ".join(f"Sentence {i} is about the hive." for i in range(40))  # ~ 320 tokens
+    doc = read_document(Path("b.txt"), para.encode())
+    sizes = [estimate_tokens(g.text) for g in segment(doc, min_tokens=50, max_tokens=222)]
+    assert len(sizes) == 2 and abs(sizes[0] - sizes[1]) <= 16
