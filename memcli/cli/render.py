@@ -110,3 +110,25 @@ def sources_table(srcs) -> None:
     for s in srcs:
         t.add_row(s.source_id[:10], s.kind, str(s.n_units), s.ingested_at.strftime("%Y-%m-%d %H:%M"), escape(s.uri))
     out.print(t)
+
+
+def answer_view(ans, *, streamed: bool, show_context: bool) -> None:
+    """The answer, then its supporting evidence, then numbered citations."""
+    if not streamed:
+        style = "yellow" if ans.abstained else "bold"
+        out.print(f"[bold]Answer:[/bold] [{style}]{escape(ans.answer)}[/{style}]")
+    if ans.abstained:
+        if ans.closest:
+            out.print("[dim]Closest memory:[/dim]")
+            hits_view(ans.closest, ans.question)
+        return
+    if ans.evidence and ans.mode == "generate":
+        when = f" ({ans.evidence_date})" if ans.evidence_date else ""
+        out.print(f"[dim]Evidence{when}:[/dim] {escape(ans.evidence)}")
+    elif ans.evidence_date:
+        out.print(f"[dim]Event date: {ans.evidence_date}[/dim]")
+    for c in ans.citations:
+        out.print(f"[cyan][{c.number}][/cyan] {escape(location(c.uri, c.section, c.line_start, c.line_end))}")
+    if show_context:
+        for ctx in ans.context:
+            out.print(f"[dim][{ctx['number']}] {escape(ctx['uri'])} ({ctx['tokens']} tokens)[/dim]")

@@ -109,6 +109,10 @@ def build_units(source_id: str, source_hash: str, doc: Document, segs: list[Segm
     return units
 
 
+# Bump when segmentation changes, so existing memory is re-segmented on the next ingest.
+SEGMENTER_VERSION = 2
+
+
 class IngestPipeline:
     def __init__(self, settings: Settings, catalog: Catalog, embedder: Embedder,
                  on_progress: Callable[[IngestProgress], None] | None = None) -> None:
@@ -120,6 +124,9 @@ class IngestPipeline:
         # Unit bounds follow what the embedder reads; room is left for the title header.
         self.max_tokens = min(settings.segment.max_tokens, max(32, embedder.max_tokens - 32))
         self.min_tokens = min(settings.segment.min_tokens, self.max_tokens // 2)
+        sg = settings.segment
+        self.pipeline = (f"seg{SEGMENTER_VERSION}:{self.min_tokens}-{self.max_tokens}:"
+                         f"{sg.chat_units}:{sg.chat_min_tokens}-{sg.chat_max_tokens}")
 
     def run(self, paths: list[str | Path], *, recursive: bool = False, globs: list[str] | None = None,
             prune: bool = False) -> IngestReport:
@@ -180,7 +187,7 @@ class IngestPipeline:
         h = hashlib.sha256(data).hexdigest()
         sid = source_id_for(path)
         old = existing.get(sid)
-        if old is not None and old.content_hash == h:
+        if old is not None and old.content_hash == h and old.pipeline == self.pipeline:
             return None
         doc = read_document(path, data)
         if doc.kind == "conversation":
@@ -196,7 +203,8 @@ class IngestPipeline:
         now = utcnow()
         units = build_units(sid, h, doc, segs, now)
         src = Source(source_id=sid, uri=str(path), kind=doc.kind, content_hash=h, size=st.st_size,
-                     mtime=st.st_mtime, title=doc.title, n_units=len(units), ingested_at=now)
+                     mtime=st.st_mtime, title=doc.title, n_units=len(units), ingested_at=now,
+                     pipeline=self.pipeline)
         return src, units, old is not None
 
     def _flush(self, batch, prog: IngestProgress) -> None:

@@ -16,7 +16,7 @@ from memcli.store.lexical import LexicalIndex
 from memcli.types import Hit
 
 HIT_COLUMNS = ["id", "source_id", "title", "section", "text", "line_start", "line_end",
-               "char_start", "char_end"]
+               "char_start", "char_end", "event_time", "speaker"]
 MODES = ("hybrid", "bm25", "dense")
 
 
@@ -79,6 +79,8 @@ class Retriever:
                 line_end=r["line_end"], char_start=r["char_start"], char_end=r["char_end"],
                 source_id=r["source_id"], rank=len(hits) + 1,
                 scores={name: round(float(p[uid]), 6) for name, p in per.items() if uid in p},
+                event_time=r["event_time"].isoformat() if r.get("event_time") else None,
+                speaker=r.get("speaker"), trust=src.trust,
             ))
             if len(hits) >= k:
                 break

@@ -40,7 +40,7 @@ def sources_schema():
         ("source_id", pa.string()), ("uri", pa.string()), ("kind", pa.string()),
         ("content_hash", pa.string()), ("size", pa.int64()), ("mtime", pa.float64()),
         ("title", pa.string()), ("n_units", pa.int32()), ("ingested_at", _ts()),
-        ("trust", pa.string()),
+        ("trust", pa.string()), ("pipeline", pa.string()),
     ])
 
 

@@ -163,3 +163,13 @@ def test_sample_corpus_ingests_every_format(mem):
     assert not rep.failed, rep.failed
     assert {s.kind for s in mem.sources()} == {"markdown", "text", "html", "pdf", "docx", "code"}
     assert rep.count("added") >= 20
+
+
+def test_changed_unit_settings_resegment_on_next_ingest(mem, corpus):
+    mem.ingest([corpus], recursive=True)
+    n_before = mem.lance.count_units()
+    mem.settings.segment.min_tokens, mem.settings.segment.max_tokens = 16, 32
+    rep = mem.ingest([corpus], recursive=True)
+    assert rep.count("updated") == 3
+    assert mem.lance.count_units() > n_before
+    assert store_ids(mem)[0] == store_ids(mem)[1]

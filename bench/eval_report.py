@@ -1,0 +1,36 @@
+"""Turn `mem eval --json` outputs into Markdown tables for docs/evaluation.md.
+
+Usage: python bench/eval_report.py RESULT.json [RESULT.json ...]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def table(res: dict) -> str:
+    rows = res["rows"]
+    keys = list(rows[0]["metrics"])
+    best = {k: max(r["metrics"][k] for r in rows) for k in keys}
+    out = [f"**{res['benchmark']} · {res['dataset']}** — {res['queries']} queries, "
+           f"{res['ingest']['units']} units, ingest {res['ingest']['seconds']:.0f} s", "",
+           "| mode | " + " | ".join(keys) + " |", "|---|" + "---:|" * len(keys)]
+    for r in rows:
+        cells = [f"**{r['metrics'][k]:.3f}**" if r["metrics"][k] == best[k] else f"{r['metrics'][k]:.3f}" for k in keys]
+        out.append(f"| {r['name']} | " + " | ".join(cells) + " |")
+    if "by_category" in rows[0]:
+        key = "evidence_recall@1024tok"
+        cats = sorted({c for r in rows for c in r["by_category"]})
+        out += ["", f"{key} by category:", "", "| mode | " + " | ".join(f"cat {c}" for c in cats) + " |",
+                "|---|" + "---:|" * len(cats)]
+        for r in rows:
+            out.append(f"| {r['name']} | " + " | ".join(f"{r['by_category'][c][key]:.3f}" for c in cats) + " |")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    for path in sys.argv[1:]:
+        with open(path) as f:
+            print(table(json.load(f)))
+            print()

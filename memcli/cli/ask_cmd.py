@@ -1,0 +1,97 @@
+"""`mem ask` and `mem models`: answers from memory with citations; which models are in use."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from memcli.cli import render
+
+models_app = typer.Typer(help="Show and choose the answer model (a GGUF for llama.cpp).", no_args_is_help=False,
+                         invoke_without_command=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ask")(ask)
+    app.add_typer(models_app, name="models")
+
+
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question.")],
+    k: Annotated[Optional[int], typer.Option("-k", help="Units to retrieve.", min=1)] = None,
+    mode: Annotated[Optional[str], typer.Option("--mode", "-m", help="hybrid | bm25 | dense")] = None,
+    model: Annotated[Optional[Path], typer.Option("--model", help="A .gguf file to answer with (implies --generate).")] = None,
+    generate: Annotated[Optional[bool], typer.Option("--generate/--extractive", help="LLM-written answer, or the best-supported sentence (default: config llm.answer).")] = None,
+    no_stream: Annotated[bool, typer.Option("--no-stream", help="Print the answer when it is complete.")] = False,
+    show_context: Annotated[bool, typer.Option("--show-context", help="Print the excerpts given to the model.")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Answer, citations and timings as JSON.")] = False,
+) -> None:
+    """Answer a question from memory, citing the units it used."""
+    from memcli.cli.app import memory
+
+    overrides = {"llm.model": str(model)} if model else {}
+    mem = memory(**overrides)
+    how = "generate" if (generate or model) else ("extractive" if generate is False else None)
+    stream = not (json_ or no_stream) and sys.stdout.isatty()
+    started = False
+
+    def on_token(piece: str) -> None:
+        nonlocal started
+        if not started:
+            render.out.print("[bold]Answer:[/bold] ", end="")
+            started = True
+        render.out.print(piece, end="", markup=False)
+
+    ans = mem.ask(question, k=k, mode=mode, answer=how, on_token=on_token if stream else None)
+    if json_:
+        render.emit_json(ans.to_dict())
+        return
+    if started:
+        render.out.print()
+    render.answer_view(ans, streamed=started, show_context=show_context)
+
+
+@models_app.callback()
+def models(ctx: typer.Context, json_: Annotated[bool, typer.Option("--json", help="JSON output.")] = False) -> None:
+    """List the configured embedding and answer models, and whether they are found."""
+    if ctx.invoked_subcommand:
+        return
+    from memcli.cli.app import memory
+    from memcli.errors import ModelError
+    from memcli.llm.models import resolve_gguf
+
+    s = memory().settings
+    rows: dict[str, object] = {"embed.model": s.embed.model, "llm.model": s.llm.model}
+    try:
+        rows["llm.path"] = str(resolve_gguf(s.llm.model))
+    except ModelError as e:
+        rows["llm.path"] = f"missing: {e.message}"
+    try:
+        import llama_cpp
+
+        rows["llama_cpp"] = llama_cpp.__version__
+        rows["gpu_offload"] = bool(llama_cpp.llama_supports_gpu_offload())
+    except ImportError:
+        rows["llama_cpp"] = "not installed"
+        rows["gpu_offload"] = False
+    rows["llm.answer"] = s.llm.answer
+    if json_:
+        render.emit_json(rows)
+    else:
+        render.kv_table("Models", rows)
+
+
+@models_app.command("use")
+def models_use(path: Annotated[Path, typer.Argument(help="A .gguf file, or 'smollm2' for the bundled default.")]) -> None:
+    """Answer with another GGUF from now on (written to the config file)."""
+    from memcli.cli.app import state
+    from memcli.config import set_config_value
+    from memcli.llm.models import resolve_gguf
+
+    target = str(path) if str(path) == "smollm2" else str(path.expanduser().resolve())
+    resolve_gguf(target)
+    cfg = set_config_value("llm.model", target, path=state.config)
+    render.out.print(f"llm.model = {target}  [dim]({cfg})[/dim]")

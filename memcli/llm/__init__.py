@@ -1,0 +1,1 @@
+"""Answering from memory: the Generator protocol, llama.cpp, context assembly, answers."""

@@ -1,0 +1,135 @@
+"""Ask: retrieve -> assemble context -> answer (extractive or generated) -> citations.
+
+Every answer carries the excerpts it used. When retrieval finds nothing close enough, or the
+model says the memory does not hold the answer, the result is "Not in your memory" with the
+closest hits shown.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from memcli.ingest.segment import estimate_tokens
+from memcli.llm.context import Excerpt, build_context
+from memcli.llm.extractive import _terms, best_sentence
+from memcli.llm.prompts import NOT_IN_MEMORY, messages
+from memcli.types import Hit
+
+_CITE = re.compile(r"\[(\d{1,3})\]")
+
+
+@dataclass
+class Citation:
+    number: int
+    unit_id: str
+    uri: str
+    section: str
+    line_start: int
+    line_end: int
+    score: float
+    event_time: str | None = None
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    mode: str  # extractive | generate
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    evidence: str | None = None
+    evidence_date: str | None = None
+    context: list[dict] = field(default_factory=list)
+    closest: list[Hit] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    model: str | None = None
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["closest"] = [h.to_dict() for h in self.closest]
+        return d
+
+
+def _citations(excerpts: list[Excerpt]) -> list[Citation]:
+    out = []
+    for ex in excerpts:
+        h = ex.first
+        last = ex.hits[-1]
+        out.append(Citation(ex.number, h.unit_id, h.uri, h.section, h.line_start, last.line_end,
+                            round(ex.score, 4), h.event_time))
+    return out
+
+
+def used_excerpts(answer: str, excerpts: list[Excerpt]) -> list[Excerpt]:
+    """Excerpts the answer cites with [n]; failing that, those sharing its content words."""
+    by_num = {e.number: e for e in excerpts}
+    cited = [by_num[int(n)] for n in dict.fromkeys(_CITE.findall(answer)) if int(n) in by_num]
+    if cited:
+        return cited
+    words = set(_terms(answer))
+    overlap = sorted(((len(words & set(_terms(e.text))), e) for e in excerpts), key=lambda x: -x[0])
+    return [e for n, e in overlap if n >= 2][:2] or excerpts[:1]
+
+
+class Asker:
+    def __init__(self, settings, search: Callable[..., list[Hit]], generator: Callable[[], object]) -> None:
+        self.s = settings  # LLMSettings
+        self.search = search
+        self.generator = generator
+
+    def ask(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
+            on_token: Callable[[str], None] | None = None) -> Answer:
+        how = answer or self.s.answer
+        t0 = time.perf_counter()
+        hits = self.search(question, k=k or self.s.k, mode=mode)
+        timings = {"retrieve": time.perf_counter() - t0}
+        top_dense = max((h.scores.get("dense", 1.0) for h in hits), default=0.0)
+        if not hits or top_dense < self.s.min_similarity:
+            return Answer(question, NOT_IN_MEMORY, how, True, closest=hits[:3], timings=timings)
+        t = time.perf_counter()
+        gen = self.generator() if how == "generate" else None
+        timings["model_load"] = time.perf_counter() - t
+        if gen is not None:
+            budget = min(self.s.context_tokens, gen.n_ctx - self.s.max_tokens - 256)
+            count = gen.count_tokens
+        else:
+            budget, count = self.s.context_tokens, estimate_tokens
+        t = time.perf_counter()
+        excerpts = build_context(hits, budget=budget, count_tokens=count)
+        timings["context"] = time.perf_counter() - t
+        context = [{"number": e.number, "unit_ids": [h.unit_id for h in e.hits], "tokens": e.tokens,
+                    "uri": e.first.uri} for e in excerpts]
+        best = best_sentence(question, excerpts)
+        ans = Answer(question, "", how, False, context=context, timings=timings,
+                     evidence=best.sentence if best else None, evidence_date=best.date if best else None)
+        if gen is None:
+            if best is None or best.score < 1e-6:
+                ans.answer, ans.abstained, ans.closest = NOT_IN_MEMORY, True, hits[:3]
+            else:
+                ans.answer = best.sentence
+                ans.citations = _citations([best.excerpt])
+            timings["answer"] = time.perf_counter() - t
+            return ans
+        ans.model = gen.name
+        t = time.perf_counter()
+        parts: list[str] = []
+        first = None
+        for piece in gen.stream(messages(question, excerpts), max_tokens=self.s.max_tokens,
+                                temperature=self.s.temperature):
+            if first is None:
+                first = time.perf_counter() - t
+            parts.append(piece)
+            if on_token:
+                on_token(piece)
+        text = "".join(parts).strip()
+        timings["first_token"] = first or 0.0
+        timings["generate"] = time.perf_counter() - t
+        ans.answer = text
+        if not text or "not in your memory" in text.lower():
+            ans.abstained, ans.answer, ans.closest = True, NOT_IN_MEMORY, hits[:3]
+        else:
+            ans.citations = _citations(used_excerpts(text, excerpts))
+        return ans

