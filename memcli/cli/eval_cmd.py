@@ -67,7 +67,8 @@ def _with_progress(fn, kw):
 def render_table(result: dict) -> None:
     from rich.table import Table
 
-    rows = result["rows"]
+    rows = [r for r in result["rows"] if not r["name"].startswith("answer/")]
+    answer_rows = [r for r in result["rows"] if r["name"].startswith("answer/")]
     keys = list(rows[0]["metrics"]) if rows else []
     t = Table(title=f"{result['benchmark']} · {result['dataset']} · {result['queries']} queries",
               header_style="bold")
@@ -92,6 +93,16 @@ def render_table(result: dict) -> None:
         for r in rows:
             bt.add_row(r["name"], *[f"{r['by_category'].get(c, {}).get(key, 0):.3f}" for c in cats])
         render.out.print(bt)
+    if answer_rows:
+        at = Table(title="answers (F1 over categories 1-4; abstention on category 5)", header_style="bold")
+        akeys = list(answer_rows[0]["metrics"])
+        at.add_column("answer")
+        for k in akeys:
+            at.add_column(k, justify="right")
+        at.add_column("seconds", justify="right")
+        for r in answer_rows:
+            at.add_row(r["name"], *[f"{r['metrics'][k]:.3f}" for k in akeys], f"{r['seconds']:.1f}")
+        render.out.print(at)
     ing = result["ingest"]
     what = f"{ing['passages']} passages" if "passages" in ing else f"{ing['conversations']} conversations"
     render.out.print(f"[dim]ingested {what} as {ing['units']} units in {ing['seconds']:.1f}s[/dim]")
@@ -133,6 +144,7 @@ def locomo(
     file: Annotated[Path, typer.Argument(help="LoCoMo JSON (list of conversations with qa)")],
     units: Annotated[Optional[str], typer.Option("--units", help="Conversation units: topic | turn (default: config)")] = None,
     modes: ModesOpt = None, limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N conversations.", min=1)] = None,
+    answer: Annotated[Optional[str], typer.Option("--answer", help="Also answer: extractive, generate, or both (comma list); token F1 and abstention.")] = None,
     workdir: WorkOpt = None, json_: JsonOpt = False,
 ) -> None:
     """LoCoMo: evidence recall@k and at a token budget, per question category."""
@@ -142,7 +154,13 @@ def locomo(
 
     overrides = {"segment.chat_units": units} if units else {}
     mem = memory(**overrides)
-    kw = dict(path=file, settings=mem.settings, modes=parse_modes(modes), limit=limit, workdir=workdir)
+    answers = [a.strip() for a in (answer or "").split(",") if a.strip()]
+    if any(a not in ("extractive", "generate") for a in answers):
+        from memcli.errors import ConfigError
+
+        raise ConfigError("--answer takes extractive, generate, or both")
+    kw = dict(path=file, settings=mem.settings, modes=parse_modes(modes), limit=limit, workdir=workdir,
+              answers=answers)
     result = locomo_eval(**kw) if json_ or not sys.stderr.isatty() else _with_progress(locomo_eval, kw)
     if json_:
         render.emit_json(result)

@@ -96,9 +96,23 @@ def _aggregate(scored: list[tuple[str, dict[str, float]]]) -> tuple[dict, dict]:
     return metrics, by_cat
 
 
+def gold_answer(q: dict) -> str:
+    ans = str(q.get("answer", ""))
+    # The reference code keeps only the part before the first ';' for category 3.
+    return ans.split(";")[0] if str(q.get("category")) == "3" else ans
+
+
+def score_answer(ans, q: dict) -> dict[str, float]:
+    from memcli.eval.metrics import token_f1
+
+    if str(q.get("category")) == "5":
+        return {"abstained": float(ans.abstained)}
+    return {"f1": token_f1(ans.answer, gold_answer(q)), "abstained": float(ans.abstained)}
+
+
 def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: int | None = None,
                 workdir: Path | None = None, on_progress: Callable[[EvalProgress], None] | None = None,
-                embedder=None) -> dict:
+                embedder=None, answers: Sequence[str] = (), generator=None) -> dict:
     from memcli.memory import Memory
     from memcli.retrieve.hybrid import Retriever
 
@@ -111,6 +125,8 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
     try:
         scored: dict[str, list[tuple[str, dict[str, float]]]] = {m: [] for m in modes}
         seconds = {m: 0.0 for m in modes}
+        answered: dict[str, list[tuple[str, dict[str, float]]]] = {a: [] for a in answers}
+        answer_s = {a: 0.0 for a in answers}
         per_query, units_total, ingest_s = [], 0, 0.0
         n_questions = sum(len(c.get("qa", [])) for c in convs)
         done = 0
@@ -123,7 +139,7 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
             if not f.exists() or f.read_text(encoding="utf-8") != body:
                 f.write_text(body, encoding="utf-8")  # the QA never goes into memory
             s = settings.model_copy(update={"home": cdir / "home"})
-            mem = Memory(s, embedder=embedder)
+            mem = Memory(s, embedder=embedder, generator=generator)
             t0 = time.perf_counter()
             mem.ingest([f], on_progress=lambda p: progress(EvalProgress(f"ingest {sid}", ci + 1, len(convs))))
             ingest_s += time.perf_counter() - t0
@@ -151,6 +167,15 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
                     if gold:
                         scored[name].append((cat, sc))
                     entry["modes"][name] = {k: round(v, 4) for k, v in sc.items()} | {"top_turns": ranked[:3]}
+                for how in answers:
+                    t = time.perf_counter()
+                    ans = mem.ask(q["question"], answer=how)
+                    answer_s[how] += time.perf_counter() - t
+                    sc = score_answer(ans, q)
+                    answered[how].append((cat, sc))
+                    entry["modes"][f"answer/{how}"] = {"answer": ans.answer, **{k: round(v, 4) for k, v in sc.items()}}
+                if "generate" in answers:
+                    generator = mem._generator  # load the GGUF once for all conversations
                 per_query.append(entry)
                 done += 1
                 progress(EvalProgress("questions", done, n_questions))
@@ -158,6 +183,8 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
         for name in modes:
             metrics, by_cat = _aggregate(scored[name])
             rows.append({"name": name, "metrics": metrics, "by_category": by_cat, "seconds": round(seconds[name], 3)})
+        for how in answers:
+            rows.append(_answer_row(how, answered[how], answer_s[how]))
         return {
             "benchmark": "locomo", "dataset": path.name, "queries": sum(1 for q in per_query if q["category"] in ANSWERABLE),
             "rows": rows, "per_query": per_query,
@@ -168,6 +195,20 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _answer_row(how: str, scored: list[tuple[str, dict[str, float]]], seconds: float) -> dict:
+    """F1 over categories 1-4; for category 5 the share of questions the answer declined."""
+    answerable = [sc for c, sc in scored if c in ANSWERABLE]
+    adversarial = [sc for c, sc in scored if c == "5"]
+    metrics = {"f1": round(mean([sc["f1"] for sc in answerable]), 4),
+               "false_abstention": round(mean([sc["abstained"] for sc in answerable]), 4),
+               "abstention_accuracy_cat5": round(mean([sc["abstained"] for sc in adversarial]), 4)}
+    by_cat = {}
+    for cat in sorted({c for c, _ in scored}):
+        rows = [sc for c, sc in scored if c == cat]
+        by_cat[cat] = {k: round(mean([sc[k] for sc in rows]), 4) for k in rows[0]} | {"queries": len(rows)}
+    return {"name": f"answer/{how}", "metrics": metrics, "by_category": by_cat, "seconds": round(seconds, 3)}
 
 
 def _unit_turns(mem) -> dict[str, list[str]]:

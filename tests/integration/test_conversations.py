@@ -67,3 +67,20 @@ def test_eval_locomo_fixture_exact_values(capsys, tmp_path, monkeypatch):
     assert q["modes"]["bm25"]["evidence_recall@5"] == 1.0
     assert q["evidence"] == ["D1:1"]
     assert [p["evidence"] for p in res["per_query"]][1] == ["D1:4", "D2:1"]
+
+
+def test_eval_locomo_answers_report_f1_and_abstention(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("MEM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MEM_EMBED__MODEL", "fake:64")
+    monkeypatch.setenv("MEM_LLM__MODEL", "fake")
+    code = run(["eval", "locomo", str(FIX), "--units", "turn", "--modes", "bm25",
+                "--answer", "extractive,generate", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    rows = {r["name"]: r for r in json.loads(out)["rows"]}
+    for name in ("answer/extractive", "answer/generate"):
+        m = rows[name]["metrics"]
+        assert set(m) == {"f1", "false_abstention", "abstention_accuracy_cat5"}
+        assert 0 <= m["f1"] <= 1 and rows[name]["by_category"]["5"]["queries"] == 1
+    q = [p for p in json.loads(out)["per_query"] if p["id"] == "tiny-1#0"][0]
+    assert "Pixel" in q["modes"]["answer/extractive"]["answer"]
