@@ -143,6 +143,7 @@ def beir(
 def locomo(
     file: Annotated[Path, typer.Argument(help="LoCoMo JSON (list of conversations with qa)")],
     units: Annotated[Optional[str], typer.Option("--units", help="Conversation units: topic | turn (default: config)")] = None,
+    k: Annotated[str, typer.Option("-k", help="Evidence recall cut-offs, comma-separated.")] = "5,10,20",
     modes: ModesOpt = None, limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N conversations.", min=1)] = None,
     answer: Annotated[Optional[str], typer.Option("--answer", help="Also answer: extractive, generate, or both (comma list); token F1 and abstention.")] = None,
     workdir: WorkOpt = None, json_: JsonOpt = False,
@@ -160,7 +161,7 @@ def locomo(
 
         raise ConfigError("--answer takes extractive, generate, or both")
     kw = dict(path=file, settings=mem.settings, modes=parse_modes(modes), limit=limit, workdir=workdir,
-              answers=answers)
+              answers=answers, ks=_ks(k))
     result = locomo_eval(**kw) if json_ or not sys.stderr.isatty() else _with_progress(locomo_eval, kw)
     if json_:
         render.emit_json(result)

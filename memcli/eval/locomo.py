@@ -63,9 +63,10 @@ def recall_at_budget(ranked_turns: Sequence[Sequence[str]], gold: set[str], word
     return len(gold & read) / len(gold)
 
 
-def score_question(ranked_turns: list[list[str]], gold: set[str], words: dict[str, int]) -> dict[str, float]:
+def score_question(ranked_turns: list[list[str]], gold: set[str], words: dict[str, int],
+                   ks: Sequence[int] = KS) -> dict[str, float]:
     out = {}
-    for k in KS:
+    for k in ks:
         covered = {t for turns in ranked_turns[:k] for t in turns}
         out[f"evidence_recall@{k}"] = len(gold & covered) / len(gold) if gold else 0.0
     for b in BUDGETS:
@@ -112,7 +113,7 @@ def score_answer(ans, q: dict) -> dict[str, float]:
 
 def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: int | None = None,
                 workdir: Path | None = None, on_progress: Callable[[EvalProgress], None] | None = None,
-                embedder=None, answers: Sequence[str] = (), generator=None) -> dict:
+                embedder=None, answers: Sequence[str] = (), generator=None, ks: Sequence[int] = KS) -> dict:
     from memcli.memory import Memory
     from memcli.retrieve.hybrid import Retriever
 
@@ -163,7 +164,7 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
                     fused, _ = retriever.ranked(q["question"], mode, n, fusion=fusion)
                     ranked = [turns_of[u] for u, _ in fused if u in turns_of]
                     seconds[name] += time.perf_counter() - t
-                    sc = score_question(ranked, gold, words)
+                    sc = score_question(ranked, gold, words, ks)
                     if gold:
                         scored[name].append((cat, sc))
                     entry["modes"][name] = {k: round(v, 4) for k, v in sc.items()} | {"top_turns": ranked[:3]}
