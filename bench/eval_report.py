@@ -10,7 +10,8 @@ import sys
 
 
 def table(res: dict) -> str:
-    rows = res["rows"]
+    answer_rows = [r for r in res["rows"] if r["name"].startswith("answer/")]
+    rows = [r for r in res["rows"] if not r["name"].startswith("answer/")]
     keys = list(rows[0]["metrics"])
     best = {k: max(r["metrics"][k] for r in rows) for k in keys}
     out = [f"**{res['benchmark']} · {res['dataset']}** — {res['queries']} queries, "
@@ -26,6 +27,13 @@ def table(res: dict) -> str:
                 "|---|" + "---:|" * len(cats)]
         for r in rows:
             out.append(f"| {r['name']} | " + " | ".join(f"{r['by_category'][c][key]:.3f}" for c in cats) + " |")
+    if answer_rows:
+        akeys = list(answer_rows[0]["metrics"])
+        out += ["", "Answers (F1 over categories 1–4; abstention on category 5):", "",
+                "| answer | " + " | ".join(akeys) + " | F1 by category 1/2/3/4 |", "|---|" + "---:|" * (len(akeys) + 1)]
+        for r in answer_rows:
+            cat = " / ".join(f"{r['by_category'][c]['f1']:.3f}" for c in "1234" if c in r["by_category"])
+            out.append(f"| {r['name']} | " + " | ".join(f"{r['metrics'][k]:.3f}" for k in akeys) + f" | {cat} |")
     return "\n".join(out)
 
 

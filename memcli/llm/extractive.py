@@ -29,6 +29,20 @@ def _terms(text: str) -> list[str]:
     return [_key(w) for w in _WORD.findall(text) if w.lower() not in STOP]
 
 
+_WHEN = re.compile(r"^\s*(when|what (date|day|year|month|time))\b", re.I)
+
+
+def is_when_question(question: str) -> bool:
+    return bool(_WHEN.search(question))
+
+
+def format_date(iso: str) -> str:
+    from datetime import date
+
+    d = date.fromisoformat(iso[:10])
+    return f"{d.day} {d:%B %Y}"
+
+
 @dataclass
 class Extract:
     sentence: str
@@ -55,7 +69,10 @@ def candidates(ex: Excerpt) -> list[tuple[str, str | None]]:
         if not line or line.startswith("#") or m:
             flush()
             if m:
-                out.append((line, m.group(1)))
+                # A turn: its sentences are the candidates; the date comes along.
+                said = line[m.end():]
+                parts = [p.strip() for p in _SENT_END.split(said) if p.strip()]
+                out.extend((p, m.group(1)) for p in (parts or [said]))
             continue
         prose.append(line.lstrip("-*> ").strip())
     flush()

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 from memcli.ingest.segment import estimate_tokens
 from memcli.llm.context import Excerpt, build_context
-from memcli.llm.extractive import _terms, best_sentence
+from memcli.llm.extractive import _terms, best_sentence, format_date, is_when_question
 from memcli.llm.prompts import NOT_IN_MEMORY, messages
 from memcli.types import Hit
 
@@ -109,7 +109,8 @@ class Asker:
             if best is None or best.score < 1e-6:
                 ans.answer, ans.abstained, ans.closest = NOT_IN_MEMORY, True, hits[:3]
             else:
-                ans.answer = best.sentence
+                # "When" questions are answered by the event date of the best evidence.
+                ans.answer = format_date(best.date) if best.date and is_when_question(question) else best.sentence
                 ans.citations = _citations([best.excerpt])
             timings["answer"] = time.perf_counter() - t
             return ans

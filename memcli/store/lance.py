@@ -77,7 +77,11 @@ class LanceStore:
 
     def sources_table(self):
         if self._sources is None:
-            self._sources = self.db.create_table("sources", schema=sources_schema(), exist_ok=True)
+            if self._exists("sources"):
+                self._sources = self.db.open_table("sources")
+                _add_missing_columns(self._sources, sources_schema())
+            else:
+                self._sources = self.db.create_table("sources", schema=sources_schema(), exist_ok=True)
         return self._sources
 
     def units_table(self, fp: dict[str, object] | None = None, *, create: bool = False):
@@ -85,6 +89,7 @@ class LanceStore:
         if self._units is None:
             if self._exists("units"):
                 self._units = self.db.open_table("units")
+                _add_missing_columns(self._units, units_schema(1, {}), skip=("vector",))
             elif create and fp is not None:
                 self._units = self.db.create_table(
                     "units", schema=units_schema(int(fp["embed_dim"]), fp), exist_ok=True
@@ -249,6 +254,14 @@ class LanceStore:
             # Re-score the ANN candidates with exact distances from the stored vectors.
             q = q.nprobes(ann_nprobes).refine_factor(ann_refine)
         return q.to_arrow().to_pylist()
+
+
+def _add_missing_columns(table, expected, skip: Sequence[str] = ()) -> None:
+    """Schema migration: columns added in later versions are added to older homes as nulls."""
+    have = set(table.schema.names)
+    missing = [f for f in expected if f.name not in have and f.name not in skip]
+    if missing:
+        table.add_columns(missing)
 
 
 def utcnow() -> datetime:

@@ -173,3 +173,19 @@ def test_changed_unit_settings_resegment_on_next_ingest(mem, corpus):
     assert rep.count("updated") == 3
     assert mem.lance.count_units() > n_before
     assert store_ids(mem)[0] == store_ids(mem)[1]
+
+
+def test_older_homes_gain_new_columns(settings, corpus):
+    """A home written before a column existed is migrated in place (nulls), not rejected."""
+    import lancedb
+    import pyarrow as pa
+
+    from memcli.store.lance import sources_schema
+
+    home = settings.home / "lance"
+    home.mkdir(parents=True)
+    old = pa.schema([f for f in sources_schema() if f.name != "pipeline"])
+    lancedb.connect(str(home)).create_table("sources", schema=old)
+    m = Memory(settings, embedder=FakeEmbedder(dim=64))
+    assert m.ingest([corpus]).count("added") == 2
+    assert "pipeline" in m.lance.sources_table().schema.names

@@ -55,6 +55,15 @@ def test_best_sentence_prefers_question_words_and_keeps_turn_dates():
     doc = hit("d", "The weather was grey all week. Pixel art is fun to draw.", 0.5, src="s2")
     ex = build_context([chat, doc], budget=500, count_tokens=lambda t: len(t.split()))
     best = best_sentence("What is the name of the kitten Ana adopted?", ex)
-    assert best.sentence.startswith("[2023-05-08] Ana: I adopted a grey kitten")
+    assert best.sentence == "I adopted a grey kitten called Pixel."
     assert best.date == "2023-05-08"
     assert best_sentence("the of and", ex) is None
+
+
+def test_when_questions_are_detected_and_dates_formatted():
+    from memcli.llm.extractive import format_date, is_when_question
+
+    assert is_when_question("When did Ana adopt the kitten?")
+    assert is_when_question("What year did Ben run?")
+    assert not is_when_question("Who knows when it rains?")
+    assert format_date("2023-05-08T13:56:00+00:00") == "8 May 2023"
