@@ -172,7 +172,10 @@ def load_settings(
     for k, v in (overrides or {}).items():
         if v is not None:
             _set_dotted(flag_tree, k, v)
-    tree = _merge(tree, flag_tree)
+    return _validate(_merge(tree, flag_tree))
+
+
+def _validate(tree: dict[str, Any]) -> Settings:
     try:
         return Settings.model_validate(tree)
     except ValidationError as e:
@@ -186,12 +189,7 @@ def set_config_value(dotted: str, raw: str, *, path: Path | None = None) -> Path
     p = path or config_path()
     tree = read_yaml(p)
     _set_dotted(tree, dotted, yaml.safe_load(raw))
-    try:
-        Settings.model_validate(tree)
-    except ValidationError as e:
-        first = e.errors()[0]
-        loc = ".".join(str(x) for x in first["loc"])
-        raise ConfigError(f"invalid setting {loc}: {first['msg']}") from e
+    _validate(tree)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_suffix(".tmp")
     tmp.write_text(yaml.safe_dump(tree, sort_keys=False), encoding="utf-8")

@@ -148,6 +148,14 @@ class Memory:
             self.lance.maintain(self.settings.search.ann_min_units)
             return gone
 
+    def doctor(self, *, repair: bool = False):
+        from memcli.store.doctor import diagnose
+
+        if not repair:
+            return diagnose(self)
+        with self.lock():
+            return diagnose(self, repair=True)
+
     def stats(self) -> dict:
         srcs = self.sources()
         by_kind: dict[str, int] = {}

@@ -173,6 +173,25 @@ def stats(json_: JsonOpt = False) -> None:
         render.kv_table("Memory", st)
 
 
+@app.command()
+def doctor(
+    repair: Annotated[bool, typer.Option("--repair", help="Fix what is found (takes the write lock).")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Check that every store agrees; exit 5 when something is wrong (after --repair: still wrong)."""
+    from memcli.errors import StoreError
+
+    rep = memory().doctor(repair=repair)
+    if json_:
+        render.emit_json(rep.to_dict())
+    else:
+        for f in rep.findings:
+            mark = "[green]ok[/green]" if f.ok else ("[yellow]repaired[/yellow]" if f.repaired else "[red]problem[/red]")
+            render.out.print(f"{mark:>24}  {f.check}: {render.escape(f.detail)}")
+    if not rep.healthy:
+        raise StoreError("memory needs repair", hint="mem doctor --repair")
+
+
 @config_app.command("show")
 def config_show(json_: JsonOpt = False) -> None:
     """Print the effective settings."""

@@ -1,0 +1,138 @@
+"""`mem doctor`: check that the stores agree, and repair what a crash or a bug left behind.
+
+Checks: an interrupted write (journal), pending units, units in one store but not the other,
+units without a source and sources without their units, the embedder fingerprint, a stale
+writer pid, and the home's permissions. ``repair=True`` fixes each (under the write lock).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from memcli.ingest.segment import header
+
+
+@dataclass
+class Finding:
+    check: str
+    ok: bool
+    detail: str
+    repaired: bool = False
+
+
+@dataclass
+class DoctorReport:
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return all(f.ok or f.repaired for f in self.findings)
+
+    def to_dict(self) -> dict:
+        return {"healthy": self.healthy, "findings": [asdict(f) for f in self.findings]}
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def diagnose(mem, *, repair: bool = False) -> DoctorReport:
+    rep = DoctorReport()
+    add = rep.findings.append
+    home: Path = mem.home
+    cat, lance, lex = mem.catalog, mem.lance, mem.lexical
+
+    mode = home.stat().st_mode & 0o777
+    f = Finding("home permissions", mode == 0o700, f"{home} is {oct(mode)}")
+    if not f.ok and repair:
+        os.chmod(home, 0o700)
+        f.repaired = True
+    add(f)
+
+    pid_file = home / "write.pid"
+    pid = pid_file.read_text().strip() if pid_file.exists() else ""
+    stale = bool(pid) and pid.isdigit() and not _pid_alive(int(pid))
+    f = Finding("write lock", not stale, f"stale writer pid {pid}" if stale else "no stale writer")
+    if stale and repair:
+        pid_file.unlink(missing_ok=True)
+        f.repaired = True
+    add(f)
+
+    j = cat.journal.pending()
+    f = Finding("interrupted write", j is None,
+                f"a killed {j.get('op')} left {len(j.get('sources') or [])} source(s) half-written" if j else "none")
+    if j is not None and repair:
+        cat.recover()
+        f.repaired = True
+    add(f)
+
+    pending = lance.count_units("status = 'pending'")
+    f = Finding("pending units", pending == 0, f"{pending} uncommitted unit(s)")
+    if pending and repair:
+        lance.delete_pending()
+        f.repaired = True
+    add(f)
+
+    stored = lance.fingerprint()
+    configured = mem.settings.embed.model
+    same = not stored or stored.get("embed_model") == configured or configured.startswith("fake")
+    add(Finding("embedding model", same,
+                f"vectors: {stored.get('embed_model')} (dim {stored.get('embed_dim')}); configured: {configured}"
+                if stored else "no vectors yet"))
+
+    sources = lance.source_map()
+    t = lance.units_table()
+    rows = [] if t is None else t.search().where("status = 'committed'").select(
+        ["id", "source_id", "source_hash", "title", "section", "text"]).limit(None).to_arrow().to_pylist()
+    by_source: dict[str, int] = {}
+    for r in rows:
+        by_source[r["source_id"]] = by_source.get(r["source_id"], 0) + 1
+
+    orphan_units = [r["id"] for r in rows if r["source_id"] not in sources
+                    or r["source_hash"] != sources[r["source_id"]].content_hash]
+    f = Finding("units without their source", not orphan_units, f"{len(orphan_units)} unit(s)")
+    if orphan_units and repair:
+        from memcli.store.lance import sql_list
+
+        t.delete(f"id IN {sql_list(orphan_units)}")
+        lex.delete_ids(orphan_units)
+        f.repaired = True
+    add(f)
+
+    broken = [s for s in sources.values() if by_source.get(s.source_id, 0) != s.n_units]
+    f = Finding("sources with all their units", not broken,
+                f"{len(broken)} source(s) short of units" + (f", e.g. {broken[0].uri}" if broken else ""))
+    if broken and repair:
+        # Dropping the source makes the next `mem ingest` of its file rebuild it whole.
+        cat.forget([s.source_id for s in broken])
+        f.repaired = True
+    add(f)
+
+    lance_ids = {r["id"] for r in rows if r["id"] not in set(orphan_units)}
+    lex_ids = lex.all_ids()
+    extra, missing = lex_ids - lance_ids, lance_ids - lex_ids
+    f = Finding("lexical index matches LanceDB", not extra and not missing,
+                f"{len(extra)} orphan doc(s) in Tantivy, {len(missing)} unit(s) missing from it")
+    if (extra or missing) and repair:
+        if extra:
+            lex.delete_ids(sorted(extra))
+        if missing:
+            todo = [r for r in rows if r["id"] in missing]
+            w = lex._writer()
+            for r in todo:
+                text = f"{header(r['title'], r['section'].split(' › ') if r['section'] else [])}\n{r['text']}"
+                w.add_document(lex._t.Document(id=r["id"], source_id=r["source_id"], text=text))
+            w.commit()
+            w.wait_merging_threads()
+            lex._searcher = None
+        f.repaired = True
+    add(f)
+    return rep

@@ -1,0 +1,105 @@
+"""Kill test: SIGKILL `mem ingest` at random moments, then check that nothing is lost,
+duplicated or half-written.
+
+Run directly for a longer soak:  .venv/bin/python tests/kill_ingest.py --trials 50
+(CI runs a modest count through tests/integration/test_kill.py.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def make_corpus(root: Path, files: int, rng: random.Random) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    words = "hive queen honey garden tomato compost bicycle river winter lantern harbour".split()
+    for i in range(files):
+        sections = [f"## Part {j}\n\n" + " ".join(rng.choice(words) for _ in range(60)) + ".\n" for j in range(4)]
+        (root / f"note-{i:03d}.md").write_text(f"# Note {i}\n\n" + "\n".join(sections))
+
+
+def env_for(home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"MEM_HOME": str(home), "MEM_EMBED__MODEL": "fake:64", "MEM_INGEST__BATCH_UNITS": "6",
+                "MEM_SEGMENT__MIN_TOKENS": "10", "MEM_SEGMENT__MAX_TOKENS": "40",
+                "MEM_CONFIG": str(home.parent / "none.yaml")})
+    return env
+
+
+def mem(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "memcli", *args], env=env, capture_output=True, text=True)
+
+
+def run_trials(workdir: Path, trials: int, files: int = 40, seed: int = 0) -> dict:
+    rng = random.Random(seed)
+    corpus, home = workdir / "corpus", workdir / "home"
+    make_corpus(corpus, files, rng)
+    env = env_for(home)
+    killed = 0
+    for t in range(trials):
+        # Change a file now and then, so kills also land in "replace the old units".
+        victim = corpus / f"note-{rng.randrange(files):03d}.md"
+        victim.write_text(victim.read_text() + f"\nEdit {t}: the lantern moved.\n")
+        p = subprocess.Popen([sys.executable, "-m", "memcli", "ingest", str(corpus)], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.4, 3.0))
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+            killed += 1
+        p.wait()
+    final = mem(["ingest", str(corpus), "--json"], env)
+    doctor = mem(["doctor", "--json"], env)
+    return {"trials": trials, "killed": killed, "final_rc": final.returncode,
+            "final": json.loads(final.stdout) if final.stdout else final.stderr,
+            "doctor_rc": doctor.returncode, "doctor": json.loads(doctor.stdout) if doctor.stdout else doctor.stderr,
+            "check": check(corpus, home)}
+
+
+def check(corpus: Path, home: Path) -> dict:
+    """Every file present once, with exactly its units, identical in both stores."""
+    from memcli.config import Settings
+    from memcli.embed.fake import FakeEmbedder
+    from memcli.memory import Memory
+
+    m = Memory(Settings(home=home, embed={"model": "fake:64"}), embedder=FakeEmbedder(64))
+    sources = m.sources()
+    files = sorted(str(p.resolve()) for p in corpus.glob("*.md"))
+    problems = []
+    if sorted(s.uri for s in sources) != files:
+        problems.append("source list differs from the files")
+    for s in sources:
+        if s.content_hash != hashlib.sha256(Path(s.uri).read_bytes()).hexdigest():
+            problems.append(f"stale content for {s.uri}")
+        units = m.lance.units_of(s.source_id, ["id", "char_start"])
+        if len(units) != s.n_units or len({u["char_start"] for u in units}) != len(units):
+            problems.append(f"{s.uri}: {len(units)} units, expected {s.n_units} distinct")
+    if m.lance.committed_ids() != m.lexical.all_ids():
+        problems.append("LanceDB and Tantivy disagree")
+    if m.lance.count_units(None) != m.lance.count_units():
+        problems.append("uncommitted units remain")
+    return {"files": len(files), "units": m.lance.count_units(), "problems": problems}
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--trials", type=int, default=20)
+    ap.add_argument("--files", type=int, default=40)
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        t0 = time.perf_counter()
+        res = run_trials(Path(d), a.trials, a.files, a.seed)
+        res["seconds"] = round(time.perf_counter() - t0, 1)
+        print(json.dumps({k: v for k, v in res.items() if k not in ("final",)}, indent=2))
+        sys.exit(0 if not res["check"]["problems"] and res["doctor_rc"] == 0 and res["final_rc"] == 0 else 1)
