@@ -1,5 +1,5 @@
 # memcli — two commands do all set-up on a fresh machine:
-#   make demo   install into .venv, ingest the sample corpus, search it
+#   make demo   install into .venv, ingest the sample corpus, search it, ask it
 #   make test   install test extras and run the whole suite
 PYTHON ?= python3
 VENV   ?= .venv
