@@ -115,8 +115,8 @@ class Memory:
             pipe = IngestPipeline(self.settings, self.catalog, self.embedder, on_progress)
             return pipe.run(paths, recursive=recursive, globs=globs, prune=prune)
 
-    def search(self, query: str, *, k: int | None = None, mode: str | None = None) -> "list[Hit]":
-        return self.retriever.search(query, k=k, mode=mode)
+    def search(self, query: str, *, k: int | None = None, mode: str | None = None, filters=None) -> "list[Hit]":
+        return self.retriever.search(query, k=k, mode=mode, filters=filters)
 
     def sources(self) -> "list[Source]":
         return self.lance.sources()

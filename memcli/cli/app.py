@@ -122,6 +122,10 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[Optional[int], typer.Option("-k", help="How many results.", min=1)] = None,
     mode: Annotated[Optional[str], typer.Option("--mode", "-m", help="hybrid | bm25 | dense")] = None,
+    since: Annotated[Optional[str], typer.Option("--since", help="Only memory from this day on (YYYY-MM-DD).")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", help="Only memory up to this day (YYYY-MM-DD).")] = None,
+    speaker: Annotated[Optional[str], typer.Option("--speaker", help="Only conversation units with this speaker.")] = None,
+    session: Annotated[Optional[str], typer.Option("--session", help="Only this conversation session id.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Search memory: hybrid BM25 + dense by default."""
@@ -130,8 +134,13 @@ def search(
 
     if mode is not None and mode not in MODES:
         raise ConfigError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    from memcli.retrieve.filters import SearchFilters, parse_day
+
+    filters = SearchFilters(since=parse_day(since) if since else None,
+                            until=parse_day(until, end=True) if until else None,
+                            speaker=speaker, session=session)
     mem = memory()
-    hits = mem.search(query, k=k, mode=mode)
+    hits = mem.search(query, k=k, mode=mode, filters=filters or None)
     if json_:
         render.emit_json({"query": query, "mode": mode or mem.settings.search.mode,
                           "hits": [h.to_dict() for h in hits]})

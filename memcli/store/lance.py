@@ -217,12 +217,14 @@ class LanceStore:
         t = self.units_table()
         return 0 if t is None else int(t.count_rows(where))
 
-    def units_by_ids(self, ids: Sequence[str], columns: Sequence[str] | None = None) -> dict[str, dict]:
+    def units_by_ids(self, ids: Sequence[str], columns: Sequence[str] | None = None,
+                     where: str | None = None) -> dict[str, dict]:
         t = self.units_table()
         if t is None or not ids:
             return {}
         cols = list(columns or [c for c in UNIT_COLUMNS])
-        q = t.search().where(f"id IN {sql_list(ids)} AND status = 'committed'").select(cols).limit(len(ids))
+        pred = f"id IN {sql_list(ids)} AND status = 'committed'" + (f" AND ({where})" if where else "")
+        q = t.search().where(pred).select(cols).limit(len(ids))
         return {r["id"]: r for r in q.to_arrow().to_pylist()}
 
     def units_of(self, source_id: str, columns: Sequence[str] | None = None) -> list[dict]:
@@ -241,12 +243,13 @@ class LanceStore:
         return set(tbl.column("id").to_pylist())
 
     def dense_search(self, vector: np.ndarray, k: int, columns: Sequence[str], *,
-                     ann_nprobes: int = 20, ann_refine: int = 5) -> list[dict]:
+                     ann_nprobes: int = 20, ann_refine: int = 5, where: str | None = None) -> list[dict]:
         t = self.units_table()
         if t is None:
             return []
+        pred = "status = 'committed'" + (f" AND ({where})" if where else "")
         q = (t.search(np.asarray(vector, dtype=np.float32), vector_column_name="vector")
-             .metric("cosine").where("status = 'committed'", prefilter=True)
+             .metric("cosine").where(pred, prefilter=True)
              .select([*columns, "_distance"]).limit(k))
         if self._ann is None:
             self._ann = self.has_ann()

@@ -84,3 +84,33 @@ def test_eval_locomo_answers_report_f1_and_abstention(capsys, tmp_path, monkeypa
         assert 0 <= m["f1"] <= 1 and rows[name]["by_category"]["5"]["queries"] == 1
     q = [p for p in json.loads(out)["per_query"] if p["id"] == "tiny-1#0"][0]
     assert "Pixel" in q["modes"]["answer/extractive"]["answer"]
+
+
+def test_search_filters_on_time_speaker_and_session(mem, tmp_path):
+    from memcli.retrieve.filters import SearchFilters, parse_day
+
+    mem.settings.segment.chat_units = "turn"
+    f = tmp_path / "chat.json"
+    shutil.copy(FIX, f)
+    mem.ingest([f])
+    for mode in ("bm25", "dense", "hybrid"):
+        late = mem.search("marathon", mode=mode, filters=SearchFilters(since=parse_day("2023-06-01")))
+        assert late and all(h.event_time.startswith("2023-06-20") for h in late)
+        early = mem.search("marathon", mode=mode, filters=SearchFilters(until=parse_day("2023-05-31", end=True)))
+        assert early and all(h.event_time.startswith("2023-05-08") for h in early)
+        ben = mem.search("marathon", mode=mode, filters=SearchFilters(speaker="ben"))
+        assert ben and all(h.speaker == "Ben" for h in ben)
+        s2 = mem.search("pottery", mode=mode, filters=SearchFilters(session="session_2"))
+        assert s2 and all(h.event_time.startswith("2023-06-20") for h in s2)
+    assert mem.search("marathon", filters=SearchFilters(speaker="Nobody")) == []
+
+
+def test_cli_search_filters(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("MEM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MEM_EMBED__MODEL", "fake:64")
+    assert run(["ingest", str(FIX)]) == 0
+    capsys.readouterr()
+    assert run(["search", "marathon", "--since", "2023-06-01", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    assert hits and all(h["event_time"] >= "2023-06-01" for h in hits)
+    assert run(["search", "x", "--since", "last tuesday"]) == 2
