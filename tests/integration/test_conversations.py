@@ -114,3 +114,31 @@ def test_cli_search_filters(capsys, tmp_path, monkeypatch):
     hits = json.loads(capsys.readouterr().out)["hits"]
     assert hits and all(h["event_time"] >= "2023-06-01" for h in hits)
     assert run(["search", "x", "--since", "last tuesday"]) == 2
+
+
+CHAT = FIX.parent
+
+
+@pytest.mark.parametrize("name,turns,first", [
+    ("chatgpt_conversations.json", 3, "[2024-04-24] User: My sourdough starter smells like nail polish"),
+    ("claude_conversations.json", 2, "[2025-02-03] User: When should I plant garlic"),
+    ("chat.jsonl", 3, "[2025-07-01] Maya: The ferry to the island leaves at 7:40."),
+])
+def test_chat_exports_become_conversation_units(mem, tmp_path, name, turns, first):
+    mem.settings.segment.chat_units = "turn"
+    f = tmp_path / name
+    shutil.copy(CHAT / name, f)
+    rep = mem.ingest([f])
+    assert not rep.failed and rep.count("added") == 1
+    rows = mem.lance.units_of(mem.sources()[0].source_id, ["text", "turn_ids", "speaker", "event_time", "session"])
+    assert len(rows) == turns
+    assert rows[0]["text"].startswith(first)
+    assert all(r["event_time"] is not None for r in rows)
+    assert "(an abandoned branch)" not in " ".join(r["text"] for r in rows)  # only the visible thread
+
+
+def test_malformed_jsonl_names_the_line(mem, tmp_path):
+    f = tmp_path / "bad.jsonl"
+    f.write_text('{"speaker": "a", "text": "hi"}\n{"speaker": "b"}\n')
+    rep = mem.ingest([f])
+    assert rep.failed and "line 2" in rep.failed[0].message

@@ -21,7 +21,7 @@ CODE = {
     ".sh", ".bash", ".zsh", ".sql", ".lua", ".r", ".jl", ".hs", ".ml", ".ex", ".exs",
     ".toml", ".yaml", ".yml", ".ini", ".cfg",
 }
-CHAT = {".json"}
+CHAT = {".json", ".jsonl"}
 SUPPORTED = MARKDOWN | TEXT | HTML | CODE | CHAT | {".pdf", ".docx"}
 
 

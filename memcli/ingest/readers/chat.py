@@ -1,8 +1,10 @@
 """Conversation exports. Each turn becomes a ``turn`` block that keeps its speaker, turn id,
 session and event time (when it was said, distinct from when it was ingested).
 
-Supported now: LoCoMo (list of samples with ``conversation.session_N`` and
-``session_N_date_time``). The rendered line of a turn is ``[YYYY-MM-DD] Speaker: text`` so
+Supported: ChatGPT data export (``conversations.json``: a message tree per conversation),
+Claude data export (``conversations.json`` with ``chat_messages``), generic JSONL
+(``{"session", "speaker"|"role", "text"|"content", "time"}`` per line) and LoCoMo (samples
+with ``conversation.session_N`` and ``session_N_date_time``). A conversation is a session. The rendered line of a turn is ``[YYYY-MM-DD] Speaker: text`` so
 BM25 and the embedder both see names and dates.
 """
 
@@ -40,13 +42,125 @@ def is_locomo(data: object) -> bool:
 
 def read_chat_json(path: Path, raw: bytes) -> Document:
     text, _ = decode_text(raw)
+    if path.suffix.lower() == ".jsonl":
+        return jsonl_document(path, text)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise ReadError(f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
     if is_locomo(data):
         return locomo_document(path, data)
-    raise SkipInput("JSON that is no known conversation export (supported: LoCoMo)")
+    if isinstance(data, list) and data and isinstance(data[0], dict):
+        if "mapping" in data[0]:
+            return chatgpt_document(path, data)
+        if "chat_messages" in data[0]:
+            return claude_document(path, data)
+    raise SkipInput("JSON that is no known conversation export (supported: ChatGPT, Claude, LoCoMo, JSONL)")
+
+
+def _epoch(v) -> datetime | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, (int, float)):
+        return datetime.fromtimestamp(float(v), tz=timezone.utc)
+    try:
+        dt = datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+    except ValueError:
+        return parse_time(str(v))
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def _threads_document(path: Path, threads: list[tuple[str, str, list[tuple[str, str, str, datetime | None]]]],
+                      kind_name: str) -> Document:
+    """threads: (session id, title, [(turn id, speaker, text, time)]) -> a Document of turn blocks."""
+    b = _Builder()
+    for sid, title, turns in threads:
+        if not turns:
+            continue
+        when = turns[0][3]
+        label = (title or sid) + (f" ({when:%Y-%m-%d})" if when else "")
+        section = (label,)
+        b.add(f"## {label}", "heading", section)
+        for tid, speaker, said, t in turns:
+            meta = {"speaker": speaker, "turn_id": tid, "session": sid, "time": t or when}
+            b.add(render_turn(t or when, speaker, said), "turn", section, meta)
+    if not any(bl.kind == "turn" for bl in b.blocks):
+        raise SkipInput(f"the {kind_name} export holds no messages")
+    n = sum(1 for _, _, t in threads if t)
+    title = threads[0][1] if n == 1 else f"{n} {kind_name} conversations ({path.name})"
+    return Document("conversation", title or path.stem, b.text(), b.blocks)
+
+
+_ROLE = {"user": "User", "human": "User", "assistant": "Assistant", "system": "System", "tool": "Tool"}
+
+
+def chatgpt_document(path: Path, data: list) -> Document:
+    threads = []
+    for n, conv in enumerate(data):
+        cid = str(conv.get("id") or conv.get("conversation_id") or f"chatgpt-{n + 1}")
+        mapping = conv.get("mapping")
+        if not isinstance(mapping, dict):
+            raise ReadError(f"ChatGPT conversation {conv.get('title') or cid!r}: 'mapping' is missing")
+        # The visible thread is the path from the current node up to the root.
+        node_id = conv.get("current_node") or next(
+            (k for k, v in mapping.items() if not (v or {}).get("children")), None)
+        chain, seen = [], set()
+        while node_id and node_id in mapping and node_id not in seen:
+            seen.add(node_id)
+            chain.append(mapping[node_id])
+            node_id = mapping[node_id].get("parent")
+        turns = []
+        for node in reversed(chain):
+            msg = node.get("message") or {}
+            role = ((msg.get("author") or {}).get("role") or "")
+            parts = (msg.get("content") or {}).get("parts") or []
+            said = " ".join(p for p in parts if isinstance(p, str)).strip()
+            if not said or role in ("system", "tool"):
+                continue
+            turns.append((str(msg.get("id") or node.get("id")), _ROLE.get(role, role.title() or "?"), said,
+                          _epoch(msg.get("create_time")) or _epoch(conv.get("create_time"))))
+        threads.append((cid, str(conv.get("title") or cid), turns))
+    return _threads_document(path, threads, "ChatGPT")
+
+
+def claude_document(path: Path, data: list) -> Document:
+    threads = []
+    for n, conv in enumerate(data):
+        cid = str(conv.get("uuid") or f"claude-{n + 1}")
+        msgs = conv.get("chat_messages")
+        if not isinstance(msgs, list):
+            raise ReadError(f"Claude conversation {conv.get('name') or cid!r}: 'chat_messages' is not a list")
+        turns = []
+        for i, m in enumerate(msgs):
+            said = (m.get("text") or " ".join(
+                c.get("text", "") for c in m.get("content") or [] if isinstance(c, dict))).strip()
+            if said:
+                turns.append((str(m.get("uuid") or f"{cid}:{i + 1}"), _ROLE.get(m.get("sender", ""), "?"), said,
+                              _epoch(m.get("created_at")) or _epoch(conv.get("created_at"))))
+        threads.append((cid, str(conv.get("name") or cid), turns))
+    return _threads_document(path, threads, "Claude")
+
+
+def jsonl_document(path: Path, text: str) -> Document:
+    sessions: dict[str, list] = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            r = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ReadError(f"line {n}: invalid JSON ({e.msg})") from None
+        said = r.get("text", r.get("content")) if isinstance(r, dict) else None
+        who = (r.get("speaker") or r.get("role")) if isinstance(r, dict) else None
+        if not isinstance(said, str) or not who:
+            if n == 1:
+                raise SkipInput("JSONL that is no conversation (needs speaker/role and text/content)")
+            raise ReadError(f"line {n}: needs 'speaker' (or 'role') and 'text' (or 'content')")
+        sid = str(r.get("session") or "session-1")
+        turns = sessions.setdefault(sid, [])
+        turns.append((str(r.get("id") or f"{sid}:{len(turns) + 1}"), _ROLE.get(str(who), str(who)), said,
+                      _epoch(r.get("time"))))
+    return _threads_document(path, [(sid, sid, t) for sid, t in sessions.items()], "JSONL")
 
 
 class _Builder:
