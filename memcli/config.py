@@ -68,6 +68,8 @@ class SearchSettings(_Section):
     weight_bm25: float = Field(0.3, ge=0)
     # Exact (flat) vector search up to this many units; above it an IVF-HNSW index is
     # built at the end of an ingest and its candidates are re-scored exactly.
+    # Conversation hits bring this many neighbouring units of their session on each side.
+    neighbours: int = Field(0, ge=0)
     ann_min_units: int = Field(50_000, ge=1)
     ann_nprobes: int = Field(20, ge=1)
     ann_refine: int = Field(5, ge=1)

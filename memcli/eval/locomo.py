@@ -25,7 +25,7 @@ from pathlib import Path
 from memcli.config import Settings
 from memcli.errors import NotFoundError, ReadError
 from memcli.eval.metrics import mean
-from memcli.eval.runner import MODE_SPECS, EvalProgress
+from memcli.eval.runner import MODE_SPECS, NEIGHBOURS, EvalProgress
 
 _EVIDENCE = re.compile(r"D(\d+):(\d+)")
 KS = (5, 10, 20)
@@ -162,6 +162,7 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
                     mode, fusion = MODE_SPECS[name]
                     t = time.perf_counter()
                     fused, _ = retriever.ranked(q["question"], mode, n, fusion=fusion)
+                    fused = retriever.expand_neighbours(fused, NEIGHBOURS.get(name, 0))
                     ranked = [turns_of[u] for u, _ in fused if u in turns_of]
                     seconds[name] += time.perf_counter() - t
                     sc = score_question(ranked, gold, words, ks)

@@ -27,7 +27,10 @@ MODE_SPECS: dict[str, tuple[str, str | None]] = {
     "hybrid": ("hybrid", None),
     "hybrid/rrf": ("hybrid", "rrf"),
     "hybrid/convex": ("hybrid", "convex"),
+    "hybrid+nb1": ("hybrid", None),  # + one neighbouring unit each side (conversations)
+    "hybrid+nb2": ("hybrid", None),
 }
+NEIGHBOURS = {"hybrid+nb1": 1, "hybrid+nb2": 2}
 DEFAULT_MODES = ["bm25", "dense", "hybrid", "hybrid/rrf"]
 
 

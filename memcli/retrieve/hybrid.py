@@ -65,6 +65,42 @@ class Retriever:
         per = {name: dict(r) for name, r in lists.items()}
         return fused, per
 
+    def expand_neighbours(self, fused: list[tuple[str, float]], window: int, top: int = 10
+                          ) -> list[tuple[str, float]]:
+        """Bring each top conversation hit's temporally adjacent units (same session, ``ord``
+        within ``window``) right after it, scored just below it (EM-LLM's temporal contiguity)."""
+        if window <= 0 or not fused:
+            return fused
+        head = fused[:top]
+        rows = self.lance.units_by_ids([u for u, _ in head], ["id", "source_id", "ord", "session"])
+        preds = []
+        for u, _ in head:
+            r = rows.get(u)
+            if r and r["session"]:
+                sess = r["session"].replace("'", "''")
+                preds.append(f"(source_id = '{r['source_id']}' AND session = '{sess}' "
+                             f"AND ord >= {r['ord'] - window} AND ord <= {r['ord'] + window})")
+        if not preds:
+            return fused
+        t = self.lance.units_table()
+        near = t.search().where(f"status = 'committed' AND ({' OR '.join(preds)})").select(
+            ["id", "source_id", "ord", "session"]).limit(None).to_arrow().to_pylist()
+        by_pos = {(n["source_id"], n["session"], n["ord"]): n["id"] for n in near}
+        seen = {u for u, _ in fused[:top]}
+        out: list[tuple[str, float]] = []
+        for u, sc in head:
+            out.append((u, sc))
+            r = rows.get(u)
+            if not r or not r["session"]:
+                continue
+            for d in sorted(range(-window, window + 1), key=abs):
+                nid = by_pos.get((r["source_id"], r["session"], r["ord"] + d))
+                if d and nid and nid not in seen:
+                    seen.add(nid)
+                    out.append((nid, sc - 1e-6 * abs(d)))
+        out.extend((u, sc) for u, sc in fused[top:] if u not in seen)
+        return out
+
     def search(self, query: str, *, k: int | None = None, mode: str | None = None,
                filters: SearchFilters | None = None) -> list[Hit]:
         k = k or self.s.k
@@ -72,6 +108,8 @@ class Retriever:
         n = max(self.s.candidates, k)
         where = filters.to_sql() if filters else None
         fused, per = self.ranked(query, mode, n, where=where)
+        if self.s.neighbours and not where:
+            fused = self.expand_neighbours(fused, self.s.neighbours)
         # Over-fetch a little: ids the lexical index holds but LanceDB no longer commits drop out.
         want = fused[: k + 10]
         rows = self.lance.units_by_ids([u for u, _ in want], HIT_COLUMNS, where=where)

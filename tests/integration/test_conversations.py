@@ -142,3 +142,19 @@ def test_malformed_jsonl_names_the_line(mem, tmp_path):
     f.write_text('{"speaker": "a", "text": "hi"}\n{"speaker": "b"}\n')
     rep = mem.ingest([f])
     assert rep.failed and "line 2" in rep.failed[0].message
+
+
+def test_neighbour_expansion_brings_adjacent_turns_after_the_hit(mem, tmp_path):
+    mem.settings.segment.chat_units = "turn"
+    f = tmp_path / "chat.json"
+    shutil.copy(FIX, f)
+    mem.ingest([f])
+    r = mem.retriever
+    fused, _ = r.ranked("adopted grey kitten", "bm25", 10)
+    expanded = r.expand_neighbours(fused[:1], 1)
+    rows = mem.lance.units_by_ids([u for u, _ in expanded], ["id", "turn_ids"])
+    assert [rows[u]["turn_ids"] for u, _ in expanded] == [["D1:1"], ["D1:2"]]  # D1:1 has no left neighbour
+    assert expanded[1][1] < expanded[0][1]
+    mem.settings.search.neighbours = 1
+    hits = mem.search("adopted grey kitten", mode="bm25", k=3)
+    assert "Pixel sleeps" not in hits[0].text and len(hits) == 3
