@@ -48,7 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/search.py
-	$(BIN)/python bench/fusion.py
+	$(BIN)/python bench/ask.py
 
 clean:
 	rm -rf $(DEMO_HOME) .pytest_cache

@@ -1,0 +1,66 @@
+"""`mem ask` by stage, on the sample corpus: imports, model loads, retrieve, first token, total;
+then warm retrieve p50, time to first token and tokens/s. Targets: warm retrieve p50 <= 200 ms,
+warm time to first token <= 1.5 s.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+QUESTIONS = [
+    "what prize did the honey win?", "who called about the swarm in the apple tree?",
+    "how much did the hive kit cost?", "when is the oxalic acid treatment done?",
+    "what goes into the compost?", "which tomato variety is for sauce?",
+]
+
+
+def main() -> None:
+    t = time.perf_counter()
+    from memcli.config import Settings
+    from memcli.memory import Memory
+
+    import lancedb  # noqa: F401
+    import llama_cpp  # noqa: F401
+    import sentence_transformers  # noqa: F401
+    imports = time.perf_counter() - t
+    with tempfile.TemporaryDirectory() as d:
+        shutil.copytree(ROOT / "recipes" / "sample", Path(d) / "sample")
+        mem = Memory(Settings(home=Path(d) / "home"))
+        t = time.perf_counter()
+        mem.embedder.embed(["warm"])
+        embed_load = time.perf_counter() - t
+        mem.ingest([Path(d) / "sample"], recursive=True)
+        t = time.perf_counter()
+        gen = mem.generator
+        llm_load = time.perf_counter() - t
+        t = time.perf_counter()
+        first = mem.ask(QUESTIONS[0], answer="generate")
+        total_first = time.perf_counter() - t
+        print(f"cold: imports {imports:.2f}s  embedder load {embed_load:.2f}s  GGUF load {llm_load:.2f}s")
+        print("first ask: " + "  ".join(f"{k} {v * 1000:.0f}ms" for k, v in first.timings.items())
+              + f"  total {total_first:.2f}s")
+        retrieve, ttft, tps, extractive = [], [], [], []
+        for q in QUESTIONS[1:] * 2:
+            a = mem.ask(q, answer="generate")
+            retrieve.append(a.timings["retrieve"])
+            if not a.abstained:
+                ttft.append(a.timings["first_token"])
+                tps.append(gen.count_tokens(a.answer) / max(1e-6, a.timings["generate"] - a.timings["first_token"]))
+            t = time.perf_counter()
+            mem.ask(q, answer="extractive")
+            extractive.append(time.perf_counter() - t)
+        print(f"warm: retrieve p50 {statistics.median(retrieve) * 1000:.0f}ms  "
+              f"first token p50 {statistics.median(ttft):.2f}s  decode {statistics.median(tps):.0f} tokens/s  "
+              f"extractive ask p50 {statistics.median(extractive) * 1000:.0f}ms  (model {gen.name}, "
+              f"{gen.info()['n_threads']} threads, gpu_offload={gen.info()['gpu_offload']})")
+        print(f"targets: retrieve p50 <= 200ms: {'met' if statistics.median(retrieve) <= 0.2 else 'NOT met'}; "
+              f"first token <= 1.5s: {'met' if statistics.median(ttft) <= 1.5 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
