@@ -19,7 +19,7 @@ from _corpus import make_corpus  # noqa: E402
 def main() -> None:
     from memcli.config import Settings
     from memcli.embed.st import SentenceTransformerEmbedder
-    from memcli.ingest.segment import header
+    from memcli.ingest.segment import index_text
     from memcli.memory import Memory
 
     files = int(sys.argv[1]) if len(sys.argv) > 1 else 200
@@ -36,8 +36,7 @@ def main() -> None:
         ingest_s = time.perf_counter() - t
 
         rows = [u for s in mem.sources() for u in mem.lance.units_of(s.source_id)]
-        texts = [f"{header(r['title'], r['section'].split(' › ') if r['section'] else [])}\n{r['text']}"
-                 for r in rows]
+        texts = [index_text(r["title"], r["section"], r["text"]) for r in rows]
         model = emb._model
         t = time.perf_counter()
         model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)

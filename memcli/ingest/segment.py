@@ -41,6 +41,14 @@ def header(title: str, section: Sequence[str]) -> str:
     return SECTION_SEP.join(p for p in parts if p)
 
 
+def index_text(title: str, section: Sequence[str] | str, body: str) -> str:
+    """What BM25 and the embedder see: ``Title › Section`` then the text (document-aware)."""
+    if isinstance(section, str):
+        section = section.split(SECTION_SEP) if section else []
+    head = header(title, section)
+    return f"{head}\n{body}" if head else body
+
+
 def _split_long(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
     """Split [start, end) into balanced spans of at most ``limit`` estimated tokens.
 
@@ -172,9 +180,8 @@ def segment(
 def _make(doc: Document, s: int, e: int, sec: tuple[str, ...]) -> Segment:
     s, e = _trim(doc.text, s, e)
     body = doc.text[s:e]
-    head = header(doc.title, sec)
-    index_text = f"{head}\n{body}" if head else body
-    return Segment(s, e, sec, body, index_text, estimate_tokens(index_text))
+    itext = index_text(doc.title, sec, body)
+    return Segment(s, e, sec, body, itext, estimate_tokens(itext))
 
 
 def _enforce(doc: Document, segs: list[Segment], count_tokens, hard_limit: int) -> list[Segment]:

@@ -34,9 +34,8 @@ def snippet(text: str, query: str, width: int = 40) -> str:
     if len(words) <= width:
         return " ".join(words)
     terms = query_terms(query)
-    hits = [1 if term_matches(_WORD.sub(lambda m: m.group(), w).strip(".,;:!?()[]\"'"), terms) else 0
-            for w in words]
-    best, best_i, cur = -1, 0, sum(hits[:width])
+    hits = [1 if term_matches(w.strip(".,;:!?()[]\"'"), terms) else 0 for w in words]
+    cur = sum(hits[:width])
     best, best_i = cur, 0
     for i in range(1, len(words) - width + 1):
         cur += hits[i + width - 1] - hits[i - 1]

@@ -11,7 +11,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from memcli.ingest.segment import header
+from memcli.ingest.segment import index_text
 
 
 @dataclass
@@ -125,14 +125,7 @@ def diagnose(mem, *, repair: bool = False) -> DoctorReport:
         if extra:
             lex.delete_ids(sorted(extra))
         if missing:
-            todo = [r for r in rows if r["id"] in missing]
-            w = lex._writer()
-            for r in todo:
-                text = f"{header(r['title'], r['section'].split(' › ') if r['section'] else [])}\n{r['text']}"
-                w.add_document(lex._t.Document(id=r["id"], source_id=r["source_id"], text=text))
-            w.commit()
-            w.wait_merging_threads()
-            lex._searcher = None
+            lex.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"])) for r in rows if r["id"] in missing))
         f.repaired = True
     add(f)
     return rep
