@@ -36,7 +36,7 @@ class SegmentSettings(_Section):
     max_tokens: int = Field(400, ge=16)
     # Conversations: "topic" = topically coherent segments within a session, "turn" = one
     # unit per turn. Chat bounds are smaller than document bounds: a turn is ~20-40 tokens.
-    chat_units: Literal["topic", "turn"] = "topic"
+    chat_units: Literal["topic", "turn", "session"] = "topic"
     chat_min_tokens: int = Field(60, ge=1)
     chat_max_tokens: int = Field(200, ge=16)
 

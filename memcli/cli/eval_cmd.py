@@ -142,7 +142,7 @@ def beir(
 @eval_app.command("locomo")
 def locomo(
     file: Annotated[Path, typer.Argument(help="LoCoMo JSON (list of conversations with qa)")],
-    units: Annotated[Optional[str], typer.Option("--units", help="Conversation units: topic | turn (default: config)")] = None,
+    units: Annotated[Optional[str], typer.Option("--units", "--granularity", help="Conversation units, one or a comma list: segment (topic), turn, session. Several give rows like segment/hybrid.")] = None,
     k: Annotated[str, typer.Option("-k", help="Evidence recall cut-offs, comma-separated.")] = "5,10,20",
     modes: ModesOpt = None, limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N conversations.", min=1)] = None,
     answer: Annotated[Optional[str], typer.Option("--answer", help="Also answer: extractive, generate, or both (comma list); token F1 and abstention.")] = None,
@@ -153,16 +153,29 @@ def locomo(
     from memcli.eval.locomo import locomo_eval
     from memcli.eval.runner import parse_modes
 
-    overrides = {"segment.chat_units": units} if units else {}
-    mem = memory(**overrides)
+    from memcli.errors import ConfigError
+    from memcli.eval.locomo import GRANULARITY, merge_granularities
+
+    grains = [g.strip() for g in (units or "").split(",") if g.strip()]
+    bad = [g for g in grains if g not in GRANULARITY]
+    if bad:
+        raise ConfigError(f"unknown granularity {bad[0]!r}; choose from segment, turn, session")
+    mem = memory()
     answers = [a.strip() for a in (answer or "").split(",") if a.strip()]
     if any(a not in ("extractive", "generate") for a in answers):
-        from memcli.errors import ConfigError
-
         raise ConfigError("--answer takes extractive, generate, or both")
-    kw = dict(path=file, settings=mem.settings, modes=parse_modes(modes), limit=limit, workdir=workdir,
-              answers=answers, ks=_ks(k))
-    result = locomo_eval(**kw) if json_ or not sys.stderr.isatty() else _with_progress(locomo_eval, kw)
+    def one(grain: str | None):
+        s = mem.settings
+        if grain:
+            s = s.model_copy(update={"segment": s.segment.model_copy(update={"chat_units": GRANULARITY[grain]})})
+        wd = (workdir / grain) if (workdir and grain and len(grains) > 1) else workdir
+        kw = dict(path=file, settings=s, modes=parse_modes(modes), limit=limit, workdir=wd, answers=answers, ks=_ks(k))
+        return locomo_eval(**kw) if json_ or not sys.stderr.isatty() else _with_progress(locomo_eval, kw)
+
+    if len(grains) > 1:
+        result = merge_granularities({g: one(g) for g in grains})
+    else:
+        result = one(grains[0] if grains else None)
     if json_:
         render.emit_json(result)
     else:

@@ -219,3 +219,24 @@ def _unit_turns(mem) -> dict[str, list[str]]:
         return {}
     tbl = t.search().where("status = 'committed'").select(["id", "turn_ids"]).limit(None).to_arrow()
     return dict(zip(tbl.column("id").to_pylist(), tbl.column("turn_ids").to_pylist()))
+
+
+GRANULARITY = {"segment": "topic", "topic": "topic", "turn": "turn", "session": "session"}
+
+
+def merge_granularities(results: dict[str, dict]) -> dict:
+    """One result with rows named ``<granularity>/<mode>`` from one run per granularity."""
+    first = next(iter(results.values()))
+    rows, per_query = [], {}
+    for g, res in results.items():
+        for r in res["rows"]:
+            rows.append(r | {"name": f"{g}/{r['name']}"})
+        for q in res["per_query"]:
+            entry = per_query.setdefault(q["id"], {k: v for k, v in q.items() if k != "modes"} | {"modes": {}})
+            entry["modes"].update({f"{g}/{m}": v for m, v in q["modes"].items()})
+    return first | {"rows": rows, "per_query": list(per_query.values()),
+                    "ingest": {g: r["ingest"] for g, r in results.items()} | {
+                        "conversations": first["ingest"]["conversations"],
+                        "units": sum(r["ingest"]["units"] for r in results.values()),
+                        "seconds": round(sum(r["ingest"]["seconds"] for r in results.values()), 3)},
+                    "settings": first["settings"] | {"granularities": list(results)}}

@@ -3,7 +3,8 @@
 ``topic``: embed each turn, compare the mean of the ``window`` turns before a gap with the
 mean of the ``window`` turns after it, and cut where that similarity dips deepest
 (TextTiling depth scores on embeddings), within min/max token bounds. Segments never cross
-a session. ``turn``: one unit per turn (the granularity baseline).
+a session. ``turn``: one unit per turn; ``session``: one unit per session (the granularity
+baselines).
 """
 
 from __future__ import annotations
@@ -91,7 +92,9 @@ def segment_conversation(doc: Document, *, strategy: str, min_tokens: int, max_t
     segs: list[Segment] = []
     for turns in _sessions(doc):
         texts = [doc.text[b.start:b.end] for b in turns]
-        if strategy == "turn" or len(turns) == 1 or embed is None:
+        if strategy == "session":
+            groups = [turns]  # one unit per session: longer than the embedder reads, so windowed
+        elif strategy == "turn" or len(turns) == 1 or embed is None:
             groups = [[b] for b in turns] if strategy == "turn" else [turns]
         else:
             vecs = np.asarray(embed(texts), dtype=np.float32)

@@ -158,3 +158,18 @@ def test_neighbour_expansion_brings_adjacent_turns_after_the_hit(mem, tmp_path):
     mem.settings.search.neighbours = 1
     hits = mem.search("adopted grey kitten", mode="bm25", k=3)
     assert "Pixel sleeps" not in hits[0].text and len(hits) == 3
+
+
+def test_eval_locomo_granularities_in_one_run(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("MEM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MEM_EMBED__MODEL", "fake:64")
+    code = run(["eval", "locomo", str(FIX), "--granularity", "turn,session,segment", "--modes", "bm25,hybrid",
+                "--workdir", str(tmp_path / "wd"), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    res = json.loads(out)
+    assert [r["name"] for r in res["rows"]] == ["turn/bm25", "turn/hybrid", "session/bm25", "session/hybrid",
+                                                "segment/bm25", "segment/hybrid"]
+    assert res["ingest"]["turn"]["units"] == 6 and res["ingest"]["session"]["units"] == 2
+    assert set(res["per_query"][0]["modes"]) >= {"turn/bm25", "session/hybrid", "segment/bm25"}
+    assert run(["eval", "locomo", str(FIX), "--granularity", "paragraph"]) == 2
