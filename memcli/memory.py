@@ -115,8 +115,9 @@ class Memory:
             pipe = IngestPipeline(self.settings, self.catalog, self.embedder, on_progress)
             return pipe.run(paths, recursive=recursive, globs=globs, prune=prune)
 
-    def search(self, query: str, *, k: int | None = None, mode: str | None = None, filters=None) -> "list[Hit]":
-        return self.retriever.search(query, k=k, mode=mode, filters=filters)
+    def search(self, query: str, *, k: int | None = None, mode: str | None = None, filters=None,
+               as_of=None) -> "list[Hit]":
+        return self.retriever.search(query, k=k, mode=mode, filters=filters, as_of=as_of)
 
     def sources(self) -> "list[Source]":
         return self.lance.sources()

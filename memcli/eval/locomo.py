@@ -148,6 +148,7 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
             turns_of = _unit_turns(mem)
             units_total += len(turns_of)
             words = turn_words(conv["conversation"])
+            as_of = _last_session_time(conv["conversation"])
             qa = conv.get("qa", [])
             questions = [str(q["question"]) for q in qa]
             vectors = dict(zip(questions, embedder.embed(questions))) if questions else {}
@@ -163,6 +164,9 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
                     t = time.perf_counter()
                     fused, _ = retriever.ranked(q["question"], mode, n, fusion=fusion)
                     fused = retriever.expand_neighbours(fused, NEIGHBOURS.get(name, 0))
+                    if name != "hybrid-time" and mode == "hybrid":
+                        fused = retriever.time_boost(q["question"], fused, now=as_of,
+                                                     weight=None if name != "hybrid+time" else max(s.search.time_boost, 0.2))
                     ranked = [turns_of[u] for u, _ in fused if u in turns_of]
                     seconds[name] += time.perf_counter() - t
                     sc = score_question(ranked, gold, words, ks)
@@ -211,6 +215,14 @@ def _answer_row(how: str, scored: list[tuple[str, dict[str, float]]], seconds: f
         rows = [sc for c, sc in scored if c == cat]
         by_cat[cat] = {k: round(mean([sc[k] for sc in rows]), 4) for k in rows[0]} | {"queries": len(rows)}
     return {"name": f"answer/{how}", "metrics": metrics, "by_category": by_cat, "seconds": round(seconds, 3)}
+
+
+def _last_session_time(conversation: dict):
+    from memcli.ingest.readers.chat import parse_time
+
+    times = [parse_time(v) for k, v in conversation.items() if re.fullmatch(r"session_\d+_date_time", k)]
+    times = [t for t in times if t is not None]
+    return max(times) if times else None
 
 
 def _unit_turns(mem) -> dict[str, list[str]]:

@@ -29,6 +29,8 @@ MODE_SPECS: dict[str, tuple[str, str | None]] = {
     "hybrid/convex": ("hybrid", "convex"),
     "hybrid+nb1": ("hybrid", None),  # + one neighbouring unit each side (conversations)
     "hybrid+nb2": ("hybrid", None),
+    "hybrid+time": ("hybrid", None),  # + time-expression boost (LoCoMo: "now" = the last session)
+    "hybrid-time": ("hybrid", None),  # hybrid with the time boost off
 }
 NEIGHBOURS = {"hybrid+nb1": 1, "hybrid+nb2": 2}
 DEFAULT_MODES = ["bm25", "dense", "hybrid", "hybrid/rrf"]

@@ -65,6 +65,26 @@ class Retriever:
         per = {name: dict(r) for name, r in lists.items()}
         return fused, per
 
+    def time_boost(self, query: str, fused: list[tuple[str, float]], *, now=None, weight: float | None = None
+                   ) -> list[tuple[str, float]]:
+        """Lift units whose event time falls in the range a time expression in the query names
+        ("last March", "in 2022", "before May"), relative to ``now``."""
+        weight = self.s.time_boost if weight is None else weight
+        if weight <= 0 or not fused:
+            return fused
+        from memcli.retrieve.timeparse import parse_time_expression
+
+        tr = parse_time_expression(query, now)
+        if tr is None:
+            return fused
+        rows = self.lance.units_by_ids([u for u, _ in fused], ["id", "event_time"])
+
+        def inside(u: str) -> bool:
+            t = (rows.get(u) or {}).get("event_time")
+            return t is not None and (tr.since is None or t >= tr.since) and (tr.until is None or t < tr.until)
+
+        return sorted(((u, sc + weight * inside(u)) for u, sc in fused), key=lambda x: -x[1])
+
     def expand_neighbours(self, fused: list[tuple[str, float]], window: int, top: int = 10
                           ) -> list[tuple[str, float]]:
         """Bring each top conversation hit's temporally adjacent units (same session, ``ord``
@@ -102,12 +122,13 @@ class Retriever:
         return out
 
     def search(self, query: str, *, k: int | None = None, mode: str | None = None,
-               filters: SearchFilters | None = None) -> list[Hit]:
+               filters: SearchFilters | None = None, as_of=None) -> list[Hit]:
         k = k or self.s.k
         mode = mode or self.s.mode
         n = max(self.s.candidates, k)
         where = filters.to_sql() if filters else None
         fused, per = self.ranked(query, mode, n, where=where)
+        fused = self.time_boost(query, fused, now=as_of)
         if self.s.neighbours and not where:
             fused = self.expand_neighbours(fused, self.s.neighbours)
         # Over-fetch a little: ids the lexical index holds but LanceDB no longer commits drop out.
