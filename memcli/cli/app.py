@@ -126,6 +126,7 @@ def search(
     until: Annotated[Optional[str], typer.Option("--until", help="Only memory up to this day (YYYY-MM-DD).")] = None,
     speaker: Annotated[Optional[str], typer.Option("--speaker", help="Only conversation units with this speaker.")] = None,
     session: Annotated[Optional[str], typer.Option("--session", help="Only this conversation session id.")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Read 'last March', 'two weeks ago' relative to this day.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Search memory: hybrid BM25 + dense by default."""
@@ -140,7 +141,7 @@ def search(
                             until=parse_day(until, end=True) if until else None,
                             speaker=speaker, session=session)
     mem = memory()
-    hits = mem.search(query, k=k, mode=mode, filters=filters or None)
+    hits = mem.search(query, k=k, mode=mode, filters=filters or None, as_of=parse_day(as_of) if as_of else None)
     if json_:
         render.emit_json({"query": query, "mode": mode or mem.settings.search.mode,
                           "hits": [h.to_dict() for h in hits]})

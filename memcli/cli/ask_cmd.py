@@ -15,7 +15,10 @@ models_app = typer.Typer(help="Show and choose the answer model (a GGUF for llam
 
 
 def register(app: typer.Typer) -> None:
+    from memcli.cli.chat_cmd import chat
+
     app.command("ask")(ask)
+    app.command("chat")(chat)
     app.add_typer(models_app, name="models")
 
 

@@ -173,3 +173,18 @@ def test_eval_locomo_granularities_in_one_run(capsys, tmp_path, monkeypatch):
     assert res["ingest"]["turn"]["units"] == 6 and res["ingest"]["session"]["units"] == 2
     assert set(res["per_query"][0]["modes"]) >= {"turn/bm25", "session/hybrid", "segment/bm25"}
     assert run(["eval", "locomo", str(FIX), "--granularity", "paragraph"]) == 2
+
+
+def test_time_expression_in_the_query_lifts_units_in_range(mem, tmp_path):
+    from datetime import datetime, timezone
+
+    mem.settings.segment.chat_units = "turn"
+    f = tmp_path / "chat.json"
+    shutil.copy(FIX, f)
+    mem.ingest([f])
+    now = datetime(2023, 7, 1, tzinfo=timezone.utc)
+    # Both sessions mention the marathon; "in June" points at the second one.
+    june = mem.search("marathon in June", mode="bm25", k=1, as_of=now)
+    assert june[0].event_time.startswith("2023-06-20")
+    may = mem.search("marathon in May", mode="bm25", k=1, as_of=now)
+    assert may[0].event_time.startswith("2023-05-08")

@@ -1,0 +1,109 @@
+"""A multi-turn chat over memory: follow-up questions are rewritten into standalone ones
+before retrieval, answers come from the same path as `mem ask`, and the chat itself is
+written back into memory as a conversation when it ends.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from memcli.retrieve.snippet import STOP
+
+_WORD = re.compile(r"\w+")
+# Words that lean on earlier turns ("when did she do it?").
+_ANAPHORA = {"it", "its", "they", "them", "their", "he", "him", "his", "she", "her", "hers", "that", "this",
+             "those", "these", "there", "then", "one", "else", "more", "also"}
+REWRITE_SYSTEM = ("Rewrite the user's last question so that it can be understood without the conversation. "
+                  "Replace pronouns with what they refer to. Reply with the rewritten question only.")
+
+
+def needs_context(question: str) -> bool:
+    words = [w.lower() for w in _WORD.findall(question)]
+    return bool(words) and (len(words) <= 3 or any(w in _ANAPHORA for w in words))
+
+
+def cheap_rewrite(question: str, history: list[tuple[str, str]]) -> str:
+    """Append the content words of the previous question (and its answer's subject) so
+    retrieval sees what the pronouns point at."""
+    if not history or not needs_context(question):
+        return question
+    prev_q, prev_a = history[-1]
+    own = {w.lower() for w in _WORD.findall(question)}
+    carry = [w for w in _WORD.findall(prev_q) if w.lower() not in STOP and w.lower() not in own
+             and w.lower() not in _ANAPHORA]
+    carry += [w for w in _WORD.findall(prev_a)[:12] if w[:1].isupper() and w.lower() not in own]
+    extra = " ".join(dict.fromkeys(carry))
+    return f"{question} ({extra})" if extra else question
+
+
+@dataclass
+class ChatTurn:
+    question: str
+    standalone: str
+    answer: object  # llm.rag.Answer
+    at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+class ChatSession:
+    def __init__(self, memory, *, answer: str | None = None, k: int | None = None, use_llm_rewrite: bool = True) -> None:
+        self.mem = memory
+        self.answer_mode = answer
+        self.k = k
+        self.use_llm_rewrite = use_llm_rewrite
+        self.turns: list[ChatTurn] = []
+        self.started = datetime.now(timezone.utc)
+        self.save_enabled = True
+
+    def rewrite(self, question: str) -> str:
+        history = [(t.question, t.answer.answer) for t in self.turns[-3:]]
+        if not history or not needs_context(question):
+            return question
+        if self.use_llm_rewrite and (self.answer_mode or self.mem.settings.llm.answer) == "generate":
+            convo = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in history)
+            msgs = [{"role": "system", "content": REWRITE_SYSTEM},
+                    {"role": "user", "content": f"{convo}\nUser: {question}\n\nRewritten question:"}]
+            try:
+                out = "".join(self.mem.generator.stream(msgs, max_tokens=48, temperature=0.0)).strip()
+            except Exception:  # a model failure must not end the chat: fall back
+                out = ""
+            out = out.splitlines()[0].strip() if out else ""
+            # A tiny model rewrites badly: keep its rewrite only if it still asks the question.
+            asked = {w.lower() for w in _WORD.findall(question)} - STOP - _ANAPHORA
+            if 3 <= len(out.split()) <= 40 and asked & {w.lower() for w in _WORD.findall(out)}:
+                return out
+        return cheap_rewrite(question, history)
+
+    def ask(self, question: str, on_token=None):
+        standalone = self.rewrite(question)
+        ans = self.mem.ask(standalone, k=self.k, answer=self.answer_mode, on_token=on_token)
+        ans.question = question
+        self.turns.append(ChatTurn(question, standalone, ans))
+        return ans
+
+    def last_citations(self):
+        return self.turns[-1].answer.citations if self.turns else []
+
+    def transcript_jsonl(self) -> str:
+        sid = f"chat-{self.started:%Y%m%d-%H%M%S}"
+        lines = []
+        for i, t in enumerate(self.turns):
+            lines.append({"session": sid, "id": f"{sid}:{2 * i + 1}", "speaker": "User", "text": t.question,
+                          "time": t.at.isoformat()})
+            lines.append({"session": sid, "id": f"{sid}:{2 * i + 2}", "speaker": "memcli",
+                          "text": t.answer.answer, "time": t.at.isoformat()})
+        return "\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n"
+
+    def save(self) -> Path | None:
+        """Write the chat under <home>/chats/ and ingest it like any conversation export."""
+        if not self.turns or not self.save_enabled:
+            return None
+        d = self.mem.ensure_home() / "chats"
+        d.mkdir(exist_ok=True)
+        path = d / f"chat-{self.started:%Y%m%d-%H%M%S}.jsonl"
+        path.write_text(self.transcript_jsonl(), encoding="utf-8")
+        self.mem.ingest([path])
+        return path
