@@ -70,7 +70,7 @@ class SearchSettings(_Section):
     # built at the end of an ingest and its candidates are re-scored exactly.
     # Added to the fused score of units whose event time lies in the range a time expression
     # in the query names ("last March", "in 2022"); 0 turns time-aware ranking off.
-    time_boost: float = Field(0.2, ge=0)
+    time_boost: float = Field(0.5, ge=0)
     # Conversation hits bring this many neighbouring units of their session on each side.
     neighbours: int = Field(0, ge=0)
     ann_min_units: int = Field(50_000, ge=1)

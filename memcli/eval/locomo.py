@@ -166,7 +166,7 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
                     fused = retriever.expand_neighbours(fused, NEIGHBOURS.get(name, 0))
                     if name != "hybrid-time" and mode == "hybrid":
                         fused = retriever.time_boost(q["question"], fused, now=as_of,
-                                                     weight=None if name != "hybrid+time" else max(s.search.time_boost, 0.2))
+                                                     weight=None)
                     ranked = [turns_of[u] for u, _ in fused if u in turns_of]
                     seconds[name] += time.perf_counter() - t
                     sc = score_question(ranked, gold, words, ks)

@@ -83,7 +83,9 @@ class Retriever:
             t = (rows.get(u) or {}).get("event_time")
             return t is not None and (tr.since is None or t >= tr.since) and (tr.until is None or t < tr.until)
 
-        return sorted(((u, sc + weight * inside(u)) for u, sc in fused), key=lambda x: -x[1])
+        # Relative to the best score, so the lift means the same for BM25, cosine and fused scores.
+        lift = weight * max(abs(fused[0][1]), 1e-9)
+        return sorted(((u, sc + lift * inside(u)) for u, sc in fused), key=lambda x: -x[1])
 
     def expand_neighbours(self, fused: list[tuple[str, float]], window: int, top: int = 10
                           ) -> list[tuple[str, float]]:
