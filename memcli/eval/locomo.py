@@ -163,10 +163,9 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
                     mode, fusion = MODE_SPECS[name]
                     t = time.perf_counter()
                     fused, _ = retriever.ranked(q["question"], mode, n, fusion=fusion)
+                    if name != "hybrid-time" and mode == "hybrid":  # as `mem search` does
+                        fused = retriever.time_boost(q["question"], fused, now=as_of)
                     fused = retriever.expand_neighbours(fused, NEIGHBOURS.get(name, 0))
-                    if name != "hybrid-time" and mode == "hybrid":
-                        fused = retriever.time_boost(q["question"], fused, now=as_of,
-                                                     weight=None)
                     ranked = [turns_of[u] for u, _ in fused if u in turns_of]
                     seconds[name] += time.perf_counter() - t
                     sc = score_question(ranked, gold, words, ks)

@@ -29,8 +29,7 @@ MODE_SPECS: dict[str, tuple[str, str | None]] = {
     "hybrid/convex": ("hybrid", "convex"),
     "hybrid+nb1": ("hybrid", None),  # + one neighbouring unit each side (conversations)
     "hybrid+nb2": ("hybrid", None),
-    "hybrid+time": ("hybrid", None),  # + time-expression boost (LoCoMo: "now" = the last session)
-    "hybrid-time": ("hybrid", None),  # hybrid with the time boost off
+    "hybrid-time": ("hybrid", None),  # hybrid without the time-expression boost (LoCoMo)
 }
 NEIGHBOURS = {"hybrid+nb1": 1, "hybrid+nb2": 2}
 DEFAULT_MODES = ["bm25", "dense", "hybrid", "hybrid/rrf"]
