@@ -107,13 +107,13 @@ class Memory:
         return asker.ask(question, k=k, mode=mode, answer=answer, on_token=on_token)
 
     def ingest(self, paths: list[str | Path], *, recursive: bool = False, globs: list[str] | None = None,
-               prune: bool = False, on_progress: "Callable[[IngestProgress], None] | None" = None
-               ) -> "IngestReport":
+               prune: bool = False, on_progress: "Callable[[IngestProgress], None] | None" = None,
+               fmt: str | None = None) -> "IngestReport":
         from memcli.ingest.pipeline import IngestPipeline
 
         with self.lock():
             pipe = IngestPipeline(self.settings, self.catalog, self.embedder, on_progress)
-            return pipe.run(paths, recursive=recursive, globs=globs, prune=prune)
+            return pipe.run(paths, recursive=recursive, globs=globs, prune=prune, fmt=fmt)
 
     def search(self, query: str, *, k: int | None = None, mode: str | None = None, filters=None,
                as_of=None) -> "list[Hit]":

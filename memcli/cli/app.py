@@ -75,19 +75,23 @@ def ingest(
     recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into subdirectories.")] = False,
     glob: Annotated[Optional[list[str]], typer.Option("--glob", "-g", help="Only files matching this glob (repeatable).")] = None,
     prune: Annotated[bool, typer.Option("--prune", help="Forget sources under PATHS whose files are gone.")] = False,
+    fmt: Annotated[Optional[str], typer.Option("--format", help="Force a chat export format: chatgpt, claude, jsonl, locomo (default: detect).")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Read files (md, txt, html, pdf, docx, code), cut them into units, and store them.
 
     Unchanged files are skipped (content hash); changed files replace their old units.
     """
-    from memcli.errors import IngestFailures
+    from memcli.errors import ConfigError, IngestFailures
+    from memcli.ingest.readers.chat import FORMATS
 
+    if fmt is not None and fmt not in FORMATS:
+        raise ConfigError(f"unknown --format {fmt!r}; choose from {', '.join(FORMATS)}")
     mem = memory()
     if json_ or not sys.stderr.isatty():
-        rep = mem.ingest(list(paths), recursive=recursive, globs=glob, prune=prune)
+        rep = mem.ingest(list(paths), recursive=recursive, globs=glob, prune=prune, fmt=fmt)
     else:
-        rep = _ingest_with_progress(mem, paths, recursive, glob, prune)
+        rep = _ingest_with_progress(mem, paths, recursive, glob, prune, fmt)
     if json_:
         render.emit_json(rep.to_dict())
     else:
@@ -96,7 +100,7 @@ def ingest(
         raise IngestFailures(f"{len(rep.failed)} of {len(rep.results)} files failed; the rest were ingested")
 
 
-def _ingest_with_progress(mem, paths, recursive, glob, prune):
+def _ingest_with_progress(mem, paths, recursive, glob, prune, fmt):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -114,7 +118,7 @@ def _ingest_with_progress(mem, paths, recursive, glob, prune):
             rate = f"{p.units_done / dt:.0f}" if dt > 0 and p.units_done else "–"
             bar.update(task, total=p.files_total, completed=p.files_done, units=p.units_done, rate=rate)
 
-        return mem.ingest(list(paths), recursive=recursive, globs=glob, prune=prune, on_progress=on_progress)
+        return mem.ingest(list(paths), recursive=recursive, globs=glob, prune=prune, on_progress=on_progress, fmt=fmt)
 
 
 @app.command()

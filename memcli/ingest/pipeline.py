@@ -129,7 +129,7 @@ class IngestPipeline:
                          f"{sg.chat_units}:{sg.chat_min_tokens}-{sg.chat_max_tokens}")
 
     def run(self, paths: list[str | Path], *, recursive: bool = False, globs: list[str] | None = None,
-            prune: bool = False) -> IngestReport:
+            prune: bool = False, fmt: str | None = None) -> IngestReport:
         t0 = time.perf_counter()
         report = IngestReport(recovered=self.catalog.recover())
         lance = self.catalog.lance
@@ -147,7 +147,7 @@ class IngestPipeline:
             res = FileResult(str(path), "failed")
             report.results.append(res)
             try:
-                item = self._prepare(path, existing)
+                item = self._prepare(path, existing, fmt)
             except SkipInput as e:
                 res.status, res.message = "skipped", e.message
             except ReadError as e:
@@ -179,7 +179,7 @@ class IngestPipeline:
         report.seconds = time.perf_counter() - t0
         return report
 
-    def _prepare(self, path: Path, existing: dict[str, Source]):
+    def _prepare(self, path: Path, existing: dict[str, Source], fmt: str | None = None):
         st = path.stat()
         if st.st_size > self.s.ingest.max_file_mb * 1024 * 1024:
             raise ReadError(f"file is {st.st_size / 2**20:.0f} MiB, over ingest.max_file_mb={self.s.ingest.max_file_mb:g}")
@@ -189,7 +189,7 @@ class IngestPipeline:
         old = existing.get(sid)
         if old is not None and old.content_hash == h and old.pipeline == self.pipeline:
             return None
-        doc = read_document(path, data)
+        doc = read_document(path, data, fmt)
         if doc.kind == "conversation":
             sg = self.s.segment
             segs = segment_conversation(

@@ -188,3 +188,19 @@ def test_time_expression_in_the_query_lifts_units_in_range(mem, tmp_path):
     assert june[0].event_time.startswith("2023-06-20")
     may = mem.search("marathon in May", mode="bm25", k=1, as_of=now)
     assert may[0].event_time.startswith("2023-05-08")
+
+
+def test_format_flag_forces_the_reader(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("MEM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MEM_EMBED__MODEL", "fake:64")
+    f = tmp_path / "export.txt"  # an odd name: detection by suffix would read it as text
+    shutil.copy(CHAT / "claude_conversations.json", f)
+    assert run(["ingest", str(f), "--format", "claude", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["added"] == 1
+    assert run(["sources", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["kind"] == "conversation"
+    assert run(["ingest", str(f), "--format", "whatsapp"]) == 2
+    g = tmp_path / "x.json"
+    shutil.copy(CHAT / "chat.jsonl", g)
+    assert run(["ingest", str(g), "--format", "chatgpt", "--json"]) == 4
+    assert "invalid JSON" in json.loads(capsys.readouterr().out)["files"][0]["message"]

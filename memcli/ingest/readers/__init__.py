@@ -45,8 +45,9 @@ def kind_of(path: Path) -> str | None:
     return None
 
 
-def read_document(path: Path, data: bytes) -> Document:
-    kind = kind_of(path)
+def read_document(path: Path, data: bytes, fmt: str | None = None) -> Document:
+    """``fmt`` forces a conversation export format (chatgpt, claude, jsonl, locomo)."""
+    kind = "conversation" if fmt else kind_of(path)
     if kind is None:
         raise ReadError(f"unsupported file type {path.suffix or '(no suffix)'!r}")
     if not data.strip():
@@ -64,7 +65,7 @@ def read_document(path: Path, data: bytes) -> Document:
     if kind == "conversation":
         from memcli.ingest.readers.chat import read_chat_json
 
-        return read_chat_json(path, data)
+        return read_chat_json(path, data, fmt)
     if kind == "html":
         from memcli.ingest.readers.html import read_html
 

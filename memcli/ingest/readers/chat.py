@@ -40,14 +40,22 @@ def is_locomo(data: object) -> bool:
             and isinstance(data[0].get("conversation"), dict))
 
 
-def read_chat_json(path: Path, raw: bytes) -> Document:
+FORMATS = ("chatgpt", "claude", "jsonl", "locomo")
+
+
+def read_chat_json(path: Path, raw: bytes, fmt: str | None = None) -> Document:
+    """Detect the export format (or use ``fmt``) and read it."""
     text, _ = decode_text(raw)
-    if path.suffix.lower() == ".jsonl":
+    if fmt == "jsonl" or (fmt is None and path.suffix.lower() == ".jsonl"):
         return jsonl_document(path, text)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise ReadError(f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+    if fmt is not None:
+        if not isinstance(data, list):
+            raise ReadError(f"a {fmt} export is a JSON list of conversations")
+        return {"chatgpt": chatgpt_document, "claude": claude_document, "locomo": locomo_document}[fmt](path, data)
     if is_locomo(data):
         return locomo_document(path, data)
     if isinstance(data, list) and data and isinstance(data[0], dict):
