@@ -78,7 +78,7 @@ def ingest(
     fmt: Annotated[Optional[str], typer.Option("--format", help="Force a chat export format: chatgpt, claude, jsonl, locomo (default: detect).")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Read files (md, txt, html, pdf, docx, code), cut them into units, and store them.
+    """Read files (md, txt, html, pdf, docx, code, chat exports) into memory units.
 
     Unchanged files are skipped (content hash); changed files replace their old units.
     """

@@ -17,8 +17,10 @@ def chat(
     k: Annotated[Optional[int], typer.Option("-k", help="Units to retrieve per question.", min=1)] = None,
     save: Annotated[bool, typer.Option("--save/--no-save", help="Write the chat into memory when it ends.")] = True,
 ) -> None:
-    """Chat with your memory. Follow-ups are rewritten using the recent turns; the chat is
-    saved into memory as a conversation at the end (unless --no-save)."""
+    """Chat with your memory: follow-ups are rewritten, the chat is saved into memory.
+
+    Reads one question per line when stdin is piped. Slash commands: /sources, /forget, /exit.
+    """
     from memcli.cli.app import memory
     from memcli.llm.chat import ChatSession
 
