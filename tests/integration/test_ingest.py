@@ -189,3 +189,23 @@ def test_older_homes_gain_new_columns(settings, corpus):
     m = Memory(settings, embedder=FakeEmbedder(dim=64))
     assert m.ingest([corpus]).count("added") == 2
     assert "pipeline" in m.lance.sources_table().schema.names
+
+
+def test_hostile_files_get_clear_messages(mem, tmp_path):
+    d = tmp_path / "hostile"
+    d.mkdir()
+    (d / "nested.html").write_text("<div>" * 20000 + "deep text" + "</div>" * 20000)
+    (d / "longline.txt").write_text("word " * 200_000)  # one 1 MB line
+    (d / "nul.md").write_bytes(b"# title\n\nsome\x00text")
+    big = d / "huge.txt"
+    with open(big, "wb") as f:
+        f.truncate(101 * 1024 * 1024)  # sparse: 101 MB without writing them
+    rep = mem.ingest([d])
+    res = {os.path.basename(r.path): r for r in rep.results}
+    assert "over ingest.max_file_mb" in res["huge.txt"].message
+    assert "binary" in res["nul.md"].message
+    assert res["longline.txt"].status == "added" and res["longline.txt"].units > 5
+    assert res["nested.html"].status in ("added", "failed")
+    if res["nested.html"].status == "failed":
+        assert res["nested.html"].message
+    assert mem.lance.committed_ids() == mem.lexical.all_ids()
