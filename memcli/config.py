@@ -71,6 +71,11 @@ class SearchSettings(_Section):
     # Added to the fused score of units whose event time lies in the range a time expression
     # in the query names ("last March", "in 2022"); 0 turns time-aware ranking off.
     time_boost: float = Field(0.5, ge=0)
+    # Second stage over the fused top ``rerank_top``: none | features | cross-encoder
+    # (a local CrossEncoder directory in rerank_model).
+    rerank: Literal["none", "features", "cross-encoder"] = "none"
+    rerank_model: str | None = None
+    rerank_top: int = Field(30, ge=1)
     # Conversation hits bring this many neighbouring units of their session on each side.
     neighbours: int = Field(0, ge=0)
     ann_min_units: int = Field(50_000, ge=1)

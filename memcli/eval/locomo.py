@@ -25,7 +25,7 @@ from pathlib import Path
 from memcli.config import Settings
 from memcli.errors import NotFoundError, ReadError
 from memcli.eval.metrics import mean
-from memcli.eval.runner import MODE_SPECS, NEIGHBOURS, EvalProgress
+from memcli.eval.runner import MODE_SPECS, NEIGHBOURS, EvalProgress, rerankers_for
 
 _EVIDENCE = re.compile(r"D(\d+):(\d+)")
 KS = (5, 10, 20)
@@ -130,6 +130,7 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
         answer_s = {a: 0.0 for a in answers}
         per_query, units_total, ingest_s = [], 0, 0.0
         n_questions = sum(len(c.get("qa", [])) for c in convs)
+        rerankers = rerankers_for(modes, settings)
         done = 0
         for ci, conv in enumerate(convs):
             sid = str(conv.get("sample_id") or f"conversation-{ci + 1}")
@@ -165,6 +166,8 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
                     fused, _ = retriever.ranked(q["question"], mode, n, fusion=fusion)
                     if name != "hybrid-time" and mode == "hybrid":  # as `mem search` does
                         fused = retriever.time_boost(q["question"], fused, now=as_of)
+                    if name in rerankers:
+                        fused = retriever.rerank(q["question"], fused, rerankers[name])
                     fused = retriever.expand_neighbours(fused, NEIGHBOURS.get(name, 0))
                     ranked = [turns_of[u] for u, _ in fused if u in turns_of]
                     seconds[name] += time.perf_counter() - t

@@ -30,7 +30,16 @@ MODE_SPECS: dict[str, tuple[str, str | None]] = {
     "hybrid+nb1": ("hybrid", None),  # + one neighbouring unit each side (conversations)
     "hybrid+nb2": ("hybrid", None),
     "hybrid-time": ("hybrid", None),  # hybrid without the time-expression boost (LoCoMo)
+    "hybrid+features": ("hybrid", None),  # + the feature reranker over the top rerank_top
+    "hybrid+cross": ("hybrid", None),  # + the cross-encoder in search.rerank_model
 }
+RERANKERS = {"hybrid+features": "features", "hybrid+cross": "cross-encoder"}
+
+
+def rerankers_for(modes: Sequence[str], settings: Settings) -> dict:
+    from memcli.retrieve.rerank import make_reranker
+
+    return {m: make_reranker(RERANKERS[m], settings.search.rerank_model) for m in modes if m in RERANKERS}
 NEIGHBOURS = {"hybrid+nb1": 1, "hybrid+nb2": 2}
 DEFAULT_MODES = ["bm25", "dense", "hybrid", "hybrid/rrf"]
 
@@ -96,6 +105,7 @@ def retrieval_eval(
             vectors = dict(zip(texts, mem.embedder.embed(texts)))
         retriever = Retriever(s.search, mem.lance, mem.lexical, lambda t: vectors[t])
         n = max(s.search.candidates, 2 * depth)
+        rerankers = rerankers_for(modes, s)
         rows, per_query = [], {q.id: {"id": q.id, "query": q.text, "gold": sorted(q.gold), "modes": {}}
                                for q in queries}
         for name in modes:
@@ -104,6 +114,8 @@ def retrieval_eval(
             scores: list[dict[str, float]] = []
             for i, q in enumerate(queries):
                 fused, _ = retriever.ranked(q.text, mode, n, fusion=fusion)
+                if name in rerankers:
+                    fused = retriever.rerank(q.text, fused, rerankers[name])
                 ranked = dedupe([unit_to_passage[u] for u, _ in fused if u in unit_to_passage])[:depth]
                 sc = score(ranked, q)
                 scores.append(sc)

@@ -23,11 +23,31 @@ MODES = ("hybrid", "bm25", "dense")
 
 class Retriever:
     def __init__(self, settings: SearchSettings, lance: LanceStore, lexical: LexicalIndex,
-                 embed_query: Callable[[str], object]) -> None:
+                 embed_query: Callable[[str], object], reranker=None) -> None:
         self.s = settings
         self.lance = lance
         self.lexical = lexical
         self.embed_query = embed_query
+        self._reranker = reranker
+
+    @property
+    def reranker(self):
+        if self._reranker is None and self.s.rerank != "none":
+            from memcli.retrieve.rerank import make_reranker
+
+            self._reranker = make_reranker(self.s.rerank, self.s.rerank_model)
+        return self._reranker
+
+    def rerank(self, query: str, fused: list[tuple[str, float]], reranker=None) -> list[tuple[str, float]]:
+        """Reorder the top ``rerank_top`` candidates; the rest keep their place after them."""
+        rr = reranker or self.reranker
+        if rr is None or not fused:
+            return fused
+        from memcli.retrieve.rerank import RERANK_COLUMNS
+
+        head = fused[: self.s.rerank_top]
+        rows = self.lance.units_by_ids([u for u, _ in head], RERANK_COLUMNS)
+        return rr.rerank(query, head, rows) + fused[self.s.rerank_top:]
 
     def bm25(self, query: str, n: int) -> list[tuple[str, float]]:
         return self.lexical.search(query, n)
@@ -131,6 +151,7 @@ class Retriever:
         where = filters.to_sql() if filters else None
         fused, per = self.ranked(query, mode, n, where=where)
         fused = self.time_boost(query, fused, now=as_of)
+        fused = self.rerank(query, fused)
         if self.s.neighbours and not where:
             fused = self.expand_neighbours(fused, self.s.neighbours)
         # Over-fetch a little: ids the lexical index holds but LanceDB no longer commits drop out.

@@ -1,0 +1,91 @@
+"""Rerankers: reorder the fused top candidates with more evidence than the first stage had.
+
+- ``features``: learned-free, near-free: the fused score plus how much of the question the
+  unit's title/section path covers (passage titles name entities; multi-hop questions name
+  them too) and how many of the question's word pairs appear verbatim (phrase matches).
+- ``cross-encoder``: a sentence-transformers ``CrossEncoder`` read from a local path
+  (no PyPI package ships cross-encoder weights, so there is no default model).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Protocol
+
+from memcli.errors import ConfigError, ModelError
+from memcli.retrieve.snippet import STOP
+
+_WORD = re.compile(r"\w+")
+RERANK_COLUMNS = ["id", "title", "section", "text"]
+
+
+class Reranker(Protocol):
+    name: str
+
+    def rerank(self, query: str, ranked: Sequence[tuple[str, float]], rows: dict[str, dict]
+               ) -> list[tuple[str, float]]: ...
+
+
+def _content(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.lower()) if w not in STOP]
+
+
+class FeatureReranker:
+    name = "features"
+
+    def __init__(self, title_weight: float = 0.15, phrase_weight: float = 0.15) -> None:
+        self.title_weight = title_weight
+        self.phrase_weight = phrase_weight
+
+    def rerank(self, query, ranked, rows):
+        q = _content(query)
+        qset = set(q)
+        pairs = {(a, b) for a, b in zip(q, q[1:])}
+        top = max((abs(s) for _, s in ranked), default=1.0) or 1.0
+        out = []
+        for uid, score in ranked:
+            r = rows.get(uid)
+            if r is None or not qset:
+                out.append((uid, score))
+                continue
+            head = set(_content(f"{r['title']} {r['section']}"))
+            words = _content(r["text"])
+            title = len(qset & head) / len(qset)
+            phrase = len(pairs & set(zip(words, words[1:]))) / len(pairs) if pairs else 0.0
+            out.append((uid, score / top + self.title_weight * title + self.phrase_weight * phrase))
+        return sorted(out, key=lambda x: -x[1])
+
+
+class CrossEncoderReranker:
+    name = "cross-encoder"
+
+    def __init__(self, path: str, device: str = "cpu") -> None:
+        from pathlib import Path
+
+        from memcli.offline import enforce_offline
+
+        if not path or not Path(path).expanduser().exists():
+            raise ModelError(f"cross-encoder model {path!r} not found",
+                             hint="set search.rerank_model to a local sentence-transformers CrossEncoder directory")
+        enforce_offline()
+        from sentence_transformers import CrossEncoder
+
+        self.model = CrossEncoder(str(Path(path).expanduser()), device=device, local_files_only=True)
+
+    def rerank(self, query, ranked, rows):
+        have = [(u, s) for u, s in ranked if u in rows]
+        if not have:
+            return list(ranked)
+        scores = self.model.predict([(query, rows[u]["text"]) for u, _ in have], show_progress_bar=False)
+        return sorted(((u, float(sc)) for (u, _), sc in zip(have, scores)), key=lambda x: -x[1])
+
+
+def make_reranker(name: str, model: str | None = None, device: str = "cpu") -> Reranker | None:
+    if name in ("none", "", None):
+        return None
+    if name == "features":
+        return FeatureReranker()
+    if name == "cross-encoder":
+        return CrossEncoderReranker(model or "", device)
+    raise ConfigError(f"unknown reranker {name!r}; choose none, features or cross-encoder")

@@ -1,0 +1,34 @@
+"""The feature reranker on hand-made candidates."""
+
+import pytest
+
+from memcli.errors import ConfigError, ModelError
+from memcli.retrieve.rerank import FeatureReranker, make_reranker
+
+
+def row(uid, title, text, section=""):
+    return {"id": uid, "title": title, "section": section, "text": text}
+
+
+def test_title_and_phrase_matches_lift_a_candidate():
+    rows = {
+        "a": row("a", "Journal of Psychotherapy", "A journal about therapy."),
+        "b": row("b", "Stanley Hall", "G. Stanley Hall was the first president of the association."),
+    }
+    ranked = [("a", 1.0), ("b", 0.95)]
+    out = FeatureReranker().rerank("Who was the first president, Stanley Hall?", ranked, rows)
+    assert [u for u, _ in out] == ["b", "a"]
+
+
+def test_unknown_rows_keep_their_score_and_order_is_stable_without_signal():
+    out = FeatureReranker().rerank("zzz", [("x", 0.9), ("y", 0.5)], {})
+    assert out == [("x", 0.9), ("y", 0.5)]
+
+
+def test_factory():
+    assert make_reranker("none") is None
+    assert make_reranker("features").name == "features"
+    with pytest.raises(ConfigError):
+        make_reranker("magic")
+    with pytest.raises(ModelError, match="not found"):
+        make_reranker("cross-encoder", "/no/such/model")
