@@ -108,12 +108,12 @@ class Memory:
 
     def ingest(self, paths: list[str | Path], *, recursive: bool = False, globs: list[str] | None = None,
                prune: bool = False, on_progress: "Callable[[IngestProgress], None] | None" = None,
-               fmt: str | None = None) -> "IngestReport":
+               fmt: str | None = None, trust: str = "normal") -> "IngestReport":
         from memcli.ingest.pipeline import IngestPipeline
 
         with self.lock():
             pipe = IngestPipeline(self.settings, self.catalog, self.embedder, on_progress)
-            return pipe.run(paths, recursive=recursive, globs=globs, prune=prune, fmt=fmt)
+            return pipe.run(paths, recursive=recursive, globs=globs, prune=prune, fmt=fmt, trust=trust)
 
     def search(self, query: str, *, k: int | None = None, mode: str | None = None, filters=None,
                as_of=None) -> "list[Hit]":

@@ -76,6 +76,7 @@ def ingest(
     glob: Annotated[Optional[list[str]], typer.Option("--glob", "-g", help="Only files matching this glob (repeatable).")] = None,
     prune: Annotated[bool, typer.Option("--prune", help="Forget sources under PATHS whose files are gone.")] = False,
     fmt: Annotated[Optional[str], typer.Option("--format", help="Force a chat export format: chatgpt, claude, jsonl, locomo (default: detect).")] = None,
+    trust: Annotated[str, typer.Option("--trust", help="Trust label for these sources: low | normal | high. Low-trust memory is marked in prompts and answers.")] = "normal",
     json_: JsonOpt = False,
 ) -> None:
     """Read files (md, txt, html, pdf, docx, code, chat exports) into memory units.
@@ -87,11 +88,13 @@ def ingest(
 
     if fmt is not None and fmt not in FORMATS:
         raise ConfigError(f"unknown --format {fmt!r}; choose from {', '.join(FORMATS)}")
+    if trust not in ("low", "normal", "high"):
+        raise ConfigError(f"unknown --trust {trust!r}; choose low, normal or high")
     mem = memory()
     if json_ or not sys.stderr.isatty():
-        rep = mem.ingest(list(paths), recursive=recursive, globs=glob, prune=prune, fmt=fmt)
+        rep = mem.ingest(list(paths), recursive=recursive, globs=glob, prune=prune, fmt=fmt, trust=trust)
     else:
-        rep = _ingest_with_progress(mem, paths, recursive, glob, prune, fmt)
+        rep = _ingest_with_progress(mem, paths, recursive, glob, prune, fmt, trust)
     if json_:
         render.emit_json(rep.to_dict())
     else:
@@ -100,7 +103,7 @@ def ingest(
         raise IngestFailures(f"{len(rep.failed)} of {len(rep.results)} files failed; the rest were ingested")
 
 
-def _ingest_with_progress(mem, paths, recursive, glob, prune, fmt):
+def _ingest_with_progress(mem, paths, recursive, glob, prune, fmt, trust):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -118,7 +121,7 @@ def _ingest_with_progress(mem, paths, recursive, glob, prune, fmt):
             rate = f"{p.units_done / dt:.0f}" if dt > 0 and p.units_done else "–"
             bar.update(task, total=p.files_total, completed=p.files_done, units=p.units_done, rate=rate)
 
-        return mem.ingest(list(paths), recursive=recursive, globs=glob, prune=prune, on_progress=on_progress, fmt=fmt)
+        return mem.ingest(list(paths), recursive=recursive, globs=glob, prune=prune, on_progress=on_progress, fmt=fmt, trust=trust)
 
 
 @app.command()

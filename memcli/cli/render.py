@@ -128,7 +128,8 @@ def answer_view(ans, *, streamed: bool, show_context: bool) -> None:
     elif ans.evidence_date:
         out.print(f"[dim]Event date: {ans.evidence_date}[/dim]")
     for c in ans.citations:
-        out.print(f"[cyan][{c.number}][/cyan] {escape(location(c.uri, c.section, c.line_start, c.line_end))}")
+        flag = " [red](low-trust source)[/red]" if c.trust == "low" else ""
+        out.print(f"[cyan][{c.number}][/cyan] {escape(location(c.uri, c.section, c.line_start, c.line_end))}{flag}")
     if show_context:
         for ctx in ans.context:
             out.print(f"[dim][{ctx['number']}] {escape(ctx['uri'])} ({ctx['tokens']} tokens)[/dim]")

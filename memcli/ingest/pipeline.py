@@ -8,6 +8,7 @@ ingest time close to the bare embedding time. One bad file never stops the batch
 from __future__ import annotations
 
 import hashlib
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -129,7 +130,7 @@ class IngestPipeline:
                          f"{sg.chat_units}:{sg.chat_min_tokens}-{sg.chat_max_tokens}")
 
     def run(self, paths: list[str | Path], *, recursive: bool = False, globs: list[str] | None = None,
-            prune: bool = False, fmt: str | None = None) -> IngestReport:
+            prune: bool = False, fmt: str | None = None, trust: str = "normal") -> IngestReport:
         t0 = time.perf_counter()
         report = IngestReport(recovered=self.catalog.recover())
         lance = self.catalog.lance
@@ -147,7 +148,7 @@ class IngestPipeline:
             res = FileResult(str(path), "failed")
             report.results.append(res)
             try:
-                item = self._prepare(path, existing, fmt)
+                item = self._prepare(path, existing, fmt, trust)
             except SkipInput as e:
                 res.status, res.message = "skipped", e.message
             except ReadError as e:
@@ -179,15 +180,18 @@ class IngestPipeline:
         report.seconds = time.perf_counter() - t0
         return report
 
-    def _prepare(self, path: Path, existing: dict[str, Source], fmt: str | None = None):
+    def _prepare(self, path: Path, existing: dict[str, Source], fmt: str | None = None, trust: str = "normal"):
         st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            # Reading a FIFO would block forever; a device has no end.
+            raise ReadError("not a regular file (a pipe, socket or device)")
         if st.st_size > self.s.ingest.max_file_mb * 1024 * 1024:
             raise ReadError(f"file is {st.st_size / 2**20:.0f} MiB, over ingest.max_file_mb={self.s.ingest.max_file_mb:g}")
         data = path.read_bytes()
         h = hashlib.sha256(data).hexdigest()
         sid = source_id_for(path)
         old = existing.get(sid)
-        if old is not None and old.content_hash == h and old.pipeline == self.pipeline:
+        if old is not None and old.content_hash == h and old.pipeline == self.pipeline and old.trust == trust:
             return None
         doc = read_document(path, data, fmt)
         if doc.kind == "conversation":
@@ -204,7 +208,7 @@ class IngestPipeline:
         units = build_units(sid, h, doc, segs, now)
         src = Source(source_id=sid, uri=str(path), kind=doc.kind, content_hash=h, size=st.st_size,
                      mtime=st.st_mtime, title=doc.title, n_units=len(units), ingested_at=now,
-                     pipeline=self.pipeline)
+                     pipeline=self.pipeline, trust=trust)
         return src, units, old is not None
 
     def _flush(self, batch, prog: IngestProgress) -> None:

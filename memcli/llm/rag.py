@@ -31,6 +31,7 @@ class Citation:
     line_end: int
     score: float
     event_time: str | None = None
+    trust: str = "normal"
 
 
 @dataclass
@@ -59,7 +60,7 @@ def _citations(excerpts: list[Excerpt]) -> list[Citation]:
         h = ex.first
         last = ex.hits[-1]
         out.append(Citation(ex.number, h.unit_id, h.uri, h.section, h.line_start, last.line_end,
-                            round(ex.score, 4), h.event_time))
+                            round(ex.score, 4), h.event_time, h.trust))
     return out
 
 

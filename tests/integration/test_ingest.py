@@ -209,3 +209,13 @@ def test_hostile_files_get_clear_messages(mem, tmp_path):
     if res["nested.html"].status == "failed":
         assert res["nested.html"].message
     assert mem.lance.committed_ids() == mem.lexical.all_ids()
+
+
+def test_a_fifo_is_refused_not_read(mem, tmp_path):
+    d = tmp_path / "fifo"
+    d.mkdir()
+    os.mkfifo(d / "pipe.txt")
+    (d / "ok.md").write_text("# ok\n\nfine text here")
+    rep = mem.ingest([d])  # would hang forever if the pipe were opened
+    res = {os.path.basename(r.path): r for r in rep.results}
+    assert "not a regular file" in res["pipe.txt"].message and res["ok.md"].status == "added"
