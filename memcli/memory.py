@@ -149,6 +149,18 @@ class Memory:
             self.lance.maintain(self.settings.search.ann_min_units)
             return gone
 
+    def reindex(self, on_progress=None) -> dict:
+        """Re-embed all units with the configured embedder (after changing embed.model)."""
+        from memcli.embed.base import fingerprint
+
+        with self.lock():
+            self.catalog.recover()
+            before = self.lance.fingerprint()
+            fp = fingerprint(self.embedder)
+            n = self.catalog.reindex(self.embedder.embed, fp, on_progress)
+            self.lance.maintain(self.settings.search.ann_min_units)
+            return {"units": n, "from": before, "to": {k: str(v) for k, v in fp.items()}}
+
     def doctor(self, *, repair: bool = False):
         from memcli.store.doctor import diagnose
 

@@ -191,6 +191,25 @@ def stats(json_: JsonOpt = False) -> None:
 
 
 @app.command()
+def reindex(json_: JsonOpt = False) -> None:
+    """Re-embed every unit with the configured embedding model (after changing embed.model)."""
+    mem = memory()
+    if json_ or not sys.stderr.isatty():
+        res = mem.reindex()
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("[bold]reindex"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=render.err) as bar:
+            task = bar.add_task("reindex", total=None)
+            res = mem.reindex(on_progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if json_:
+        render.emit_json(res)
+    else:
+        render.out.print(f"re-embedded {res['units']} units: {res['from'].get('embed_model')} → {res['to']['embed_model']}")
+
+
+@app.command()
 def doctor(
     repair: Annotated[bool, typer.Option("--repair", help="Fix what is found (takes the write lock).")] = False,
     json_: JsonOpt = False,

@@ -64,6 +64,13 @@ class Catalog:
         self.lance.upsert_sources(sources)
         self.journal.end()
 
+    def reindex(self, embed, fp: dict[str, object], on_progress=None) -> int:
+        """New vectors for every unit; ids, text and the lexical index stay as they are."""
+        self.journal.begin("reindex", [])
+        n = self.lance.reindex(embed, fp, on_progress)
+        self.journal.end()
+        return n
+
     def forget(self, source_ids: Sequence[str]) -> None:
         self.journal.begin("forget", source_ids)
         self.lexical.delete_sources(source_ids)
@@ -75,6 +82,10 @@ class Catalog:
         j = self.journal.pending()
         if j is None:
             return None
+        if j.get("op") == "reindex":
+            self.lance.restore_reindex()
+            self.journal.end()
+            return {"op": "reindex", "sources": 0, "pending_units": 0, "orphans": 0}
         sids = list(j.get("sources") or [])
         if sids:
             self.lexical.delete_sources(sids)

@@ -84,9 +84,9 @@ def diagnose(mem, *, repair: bool = False) -> DoctorReport:
     stored = lance.fingerprint()
     configured = mem.settings.embed.model
     same = not stored or stored.get("embed_model") == configured or configured.startswith("fake")
-    add(Finding("embedding model", same,
-                f"vectors: {stored.get('embed_model')} (dim {stored.get('embed_dim')}); configured: {configured}"
-                if stored else "no vectors yet"))
+    detail = (f"vectors: {stored.get('embed_model')} (dim {stored.get('embed_dim')}); configured: {configured}"
+              if stored else "no vectors yet")
+    add(Finding("embedding model", same, detail if same else detail + " — run `mem reindex` (not done by --repair)"))
 
     sources = lance.source_map()
     t = lance.units_table()

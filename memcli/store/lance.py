@@ -103,8 +103,8 @@ class LanceStore:
                     f"this memory was embedded with {stored.get('embed_model')} "
                     f"(dim {stored.get('embed_dim')}), but the configured embedder is "
                     f"{fp['embed_model']} (dim {fp['embed_dim']})",
-                    hint=f"set embed.model back to {stored.get('embed_model')}, or ingest into a new "
-                         "home (--home) with the new model",
+                    hint=f"run `mem reindex` to re-embed everything with the new model, or set "
+                         f"embed.model back to {stored.get('embed_model')}",
                 )
         return self._units
 
@@ -194,6 +194,53 @@ class LanceStore:
             t.create_index("vector", config=IvfHnswSq(distance_type="cosine", ef_construction=150))
             done["index:vector"] = True
         return done
+
+    def reindex(self, embed, fp: dict[str, object], on_progress=None, chunk: int = 256) -> int:
+        """Re-embed every committed unit with another embedder (a new vector space).
+
+        The new rows go to ``units_reindex`` first; only then is ``units`` replaced, so a crash
+        in between leaves a complete copy that ``Catalog.recover`` restores.
+        """
+        import pyarrow as pa
+
+        from memcli.ingest.segment import index_text
+
+        old = self.units_table()
+        if old is None:
+            return 0
+        data = old.search().where("status = 'committed'").select(UNIT_COLUMNS).limit(None).to_arrow()
+        texts = [index_text(t, sct, x) for t, sct, x in zip(
+            data.column("title").to_pylist(), data.column("section").to_pylist(), data.column("text").to_pylist())]
+        dim = int(fp["embed_dim"])
+        vecs = np.zeros((len(texts), dim), dtype=np.float32)
+        for i in range(0, len(texts), chunk):
+            vecs[i:i + chunk] = embed(texts[i:i + chunk])
+            if on_progress:
+                on_progress(min(i + chunk, len(texts)), len(texts))
+        schema = units_schema(dim, fp)
+        flat = pa.array(vecs.reshape(-1), type=pa.float32())
+        table = pa.Table.from_arrays(
+            [data.column(c).cast(schema.field(c).type) for c in UNIT_COLUMNS]
+            + [pa.FixedSizeListArray.from_arrays(flat, dim)], schema=schema)
+        if self._exists("units_reindex"):
+            self.db.drop_table("units_reindex")
+        self.db.create_table("units_reindex", data=table, schema=schema)
+        self.db.drop_table("units")
+        self._units, self._ann = None, None
+        self.db.create_table("units", data=table, schema=schema)
+        self.db.drop_table("units_reindex")
+        return len(texts)
+
+    def restore_reindex(self) -> bool:
+        """After a crash inside ``reindex``: bring back ``units`` from the complete copy."""
+        if not self._exists("units_reindex"):
+            return False
+        if not self._exists("units"):
+            copy = self.db.open_table("units_reindex")
+            self.db.create_table("units", data=copy.to_arrow(), schema=copy.schema)
+        self.db.drop_table("units_reindex")
+        self._units, self._ann = None, None
+        return True
 
     def has_ann(self) -> bool:
         t = self.units_table()

@@ -149,7 +149,7 @@ def test_changed_embedding_model_is_detected(settings, corpus):
     other = Memory(settings, embedder=FakeEmbedder(dim=32))
     with pytest.raises(StoreError, match="embedded with fake-hash-64") as e:
         other.ingest([corpus])
-    assert "embed.model" in e.value.hint
+    assert "mem reindex" in e.value.hint
     with pytest.raises(StoreError):
         other.search("tomatoes", mode="dense")
     assert other.search("tomatoes", mode="bm25")  # lexical search needs no vectors
@@ -219,3 +219,30 @@ def test_a_fifo_is_refused_not_read(mem, tmp_path):
     rep = mem.ingest([d])  # would hang forever if the pipe were opened
     res = {os.path.basename(r.path): r for r in rep.results}
     assert "not a regular file" in res["pipe.txt"].message and res["ok.md"].status == "added"
+
+
+def test_reindex_moves_memory_to_a_new_embedder(settings, corpus):
+    Memory(settings, embedder=FakeEmbedder(dim=64)).ingest([corpus], recursive=True)
+    other = Memory(settings, embedder=FakeEmbedder(dim=32))
+    ids_before = other.lance.committed_ids()
+    res = other.reindex()
+    assert res["units"] == len(ids_before) and res["to"]["embed_dim"] == "32"
+    assert other.lance.committed_ids() == ids_before == other.lexical.all_ids()
+    assert other.search("grilled sardines Lisbon", mode="dense")[0].uri.endswith("trip.txt")
+    assert other.doctor().healthy
+    assert other.ingest([corpus], recursive=True).count("unchanged") == 3
+
+
+def test_reindex_interrupted_after_dropping_units_is_restored(settings, corpus):
+    mem = Memory(settings, embedder=FakeEmbedder(dim=64))
+    mem.ingest([corpus], recursive=True)
+    ids = mem.lance.committed_ids()
+    # Simulate a crash between "copy written" and "units recreated".
+    t = mem.lance.units_table()
+    mem.catalog.journal.begin("reindex", [])
+    mem.lance.db.create_table("units_reindex", data=t.to_arrow(), schema=t.schema)
+    mem.lance.db.drop_table("units")
+    fresh = Memory(settings, embedder=FakeEmbedder(dim=64))
+    rep = fresh.ingest([corpus], recursive=True)
+    assert rep.recovered["op"] == "reindex"
+    assert fresh.lance.committed_ids() == ids and rep.count("unchanged") == 3
