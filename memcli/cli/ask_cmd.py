@@ -88,13 +88,16 @@ def models(ctx: typer.Context, json_: Annotated[bool, typer.Option("--json", hel
 
 
 @models_app.command("use")
-def models_use(path: Annotated[Path, typer.Argument(help="A .gguf file, or 'smollm2' for the bundled default.")]) -> None:
+def models_use(path: Annotated[Path, typer.Argument(help="A .gguf file, 'smollm2' (the bundled default) or 'gemma3-270m'.")]) -> None:
     """Answer with another GGUF from now on (written to the config file)."""
     from memcli.cli.app import state
     from memcli.config import set_config_value
     from memcli.llm.models import resolve_gguf
 
-    target = str(path) if str(path) == "smollm2" else str(path.expanduser().resolve())
+    from memcli.llm.models import ASSEMBLED_GGUF, PACKAGED_GGUF
+
+    named = str(path) in PACKAGED_GGUF or str(path) in ASSEMBLED_GGUF
+    target = str(path) if named else str(path.expanduser().resolve())
     resolve_gguf(target)
     cfg = set_config_value("llm.model", target, path=state.config)
     render.out.print(f"llm.model = {target}  [dim]({cfg})[/dim]")

@@ -7,6 +7,7 @@ backend and is harmless on a CPU build. The chat template comes from the GGUF.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -33,6 +34,23 @@ def physical_cores() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence native writes to fd 2 (Python's own stderr object is left alone)."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def gpu_offload_supported() -> bool:
     try:
         import llama_cpp
@@ -44,7 +62,7 @@ def gpu_offload_supported() -> bool:
 
 class LlamaGenerator:
     def __init__(self, path: Path, *, n_ctx: int = 4096, n_threads: int | None = None,
-                 n_gpu_layers: int = -1, seed: int = 0) -> None:
+                 n_gpu_layers: int = -1, seed: int = 0, prompt_style: str = "auto") -> None:
         try:
             from llama_cpp import Llama
         except ImportError as e:
@@ -54,16 +72,28 @@ class LlamaGenerator:
         self.n_threads = n_threads or physical_cores()
         self.n_gpu_layers = n_gpu_layers
         try:
-            self._llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=self.n_threads,
-                              n_gpu_layers=n_gpu_layers, seed=seed, verbose=False)
+            with _quiet_stderr():  # llama.cpp prints context notes even with verbose=False
+                self._llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=self.n_threads,
+                                  n_gpu_layers=n_gpu_layers, seed=seed, verbose=False)
         except (ValueError, RuntimeError, OSError) as e:
             raise ModelError(f"cannot load GGUF model {path}: {e}") from e
         self.n_ctx = int(self._llm.n_ctx())
+        # A GGUF without a chat template is a base model: it gets a completion-style prompt.
+        has_template = "tokenizer.chat_template" in (self._llm.metadata or {})
+        self.completion = prompt_style == "completion" or (prompt_style == "auto" and not has_template)
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> Iterator[str]:
+        if self.completion:
+            prompt = "\n\n".join(m["content"] for m in messages) + "\nAnswer:"
+            for chunk in self._llm.create_completion(prompt, max_tokens=max_tokens, temperature=temperature,
+                                                     stop=["\n\n", "\nQuestion:"], stream=True):
+                text = chunk["choices"][0].get("text")
+                if text:
+                    yield text
+            return
         out = self._llm.create_chat_completion(messages=list(messages), max_tokens=max_tokens,
                                                temperature=temperature, stream=True)
         for chunk in out:
@@ -73,4 +103,5 @@ class LlamaGenerator:
 
     def info(self) -> dict[str, object]:
         return {"name": self.name, "path": str(self.path), "n_ctx": self.n_ctx, "n_threads": self.n_threads,
+                "prompt": "completion" if self.completion else "chat",
                 "n_gpu_layers": self.n_gpu_layers, "gpu_offload": gpu_offload_supported()}

