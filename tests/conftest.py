@@ -83,3 +83,13 @@ def corpus(tmp_path) -> Path:
     (d / "trip.txt").write_text(TRIP)
     (d / "sub" / "scale.py").write_text(CODE)
     return d
+
+
+@pytest.fixture
+def fake_cli(tmp_path, monkeypatch):
+    """`mem` commands against a tmp home with the fake embedder and the fake LLM."""
+    home = tmp_path / "cli-home"
+    monkeypatch.setenv("MEM_HOME", str(home))
+    monkeypatch.setenv("MEM_EMBED__MODEL", "fake:64")
+    monkeypatch.setenv("MEM_LLM__MODEL", "fake")
+    return home

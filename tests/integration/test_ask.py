@@ -57,10 +57,7 @@ def test_empty_memory_abstains(settings):
     assert ans.abstained
 
 
-def test_cli_ask_json(capsys, tmp_path, monkeypatch, corpus):
-    monkeypatch.setenv("MEM_HOME", str(tmp_path / "h"))
-    monkeypatch.setenv("MEM_EMBED__MODEL", "fake:64")
-    monkeypatch.setenv("MEM_LLM__MODEL", "fake")
+def test_cli_ask_json(capsys, fake_cli, corpus):
     assert run(["ingest", "-r", str(corpus)]) == 0
     capsys.readouterr()
     assert run(["ask", "Which variety is for sauce?", "--json"]) == 0

