@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,7 +23,7 @@ from pathlib import Path
 from memcli.config import Settings
 from memcli.errors import NotFoundError, ReadError
 from memcli.eval.metrics import mean
-from memcli.eval.runner import MODE_SPECS, NEIGHBOURS, EvalProgress, rerankers_for
+from memcli.eval.runner import MODE_SPECS, NEIGHBOURS, EvalProgress, eval_workdir, rerankers_for
 
 _EVIDENCE = re.compile(r"D(\d+):(\d+)")
 KS = (5, 10, 20)
@@ -119,11 +117,7 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
 
     progress = on_progress or (lambda p: None)
     convs = load_locomo(path)[:limit]
-    tmp = None
-    if workdir is None:
-        tmp = tempfile.mkdtemp(prefix="mem-eval-locomo-")
-        workdir = Path(tmp)
-    try:
+    with eval_workdir(workdir, "mem-eval-locomo-") as workdir:
         scored: dict[str, list[tuple[str, dict[str, float]]]] = {m: [] for m in modes}
         seconds = {m: 0.0 for m in modes}
         answered: dict[str, list[tuple[str, dict[str, float]]]] = {a: [] for a in answers}
@@ -200,9 +194,6 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
             "settings": {"chat_units": settings.segment.chat_units, "chat_min_tokens": settings.segment.chat_min_tokens,
                          "chat_max_tokens": settings.segment.chat_max_tokens, "fusion_default": settings.search.fusion},
         }
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _answer_row(how: str, scored: list[tuple[str, dict[str, float]]], seconds: float) -> dict:
@@ -228,10 +219,9 @@ def _last_session_time(conversation: dict):
 
 
 def _unit_turns(mem) -> dict[str, list[str]]:
-    t = mem.lance.units_table()
-    if t is None:
+    tbl = mem.lance.committed(["id", "turn_ids"])
+    if tbl is None:
         return {}
-    tbl = t.search().where("status = 'committed'").select(["id", "turn_ids"]).limit(None).to_arrow()
     return dict(zip(tbl.column("id").to_pylist(), tbl.column("turn_ids").to_pylist()))
 
 

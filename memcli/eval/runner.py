@@ -8,10 +8,11 @@ counts once, at its best rank. Gold labels are read only when scoring.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +62,19 @@ def parse_modes(modes: str | Sequence[str] | None) -> list[str]:
     return names
 
 
+@contextlib.contextmanager
+def eval_workdir(workdir: Path | None, prefix: str) -> Iterator[Path]:
+    """The given work dir, kept; or a throw-away one, removed afterwards."""
+    if workdir is not None:
+        yield workdir
+        return
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    try:
+        yield Path(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def write_corpus(passages: Sequence[Passage], root: Path) -> dict[str, str]:
     """One file per passage; returns file path -> passage id."""
     root.mkdir(parents=True, exist_ok=True)
@@ -85,11 +99,7 @@ def retrieval_eval(
     from memcli.retrieve.hybrid import Retriever
 
     progress = on_progress or (lambda p: None)
-    tmp = None
-    if workdir is None:
-        tmp = tempfile.mkdtemp(prefix="mem-eval-")
-        workdir = Path(tmp)
-    try:
+    with eval_workdir(workdir, "mem-eval-") as workdir:
         files = write_corpus(passages, workdir / "corpus")
         s = settings.model_copy(update={"home": workdir / "home"})
         mem = Memory(s, embedder=embedder)
@@ -132,17 +142,13 @@ def retrieval_eval(
                          "weights": {"dense": s.search.weight_dense, "bm25": s.search.weight_bm25},
                          "candidates": n},
         }
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _unit_map(mem, files: dict[str, str]) -> dict[str, str]:
     src_to_passage = {s.source_id: files[s.uri] for s in mem.sources() if s.uri in files}
-    t = mem.lance.units_table()
-    if t is None:
+    tbl = mem.lance.committed(["id", "source_id"])
+    if tbl is None:
         return {}
-    tbl = t.search().where("status = 'committed'").select(["id", "source_id"]).limit(None).to_arrow()
     return {u: src_to_passage[s] for u, s in zip(tbl.column("id").to_pylist(), tbl.column("source_id").to_pylist())
             if s in src_to_passage}
 

@@ -90,8 +90,8 @@ def diagnose(mem, *, repair: bool = False) -> DoctorReport:
 
     sources = lance.source_map()
     t = lance.units_table()
-    rows = [] if t is None else t.search().where("status = 'committed'").select(
-        ["id", "source_id", "source_hash", "title", "section", "text"]).limit(None).to_arrow().to_pylist()
+    tbl = lance.committed(["id", "source_id", "source_hash", "title", "section", "text"])
+    rows = [] if tbl is None else tbl.to_pylist()
     by_source: dict[str, int] = {}
     for r in rows:
         by_source[r["source_id"]] = by_source.get(r["source_id"], 0) + 1

@@ -205,10 +205,9 @@ class LanceStore:
 
         from memcli.ingest.segment import index_text
 
-        old = self.units_table()
-        if old is None:
+        data = self.committed(UNIT_COLUMNS)
+        if data is None:
             return 0
-        data = old.search().where("status = 'committed'").select(UNIT_COLUMNS).limit(None).to_arrow()
         texts = [index_text(t, sct, x) for t, sct, x in zip(
             data.column("title").to_pylist(), data.column("section").to_pylist(), data.column("text").to_pylist())]
         dim = int(fp["embed_dim"])
@@ -282,12 +281,16 @@ class LanceStore:
         rows = t.search().where(f"source_id = {sql_list([source_id])[1:-1]} AND status = 'committed'").select(cols)
         return sorted(rows.limit(None).to_arrow().to_pylist(), key=lambda r: r["ord"])
 
-    def committed_ids(self) -> set[str]:
+    def committed(self, columns: Sequence[str]):
+        """Every committed unit, only ``columns`` (an Arrow table; None before the first ingest)."""
         t = self.units_table()
         if t is None:
-            return set()
-        tbl = t.search().where("status = 'committed'").select(["id"]).limit(None).to_arrow()
-        return set(tbl.column("id").to_pylist())
+            return None
+        return t.search().where("status = 'committed'").select(list(columns)).limit(None).to_arrow()
+
+    def committed_ids(self) -> set[str]:
+        tbl = self.committed(["id"])
+        return set() if tbl is None else set(tbl.column("id").to_pylist())
 
     def dense_search(self, vector: np.ndarray, k: int, columns: Sequence[str], *,
                      ann_nprobes: int = 20, ann_refine: int = 5, where: str | None = None) -> list[dict]:
