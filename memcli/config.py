@@ -72,8 +72,8 @@ class SearchSettings(_Section):
     # in the query names ("last March", "in 2022"); 0 turns time-aware ranking off.
     time_boost: float = Field(0.5, ge=0)
     # Second stage over the fused top ``rerank_top``: none | features | cross-encoder
-    # (a local CrossEncoder directory in rerank_model).
-    rerank: Literal["none", "features", "cross-encoder"] = "none"
+    # (a local CrossEncoder directory in rerank_model) | llm (yes/no by llm.model).
+    rerank: Literal["none", "features", "cross-encoder", "llm"] = "none"
     rerank_model: str | None = None
     rerank_top: int = Field(30, ge=1)
     # Conversation hits bring this many neighbouring units of their session on each side.
@@ -90,7 +90,7 @@ class LLMSettings(_Section):
     # chat: the GGUF's chat template; completion: a plain prompt (base models);
     # auto: completion when the GGUF has no chat template.
     prompt_style: Literal["auto", "chat", "completion"] = "auto"
-    n_ctx: int = Field(4096, ge=256)
+    n_ctx: int = Field(4096, ge=0)  # 0: the window the model was trained with
     n_threads: int | None = Field(None, ge=1)  # None: the machine's physical cores
     n_gpu_layers: int = -1  # all layers when the build has a GPU backend; harmless on CPU
     temperature: float = Field(0.0, ge=0)

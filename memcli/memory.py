@@ -73,7 +73,8 @@ class Memory:
     def retriever(self):
         from memcli.retrieve.hybrid import Retriever
 
-        return Retriever(self.settings.search, self.lance, self.lexical, self._embed_query)
+        return Retriever(self.settings.search, self.lance, self.lexical, self._embed_query,
+                         generator=lambda: self.generator)
 
     def _embed_query(self, text: str):
         from memcli.embed.base import fingerprint
@@ -100,10 +101,12 @@ class Memory:
 
     # -- operations -------------------------------------------------------------------
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
-            on_token=None):
+            on_token=None, reranker=None):
         from memcli.llm.rag import Asker
 
-        asker = Asker(self.settings.llm, self.search, lambda: self.generator)
+        def search(q, **kw):
+            return self.search(q, reranker=reranker, **kw)
+        asker = Asker(self.settings.llm, search, lambda: self.generator)
         return asker.ask(question, k=k, mode=mode, answer=answer, on_token=on_token)
 
     def ingest(self, paths: list[str | Path], *, recursive: bool = False, globs: list[str] | None = None,
@@ -116,8 +119,8 @@ class Memory:
             return pipe.run(paths, recursive=recursive, globs=globs, prune=prune, fmt=fmt, trust=trust)
 
     def search(self, query: str, *, k: int | None = None, mode: str | None = None, filters=None,
-               as_of=None) -> "list[Hit]":
-        return self.retriever.search(query, k=k, mode=mode, filters=filters, as_of=as_of)
+               as_of=None, reranker=None) -> "list[Hit]":
+        return self.retriever.search(query, k=k, mode=mode, filters=filters, as_of=as_of, reranker=reranker)
 
     def sources(self) -> "list[Source]":
         return self.lance.sources()

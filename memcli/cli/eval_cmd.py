@@ -145,7 +145,7 @@ def locomo(
     units: Annotated[Optional[str], typer.Option("--units", "--granularity", help="Conversation units, one or a comma list: segment (topic), turn, session. Several give rows like segment/hybrid.")] = None,
     k: Annotated[str, typer.Option("-k", help="Evidence recall cut-offs, comma-separated.")] = "5,10,20",
     modes: ModesOpt = None, limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N conversations.", min=1)] = None,
-    answer: Annotated[Optional[str], typer.Option("--answer", help="Also answer: extractive, generate, or both (comma list); token F1 and abstention.")] = None,
+    answer: Annotated[Optional[str], typer.Option("--answer", help="Also answer: extractive, generate, full (whole conversation in the prompt), comma list; token F1 and abstention. Each reranking mode in --modes adds answer rows after that reranker.")] = None,
     workdir: WorkOpt = None, json_: JsonOpt = False,
 ) -> None:
     """LoCoMo: evidence recall@k and at a token budget, per question category."""
@@ -162,8 +162,8 @@ def locomo(
         raise ConfigError(f"unknown granularity {bad[0]!r}; choose from segment, turn, session")
     mem = memory()
     answers = [a.strip() for a in (answer or "").split(",") if a.strip()]
-    if any(a not in ("extractive", "generate") for a in answers):
-        raise ConfigError("--answer takes extractive, generate, or both")
+    if any(a not in ("extractive", "generate", "full") for a in answers):
+        raise ConfigError("--answer takes extractive, generate, full (comma list)")
     def one(grain: str | None):
         s = mem.settings
         if grain:

@@ -19,9 +19,11 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 
 from memcli.config import Settings
 from memcli.errors import NotFoundError, ReadError
+from memcli.eval.fullcontext import answer_full
 from memcli.eval.metrics import mean
 from memcli.eval.runner import MODE_SPECS, NEIGHBOURS, EvalProgress, eval_workdir, rerankers_for
 
@@ -120,11 +122,16 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
     with eval_workdir(workdir, "mem-eval-locomo-") as workdir:
         scored: dict[str, list[tuple[str, dict[str, float]]]] = {m: [] for m in modes}
         seconds = {m: 0.0 for m in modes}
-        answered: dict[str, list[tuple[str, dict[str, float]]]] = {a: [] for a in answers}
-        answer_s = {a: 0.0 for a in answers}
+        answered: dict[str, list[tuple[str, dict[str, float]]]] = {}
+        answer_s: dict[str, float] = {}
+        full_seen: list[float] = []
         per_query, units_total, ingest_s = [], 0, 0.0
         n_questions = sum(len(c.get("qa", [])) for c in convs)
-        rerankers = rerankers_for(modes, settings)
+        rerankers = rerankers_for(modes, settings, generator)
+        # Answer rows: each answer mode with the default search, and again after each reranker.
+        answer_runs = [(how, None) for how in answers] + [
+            (how, rr) for how in answers if how != "full" for rr in rerankers.values()]
+        full_gen, full_cache = None, {}
         done = 0
         for ci, conv in enumerate(convs):
             sid = str(conv.get("sample_id") or f"conversation-{ci + 1}")
@@ -169,13 +176,22 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
                     if gold:
                         scored[name].append((cat, sc))
                     entry["modes"][name] = {k: round(v, 4) for k, v in sc.items()} | {"top_turns": ranked[:3]}
-                for how in answers:
+                for how, rr in answer_runs:
+                    label = how + (f"+{rr.name}" if rr else "")
                     t = time.perf_counter()
-                    ans = mem.ask(q["question"], answer=how)
-                    answer_s[how] += time.perf_counter() - t
+                    if how == "full":
+                        full_gen = full_gen or generator or _full_window_generator(settings)
+                        text, abstained, tr = answer_full(full_gen, conv["conversation"], q["question"],
+                                                          max_tokens=s.llm.max_tokens, cache=full_cache)
+                        ans = SimpleNamespace(answer=text, abstained=abstained)
+                        if gold and cat in ANSWERABLE:
+                            full_seen.append(len(gold & tr.turns_kept) / len(gold))
+                    else:
+                        ans = mem.ask(q["question"], answer=how, reranker=rr)
+                    answer_s[label] = answer_s.get(label, 0.0) + time.perf_counter() - t
                     sc = score_answer(ans, q)
-                    answered[how].append((cat, sc))
-                    entry["modes"][f"answer/{how}"] = {"answer": ans.answer, **{k: round(v, 4) for k, v in sc.items()}}
+                    answered.setdefault(label, []).append((cat, sc))
+                    entry["modes"][f"answer/{label}"] = {"answer": ans.answer, **{k: round(v, 4) for k, v in sc.items()}}
                 if "generate" in answers:
                     generator = mem._generator  # load the GGUF once for all conversations
                 per_query.append(entry)
@@ -185,8 +201,16 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
         for name in modes:
             metrics, by_cat = _aggregate(scored[name])
             rows.append({"name": name, "metrics": metrics, "by_category": by_cat, "seconds": round(seconds[name], 3)})
-        for how in answers:
-            rows.append(_answer_row(how, answered[how], answer_s[how]))
+        for label, sc in answered.items():
+            row = _answer_row(label, sc, answer_s[label])
+            if label == "full" and full_cache:
+                seen = list(full_cache.values())
+                row["context"] = {
+                    "n_ctx": full_gen.n_ctx, "truncated_conversations": sum(t.truncated for t in seen),
+                    "transcript_share_seen": round(mean([t.tokens_kept / t.tokens_total for t in seen]), 4),
+                    "evidence_share_seen": round(mean(full_seen), 4),
+                    "note": "latest turns kept where the conversation exceeds the model window"}
+            rows.append(row)
         return {
             "benchmark": "locomo", "dataset": path.name, "queries": sum(1 for q in per_query if q["category"] in ANSWERABLE),
             "rows": rows, "per_query": per_query,
@@ -194,6 +218,13 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
             "settings": {"chat_units": settings.segment.chat_units, "chat_min_tokens": settings.segment.chat_min_tokens,
                          "chat_max_tokens": settings.segment.chat_max_tokens, "fusion_default": settings.search.fusion},
         }
+
+
+def _full_window_generator(settings: Settings):
+    """The configured GGUF with the window it was trained with (n_ctx 0), for the baseline."""
+    from memcli.memory import Memory
+
+    return Memory(settings.model_copy(update={"llm": settings.llm.model_copy(update={"n_ctx": 0})})).generator
 
 
 def _answer_row(how: str, scored: list[tuple[str, dict[str, float]]], seconds: float) -> dict:

@@ -33,14 +33,29 @@ MODE_SPECS: dict[str, tuple[str, str | None]] = {
     "hybrid-time": ("hybrid", None),  # hybrid without the time-expression boost (LoCoMo)
     "hybrid+features": ("hybrid", None),  # + the feature reranker over the top rerank_top
     "hybrid+cross": ("hybrid", None),  # + the cross-encoder in search.rerank_model
+    "hybrid+llm": ("hybrid", None),  # + yes/no relevance by llm.model
 }
-RERANKERS = {"hybrid+features": "features", "hybrid+cross": "cross-encoder"}
+RERANKERS = {"hybrid+features": "features", "hybrid+cross": "cross-encoder", "hybrid+llm": "llm"}
 
 
-def rerankers_for(modes: Sequence[str], settings: Settings) -> dict:
+def rerankers_for(modes: Sequence[str], settings: Settings, generator=None) -> dict:
+    """One reranker per reranking row; the GGUF (llm row) loads once, on first use."""
     from memcli.retrieve.rerank import make_reranker
 
-    return {m: make_reranker(RERANKERS[m], settings.search.rerank_model) for m in modes if m in RERANKERS}
+    holder: dict = {}
+
+    def gen():
+        if "g" not in holder:
+            holder["g"] = generator or _load_generator(settings)
+        return holder["g"]
+    return {m: make_reranker(RERANKERS[m], settings.search.rerank_model, generator=gen)
+            for m in modes if m in RERANKERS}
+
+
+def _load_generator(settings: Settings):
+    from memcli.memory import Memory
+
+    return Memory(settings).generator
 NEIGHBOURS = {"hybrid+nb1": 1, "hybrid+nb2": 2}
 DEFAULT_MODES = ["bm25", "dense", "hybrid", "hybrid/rrf"]
 

@@ -14,7 +14,7 @@ from memcli.llm.base import Message
 class FakeGenerator:
     def __init__(self, n_ctx: int = 2048, reply: str | None = None) -> None:
         self.name = "fake-llm"
-        self.n_ctx = n_ctx
+        self.n_ctx = n_ctx or 8192  # 0 means "the model's own window", as for a GGUF
         self.reply = reply
         self.prompts: list[list[Message]] = []
 
@@ -30,6 +30,13 @@ class FakeGenerator:
             text = f"{m.group(2)} [{m.group(1)}]" if m else "Not in your memory."
         for word in text.split(" "):
             yield word + " "
+
+    def relevance(self, question: str, passage: str) -> float:
+        """Share of the question's words the passage contains: deterministic, and monotone
+        in the evidence a real judge would look at."""
+        q = set(re.findall(r"\w+", question.lower()))
+        p = set(re.findall(r"\w+", passage.lower()))
+        return len(q & p) / len(q) if q else 0.0
 
     def info(self) -> dict[str, object]:
         return {"name": self.name, "n_ctx": self.n_ctx, "gpu_offload": False}

@@ -85,6 +85,60 @@ class LlamaGenerator:
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
+    def relevance(self, question: str, passage: str) -> float:
+        """P(yes) that ``passage`` helps answer ``question``: one forward pass, no sampling.
+
+        The question comes first so the 30 candidates of one query share a cached prefix;
+        only the passage tokens are evaluated per candidate.
+        """
+        import numpy as np
+
+        from memcli.llm.prompts import relevance_messages
+
+        msgs = relevance_messages(question, passage)
+        if self.completion:
+            prompt = "\n\n".join(m["content"] for m in msgs) + "\nAnswer (yes or no):"
+        else:
+            prompt = self._chat_prompt(msgs)
+        llm = self._llm
+        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True)
+        tokens = tokens[-(self.n_ctx - 1):]  # a passage longer than the window keeps its end
+        cached = llm.input_ids[: llm.n_tokens].tolist()
+        keep = 0
+        for a, b in zip(cached, tokens[:-1]):
+            if a != b:
+                break
+            keep += 1
+        llm.n_tokens = keep
+        llm.eval(tokens[keep:])
+        logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
+        yes, no = self._yes_no_ids()
+        m = float(logits[yes + no].max())
+        py = float(np.exp(logits[yes] - m).sum())
+        pn = float(np.exp(logits[no] - m).sum())
+        return py / (py + pn)
+
+    def _yes_no_ids(self) -> tuple[list[int], list[int]]:
+        if not hasattr(self, "_yn"):
+            def first(words):
+                ids = {self._llm.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words}
+                return sorted(ids)
+            self._yn = (first(["yes", "Yes", " yes", " Yes"]), first(["no", "No", " no", " No"]))
+        return self._yn
+
+    def _chat_prompt(self, msgs) -> str:
+        if not hasattr(self, "_fmt"):
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            meta = self._llm.metadata or {}
+            vocab = self._llm._model
+
+            def tok(i):
+                return vocab.token_get_text(i) if i >= 0 else ""
+            self._fmt = Jinja2ChatFormatter(meta["tokenizer.chat_template"], eos_token=tok(self._llm.token_eos()),
+                                            bos_token=tok(self._llm.token_bos()), add_generation_prompt=True)
+        return self._fmt(messages=list(msgs)).prompt
+
     def stream(self, messages: Sequence[Message], *, max_tokens: int, temperature: float) -> Iterator[str]:
         if self.completion:
             prompt = "\n\n".join(m["content"] for m in messages) + "\nAnswer:"

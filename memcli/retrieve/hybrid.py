@@ -23,19 +23,21 @@ MODES = ("hybrid", "bm25", "dense")
 
 class Retriever:
     def __init__(self, settings: SearchSettings, lance: LanceStore, lexical: LexicalIndex,
-                 embed_query: Callable[[str], object], reranker=None) -> None:
+                 embed_query: Callable[[str], object], reranker=None,
+                 generator: Callable[[], object] | None = None) -> None:
         self.s = settings
         self.lance = lance
         self.lexical = lexical
         self.embed_query = embed_query
         self._reranker = reranker
+        self._generator = generator  # for the llm reranker, loaded only if it is used
 
     @property
     def reranker(self):
         if self._reranker is None and self.s.rerank != "none":
             from memcli.retrieve.rerank import make_reranker
 
-            self._reranker = make_reranker(self.s.rerank, self.s.rerank_model)
+            self._reranker = make_reranker(self.s.rerank, self.s.rerank_model, generator=self._generator)
         return self._reranker
 
     def rerank(self, query: str, fused: list[tuple[str, float]], reranker=None) -> list[tuple[str, float]]:
@@ -144,14 +146,14 @@ class Retriever:
         return out
 
     def search(self, query: str, *, k: int | None = None, mode: str | None = None,
-               filters: SearchFilters | None = None, as_of=None) -> list[Hit]:
+               filters: SearchFilters | None = None, as_of=None, reranker=None) -> list[Hit]:
         k = k or self.s.k
         mode = mode or self.s.mode
         n = max(self.s.candidates, k)
         where = filters.to_sql() if filters else None
         fused, per = self.ranked(query, mode, n, where=where)
         fused = self.time_boost(query, fused, now=as_of)
-        fused = self.rerank(query, fused)
+        fused = self.rerank(query, fused, reranker)
         if self.s.neighbours and not where:
             fused = self.expand_neighbours(fused, self.s.neighbours)
         # Over-fetch a little: ids the lexical index holds but LanceDB no longer commits drop out.

@@ -5,12 +5,15 @@
   them too) and how many of the question's word pairs appear verbatim (phrase matches).
 - ``cross-encoder``: a sentence-transformers ``CrossEncoder`` read from a local path
   (no PyPI package ships cross-encoder weights, so there is no default model).
+- ``llm``: pointwise yes/no judgement by the configured GGUF, P(yes) from the next-token
+  logits (no sampling), interpolated with the first-stage score. Worth it with a bigger
+  model than the bundled 135M one (see docs/evaluation.md).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from memcli.errors import ConfigError, ModelError
@@ -81,11 +84,41 @@ class CrossEncoderReranker:
         return sorted(((u, float(sc)) for (u, _), sc in zip(have, scores)), key=lambda x: -x[1])
 
 
-def make_reranker(name: str, model: str | None = None, device: str = "cpu") -> Reranker | None:
+class LLMReranker:
+    name = "llm"
+
+    def __init__(self, generator: Callable[[], object], weight: float = 0.5, max_chars: int = 1500) -> None:
+        self._generator = generator  # a factory: the GGUF loads only when a query is reranked
+        self.weight = weight
+        self.max_chars = max_chars
+
+    def rerank(self, query, ranked, rows):
+        gen = self._generator()
+        if not hasattr(gen, "relevance"):
+            raise ModelError(f"the model {gen.name} cannot judge relevance")
+        top = max((abs(s) for _, s in ranked), default=1.0) or 1.0
+        out = []
+        for uid, score in ranked:
+            r = rows.get(uid)
+            if r is None:
+                out.append((uid, (1 - self.weight) * score / top))
+                continue
+            passage = (f"{r['title']} › {r['section']}\n" if r.get("section") else f"{r['title']}\n") + r["text"]
+            p = gen.relevance(query, passage[: self.max_chars])
+            out.append((uid, self.weight * p + (1 - self.weight) * score / top))
+        return sorted(out, key=lambda x: -x[1])
+
+
+def make_reranker(name: str, model: str | None = None, device: str = "cpu",
+                  generator: Callable[[], object] | None = None) -> Reranker | None:
     if name in ("none", "", None):
         return None
     if name == "features":
         return FeatureReranker()
     if name == "cross-encoder":
         return CrossEncoderReranker(model or "", device)
-    raise ConfigError(f"unknown reranker {name!r}; choose none, features or cross-encoder")
+    if name == "llm":
+        if generator is None:
+            raise ConfigError("the llm reranker needs a model (llm.model)")
+        return LLMReranker(generator)
+    raise ConfigError(f"unknown reranker {name!r}; choose none, features, cross-encoder or llm")

@@ -86,6 +86,36 @@ def test_eval_locomo_answers_report_f1_and_abstention(capsys, tmp_path, monkeypa
     assert "Pixel" in q["modes"]["answer/extractive"]["answer"]
 
 
+def test_eval_locomo_answer_rows_per_reranker_and_full_conversation(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("MEM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MEM_EMBED__MODEL", "fake:64")
+    monkeypatch.setenv("MEM_LLM__MODEL", "fake")
+    code = run(["eval", "locomo", str(FIX), "--units", "turn", "--modes", "hybrid,hybrid+features,hybrid+llm",
+                "--answer", "extractive,full", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    res = json.loads(out)
+    rows = {r["name"]: r for r in res["rows"]}
+    assert {"answer/extractive", "answer/extractive+features", "answer/extractive+llm", "answer/full"} <= set(rows)
+    assert "answer/full+llm" not in rows  # the whole conversation needs no retrieval
+    ctx = rows["answer/full"]["context"]
+    # The tiny conversation fits the fake model's window: nothing truncated, all evidence seen.
+    assert ctx["truncated_conversations"] == 0 and ctx["evidence_share_seen"] == 1.0
+    assert rows["hybrid+llm"]["metrics"]["evidence_recall@2048tok"] == 1.0
+
+
+def test_full_conversation_transcript_keeps_the_latest_turns():
+    from memcli.eval.fullcontext import transcript
+
+    conv = json.loads(FIX.read_text())[0]["conversation"]
+    whole = transcript(conv, lambda t: len(t.split()), 10_000)
+    assert not whole.truncated and len(whole.turns_kept) == 6
+    cut = transcript(conv, lambda t: len(t.split()), 40)
+    assert cut.truncated and cut.tokens_kept <= 40 and 0 < len(cut.turns_kept) < 6
+    assert "D2:1" in cut.turns_kept or len(cut.turns_kept) == 0  # the newest session survives
+    assert cut.text.splitlines()[-1] == whole.text.splitlines()[-1]
+
+
 def test_search_filters_on_time_speaker_and_session(mem, tmp_path):
     from memcli.retrieve.filters import SearchFilters, parse_day
 

@@ -47,3 +47,17 @@ def test_completion_style_prompt_for_base_models(notes_memory):
     ans = mem.ask("What colour is the car?", answer="generate")
     assert mem.generator.info()["prompt"] == "completion"
     assert ans.answer and "\n\n" not in ans.answer  # stops at the end of the answer paragraph
+
+
+def test_smollm2_relevance_is_a_probability_and_reuses_the_question_prefix(notes_memory):
+    mem = notes_memory(n_ctx=2048)
+    gen = mem.generator
+    p1 = gen.relevance("What is my cat called?", "My cat is called Pixel.")
+    cached = gen._llm.n_tokens
+    p2 = gen.relevance("What is my cat called?", "The car is a blue Volvo bought in 2019.")
+    assert 0.0 < p1 < 1.0 and 0.0 < p2 < 1.0 and cached > 0
+    # Same inputs, same judgement, whether the prefix came from the cache or not.
+    assert gen.relevance("What is my cat called?", "My cat is called Pixel.") == pytest.approx(p1, abs=1e-4)
+    mem.settings.search.rerank = "llm"
+    hits = mem.search("What is my cat called?", k=2)
+    assert hits and mem.retriever.reranker.name == "llm"

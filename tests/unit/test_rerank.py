@@ -32,3 +32,19 @@ def test_factory():
         make_reranker("magic")
     with pytest.raises(ModelError, match="not found"):
         make_reranker("cross-encoder", "/no/such/model")
+
+
+def test_llm_reranker_orders_by_the_models_judgement():
+    from memcli.llm.fake import FakeGenerator
+    from memcli.retrieve.rerank import LLMReranker
+
+    rows = {"a": row("a", "Garden", "Tomatoes need staking."),
+            "b": row("b", "Bees", "Honey bees swarm in late spring.")}
+    gen = FakeGenerator()
+    loaded = []
+    rr = LLMReranker(lambda: loaded.append(1) or gen)
+    out = rr.rerank("When do honey bees swarm?", [("a", 1.0), ("b", 0.9)], rows)
+    assert [u for u, _ in out] == ["b", "a"] and loaded  # the model judged b relevant
+    assert make_reranker("llm", generator=lambda: gen).name == "llm"
+    with pytest.raises(ConfigError):
+        make_reranker("llm")  # no model to judge with
