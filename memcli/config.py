@@ -56,7 +56,7 @@ class IngestSettings(_Section):
 
 
 class SearchSettings(_Section):
-    mode: Literal["hybrid", "bm25", "dense"] = "hybrid"
+    mode: Literal["hybrid", "bm25", "dense", "graph"] = "hybrid"
     fusion: Literal["convex", "rrf"] = "convex"
     k: int = Field(10, ge=1)
     # How many candidates each retriever contributes before fusion.
@@ -81,6 +81,23 @@ class SearchSettings(_Section):
     ann_min_units: int = Field(50_000, ge=1)
     ann_nprobes: int = Field(20, ge=1)
     ann_refine: int = Field(5, ge=1)
+
+
+class GraphSettings(_Section):
+    # Extract entities/relations at ingest and keep the graph tables (mem ingest --no-graph).
+    enabled: bool = True
+    # rules: capitalised spans + co-occurrence (no model); llm: the GGUF under a JSON grammar.
+    extractor: Literal["rules", "llm"] = "rules"
+    # HippoRAG's settings, set a priori: PPR damping, and the reset weight of dense-hit unit nodes.
+    damping: float = Field(0.5, gt=0, lt=1)
+    passage_weight: float = Field(0.05, ge=0)
+    # Synonym edges between entity names this close (cosine); query spans link at link_threshold.
+    synonym_threshold: float = Field(0.9, ge=0, le=1)
+    link_threshold: float = Field(0.8, ge=0, le=1)
+    # Weight of the graph (PPR) list in hybrid fusion; 0 leaves the graph out of hybrid.
+    weight: float = Field(0.0, ge=0)
+    # Rounds of iterative multi-hop retrieval (1 = single-step PPR).
+    hops: int = Field(1, ge=1, le=5)
 
 
 class LLMSettings(_Section):
@@ -111,6 +128,7 @@ class Settings(_Section):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    graph: GraphSettings = Field(default_factory=GraphSettings)
 
 
 def default_home() -> Path:

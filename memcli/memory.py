@@ -62,7 +62,15 @@ class Memory:
     def catalog(self):
         from memcli.store.catalog import Catalog
 
-        return Catalog(self.home, self.lance, self.lexical)
+        return Catalog(self.home, self.lance, self.lexical, self.graph.store)
+
+    @cached_property
+    def graph(self):
+        """Graph memory (entity/relation tables, the igraph cache, PPR)."""
+        from memcli.graph.index import GraphIndex
+
+        return GraphIndex(self.ensure_home(), self.lance.db, self.settings.graph,
+                          lambda names: self.embedder.embed(names), lambda: self.generator)
 
     def lock(self):
         from memcli.store.lock import WriteLock
@@ -74,7 +82,8 @@ class Memory:
         from memcli.retrieve.hybrid import Retriever
 
         return Retriever(self.settings.search, self.lance, self.lexical, self._embed_query,
-                         generator=lambda: self.generator)
+                         generator=lambda: self.generator, graph=self.graph.ranker,
+                         graph_settings=self.settings.graph)
 
     def _embed_query(self, text: str):
         from memcli.embed.base import fingerprint
@@ -111,11 +120,13 @@ class Memory:
 
     def ingest(self, paths: list[str | Path], *, recursive: bool = False, globs: list[str] | None = None,
                prune: bool = False, on_progress: "Callable[[IngestProgress], None] | None" = None,
-               fmt: str | None = None, trust: str = "normal") -> "IngestReport":
+               fmt: str | None = None, trust: str = "normal", graph: bool | None = None) -> "IngestReport":
         from memcli.ingest.pipeline import IngestPipeline
 
+        use_graph = self.settings.graph.enabled if graph is None else graph
         with self.lock():
-            pipe = IngestPipeline(self.settings, self.catalog, self.embedder, on_progress)
+            pipe = IngestPipeline(self.settings, self.catalog, self.embedder, on_progress,
+                                  graph=self.graph if use_graph else None)
             return pipe.run(paths, recursive=recursive, globs=globs, prune=prune, fmt=fmt, trust=trust)
 
     def search(self, query: str, *, k: int | None = None, mode: str | None = None, filters=None,

@@ -25,7 +25,7 @@ from memcli.config import Settings
 from memcli.errors import NotFoundError, ReadError
 from memcli.eval.fullcontext import answer_full
 from memcli.eval.metrics import mean
-from memcli.eval.runner import MODE_SPECS, NEIGHBOURS, EvalProgress, eval_workdir, rerankers_for
+from memcli.eval.runner import MODE_SPECS, NEIGHBOURS, EvalProgress, eval_workdir, ranked_for, rerankers_for
 
 _EVIDENCE = re.compile(r"D(\d+):(\d+)")
 KS = (5, 10, 20)
@@ -154,7 +154,8 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
             qa = conv.get("qa", [])
             questions = [str(q["question"]) for q in qa]
             vectors = dict(zip(questions, embedder.embed(questions))) if questions else {}
-            retriever = Retriever(s.search, mem.lance, mem.lexical, lambda t: vectors[t])
+            retriever = Retriever(s.search, mem.lance, mem.lexical, lambda t: vectors[t],
+                                  graph=mem.graph.ranker, graph_settings=s.graph)
             n = max(s.search.candidates, 200)
             for qi, q in enumerate(qa):
                 cat = str(q.get("category"))
@@ -162,9 +163,9 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
                 entry = {"id": f"{sid}#{qi}", "conversation": sid, "category": cat,
                          "question": q["question"], "evidence": sorted(gold), "modes": {}}
                 for name in modes:
-                    mode, fusion = MODE_SPECS[name]
+                    mode, _ = MODE_SPECS[name]
                     t = time.perf_counter()
-                    fused, _ = retriever.ranked(q["question"], mode, n, fusion=fusion)
+                    fused, _ = ranked_for(retriever, name, q["question"], n)
                     if name != "hybrid-time" and mode == "hybrid":  # as `mem search` does
                         fused = retriever.time_boost(q["question"], fused, now=as_of)
                     if name in rerankers:

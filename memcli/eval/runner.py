@@ -34,7 +34,21 @@ MODE_SPECS: dict[str, tuple[str, str | None]] = {
     "hybrid+features": ("hybrid", None),  # + the feature reranker over the top rerank_top
     "hybrid+cross": ("hybrid", None),  # + the cross-encoder in search.rerank_model
     "hybrid+llm": ("hybrid", None),  # + yes/no relevance by llm.model
+    "graph": ("graph", None),  # Personalized PageRank over the entity/unit graph alone
+    "hybrid+graph": ("hybrid", None),  # bm25 + dense + graph, convex fusion
+    "graph/hops3": ("graph", None),  # iterative: up to 3 rounds of bridge-entity seeding
+    "hybrid+graph/hops3": ("hybrid", None),
 }
+# Row name -> (graph in hybrid fusion, PPR rounds).
+GRAPH_OPTS = {"graph": (None, 1), "hybrid+graph": (True, 1), "graph/hops3": (None, 3),
+              "hybrid+graph/hops3": (True, 3)}
+
+
+def ranked_for(retriever, name: str, query: str, n: int):
+    """The fused list for one eval row (mode, fusion and graph options of that row)."""
+    mode, fusion = MODE_SPECS[name]
+    graph, hops = GRAPH_OPTS.get(name, (False, 1))
+    return retriever.ranked(query, mode, n, fusion=fusion, graph=graph, hops=hops)
 RERANKERS = {"hybrid+features": "features", "hybrid+cross": "cross-encoder", "hybrid+llm": "llm"}
 
 
@@ -128,17 +142,17 @@ def retrieval_eval(
         if needs_vectors:
             texts = [q.text for q in queries]
             vectors = dict(zip(texts, mem.embedder.embed(texts)))
-        retriever = Retriever(s.search, mem.lance, mem.lexical, lambda t: vectors[t])
+        retriever = Retriever(s.search, mem.lance, mem.lexical, lambda t: vectors[t],
+                              graph=mem.graph.ranker, graph_settings=s.graph)
         n = max(s.search.candidates, 2 * depth)
         rerankers = rerankers_for(modes, s)
         rows, per_query = [], {q.id: {"id": q.id, "query": q.text, "gold": sorted(q.gold), "modes": {}}
                                for q in queries}
         for name in modes:
-            mode, fusion = MODE_SPECS[name]
             t = time.perf_counter()
             scores: list[dict[str, float]] = []
             for i, q in enumerate(queries):
-                fused, _ = retriever.ranked(q.text, mode, n, fusion=fusion)
+                fused, _ = ranked_for(retriever, name, q.text, n)
                 if name in rerankers:
                     fused = retriever.rerank(q.text, fused, rerankers[name])
                 ranked = dedupe([unit_to_passage[u] for u, _ in fused if u in unit_to_passage])[:depth]
@@ -152,7 +166,8 @@ def retrieval_eval(
             "benchmark": benchmark, "dataset": dataset, "queries": len(queries), "rows": rows,
             "per_query": list(per_query.values()),
             "ingest": {"passages": len(passages), "units": mem.lance.count_units(),
-                       "seconds": round(ingest_s, 3), "failed": len(rep.failed)},
+                       "seconds": round(ingest_s, 3), "failed": len(rep.failed),
+                       "graph": mem.graph.stats() if s.graph.enabled else None},
             "settings": {"embed_model": s.embed.model, "fusion_default": s.search.fusion,
                          "weights": {"dense": s.search.weight_dense, "bm25": s.search.weight_bm25},
                          "candidates": n},

@@ -43,6 +43,7 @@ class IngestProgress:
     files_done: int
     units_done: int
     current: str = ""
+    graph_unusable: int = 0  # units the graph extractor returned nothing usable for
 
 
 @dataclass
@@ -54,6 +55,7 @@ class IngestReport:
     skipped_dirs: int = 0
     maintenance: dict = field(default_factory=dict)
     seconds: float = 0.0
+    graph_unusable: int = 0
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -71,7 +73,7 @@ class IngestReport:
             "added": self.count("added"), "updated": self.count("updated"),
             "unchanged": self.count("unchanged"), "skipped": self.count("skipped"), "failed": self.count("failed"),
             "units": self.units_written, "pruned": self.pruned, "ignored": self.ignored,
-            "skipped_dirs": self.skipped_dirs, "recovered": self.recovered,
+            "skipped_dirs": self.skipped_dirs, "recovered": self.recovered, "graph_unusable": self.graph_unusable,
             "seconds": round(self.seconds, 3),
             "files": [r.__dict__ for r in self.results],
         }
@@ -116,10 +118,11 @@ SEGMENTER_VERSION = 2
 
 class IngestPipeline:
     def __init__(self, settings: Settings, catalog: Catalog, embedder: Embedder,
-                 on_progress: Callable[[IngestProgress], None] | None = None) -> None:
+                 on_progress: Callable[[IngestProgress], None] | None = None, graph=None) -> None:
         self.s = settings
         self.catalog = catalog
         self.embedder = embedder
+        self.graph = graph  # GraphIndex, or None when graph extraction is off
         self.on_progress = on_progress or (lambda p: None)
         self._fp = fingerprint(embedder)
         # Unit bounds follow what the embedder reads; room is left for the title header.
@@ -177,6 +180,7 @@ class IngestPipeline:
             report.maintenance = lance.maintain(self.s.search.ann_min_units)
         prog.current = ""
         self.on_progress(prog)
+        report.graph_unusable = prog.graph_unusable
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -216,8 +220,15 @@ class IngestPipeline:
             return
         units = [u for _, us, _ in batch for u in us]
         vectors = self._embed([u.index_text for u in units], prog)
+        rows = None
+        if self.graph is not None:
+            prog.current = "graph"
+            self.on_progress(prog)
+            rows = self.graph.prepare(units)
+            prog.graph_unusable += rows.unusable
         try:
-            self.catalog.write([s for s, _, _ in batch], units, vectors, self._fp)
+            self.catalog.write([s for s, _, _ in batch], units, vectors, self._fp, graph_rows=rows,
+                               updated=any(res.status == "updated" for _, _, res in batch))
         except Exception as e:
             for _, _, res in batch:
                 res.status, res.units, res.message = "failed", 0, f"write failed: {e}"

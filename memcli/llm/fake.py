@@ -38,5 +38,12 @@ class FakeGenerator:
         p = set(re.findall(r"\w+", passage.lower()))
         return len(q & p) / len(q) if q else 0.0
 
+    def complete_json(self, messages: Sequence[Message], schema: dict, *, max_tokens: int = 256) -> str:
+        """Capitalised words of the last message as entities, chained into triples."""
+        import json
+
+        words = list(dict.fromkeys(re.findall(r"\b[A-Z][a-z]+\b", messages[-1]["content"])))[:8]
+        return json.dumps({"entities": words, "triples": [[a, "related to", b] for a, b in zip(words, words[1:])]})
+
     def info(self) -> dict[str, object]:
         return {"name": self.name, "n_ctx": self.n_ctx, "gpu_offload": False}

@@ -118,6 +118,28 @@ class LlamaGenerator:
         pn = float(np.exp(logits[no] - m).sum())
         return py / (py + pn)
 
+    def complete_json(self, messages: Sequence[Message], schema: dict, *, max_tokens: int = 256) -> str:
+        """A reply constrained by a grammar built from ``schema``: it always parses (unless cut
+        by ``max_tokens``, which the caller treats as nothing usable)."""
+        import json
+
+        from llama_cpp import LlamaGrammar
+
+        if not hasattr(self, "_grammars"):
+            self._grammars: dict[str, object] = {}
+        key = json.dumps(schema, sort_keys=True)
+        if key not in self._grammars:
+            with _quiet_stderr():
+                self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+        grammar = self._grammars[key]
+        if self.completion:
+            prompt = "\n\n".join(m["content"] for m in messages) + "\nJSON:"
+            out = self._llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, grammar=grammar)
+            return out["choices"][0]["text"]
+        out = self._llm.create_chat_completion(messages=list(messages), max_tokens=max_tokens, temperature=0.0,
+                                               grammar=grammar)
+        return out["choices"][0]["message"]["content"] or ""
+
     def _yes_no_ids(self) -> tuple[list[int], list[int]]:
         if not hasattr(self, "_yn"):
             def first(words):

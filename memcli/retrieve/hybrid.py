@@ -18,19 +18,23 @@ from memcli.types import Hit
 
 HIT_COLUMNS = ["id", "source_id", "title", "section", "text", "line_start", "line_end",
                "char_start", "char_end", "event_time", "speaker"]
-MODES = ("hybrid", "bm25", "dense")
+MODES = ("hybrid", "bm25", "dense", "graph")
 
 
 class Retriever:
     def __init__(self, settings: SearchSettings, lance: LanceStore, lexical: LexicalIndex,
                  embed_query: Callable[[str], object], reranker=None,
-                 generator: Callable[[], object] | None = None) -> None:
+                 generator: Callable[[], object] | None = None, graph: Callable[[], object] | None = None,
+                 graph_settings=None) -> None:
         self.s = settings
         self.lance = lance
         self.lexical = lexical
         self.embed_query = embed_query
         self._reranker = reranker
         self._generator = generator  # for the llm reranker, loaded only if it is used
+        self._graph = graph  # -> GraphRanker | None (no graph tables yet)
+        self.g = graph_settings
+        self.last_graph_trace = None
 
     @property
     def reranker(self):
@@ -61,13 +65,34 @@ class Retriever:
                                        ann_nprobes=self.s.ann_nprobes, ann_refine=self.s.ann_refine, where=where)
         return [(r["id"], 1.0 - float(r["_distance"])) for r in rows]
 
-    def ranked(self, query: str, mode: str, n: int, *, fusion: str | None = None, where: str | None = None
-               ) -> tuple[list[tuple[str, float]], dict]:
+    def graph_list(self, query: str, dense: list[tuple[str, float]], n: int, hops: int | None = None
+                   ) -> list[tuple[str, float]] | None:
+        """PPR over the entity/unit graph, seeded by the query's entities and the dense hits."""
+        ranker = self._graph() if self._graph else None
+        if ranker is None:
+            return None
+        from memcli.graph.ppr import GraphTrace
+
+        trace = GraphTrace()
+        hops = hops or (self.g.hops if self.g else 1)
+        texts = (lambda ids: {u: r["text"] for u, r in self.lance.units_by_ids(ids, ["id", "text"]).items()})
+        out = ranker.rank(query, dense, n, hops=hops, texts=texts, trace=trace)
+        self.last_graph_trace = trace
+        return out
+
+    def ranked(self, query: str, mode: str, n: int, *, fusion: str | None = None, where: str | None = None,
+               graph: bool | None = None, hops: int | None = None) -> tuple[list[tuple[str, float]], dict]:
         """Fused (id, score) list, best first, and each retriever's own scores.
 
         With a filter, dense search applies it before ranking; BM25 (which cannot see the
-        columns) over-fetches and the final row fetch drops what does not match.
+        columns) over-fetches and the final row fetch drops what does not match. The graph
+        list joins hybrid fusion when ``graph`` is true, or by default when graph.weight > 0.
         """
+        weight_graph = self.g.weight if self.g else 0.0
+        if graph is None:
+            graph = weight_graph > 0 or (hops or 1) > 1
+        elif graph and weight_graph <= 0:
+            weight_graph = 0.5  # asked for explicitly: half the dense weight's footing, set a priori
         lists: dict[str, list[tuple[str, float]]] = {}
         if mode in ("bm25", "hybrid"):
             hits = self.bm25(query, n * 4 if where else n)
@@ -75,13 +100,20 @@ class Retriever:
                 keep = self.lance.units_by_ids([u for u, _ in hits], ["id"], where=where)
                 hits = [(u, s) for u, s in hits if u in keep][:n]
             lists["bm25"] = hits
-        if mode in ("dense", "hybrid"):
+        if mode in ("dense", "hybrid", "graph"):
             lists["dense"] = self.dense(query, n, where)
+        if mode == "graph" or (mode == "hybrid" and graph):
+            g = self.graph_list(query, lists["dense"], n, hops)
+            if g is not None:
+                lists["graph"] = g
         if mode == "hybrid":
             if (fusion or self.s.fusion) == "rrf":
                 fused = rrf(lists, k=self.s.rrf_k)
             else:
-                fused = convex(lists, {"dense": self.s.weight_dense, "bm25": self.s.weight_bm25})
+                fused = convex(lists, {"dense": self.s.weight_dense, "bm25": self.s.weight_bm25,
+                                       "graph": weight_graph})
+        elif mode == "graph":
+            fused = lists.get("graph") or lists["dense"]  # no graph yet: dense alone
         else:
             fused = lists[mode]
         per = {name: dict(r) for name, r in lists.items()}
@@ -146,12 +178,13 @@ class Retriever:
         return out
 
     def search(self, query: str, *, k: int | None = None, mode: str | None = None,
-               filters: SearchFilters | None = None, as_of=None, reranker=None) -> list[Hit]:
+               filters: SearchFilters | None = None, as_of=None, reranker=None, hops: int | None = None
+               ) -> list[Hit]:
         k = k or self.s.k
         mode = mode or self.s.mode
         n = max(self.s.candidates, k)
         where = filters.to_sql() if filters else None
-        fused, per = self.ranked(query, mode, n, where=where)
+        fused, per = self.ranked(query, mode, n, where=where, hops=hops)
         fused = self.time_boost(query, fused, now=as_of)
         fused = self.rerank(query, fused, reranker)
         if self.s.neighbours and not where:

@@ -48,17 +48,25 @@ class Journal:
 class Catalog:
     """Writes that keep LanceDB and Tantivy in agreement. Call only under the write lock."""
 
-    def __init__(self, home: Path, lance: LanceStore, lexical: LexicalIndex) -> None:
+    def __init__(self, home: Path, lance: LanceStore, lexical: LexicalIndex, graph=None) -> None:
         self.lance = lance
         self.lexical = lexical
+        self.graph = graph  # GraphStore or None
         self.journal = Journal(home)
 
     def write(self, sources: Sequence[Source], units: Sequence[Unit], vectors: np.ndarray,
-              fp: dict[str, object]) -> None:
+              fp: dict[str, object], graph_rows=None, updated: bool = False) -> None:
         sids = [s.source_id for s in sources]
         self.journal.begin("ingest", sids)
         if units:
             self.lance.add_units(units, vectors, fp)
+        if self.graph is not None:
+            if updated:  # the sources' old graph rows go with their old units
+                self._delete_graph(sids, drop_entities=False)
+            if graph_rows is not None:
+                graph_rows.write(self.graph, int(fp["embed_dim"]))
+            if updated:
+                self.graph.drop_unmentioned()
         self.lexical.replace(sids, ((u.id, u.source_id, u.index_text) for u in units))
         self.lance.commit_units(sids)
         self.lance.upsert_sources(sources)
@@ -74,8 +82,21 @@ class Catalog:
     def forget(self, source_ids: Sequence[str]) -> None:
         self.journal.begin("forget", source_ids)
         self.lexical.delete_sources(source_ids)
+        self._delete_graph(source_ids)
         self.lance.delete_sources(source_ids)
         self.journal.end()
+
+    def _delete_graph(self, source_ids: Sequence[str], drop_entities: bool = True) -> None:
+        if self.graph is None or not source_ids or not self.graph.exists():
+            return
+        for name in ("mentions", "relations"):
+            t = self.graph.table(name)
+            if t is not None:
+                from memcli.store.lance import sql_list
+
+                t.delete(f"source_id IN {sql_list(source_ids)}")
+        if drop_entities:
+            self.graph.drop_unmentioned()
 
     def recover(self) -> dict | None:
         """Finish what a killed writer left: wipe its in-flight sources and any pending units."""
@@ -89,13 +110,37 @@ class Catalog:
         sids = list(j.get("sources") or [])
         if sids:
             self.lexical.delete_sources(sids)
+            self._delete_graph(sids)
             self.lance.delete_sources(sids)
         dropped = self.lance.delete_pending()
         orphans = 0
         if j.get("op") == "unknown":
             orphans = self.drop_lexical_orphans()
+        if dropped or j.get("op") == "unknown":
+            orphans += self.drop_graph_orphans()
         self.journal.end()
         return {"op": j.get("op"), "sources": len(sids), "pending_units": dropped, "orphans": orphans}
+
+    def drop_graph_orphans(self) -> int:
+        """Graph rows whose unit is not committed (left by a writer killed mid-batch)."""
+        if self.graph is None or not self.graph.exists():
+            return 0
+        from memcli.store.lance import sql_list
+
+        live = self.lance.committed_ids()
+        n = 0
+        for name in ("mentions", "relations"):
+            t = self.graph.table(name)
+            if t is None:
+                continue
+            ids = set(t.search().select(["unit_id"]).limit(None).to_arrow().column("unit_id").to_pylist())
+            dead = sorted(ids - live)
+            for i in range(0, len(dead), 500):
+                t.delete(f"unit_id IN {sql_list(dead[i:i + 500])}")
+            n += len(dead)
+        if n:
+            self.graph.drop_unmentioned()
+        return n
 
     def drop_lexical_orphans(self) -> int:
         """Remove index docs whose unit is not committed in LanceDB (the source of truth)."""

@@ -1,0 +1,153 @@
+"""Graph memory's two sides: rows for new units at ingest, and the cached graph at query time."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from memcli.graph import graph as G
+from memcli.graph.extract import Extraction, make_extractor, normalise
+from memcli.graph.store import GraphStore
+
+
+@dataclass
+class GraphRows:
+    entities: dict[str, str] = field(default_factory=dict)  # new entity id -> display name
+    vectors: np.ndarray | None = None
+    mentions: list[tuple[str, str, str]] = field(default_factory=list)
+    relations: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    cache: list[tuple[str, str, bool, str]] = field(default_factory=list)
+    unusable: int = 0  # units the extractor returned nothing usable for
+
+    def write(self, store: GraphStore, dim: int) -> None:
+        store.add(self.entities, self.vectors, self.mentions, self.relations, dim)
+        store.cache(self.cache, dim)
+
+
+class GraphIndex:
+    def __init__(self, home: Path, db, settings, embed: Callable[[list[str]], np.ndarray],
+                 generator: Callable[[], object] | None = None) -> None:
+        self.folder = home / "graph"
+        self.store = GraphStore(db)
+        self.s = settings  # GraphSettings
+        self.embed = embed
+        self._generator = generator
+        self._extractor = None
+        self._mg: G.MemGraph | None = None
+        self._stamp: dict | None = None
+
+    @property
+    def extractor(self):
+        if self._extractor is None:
+            gen = self._generator() if self.s.extractor == "llm" and self._generator else None
+            self._extractor = make_extractor(self.s.extractor, gen)
+        return self._extractor
+
+    # -- ingest -----------------------------------------------------------------------
+    def prepare(self, units: Sequence) -> GraphRows:
+        """Extract every unit (LLM results come from the cache when the text is unchanged)."""
+        rows = GraphRows()
+        ex = self.extractor
+        keys = [hashlib.sha256(f"{u.title}\n{u.text}".encode()).hexdigest()[:32] for u in units]
+        cached = self.store.cached(keys, ex.name) if ex.name == "llm" else {}
+        names: dict[str, str] = {}
+        for u, key in zip(units, keys):
+            title = "" if u.speaker or u.session else u.title  # a conversation's title is no topic
+            if key in cached:
+                ok, raw = cached[key]
+                data = json.loads(raw)
+                got = Extraction(data["entities"], [tuple(t) for t in data["triples"]], ok)
+            else:
+                got = ex.extract(u.text, title)
+                if ex.name == "llm":
+                    rows.cache.append((key, ex.name, got.ok, json.dumps(
+                        {"entities": got.entities, "triples": got.triples}, ensure_ascii=False)))
+            if not got.ok:
+                rows.unusable += 1
+            ids = []
+            for name in got.entities:
+                n = normalise(name)
+                if n and n not in ids:
+                    names.setdefault(n, name)
+                    ids.append(n)
+                    rows.mentions.append((n, u.id, u.source_id))
+            for s, r, o in got.triples:
+                a, b = normalise(s), normalise(o)
+                if a and b and a != b:
+                    names.setdefault(a, s)
+                    names.setdefault(b, o)
+                    rows.relations.append((a, r, b, u.id, u.source_id))
+        new = sorted(set(names) - self.store.known_entities(sorted(names)))
+        if new:
+            rows.entities = {n: names[n] for n in new}
+            rows.vectors = np.asarray(self.embed([names[n] for n in new]), dtype=np.float32)
+        return rows
+
+    # -- query ------------------------------------------------------------------------
+    def stamp(self) -> dict:
+        return {"tables": self.store.versions(), "synonym_threshold": self.s.synonym_threshold}
+
+    def load(self) -> G.MemGraph | None:
+        """The graph, from memory, the disk cache, or rebuilt from the tables when stale."""
+        if not self.store.exists():
+            return None
+        stamp = self.stamp()
+        if self._mg is not None and self._stamp == stamp:
+            return self._mg
+        mg = G.load(self.folder, stamp)
+        if mg is None:
+            mg = G.build(self.store, self.s.synonym_threshold)
+            try:
+                G.save(mg, self.folder, stamp)
+            except OSError:
+                pass  # a read-only home still answers, it just rebuilds next time
+        self._mg, self._stamp = mg, stamp
+        return mg
+
+    def ranker(self):
+        from memcli.graph.ppr import GraphRanker
+
+        mg = self.load()
+        if mg is None or mg.n_entities == 0:
+            return None
+        return GraphRanker(mg, damping=self.s.damping, passage_weight=self.s.passage_weight,
+                           link_threshold=self.s.link_threshold, embed=self.embed)
+
+    def show(self, name: str, limit: int = 20) -> dict:
+        """An entity's neighbours and the relations that name it, with their sources."""
+        from memcli.errors import NotFoundError
+        from memcli.store.lance import sql_list
+
+        n = normalise(name)
+        ents = self.store.table("entities")
+        hit = ents.search().where(f"id = {sql_list([n])[1:-1]}").select(["id", "name"]).limit(1).to_arrow().to_pylist() \
+            if ents is not None else []
+        if not hit:
+            raise NotFoundError(f"no entity {name!r} in the graph", hint="see `mem graph stats`; names are case-folded")
+        rel = self.store.table("relations")
+        q = f"subject = {sql_list([n])[1:-1]} OR object = {sql_list([n])[1:-1]}"
+        rows = rel.search().where(q).select(["subject", "relation", "object", "unit_id", "source_id"]).limit(
+            None).to_arrow().to_pylist() if rel is not None else []
+        counts: dict[str, int] = {}
+        for r in rows:
+            other = r["object"] if r["subject"] == n else r["subject"]
+            counts[other] = counts.get(other, 0) + 1
+        men = self.store.table("mentions")
+        units = men.search().where(f"entity_id = {sql_list([n])[1:-1]}").select(["unit_id", "source_id"]).limit(
+            None).to_arrow().to_pylist()
+        return {"entity": hit[0]["name"], "id": n, "mentioned_in": len(units),
+                "neighbours": sorted(counts.items(), key=lambda x: -x[1])[:limit],
+                "relations": rows[:limit], "units": units[:limit]}
+
+    def stats(self) -> dict:
+        out = self.store.counts() | {"unusable_extractions": self.store.extraction_failures(),
+                                     "extractor": self.s.extractor}
+        mg = self.load()
+        if mg is not None:
+            out["graph"] = mg.stats
+        return out

@@ -1,0 +1,154 @@
+"""LanceDB tables for graph memory, next to ``units``:
+
+- ``entities``: one row per normalised name (id), its display name and an embedding of it;
+- ``mentions``: entity -> unit ("mentioned in"), with the unit's source;
+- ``relations``: (subject, relation, object) between entity ids, with unit and source;
+- ``extractions``: the LLM extractor's output per unit content hash (a cache: re-ingesting
+  unchanged text costs nothing), and whether it was usable.
+
+Rows are written while the units are still pending, under the same journal, so a crash
+leaves nothing that recovery does not wipe; forgetting a source deletes its mentions and
+relations, then the entities nothing mentions any more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from memcli.store.lance import sql_list
+
+
+def _schemas(dim: int):
+    import pyarrow as pa
+
+    return {
+        "entities": pa.schema([("id", pa.string()), ("name", pa.string()), ("vector", pa.list_(pa.float32(), dim))]),
+        "mentions": pa.schema([("entity_id", pa.string()), ("unit_id", pa.string()), ("source_id", pa.string())]),
+        "relations": pa.schema([("subject", pa.string()), ("relation", pa.string()), ("object", pa.string()),
+                                ("unit_id", pa.string()), ("source_id", pa.string())]),
+        "extractions": pa.schema([("key", pa.string()), ("extractor", pa.string()), ("ok", pa.bool_()),
+                                  ("json", pa.string())]),
+    }
+
+
+class GraphStore:
+    def __init__(self, db) -> None:
+        self.db = db
+        self._tables: dict[str, object] = {}
+
+    def _exists(self, name: str) -> bool:
+        return name in self.db.list_tables(limit=1000).tables
+
+    def table(self, name: str, dim: int | None = None):
+        if name not in self._tables:
+            if self._exists(name):
+                self._tables[name] = self.db.open_table(name)
+            elif dim is not None:
+                self._tables[name] = self.db.create_table(name, schema=_schemas(dim)[name], exist_ok=True)
+            else:
+                return None
+        return self._tables[name]
+
+    def exists(self) -> bool:
+        return self._exists("mentions")
+
+    def versions(self) -> dict[str, int]:
+        """Table versions: the graph cache is stale when any of them moved."""
+        return {n: int(t.version) for n in ("entities", "mentions", "relations")
+                if (t := self.table(n)) is not None}
+
+    # -- writes -----------------------------------------------------------------------
+    def known_entities(self, ids: Sequence[str]) -> set[str]:
+        t = self.table("entities")
+        if t is None or not ids:
+            return set()
+        out = set()
+        for i in range(0, len(ids), 500):
+            rows = t.search().where(f"id IN {sql_list(ids[i:i + 500])}").select(["id"]).limit(None).to_arrow()
+            out.update(rows.column("id").to_pylist())
+        return out
+
+    def add(self, entities: dict[str, str], vectors: np.ndarray | None, mentions: Iterable[tuple[str, str, str]],
+            relations: Iterable[tuple[str, str, str, str, str]], dim: int) -> None:
+        """New entities (id -> name, with their vectors), and mention/relation rows."""
+        if entities:
+            ids = list(entities)
+            self.table("entities", dim).add([{"id": i, "name": entities[i], "vector": vectors[n].tolist()}
+                                             for n, i in enumerate(ids)])
+        m = [{"entity_id": e, "unit_id": u, "source_id": s} for e, u, s in mentions]
+        if m:
+            self.table("mentions", dim).add(m)
+        r = [{"subject": a, "relation": rel, "object": b, "unit_id": u, "source_id": s}
+             for a, rel, b, u, s in relations]
+        if r:
+            self.table("relations", dim).add(r)
+
+    def drop_unmentioned(self) -> int:
+        ents, men = self.table("entities"), self.table("mentions")
+        if ents is None or men is None:
+            return 0
+        used = set(men.search().select(["entity_id"]).limit(None).to_arrow().column("entity_id").to_pylist())
+        have = ents.search().select(["id"]).limit(None).to_arrow().column("id").to_pylist()
+        gone = [e for e in have if e not in used]
+        for i in range(0, len(gone), 500):
+            ents.delete(f"id IN {sql_list(gone[i:i + 500])}")
+        return len(gone)
+
+    def delete_units(self, unit_ids: Sequence[str]) -> None:
+        for name in ("mentions", "relations"):
+            t = self.table(name)
+            if t is not None:
+                for i in range(0, len(unit_ids), 500):
+                    t.delete(f"unit_id IN {sql_list(unit_ids[i:i + 500])}")
+
+    # -- extraction cache -------------------------------------------------------------
+    def cached(self, keys: Sequence[str], extractor: str) -> dict[str, tuple[bool, str]]:
+        t = self.table("extractions")
+        if t is None or not keys:
+            return {}
+        out = {}
+        for i in range(0, len(keys), 500):
+            rows = t.search().where(f"extractor = '{extractor}' AND key IN {sql_list(keys[i:i + 500])}").select(
+                ["key", "ok", "json"]).limit(None).to_arrow().to_pylist()
+            out.update({r["key"]: (r["ok"], r["json"]) for r in rows})
+        return out
+
+    def cache(self, rows: Sequence[tuple[str, str, bool, str]], dim: int) -> None:
+        if rows:
+            self.table("extractions", dim).add([{"key": k, "extractor": e, "ok": ok, "json": j}
+                                                for k, e, ok, j in rows])
+
+    # -- reads ------------------------------------------------------------------------
+    def all(self, name: str, columns: Sequence[str]):
+        t = self.table(name)
+        if t is None:
+            return None
+        return t.search().select(list(columns)).limit(None).to_arrow()
+
+    def entity_vectors(self) -> tuple[list[str], list[str], np.ndarray]:
+        t = self.all("entities", ["id", "name", "vector"])
+        if t is None or t.num_rows == 0:
+            return [], [], np.zeros((0, 1), dtype=np.float32)
+        vec = np.asarray(t.column("vector").to_pylist(), dtype=np.float32)
+        return t.column("id").to_pylist(), t.column("name").to_pylist(), vec
+
+    def counts(self) -> dict[str, int]:
+        return {n: (t.count_rows() if (t := self.table(n)) is not None else 0)
+                for n in ("entities", "mentions", "relations")}
+
+    def extraction_failures(self) -> int:
+        t = self.table("extractions")
+        return 0 if t is None else t.count_rows("ok = false")
+
+    def reembed(self, embed) -> int:
+        ids, names, _ = self.entity_vectors()
+        if not ids:
+            return 0
+        vec = embed(names)
+        self.db.drop_table("entities")
+        self._tables.pop("entities", None)
+        self.table("entities", vec.shape[1]).add([{"id": i, "name": n, "vector": v.tolist()}
+                                                  for i, n, v in zip(ids, names, vec)])
+        return len(ids)
