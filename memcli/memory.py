@@ -110,11 +110,11 @@ class Memory:
 
     # -- operations -------------------------------------------------------------------
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
-            on_token=None, reranker=None):
+            on_token=None, reranker=None, hops: int | None = None):
         from memcli.llm.rag import Asker
 
         def search(q, **kw):
-            return self.search(q, reranker=reranker, **kw)
+            return self.search(q, reranker=reranker, hops=hops, **kw)
         asker = Asker(self.settings.llm, search, lambda: self.generator)
         return asker.ask(question, k=k, mode=mode, answer=answer, on_token=on_token)
 
@@ -130,8 +130,9 @@ class Memory:
             return pipe.run(paths, recursive=recursive, globs=globs, prune=prune, fmt=fmt, trust=trust)
 
     def search(self, query: str, *, k: int | None = None, mode: str | None = None, filters=None,
-               as_of=None, reranker=None) -> "list[Hit]":
-        return self.retriever.search(query, k=k, mode=mode, filters=filters, as_of=as_of, reranker=reranker)
+               as_of=None, reranker=None, hops: int | None = None) -> "list[Hit]":
+        return self.retriever.search(query, k=k, mode=mode, filters=filters, as_of=as_of, reranker=reranker,
+                                     hops=hops)
 
     def sources(self) -> "list[Source]":
         return self.lance.sources()
@@ -172,8 +173,9 @@ class Memory:
             before = self.lance.fingerprint()
             fp = fingerprint(self.embedder)
             n = self.catalog.reindex(self.embedder.embed, fp, on_progress)
+            entities = self.graph.store.reembed(self.embedder.embed) if self.graph.store.exists() else 0
             self.lance.maintain(self.settings.search.ann_min_units)
-            return {"units": n, "from": before, "to": {k: str(v) for k, v in fp.items()}}
+            return {"units": n, "entities": entities, "from": before, "to": {k: str(v) for k, v in fp.items()}}
 
     def doctor(self, *, repair: bool = False):
         from memcli.store.doctor import diagnose
@@ -198,6 +200,7 @@ class Memory:
             "embedder": self.lance.fingerprint(),
             "disk_bytes": size,
             "last_ingest": max((s.ingested_at for s in srcs), default=None),
+            "graph": self.graph.store.counts() | {"unusable_extractions": self.graph.store.extraction_failures()},
         }
 
     def destroy(self) -> None:

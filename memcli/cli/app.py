@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from memcli.cli import render
+from memcli.cli.options import HopsOpt, JsonOpt, KOpt, ModeOpt, check_mode
 
 app = typer.Typer(
     name="mem",
@@ -26,12 +27,13 @@ app.add_typer(config_app, name="config")
 def _register_subapps() -> None:
     from memcli.cli import ask_cmd
     from memcli.cli.eval_cmd import eval_app
+    from memcli.cli.graph_cmd import graph_app
 
     ask_cmd.register(app)
     app.add_typer(eval_app, name="eval")
+    app.add_typer(graph_app, name="graph")
 
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
 class State:
@@ -77,6 +79,7 @@ def ingest(
     prune: Annotated[bool, typer.Option("--prune", help="Forget sources under PATHS whose files are gone.")] = False,
     fmt: Annotated[Optional[str], typer.Option("--format", help="Force a chat export format: chatgpt, claude, jsonl, locomo (default: detect).")] = None,
     trust: Annotated[str, typer.Option("--trust", help="Trust label for these sources: low | normal | high. Low-trust memory is marked in prompts and answers.")] = "normal",
+    graph: Annotated[Optional[bool], typer.Option("--graph/--no-graph", help="Extract entities and relations into the knowledge graph (default: config graph.enabled).")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Read files (md, txt, html, pdf, docx, code, chat exports) into memory units.
@@ -90,7 +93,7 @@ def ingest(
         raise ConfigError(f"unknown --format {fmt!r}; choose from {', '.join(FORMATS)}")
     if trust not in ("low", "normal", "high"):
         raise ConfigError(f"unknown --trust {trust!r}; choose low, normal or high")
-    mem = memory()
+    mem = memory(**({"graph.enabled": graph} if graph is not None else {}))
     if json_ or not sys.stderr.isatty():
         rep = mem.ingest(list(paths), recursive=recursive, globs=glob, prune=prune, fmt=fmt, trust=trust)
     else:
@@ -127,8 +130,9 @@ def _ingest_with_progress(mem, paths, recursive, glob, prune, fmt, trust):
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
-    k: Annotated[Optional[int], typer.Option("-k", help="How many results.", min=1)] = None,
-    mode: Annotated[Optional[str], typer.Option("--mode", "-m", help="hybrid | bm25 | dense")] = None,
+    k: KOpt = None,
+    mode: ModeOpt = None,
+    hops: HopsOpt = None,
     since: Annotated[Optional[str], typer.Option("--since", help="Only memory from this day on (YYYY-MM-DD).")] = None,
     until: Annotated[Optional[str], typer.Option("--until", help="Only memory up to this day (YYYY-MM-DD).")] = None,
     speaker: Annotated[Optional[str], typer.Option("--speaker", help="Only conversation units with this speaker.")] = None,
@@ -136,19 +140,16 @@ def search(
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Read 'last March', 'two weeks ago' relative to this day.")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Search memory: hybrid BM25 + dense by default."""
-    from memcli.errors import ConfigError
-    from memcli.retrieve.hybrid import MODES
-
-    if mode is not None and mode not in MODES:
-        raise ConfigError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    """Search memory: hybrid BM25 + dense (+ graph when graph.weight > 0) by default."""
+    check_mode(mode)
     from memcli.retrieve.filters import SearchFilters, parse_day
 
     filters = SearchFilters(since=parse_day(since) if since else None,
                             until=parse_day(until, end=True) if until else None,
                             speaker=speaker, session=session)
     mem = memory()
-    hits = mem.search(query, k=k, mode=mode, filters=filters or None, as_of=parse_day(as_of) if as_of else None)
+    hits = mem.search(query, k=k, mode=mode, filters=filters or None, as_of=parse_day(as_of) if as_of else None,
+                      hops=hops)
     if json_:
         render.emit_json({"query": query, "mode": mode or mem.settings.search.mode,
                           "hits": [h.to_dict() for h in hits]})

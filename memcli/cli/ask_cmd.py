@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from memcli.cli import render
+from memcli.cli.options import HopsOpt, KOpt, ModeOpt, check_mode
 
 models_app = typer.Typer(help="Show and choose the answer model (a GGUF for llama.cpp).", no_args_is_help=False,
                          invoke_without_command=True)
@@ -24,8 +25,9 @@ def register(app: typer.Typer) -> None:
 
 def ask(
     question: Annotated[str, typer.Argument(help="Your question.")],
-    k: Annotated[Optional[int], typer.Option("-k", help="Units to retrieve.", min=1)] = None,
-    mode: Annotated[Optional[str], typer.Option("--mode", "-m", help="hybrid | bm25 | dense")] = None,
+    k: KOpt = None,
+    mode: ModeOpt = None,
+    hops: HopsOpt = None,
     model: Annotated[Optional[Path], typer.Option("--model", help="A .gguf file to answer with (implies --generate).")] = None,
     generate: Annotated[Optional[bool], typer.Option("--generate/--extractive", help="LLM-written answer, or the best-supported sentence (default: config llm.answer).")] = None,
     no_stream: Annotated[bool, typer.Option("--no-stream", help="Print the answer when it is complete.")] = False,
@@ -35,6 +37,7 @@ def ask(
     """Answer a question from memory, citing the units it used."""
     from memcli.cli.app import memory
 
+    check_mode(mode)
     overrides = {"llm.model": str(model)} if model else {}
     mem = memory(**overrides)
     how = "generate" if (generate or model) else ("extractive" if generate is False else None)
@@ -48,7 +51,7 @@ def ask(
             started = True
         render.out.print(piece, end="", markup=False)
 
-    ans = mem.ask(question, k=k, mode=mode, answer=how, on_token=on_token if stream else None)
+    ans = mem.ask(question, k=k, mode=mode, answer=how, on_token=on_token if stream else None, hops=hops)
     if json_:
         render.emit_json(ans.to_dict())
         return

@@ -30,7 +30,9 @@ some many most all any each every both either neither no not one two three four 
 is are was were be been being has have had do does did can could may might must shall should will would
 january february march april may june july august september october november december
 monday tuesday wednesday thursday friday saturday sunday yes ok okay hey hi hello thanks thank oh wow well
-sure great nice please let lets""".split())
+sure great nice please let lets later today yesterday tomorrow now soon still just maybe perhaps actually
+really anyway meanwhile finally again once never always sometimes usually often recently currently
+born died although despite instead otherwise besides""".split())
 RELATION_COOCCUR = "co-occurs with"
 RELATION_MENTIONS = "mentions"
 

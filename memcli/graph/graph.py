@@ -37,6 +37,24 @@ class MemGraph:
             self._eidx = {e: i for i, e in enumerate(self.entity_ids)}
         return self._eidx
 
+    def transition(self):
+        """Column-stochastic W D^-1 as a sparse matrix, built once per graph (for PPR)."""
+        if not hasattr(self, "_walk"):
+            import scipy.sparse as sp
+
+            g = self.graph
+            n = g.vcount()
+            el = np.asarray(g.get_edgelist(), dtype=np.int64).reshape(-1, 2)
+            w = np.asarray(g.es["weight"] if g.ecount() else [], dtype=np.float64)
+            rows = np.concatenate([el[:, 0], el[:, 1]])
+            cols = np.concatenate([el[:, 1], el[:, 0]])
+            vals = np.concatenate([w, w])
+            m = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
+            deg = np.asarray(m.sum(axis=1)).ravel()
+            inv = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
+            self._walk = (m @ sp.diags(inv)).tocsr(), deg == 0
+        return self._walk
+
     def unit_index(self) -> dict[str, int]:
         if not hasattr(self, "_uidx"):
             self._uidx = {u: self.n_entities + i for i, u in enumerate(self.unit_ids)}

@@ -146,9 +146,15 @@ class GraphStore:
         ids, names, _ = self.entity_vectors()
         if not ids:
             return 0
-        vec = embed(names)
-        self.db.drop_table("entities")
-        self._tables.pop("entities", None)
-        self.table("entities", vec.shape[1]).add([{"id": i, "name": n, "vector": v.tolist()}
-                                                  for i, n, v in zip(ids, names, vec)])
+        vec = np.asarray(embed(names), dtype=np.float32)
+        t = self.table("entities")
+        rows = [{"id": i, "name": n, "vector": v.tolist()} for i, n, v in zip(ids, names, vec)]
+        if t.schema.field("vector").type.list_size != vec.shape[1]:
+            # A new dimension needs a new table; a crash here only loses entity vectors,
+            # which `mem doctor` reports and the next reindex rebuilds.
+            self.db.drop_table("entities")
+            self._tables.pop("entities", None)
+            self.table("entities", vec.shape[1]).add(rows)
+        else:  # one atomic commit
+            t.merge_insert("id").when_matched_update_all().execute(rows)
         return len(ids)

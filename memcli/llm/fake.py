@@ -42,7 +42,8 @@ class FakeGenerator:
         """Capitalised words of the last message as entities, chained into triples."""
         import json
 
-        words = list(dict.fromkeys(re.findall(r"\b[A-Z][a-z]+\b", messages[-1]["content"])))[:8]
+        body = re.sub(r"^Title: ", "", messages[-1]["content"])
+        words = list(dict.fromkeys(re.findall(r"\b[A-Z][a-z]+\b", body)))[:8]
         return json.dumps({"entities": words, "triples": [[a, "related to", b] for a, b in zip(words, words[1:])]})
 
     def info(self) -> dict[str, object]:

@@ -128,4 +128,15 @@ def diagnose(mem, *, repair: bool = False) -> DoctorReport:
             lex.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"])) for r in rows if r["id"] in missing))
         f.repaired = True
     add(f)
+
+    g = mem.graph.store
+    if g.exists():
+        units_seen = set(g.all("mentions", ["unit_id"]).column("unit_id").to_pylist())
+        units_seen |= set(g.all("relations", ["unit_id"]).column("unit_id").to_pylist())
+        dangling = units_seen - lance_ids
+        f = Finding("graph matches LanceDB", not dangling, f"{len(dangling)} unit(s) in the graph but not in memory")
+        if dangling and repair:
+            cat.drop_graph_orphans()
+            f.repaired = True
+        add(f)
     return rep

@@ -229,6 +229,9 @@ def test_reindex_moves_memory_to_a_new_embedder(settings, corpus):
     assert res["units"] == len(ids_before) and res["to"]["embed_dim"] == "32"
     assert other.lance.committed_ids() == ids_before == other.lexical.all_ids()
     assert other.search("grilled sardines Lisbon", mode="dense")[0].uri.endswith("trip.txt")
+    # Entity name vectors move to the new space too, so graph query linking keeps working.
+    assert res["entities"] > 0 and other.graph.load().entity_vectors.shape[1] == 32
+    assert other.search("Lisbon", mode="graph", k=1)[0].uri.endswith("trip.txt")
     assert other.doctor().healthy
     assert other.ingest([corpus], recursive=True).count("unchanged") == 3
 

@@ -1,0 +1,75 @@
+"""`mem graph`: look at the knowledge graph memory built at ingest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from memcli.cli import render
+from memcli.cli.options import JsonOpt
+
+graph_app = typer.Typer(help="Inspect the knowledge graph (entities, relations, PPR retrieval).", no_args_is_help=True)
+
+
+@graph_app.command("show")
+def show(
+    entity: Annotated[str, typer.Argument(help="An entity name (case and whitespace are folded).")],
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many neighbours and relations.", min=1)] = 20,
+    json_: JsonOpt = False,
+) -> None:
+    """An entity's neighbours and the relations that name it, with their sources."""
+    from memcli.cli.app import memory
+
+    mem = memory()
+    info = mem.graph.show(entity, limit)
+    srcs = mem.lance.sources_by_ids({r["source_id"] for r in info["relations"] + info["units"]})
+    for r in info["relations"] + info["units"]:
+        src = srcs.get(r["source_id"])
+        r["source"] = src.uri if src else r["source_id"]
+    if json_:
+        render.emit_json(info)
+        return
+    render.out.print(f"[bold]{render.escape(info['entity'])}[/bold]  mentioned in {info['mentioned_in']} units")
+    if info["neighbours"]:
+        render.out.print("neighbours: " + ", ".join(f"{render.escape(n)} ({c})" for n, c in info["neighbours"]))
+    for r in info["relations"]:
+        render.out.print(f"  {render.escape(r['subject'])} —{render.escape(r['relation'])}→ "
+                         f"{render.escape(r['object'])}  [dim]{render.escape(r['source'])}[/dim]")
+
+
+@graph_app.command("stats")
+def stats(json_: JsonOpt = False) -> None:
+    """Entity, mention and relation counts, graph size, and extraction failures."""
+    from memcli.cli.app import memory
+
+    st = memory().graph.stats()
+    if json_:
+        render.emit_json(st)
+    else:
+        render.kv_table("Graph", st)
+
+
+@graph_app.command("export")
+def export(
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")] = Path("memory.graphml"),
+    fmt: Annotated[Optional[str], typer.Option("--format", help="graphml (Gephi, Cytoscape).")] = "graphml",
+    json_: JsonOpt = False,
+) -> None:
+    """Write the graph (entity and unit nodes, weighted edges) for Gephi or Cytoscape."""
+    from memcli.cli.app import memory
+    from memcli.errors import ConfigError, NotFoundError
+    from memcli.graph.graph import export_graphml
+
+    if fmt != "graphml":
+        raise ConfigError(f"unknown --format {fmt!r}; graphml is supported")
+    mg = memory().graph.load()
+    if mg is None:
+        raise NotFoundError("this memory has no graph yet", hint="mem ingest --graph PATH")
+    export_graphml(mg, output)
+    if json_:
+        render.emit_json({"output": str(output), **mg.stats})
+    else:
+        render.out.print(f"wrote {render.escape(str(output))}: {mg.stats['entities']} entities, "
+                         f"{mg.stats['units']} units, {mg.stats['edges']} edges")
