@@ -84,8 +84,10 @@ class SearchSettings(_Section):
 
 
 class GraphSettings(_Section):
-    # Extract entities/relations at ingest and keep the graph tables (mem ingest --no-graph).
-    enabled: bool = True
+    # Extract entities/relations at ingest (mem ingest --graph). Off by default: with the
+    # rule extractor it adds ~10% to ingest and has not yet paid off in retrieval
+    # (docs/evaluation.md); `mem eval` turns it on for its graph rows.
+    enabled: bool = False
     # rules: capitalised spans + co-occurrence (no model); llm: the GGUF under a JSON grammar.
     extractor: Literal["rules", "llm"] = "rules"
     # HippoRAG's settings, set a priori: PPR damping, and the reset weight of dense-hit unit nodes.

@@ -29,8 +29,10 @@ def _isolated_env(tmp_path_factory, monkeypatch):
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
+    # Graph extraction is on here (off by default in the product) so every store test,
+    # crash recovery included, also exercises the graph tables.
     return Settings(home=tmp_path / "home", embed={"model": "fake:64"},
-                    ingest={"lock_timeout_s": 0.2, "batch_units": 8})
+                    ingest={"lock_timeout_s": 0.2, "batch_units": 8}, graph={"enabled": True})
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ def make_corpus(root: Path, files: int, rng: random.Random) -> None:
 def env_for(home: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update({"MEM_HOME": str(home), "MEM_EMBED__MODEL": "fake:64", "MEM_INGEST__BATCH_UNITS": "6",
-                "MEM_SEGMENT__MIN_TOKENS": "10", "MEM_SEGMENT__MAX_TOKENS": "40",
+                "MEM_SEGMENT__MIN_TOKENS": "10", "MEM_SEGMENT__MAX_TOKENS": "40", "MEM_GRAPH__ENABLED": "true",
                 "MEM_CONFIG": str(home.parent / "none.yaml")})
     return env
 

@@ -25,7 +25,7 @@ from memcli.config import Settings
 from memcli.errors import NotFoundError, ReadError
 from memcli.eval.fullcontext import answer_full
 from memcli.eval.metrics import mean
-from memcli.eval.runner import MODE_SPECS, NEIGHBOURS, EvalProgress, eval_workdir, ranked_for, rerankers_for
+from memcli.eval.runner import MODE_SPECS, NEIGHBOURS, EvalProgress, eval_workdir, ranked_for, rerankers_for, with_graph
 
 _EVIDENCE = re.compile(r"D(\d+):(\d+)")
 KS = (5, 10, 20)
@@ -141,7 +141,7 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
             body = json.dumps([{"sample_id": sid, "conversation": conv["conversation"]}], ensure_ascii=False)
             if not f.exists() or f.read_text(encoding="utf-8") != body:
                 f.write_text(body, encoding="utf-8")  # the QA never goes into memory
-            s = settings.model_copy(update={"home": cdir / "home"})
+            s = with_graph(settings.model_copy(update={"home": cdir / "home"}), modes)
             mem = Memory(s, embedder=embedder, generator=generator)
             t0 = time.perf_counter()
             mem.ingest([f], on_progress=lambda p: progress(EvalProgress(f"ingest {sid}", ci + 1, len(convs))))

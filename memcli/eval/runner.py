@@ -44,6 +44,13 @@ GRAPH_OPTS = {"graph": (None, 1), "hybrid+graph": (True, 1), "graph/hops3": (Non
               "hybrid+graph/hops3": (True, 3)}
 
 
+def with_graph(settings: Settings, modes: Sequence[str]) -> Settings:
+    """Settings with graph extraction on when a row needs the graph."""
+    if settings.graph.enabled or not any(m in GRAPH_OPTS for m in modes):
+        return settings
+    return settings.model_copy(update={"graph": settings.graph.model_copy(update={"enabled": True})})
+
+
 def ranked_for(retriever, name: str, query: str, n: int):
     """The fused list for one eval row (mode, fusion and graph options of that row)."""
     mode, fusion = MODE_SPECS[name]
@@ -130,7 +137,7 @@ def retrieval_eval(
     progress = on_progress or (lambda p: None)
     with eval_workdir(workdir, "mem-eval-") as workdir:
         files = write_corpus(passages, workdir / "corpus")
-        s = settings.model_copy(update={"home": workdir / "home"})
+        s = with_graph(settings.model_copy(update={"home": workdir / "home"}), modes)
         mem = Memory(s, embedder=embedder)
         t0 = time.perf_counter()
         rep = mem.ingest([workdir / "corpus"],

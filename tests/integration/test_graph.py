@@ -91,6 +91,13 @@ def test_no_graph_ingest_and_graph_mode_falls_back_to_dense(mem, notes):
     assert mem.search("Night Harbour", mode="graph", k=1)  # dense alone, no error
 
 
+def test_graph_extraction_is_off_by_default(fake_cli, notes, capsys):
+    assert run(["ingest", str(notes), "--json"]) == 0
+    capsys.readouterr()
+    assert run(["graph", "stats", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["entities"] == 0
+
+
 def test_recovery_drops_graph_rows_of_a_killed_write(mem, notes):
     mem.ingest([notes])
     n = mem.graph.store.counts()
@@ -109,7 +116,8 @@ def test_recovery_drops_graph_rows_of_a_killed_write(mem, notes):
 def test_llm_extractor_caches_by_content_and_counts_unusable(tmp_path, notes):
     from memcli.llm.fake import FakeGenerator
 
-    s = Settings(home=tmp_path / "h", embed={"model": "fake:64"}, graph={"extractor": "llm"}, llm={"model": "fake"})
+    s = Settings(home=tmp_path / "h", embed={"model": "fake:64"}, graph={"enabled": True, "extractor": "llm"},
+                 llm={"model": "fake"})
     gen = FakeGenerator()
     calls = []
     orig = gen.complete_json
@@ -125,7 +133,7 @@ def test_llm_extractor_caches_by_content_and_counts_unusable(tmp_path, notes):
 
 
 def test_cli_graph_commands(fake_cli, notes, tmp_path, capsys):
-    assert run(["ingest", str(notes), "--json"]) == 0
+    assert run(["ingest", str(notes), "--graph", "--json"]) == 0
     capsys.readouterr()
     assert run(["graph", "stats", "--json"]) == 0
     st = json.loads(capsys.readouterr().out)

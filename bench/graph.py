@@ -1,0 +1,106 @@
+"""Graph memory costs, measured in one run.
+
+1. Ingest cost of each extraction path on the same generated corpus (real MiniLM):
+   no graph vs rules (units/s, and the share of ingest time the graph adds); the LLM path
+   (bundled GGUF under a JSON grammar) on the first N units only, as units/s.
+2. Personalized PageRank on a synthetic graph with >= 100k edges: walk-matrix build once,
+   then per-query PPR p50/p95 (our sparse power iteration vs igraph's PRPACK).
+
+    python bench/graph.py [files] [llm_units]
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _corpus import make_corpus  # noqa: E402
+
+
+def ingest_paths(files: int, llm_units: int) -> None:
+    from memcli.config import Settings
+    from memcli.embed.st import SentenceTransformerEmbedder
+    from memcli.graph.extract import RuleExtractor
+    from memcli.memory import Memory
+
+    emb = SentenceTransformerEmbedder()
+    emb.embed(["warm up"] * 8)
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = make_corpus(Path(tmp) / "corpus", files=files)
+        secs = {}
+        for name, graph in (("no graph", False), ("rules", True)):
+            mem = Memory(Settings(home=Path(tmp) / name.replace(" ", "-")), embedder=emb)
+            t = time.perf_counter()
+            rep = mem.ingest([corpus], graph=graph)
+            secs[name] = time.perf_counter() - t
+            n = rep.units_written
+            print(f"ingest {name:9s}: {secs[name]:6.2f}s  {n / secs[name]:6.0f} units/s  units={n}")
+        st = mem.graph.store.counts()
+        print(f"rules graph: {st['entities']} entities, {st['mentions']} mentions, {st['relations']} relations")
+        print(f"graph share of ingest time (rules) = {(secs['rules'] - secs['no graph']) / secs['rules']:.1%}  "
+              f"ratio rules/no-graph = {secs['rules'] / secs['no graph']:.3f}")
+        units = mem.lance.committed(["id", "title", "text"]).to_pylist()
+        t = time.perf_counter()
+        for u in units:
+            RuleExtractor().extract(u["text"], u["title"])
+        ex_s = time.perf_counter() - t
+        print(f"rules extraction alone: {len(units) / ex_s:.0f} units/s")
+        if llm_units:
+            from memcli.graph.extract import LLMExtractor
+
+            gen = mem.generator
+            ex = LLMExtractor(gen)
+            t = time.perf_counter()
+            usable = sum(ex.extract(u["text"], u["title"]).ok for u in units[:llm_units])
+            s = time.perf_counter() - t
+            print(f"llm extraction ({gen.name}): {llm_units / s:.2f} units/s over {llm_units} units; "
+                  f"usable {usable}/{llm_units}")
+
+
+def ppr_scale(edges_target: int = 100_000, queries: int = 50) -> None:
+    import igraph as ig
+
+    from memcli.graph.graph import MemGraph
+    from memcli.graph.ppr import personalized_pagerank
+
+    rng = np.random.default_rng(0)
+    n_ent, n_unit = 25_000, 12_000
+    mentions = np.stack([rng.integers(0, n_ent, edges_target // 2), n_ent + rng.integers(0, n_unit, edges_target // 2)], 1)
+    rel = rng.integers(0, n_ent, (edges_target // 2, 2))
+    rel = rel[rel[:, 0] != rel[:, 1]]
+    el = np.unique(np.sort(np.concatenate([mentions, rel]), axis=1), axis=0)
+    g = ig.Graph(n=n_ent + n_unit, edges=el.tolist(), directed=False)
+    g.es["weight"] = rng.uniform(0.5, 2.0, g.ecount()).tolist()
+    mg = MemGraph(g, [str(i) for i in range(n_ent)], [], [str(i) for i in range(n_unit)],
+                  np.zeros((n_ent, 4)), np.ones(n_ent), {})
+    t = time.perf_counter()
+    mg.transition()
+    build_ms = (time.perf_counter() - t) * 1000
+    ours, ref = [], []
+    for _ in range(queries):
+        reset = np.zeros(g.vcount())
+        reset[rng.integers(0, n_ent, 3)] = 1.0
+        reset[n_ent + rng.integers(0, n_unit, 20)] += 0.05
+        t = time.perf_counter()
+        personalized_pagerank(mg, reset, 0.5)
+        ours.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        g.personalized_pagerank(directed=False, damping=0.5, reset=reset.tolist(), weights="weight")
+        ref.append((time.perf_counter() - t) * 1000)
+    q = statistics.quantiles
+    print(f"PPR graph: {g.vcount()} nodes, {g.ecount()} edges; walk matrix built once in {build_ms:.1f} ms")
+    print(f"PPR per query (power iteration): p50 {statistics.median(ours):.2f} ms  p95 {q(ours, n=20)[18]:.2f} ms")
+    print(f"PPR per query (igraph PRPACK):   p50 {statistics.median(ref):.2f} ms  p95 {q(ref, n=20)[18]:.2f} ms")
+
+
+if __name__ == "__main__":
+    files = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    llm_units = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+    ppr_scale()
+    ingest_paths(files, llm_units)
