@@ -76,6 +76,9 @@ class SearchSettings(_Section):
     rerank: Literal["none", "features", "cross-encoder", "llm"] = "none"
     rerank_model: str | None = None
     rerank_top: int = Field(30, ge=1)
+    # Summary units (mem consolidate): leaves = search level-0 units only; all = every level;
+    # tree = search all levels, then replace each summary hit by its best children.
+    levels: Literal["leaves", "all", "tree"] = "leaves"
     # Conversation hits bring this many neighbouring units of their session on each side.
     neighbours: int = Field(0, ge=0)
     ann_min_units: int = Field(50_000, ge=1)
@@ -100,6 +103,29 @@ class GraphSettings(_Section):
     weight: float = Field(0.0, ge=0)
     # Rounds of iterative multi-hop retrieval (1 = single-step PPR).
     hops: int = Field(1, ge=1, le=5)
+
+
+class ConsolidateSettings(_Section):
+    # Near-duplicates: same normalised text, or cosine >= dedupe_cosine with word Jaccard >= dedupe_jaccard.
+    dedupe_cosine: float = Field(0.95, ge=0, le=1)
+    dedupe_jaccard: float = Field(0.6, ge=0, le=1)
+    # Knowledge updates are judged on pairs at least this close; heuristic (no model) or llm.
+    supersede_cosine: float = Field(0.75, ge=0, le=1)
+    judge: Literal["heuristic", "llm"] = "heuristic"
+    # Summaries over runs of summary_group consecutive units of a source/session.
+    summarizer: Literal["extractive", "llm"] = "extractive"
+    summary_min_units: int = Field(4, ge=2)
+    summary_group: int = Field(8, ge=2)
+    summary_sentences: int = Field(3, ge=1)
+    summary_max_level: int = Field(3, ge=1)
+    # Forgetting curve: strength halves every half_life_days since the last recall (each
+    # recall lengthens it); below archive_below a unit leaves default retrieval.
+    half_life_days: float = Field(180.0, gt=0)
+    archive_below: float = Field(0.05, ge=0, le=1)
+    # Compaction deletes table versions older than this (0: forgotten data leaves disk now).
+    compact_keep_s: float = Field(0.0, ge=0)
+    # Count a unit as recalled each time an answer cites it.
+    track_access: bool = True
 
 
 class LLMSettings(_Section):
@@ -131,6 +157,7 @@ class Settings(_Section):
     search: SearchSettings = Field(default_factory=SearchSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     graph: GraphSettings = Field(default_factory=GraphSettings)
+    consolidate: ConsolidateSettings = Field(default_factory=ConsolidateSettings)
 
 
 def default_home() -> Path:

@@ -116,7 +116,109 @@ class Memory:
         def search(q, **kw):
             return self.search(q, reranker=reranker, hops=hops, **kw)
         asker = Asker(self.settings.llm, search, lambda: self.generator)
-        return asker.ask(question, k=k, mode=mode, answer=answer, on_token=on_token)
+        ans = asker.ask(question, k=k, mode=mode, answer=answer, on_token=on_token)
+        if ans.citations and self.settings.consolidate.track_access:
+            self._record_access([c.unit_id for c in ans.citations])
+        return ans
+
+    def _record_access(self, ids: list[str]) -> None:
+        """Cited units were recalled: decay reads this. Skipped, not waited for, while a
+        writer holds the lock (an answer never blocks on ingest)."""
+        from memcli.errors import LockBusyError
+        from memcli.store.lock import WriteLock
+
+        try:
+            with WriteLock(self.ensure_home(), timeout=0):
+                self.lance.record_access(ids)
+        except LockBusyError:
+            pass
+
+    # -- consolidation ------------------------------------------------------------------
+    def consolidate(self, *, dry_run: bool = False, only: list[str] | None = None, now=None):
+        from memcli.consolidate.steps import STEPS, Consolidator
+        from memcli.errors import ConfigError
+
+        bad = [s for s in (only or []) if s not in STEPS]
+        if bad:
+            raise ConfigError(f"unknown step {bad[0]!r}; choose from {', '.join(STEPS)}")
+        with self.lock():
+            self.catalog.recover()
+            return Consolidator(self, dry_run=dry_run, now=now).run(only)
+
+    def pin(self, ref: str, pinned: bool = True) -> int:
+        """Make a unit (id) or every unit of a source evergreen; archived ones come back."""
+        from memcli.store.lance import sql_list
+
+        with self.lock():
+            self.catalog.recover()
+            ids = [r["id"] for r in self.lance.units_where(f"id = {sql_list([ref])[1:-1]}", ["id"])]
+            if not ids:
+                sids = [s.source_id for s in self.resolve_sources(ref)]
+                ids = [r["id"] for r in self.lance.units_where(f"source_id IN {sql_list(sids)} AND status != 'pending'",
+                                                               ["id"])]
+            t = self.lance.units_table()
+            for i in range(0, len(ids), 500):
+                t.update(where=f"id IN {sql_list(ids[i:i + 500])}", values={"pinned": pinned})
+            back = self.lance.units_where(f"id IN {sql_list(ids)} AND status = 'archived'",
+                                          ["id", "source_id", "title", "section", "text"]) if ids and pinned else []
+            if back:
+                from memcli.ingest.segment import index_text
+
+                self.lance.set_status([r["id"] for r in back], "committed")
+                self.lexical.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"]))
+                                          for r in back))
+            return len(ids)
+
+    def weak_units(self, cutoff) -> list[dict]:
+        """Archived (decayed) units last touched before ``cutoff``: what `forget --weak` deletes."""
+        rows = self.lance.units_where("status = 'archived' AND (pinned IS NULL OR pinned = false)",
+                                      ["id", "source_id", "title", "section", "text", "ingested_at", "last_access"])
+        return [r for r in rows if max(t for t in (r["ingested_at"], r["last_access"]) if t is not None) < cutoff]
+
+    def forget_weak(self, cutoff) -> list[dict]:
+        from memcli.store.lance import sql_list
+
+        with self.lock():
+            self.catalog.recover()
+            rows = self.weak_units(cutoff)
+            if rows:
+                ids = [r["id"] for r in rows]
+                self.catalog.journal.begin("consolidate", [])
+                self.graph.store.delete_units(ids)
+                self.lance.units_table().delete(f"id IN {sql_list(ids)}")
+                self.lexical.delete_ids(ids)
+                lost: dict[str, int] = {}
+                for r in rows:
+                    lost[r["source_id"]] = lost.get(r["source_id"], 0) + 1
+                srcs = self.lance.sources_by_ids(list(lost))
+                for sid, n in lost.items():
+                    if sid in srcs:
+                        srcs[sid].n_units -= n
+                self.lance.upsert_sources(list(srcs.values()))
+                self.catalog.journal.end()
+            return rows
+
+    def history(self, unit_id: str) -> list[dict]:
+        """A unit's chain of knowledge updates, oldest first (superseded ones included)."""
+        from memcli.errors import NotFoundError
+
+        cols = ["id", "status", "text", "ingested_at", "event_time", "valid_to", "superseded_by", "source_id"]
+        rows = {r["id"]: r for r in self.lance.units_where("status != 'pending' AND level = 0", cols)}
+        if unit_id not in rows:
+            hit = [u for u in rows if u.startswith(unit_id)] if len(unit_id) >= 6 else []
+            if len(hit) != 1:
+                raise NotFoundError(f"no unit {unit_id!r}", hint="unit ids are in `mem search --json`")
+            unit_id = hit[0]
+        older = {r["superseded_by"]: u for u, r in rows.items() if r["superseded_by"]}
+        start, seen = unit_id, {unit_id}
+        while start in older and older[start] not in seen:
+            start = older[start]
+            seen.add(start)
+        chain, cur = [], start
+        while cur in rows and all(c["id"] != cur for c in chain):
+            chain.append(rows[cur])
+            cur = rows[cur]["superseded_by"]
+        return chain
 
     def ingest(self, paths: list[str | Path], *, recursive: bool = False, globs: list[str] | None = None,
                prune: bool = False, on_progress: "Callable[[IngestProgress], None] | None" = None,

@@ -63,6 +63,16 @@ class Unit:
     # Conversation units: the turn ids they span (e.g. LoCoMo dia_ids), in order.
     turn_ids: list[str] = field(default_factory=list)
     vector: list[float] | None = field(default=None, repr=False)
+    # Consolidation state. status (in the table): pending | committed (live) | merged |
+    # superseded | archived; only committed units are retrieved by default.
+    merged_into: str | None = None  # a duplicate's canonical unit
+    merged_from: list[str] = field(default_factory=list)  # a canonical unit's duplicates (provenance)
+    valid_to: datetime | None = None  # when a newer unit superseded this one
+    superseded_by: str | None = None
+    access_count: int = 0  # times cited in an answer (decay: recall strengthens memory)
+    last_access: datetime | None = None
+    pinned: bool = False  # evergreen: never decays or archives
+    children: list[str] = field(default_factory=list)  # a summary's units (level >= 1)
 
 
 @dataclass(slots=True)

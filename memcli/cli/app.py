@@ -25,11 +25,12 @@ app.add_typer(config_app, name="config")
 
 
 def _register_subapps() -> None:
-    from memcli.cli import ask_cmd
+    from memcli.cli import ask_cmd, consolidate_cmd
     from memcli.cli.eval_cmd import eval_app
     from memcli.cli.graph_cmd import graph_app
 
     ask_cmd.register(app)
+    consolidate_cmd.register(app)
     app.add_typer(eval_app, name="eval")
     app.add_typer(graph_app, name="graph")
 
@@ -159,10 +160,22 @@ def search(
 
 @app.command()
 def forget(
-    source: Annotated[str, typer.Argument(help="A source path, a directory of sources, or a source id.")],
+    source: Annotated[Optional[str], typer.Argument(help="A source path, a directory of sources, or a source id.")] = None,
+    weak: Annotated[bool, typer.Option("--weak", help="Instead: delete decayed (archived) units, listing them first.")] = False,
+    older_than: Annotated[str, typer.Option("--older-than", help="With --weak: only units untouched this long (e.g. 180d, 12w, 1y).")] = "180d",
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="With --weak: really delete (otherwise only list).")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Remove a source's units from every store."""
+    """Remove a source's units from every store (or, with --weak, decayed units)."""
+    from memcli.errors import ConfigError
+
+    if weak:
+        from memcli.cli.consolidate_cmd import forget_weak
+
+        forget_weak(memory(), older_than, yes, json_)
+        return
+    if source is None:
+        raise ConfigError("name a SOURCE to forget, or use --weak")
     gone = memory().forget(source)
     if json_:
         render.emit_json({"forgotten": [s.to_dict() for s in gone]})

@@ -177,17 +177,64 @@ class Retriever:
         out.extend((u, sc) for u, sc in fused[top:] if u not in seen)
         return out
 
+    def level_filter(self) -> str | None:
+        """Leaves only (the default) once summaries exist; nothing to filter before that."""
+        if self.s.levels != "leaves":
+            return None
+        t = self.lance.units_table()
+        if t is None or t.count_rows("status = 'committed' AND level > 0") == 0:
+            return None
+        return "level = 0"
+
+    def descend(self, query: str, fused: list[tuple[str, float]], top: int = 10) -> list[tuple[str, float]]:
+        """Tree search: each summary among the top hits is replaced by its live children,
+        best (dense cosine to the query) first, down to the leaves."""
+        import numpy as np
+
+        out: list[tuple[str, float]] = []
+        seen: set[str] = set()
+        qv = None
+        queue = list(fused[:top])
+        while queue:
+            uid, sc = queue.pop(0)
+            if uid in seen:
+                continue
+            r = self.lance.units_by_ids([uid], ["id", "level", "children"]).get(uid)
+            if r is None or not r["level"] or not r["children"]:
+                seen.add(uid)
+                out.append((uid, sc))
+                continue
+            seen.add(uid)
+            kids = [c for c in r["children"] if c not in seen]
+            vec = self.lance.vectors_of(kids)
+            live = self.lance.units_by_ids(kids, ["id"])
+            kids = [c for c in kids if c in live and c in vec]
+            if not kids:
+                continue
+            if qv is None:
+                qv = np.asarray(self.embed_query(query), dtype=np.float32)
+            sims = [float(vec[c] @ qv) / (float(np.linalg.norm(vec[c])) * float(np.linalg.norm(qv)) or 1.0) for c in kids]
+            ranked = sorted(zip(kids, sims), key=lambda x: -x[1])
+            queue = [(c, sc - 1e-6 * (i + 1)) for i, (c, _) in enumerate(ranked)] + queue
+        out.extend((u, sc) for u, sc in fused[top:] if u not in seen)
+        return out
+
     def search(self, query: str, *, k: int | None = None, mode: str | None = None,
                filters: SearchFilters | None = None, as_of=None, reranker=None, hops: int | None = None
                ) -> list[Hit]:
         k = k or self.s.k
         mode = mode or self.s.mode
         n = max(self.s.candidates, k)
-        where = filters.to_sql() if filters else None
+        user_where = filters.to_sql() if filters else None
+        where, lv = user_where, self.level_filter()
+        if lv:
+            where = f"({where}) AND {lv}" if where else lv
         fused, per = self.ranked(query, mode, n, where=where, hops=hops)
         fused = self.time_boost(query, fused, now=as_of)
         fused = self.rerank(query, fused, reranker)
-        if self.s.neighbours and not where:
+        if self.s.levels == "tree":
+            fused = self.descend(query, fused, top=k + 10)
+        if self.s.neighbours and not user_where:
             fused = self.expand_neighbours(fused, self.s.neighbours)
         # Over-fetch a little: ids the lexical index holds but LanceDB no longer commits drop out.
         want = fused[: k + 10]

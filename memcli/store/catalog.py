@@ -83,8 +83,40 @@ class Catalog:
         self.journal.begin("forget", source_ids)
         self.lexical.delete_sources(source_ids)
         self._delete_graph(source_ids)
+        self._revive_duplicates(source_ids)
         self.lance.delete_sources(source_ids)
         self.journal.end()
+
+    def _revive_duplicates(self, source_ids: Sequence[str]) -> int:
+        """Duplicates merged into units of the forgotten sources come back (one per group
+        becomes the canonical unit), so the other sources keep that memory."""
+        from memcli.ingest.segment import index_text
+        from memcli.store.lance import sql_list
+
+        t = self.lance.units_table()
+        if t is None:
+            return 0
+        dying = {r["id"] for r in self.lance.units_where(f"source_id IN {sql_list(source_ids)}", ["id"])}
+        if not dying:
+            return 0
+        orphans = [r for r in self.lance.units_where(
+            f"status = 'merged' AND source_id NOT IN {sql_list(source_ids)}",
+            ["id", "merged_into", "source_id", "title", "section", "text", "ingested_at"]) if r["merged_into"] in dying]
+        groups: dict[str, list[dict]] = {}
+        for r in orphans:
+            groups.setdefault(r["merged_into"], []).append(r)
+        revived = []
+        for members in groups.values():
+            members.sort(key=lambda r: (r["ingested_at"], r["id"]))
+            head, rest = members[0], [r["id"] for r in members[1:]]
+            self.lance.set_status([head["id"]], "committed", merged_into=None, merged_from=rest or None)
+            if rest:
+                self.lance.set_status(rest, "merged", merged_into=head["id"])
+            revived.append(head)
+        if revived:
+            self.lexical.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"]))
+                                      for r in revived))
+        return len(revived)
 
     def _delete_graph(self, source_ids: Sequence[str], drop_entities: bool = True) -> None:
         if self.graph is None or not source_ids or not self.graph.exists():
@@ -114,8 +146,10 @@ class Catalog:
             self.lance.delete_sources(sids)
         dropped = self.lance.delete_pending()
         orphans = 0
-        if j.get("op") == "unknown":
-            orphans = self.drop_lexical_orphans()
+        if j.get("op") in ("unknown", "consolidate"):
+            # A killed consolidation may have flipped units out of (or back into) the live set
+            # without the lexical index following: make Tantivy match LanceDB again.
+            orphans = self.drop_lexical_orphans() + self.add_lexical_missing()
         if dropped or j.get("op") == "unknown":
             orphans += self.drop_graph_orphans()
         self.journal.end()
@@ -127,7 +161,7 @@ class Catalog:
             return 0
         from memcli.store.lance import sql_list
 
-        live = self.lance.committed_ids()
+        live = {r["id"] for r in self.lance.units_where("status != 'pending'", ["id"])}
         n = 0
         for name in ("mentions", "relations"):
             t = self.graph.table(name)
@@ -141,6 +175,19 @@ class Catalog:
         if n:
             self.graph.drop_unmentioned()
         return n
+
+    def add_lexical_missing(self) -> int:
+        from memcli.ingest.segment import index_text
+
+        tbl = self.lance.committed(["id", "source_id", "title", "section", "text"])
+        if tbl is None:
+            return 0
+        have = self.lexical.all_ids()
+        rows = [r for r in tbl.to_pylist() if r["id"] not in have]
+        if rows:
+            self.lexical.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"]))
+                                      for r in rows))
+        return len(rows)
 
     def drop_lexical_orphans(self) -> int:
         """Remove index docs whose unit is not committed in LanceDB (the source of truth)."""

@@ -92,9 +92,6 @@ def diagnose(mem, *, repair: bool = False) -> DoctorReport:
     t = lance.units_table()
     tbl = lance.committed(["id", "source_id", "source_hash", "title", "section", "text"])
     rows = [] if tbl is None else tbl.to_pylist()
-    by_source: dict[str, int] = {}
-    for r in rows:
-        by_source[r["source_id"]] = by_source.get(r["source_id"], 0) + 1
 
     orphan_units = [r["id"] for r in rows if r["source_id"] not in sources
                     or r["source_hash"] != sources[r["source_id"]].content_hash]
@@ -107,7 +104,12 @@ def diagnose(mem, *, repair: bool = False) -> DoctorReport:
         f.repaired = True
     add(f)
 
-    broken = [s for s in sources.values() if by_source.get(s.source_id, 0) != s.n_units]
+    # A source's units include those consolidation moved out of the live set (merged,
+    # superseded, archived); summaries (level > 0) are extra.
+    kept: dict[str, int] = {}
+    for r in lance.units_where("status != 'pending' AND level = 0", ["source_id"]):
+        kept[r["source_id"]] = kept.get(r["source_id"], 0) + 1
+    broken = [s for s in sources.values() if kept.get(s.source_id, 0) != s.n_units]
     f = Finding("sources with all their units", not broken,
                 f"{len(broken)} source(s) short of units" + (f", e.g. {broken[0].uri}" if broken else ""))
     if broken and repair:
@@ -133,7 +135,9 @@ def diagnose(mem, *, repair: bool = False) -> DoctorReport:
     if g.exists():
         units_seen = set(g.all("mentions", ["unit_id"]).column("unit_id").to_pylist())
         units_seen |= set(g.all("relations", ["unit_id"]).column("unit_id").to_pylist())
-        dangling = units_seen - lance_ids
+        # Merged/superseded/archived units keep their graph rows (a forget may revive them).
+        kept_ids = {r["id"] for r in lance.units_where("status != 'pending'", ["id"])}
+        dangling = units_seen - kept_ids
         f = Finding("graph matches LanceDB", not dangling, f"{len(dangling)} unit(s) in the graph but not in memory")
         if dangling and repair:
             cat.drop_graph_orphans()

@@ -20,7 +20,9 @@ UNIT_COLUMNS = [
     "id", "source_id", "source_hash", "status", "level", "ord", "title", "section", "text",
     "char_start", "char_end", "byte_start", "byte_end", "line_start", "line_end", "tokens",
     "ingested_at", "event_time", "speaker", "session", "turn_ids",
+    "merged_into", "merged_from", "valid_to", "superseded_by", "access_count", "last_access", "pinned", "children",
 ]
+LIVE = "status = 'committed'"
 
 
 def sql_list(values: Sequence[str]) -> str:
@@ -55,6 +57,9 @@ def units_schema(dim: int, fp: dict[str, object]):
         ("byte_end", pa.int64()), ("line_start", pa.int32()), ("line_end", pa.int32()),
         ("tokens", pa.int32()), ("ingested_at", _ts()), ("event_time", _ts()),
         ("speaker", pa.string()), ("session", pa.string()), ("turn_ids", pa.list_(pa.string())),
+        ("merged_into", pa.string()), ("merged_from", pa.list_(pa.string())), ("valid_to", _ts()),
+        ("superseded_by", pa.string()), ("access_count", pa.int32()), ("last_access", _ts()),
+        ("pinned", pa.bool_()), ("children", pa.list_(pa.string())),
         ("vector", pa.list_(pa.float32(), dim)),
     ]
     return pa.schema(fields, metadata={k: str(v) for k, v in fp.items()})
@@ -136,8 +141,45 @@ class LanceStore:
         if t is None or not source_ids:
             return
         ids = sql_list(source_ids)
-        t.delete(f"source_id IN {ids} AND status = 'committed'")
+        # The sources' old units go in every state (live, merged, superseded, archived).
+        t.delete(f"source_id IN {ids} AND status != 'pending'")
         t.update(where=f"source_id IN {ids} AND status = 'pending'", values={"status": "committed"})
+
+    def commit_ids(self, ids: Sequence[str]) -> None:
+        """Flip these pending units (derived ones: summaries) to committed."""
+        t = self.units_table()
+        for i in range(0, len(ids), 500):
+            t.update(where=f"id IN {sql_list(ids[i:i + 500])} AND status = 'pending'", values={"status": "committed"})
+
+    def set_status(self, ids: Sequence[str], status: str, **values) -> None:
+        """One state change (and its bookkeeping columns) for these units, one commit per 500."""
+        t = self.units_table()
+        for i in range(0, len(ids), 500):
+            t.update(where=f"id IN {sql_list(ids[i:i + 500])}", values={"status": status, **values})
+
+    def units_where(self, where: str, columns: Sequence[str]) -> list[dict]:
+        t = self.units_table()
+        if t is None:
+            return []
+        return t.search().where(where).select(list(columns)).limit(None).to_arrow().to_pylist()
+
+    def vectors_of(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        t = self.units_table()
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(ids), 500):
+            rows = t.search().where(f"id IN {sql_list(ids[i:i + 500])}").select(["id", "vector"]).limit(None).to_arrow()
+            out.update(zip(rows.column("id").to_pylist(), np.asarray(rows.column("vector").to_pylist(), dtype=np.float32)))
+        return out
+
+    def record_access(self, ids: Sequence[str], when: datetime | None = None) -> None:
+        """Cited in an answer: recall strengthens a memory (decay reads these)."""
+        t = self.units_table()
+        if t is None or not ids:
+            return
+        when = when or utcnow()
+        t.update(where=f"id IN {sql_list(ids)}",
+                 values_sql={"access_count": "coalesce(access_count, 0) + 1",
+                             "last_access": f"arrow_cast('{when.strftime('%Y-%m-%dT%H:%M:%S')}', 'Timestamp(Microsecond, Some(\"UTC\"))')"})
 
     def upsert_sources(self, sources: Sequence[Source]) -> None:
         import pyarrow as pa

@@ -1,0 +1,1 @@
+"""`mem consolidate`: keep memory healthy (dedupe, knowledge updates, summaries, decay, compaction)."""

@@ -1,0 +1,199 @@
+"""`mem consolidate` on a real store: each step, forgetting, decay, compaction, cron, the lock."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from memcli.cli.app import run
+from memcli.store.lance import utcnow
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "chat" / "phone_update.json"
+SHARED_PARA = ("The spare hive key hangs on the hook behind the shed door, next to the smoker fuel and the "
+               "veil. Put it back after every inspection so the next person finds it.")
+
+
+def live_texts(mem):
+    return [r["text"] for r in mem.lance.units_where("status = 'committed'", ["text"])]
+
+
+def test_dedupe_merges_copies_and_forgetting_one_source_keeps_it_for_the_other(mem, tmp_path):
+    d = tmp_path / "notes"
+    d.mkdir()
+    (d / "a.md").write_text(f"# Shed\n\n{SHARED_PARA}\n")
+    (d / "b.md").write_text(f"# Shed\n\n{SHARED_PARA}\n")
+    mem.ingest([d])
+    assert sum(SHARED_PARA[:30] in t for t in live_texts(mem)) == 2
+    dry = mem.consolidate(dry_run=True, only=["dedupe"])
+    assert dry.steps[0].counts["merged"] == 1 and sum(SHARED_PARA[:30] in t for t in live_texts(mem)) == 2
+    rep = mem.consolidate(only=["dedupe"])
+    assert rep.steps[0].counts == {"groups": 1, "merged": 1}
+    assert sum(SHARED_PARA[:30] in t for t in live_texts(mem)) == 1
+    hits = mem.search("spare hive key shed", k=5)
+    assert sum(SHARED_PARA[:30] in h.text for h in hits) == 1
+    canon = mem.lance.units_where("status = 'committed' AND level = 0", ["id", "source_id", "merged_from"])[0]
+    assert len(canon["merged_from"]) == 1  # keeps the provenance of the copy
+    assert mem.doctor().healthy
+    keep_src = {s.source_id: s for s in mem.sources()}
+    mem.forget(next(s.uri for s in keep_src.values() if s.source_id == canon["source_id"]))
+    hits = mem.search("spare hive key shed", k=5)
+    assert len(hits) == 1 and SHARED_PARA[:30] in hits[0].text  # the other source still remembers it
+    assert mem.doctor().healthy
+
+
+def test_a_newer_fact_supersedes_the_older_one(mem, tmp_path):
+    mem.settings.segment.chat_units = "turn"
+    mem.settings.consolidate.supersede_cosine = 0.3  # the hashing test embedder is far less semantic than MiniLM
+    f = tmp_path / "chat.json"
+    shutil.copy(FIX, f)
+    mem.ingest([f])
+    rep = mem.consolidate(only=["supersede"])
+    assert rep.steps[0].counts["superseded"] == 1
+    hits = mem.search("What is Ana's phone number?", k=3)
+    texts = " ".join(h.text for h in hits)
+    assert "555-9876" in texts and "555-1234" not in texts  # the stale fact is out of default retrieval
+    old = mem.lance.units_where("status = 'superseded'", ["id", "superseded_by", "valid_to"])[0]
+    chain = mem.history(old["id"])
+    assert [r["status"] for r in chain] == ["superseded", "committed"] and "555-9876" in chain[-1]["text"]
+    assert old["valid_to"].year == 2023 and old["valid_to"].month == 6
+    audit = [json.loads(x) for x in (mem.home / "consolidate.log").read_text().splitlines()]
+    assert audit[-1]["step"] == "supersede" and audit[-1]["superseded"] == 1
+    assert mem.doctor().healthy
+
+
+def test_summaries_link_children_stay_out_of_leaf_search_and_tree_search_descends(mem, tmp_path):
+    mem.settings.consolidate.summary_group = 3
+    mem.settings.consolidate.summary_min_units = 3
+    d = tmp_path / "long"
+    d.mkdir()
+    sections = "\n\n".join(f"## Week {i}\n\nThe hive {'gained' if i % 2 else 'lost'} weight in week {i}. "
+                           f"Frames of brood: {i}. The queen was seen on frame {i % 5}. " + "Notes continue here. " * 12
+                           for i in range(1, 13))
+    (d / "log.md").write_text(f"# Hive log\n\n{sections}\n")
+    mem.ingest([d])
+    assert mem.lance.count_units() >= 6
+    rep = mem.consolidate(only=["summarize"])
+    made = rep.steps[0].counts["summaries"]
+    assert made >= 2
+    sums = mem.lance.units_where("status = 'committed' AND level > 0", ["id", "level", "children", "text"])
+    assert all(s["children"] and s["text"] for s in sums)
+    assert mem.consolidate(only=["summarize"]).steps[0].counts["summaries"] == 0  # idempotent
+    assert all(h.unit_id not in {s["id"] for s in sums} for h in mem.search("hive weight brood", k=20))
+    mem.settings.search.levels = "all"
+    mem.retriever.s.levels = "all"
+    assert any(h.unit_id in {s["id"] for s in sums} for h in mem.search("hive weight brood queen", k=20))
+    mem.retriever.s.levels = "tree"
+    tree = mem.search("hive weight brood queen", k=5)
+    assert tree and all(h.unit_id not in {s["id"] for s in sums} for h in tree)
+    assert mem.doctor().healthy
+    mem.forget(str(d / "log.md"))
+    assert mem.lance.count_units("level > 0") == 0  # summaries go with their source
+
+
+def test_decay_archives_unused_memory_pin_keeps_it_and_forget_weak_deletes(mem, corpus, fake_cli, capsys):
+    mem.ingest([corpus], recursive=True)
+    trip = next(s for s in mem.sources() if s.uri.endswith("trip.txt"))
+    mem.pin(trip.uri)
+    later = utcnow() + timedelta(days=3 * 365)
+    rep = mem.consolidate(only=["decay"], now=later)
+    archived = rep.steps[0].counts["archived"]
+    assert archived == mem.lance.count_units("status = 'archived'") > 0
+    assert all(h.uri.endswith("trip.txt") for h in mem.search("tomatoes hive Lisbon", k=10))
+    assert mem.doctor().healthy
+    weak = mem.weak_units(later)
+    assert len(weak) == archived
+    assert mem.weak_units(utcnow() - timedelta(days=1)) == []  # nothing that old yet
+    gone = mem.forget_weak(later)
+    assert len(gone) == archived and mem.lance.count_units("status = 'archived'") == 0
+    assert mem.doctor().healthy  # sources' unit counts follow the deletion
+
+
+def test_answers_count_as_recall(tmp_path, monkeypatch, corpus):
+    from memcli.config import Settings
+    from memcli.embed.fake import FakeEmbedder
+    from memcli.memory import Memory
+
+    m = Memory(Settings(home=tmp_path / "h", embed={"model": "fake:64"}, llm={"model": "fake"}),
+               embedder=FakeEmbedder(dim=64))
+    m.ingest([corpus], recursive=True)
+    ans = m.ask("Where did we stay in Lisbon?")
+    assert ans.citations
+    row = m.lance.units_where(f"id = '{ans.citations[0].unit_id}'", ["access_count", "last_access"])[0]
+    assert row["access_count"] == 1 and row["last_access"] is not None
+
+
+def test_compaction_removes_forgotten_text_from_disk(mem, tmp_path):
+    d = tmp_path / "n"
+    d.mkdir()
+    secret = "zebracornflowerpassphrase"
+    (d / "secret.md").write_text(f"# Secret\n\nThe door code word is {secret} and nobody else knows it.\n")
+    (d / "other.md").write_text("# Other\n\nPlain notes about tomatoes and compost.\n")
+    mem.ingest([d])
+    mem.forget(str(d / "secret.md"))
+
+    def on_disk():
+        return any(secret.encode() in p.read_bytes() for p in mem.home.rglob("*") if p.is_file())
+    assert on_disk()  # old LanceDB versions and Tantivy segments still hold it
+    rep = mem.consolidate(only=["compact"])
+    assert not on_disk()
+    c = rep.steps[0].counts
+    assert c["disk_bytes_after"] < c["disk_bytes_before"]
+    assert mem.search("tomatoes compost", k=1) and mem.doctor().healthy
+
+
+def test_schedule_install_show_remove_uses_its_own_crontab_file(fake_cli, tmp_path, monkeypatch, capsys):
+    tab = tmp_path / "crontab"
+    tab.write_text("0 1 * * * echo keep-me  # someone else\n")
+    monkeypatch.setenv("MEMCLI_CRONTAB_FILE", str(tab))
+    assert run(["schedule", "install", "--every", "6h", "--json"]) == 0
+    line = json.loads(capsys.readouterr().out)["line"]
+    assert line.startswith("17 */6 * * *") and "consolidate --json" in line and str(fake_cli) in line
+    assert run(["schedule", "install", "--every", "1d"]) == 0  # replaces, not duplicates
+    capsys.readouterr()
+    text = tab.read_text()
+    assert text.count("consolidate --json") == 1 and "17 3 * * *" in text and "keep-me" in text
+    assert run(["schedule", "show", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["installed"] and shown["last_run"] is None
+    assert run(["schedule", "remove"]) == 0
+    assert "consolidate" not in tab.read_text() and "keep-me" in tab.read_text()
+
+
+def test_schedule_without_a_crontab_program_prints_the_line(fake_cli, monkeypatch, capsys):
+    monkeypatch.delenv("MEMCLI_CRONTAB_FILE", raising=False)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert run(["schedule", "install"]) == 2
+    err = capsys.readouterr().err
+    assert "no `crontab` program" in err and "consolidate --json" in err
+
+
+def test_consolidate_and_ingest_at_once_never_corrupt(tmp_path, corpus):
+    env = dict(os.environ, MEM_HOME=str(tmp_path / "home"), MEM_EMBED__MODEL="fake:64",
+               MEM_INGEST__LOCK_TIMEOUT_S="60", MEM_GRAPH__ENABLED="true")
+    more = tmp_path / "more"
+    more.mkdir()
+    for i in range(30):
+        (more / f"n{i}.md").write_text(f"# Note {i}\n\n" + f"Paragraph about topic {i % 7} and hive {i}. " * 40)
+    mem = [sys.executable, "-m", "memcli"]
+    assert subprocess.run([*mem, "ingest", str(corpus), "-r"], env=env, capture_output=True).returncode == 0
+    a = subprocess.Popen([*mem, "consolidate", "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    b = subprocess.Popen([*mem, "ingest", str(more)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert a.wait(120) == 0 and b.wait(120) == 0, (a.stderr.read(), b.stderr.read())
+    doc = subprocess.run([*mem, "doctor", "--json"], env=env, capture_output=True, text=True)
+    assert doc.returncode == 0, doc.stdout
+    # With no wait allowed, the second writer exits with the lock message instead.
+    env0 = dict(env, MEM_INGEST__LOCK_TIMEOUT_S="0")
+    a = subprocess.Popen([*mem, "consolidate"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    import time
+
+    time.sleep(1.0)
+    b = subprocess.run([*mem, "ingest", str(more)], env=env0, capture_output=True, text=True)
+    a.wait(120)
+    assert b.returncode in (0, 6)
+    if b.returncode == 6:
+        assert "lock" in b.stderr.lower()
