@@ -19,6 +19,10 @@ WorkOpt = Annotated[Optional[Path], typer.Option("--workdir", help="Keep the eva
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result object as JSON.")]
 
 
+ConsolidateOpt = Annotated[bool, typer.Option(
+    "--consolidate", help="Run mem consolidate (dedupe, supersede, summarize) after ingest; adds the hybrid/tree row's summaries.")]
+
+
 def _ks(raw: str) -> list[int]:
     from memcli.errors import ConfigError
 
@@ -31,14 +35,16 @@ def _ks(raw: str) -> list[int]:
     return ks
 
 
-def _run(benchmark: str, dataset: str, passages, queries, scorer, depth, modes, workdir, json_):
+def _run(benchmark: str, dataset: str, passages, queries, scorer, depth, modes, workdir, json_,
+         consolidate: bool = False):
     from memcli.cli.app import memory
     from memcli.eval.runner import parse_modes, retrieval_eval
 
     mem = memory()
     names = parse_modes(modes)
     kw = dict(benchmark=benchmark, dataset=dataset, passages=passages, queries=queries,
-              settings=mem.settings, modes=names, score=scorer, depth=depth, workdir=workdir)
+              settings=mem.settings, modes=names, score=scorer, depth=depth, workdir=workdir,
+              consolidate=consolidate)
     if json_ or not sys.stderr.isatty():
         result = retrieval_eval(**kw)
     else:
@@ -112,7 +118,8 @@ def render_table(result: dict) -> None:
 def multihop(
     directory: Annotated[Path, typer.Argument(help="Dir with corpus.jsonl and queries.jsonl")],
     k: Annotated[str, typer.Option("-k", help="Recall cut-offs, comma-separated.")] = "2,5",
-    modes: ModesOpt = None, limit: LimitOpt = None, workdir: WorkOpt = None, json_: JsonOpt = False,
+    modes: ModesOpt = None, limit: LimitOpt = None, workdir: WorkOpt = None, consolidate: ConsolidateOpt = False,
+    json_: JsonOpt = False,
 ) -> None:
     """MuSiQue / 2WikiMultihopQA / HotpotQA: Recall@k of the gold supporting passages."""
     from memcli.eval.datasets import load_multihop
@@ -120,7 +127,8 @@ def multihop(
 
     passages, queries = load_multihop(directory)
     ks = _ks(k)
-    _run("multihop", directory.name, passages, queries[:limit], multihop_scorer(ks), max(ks), modes, workdir, json_)
+    _run("multihop", directory.name, passages, queries[:limit], multihop_scorer(ks), max(ks), modes, workdir, json_,
+         consolidate)
 
 
 @eval_app.command("beir")
@@ -128,7 +136,8 @@ def beir(
     directory: Annotated[Path, typer.Argument(help="BEIR layout: corpus.jsonl, queries.jsonl, qrels/")],
     split: Annotated[str, typer.Option("--split", help="qrels split file name.")] = "test",
     k: Annotated[str, typer.Option("-k", help="nDCG cut-offs, comma-separated.")] = "10",
-    modes: ModesOpt = None, limit: LimitOpt = None, workdir: WorkOpt = None, json_: JsonOpt = False,
+    modes: ModesOpt = None, limit: LimitOpt = None, workdir: WorkOpt = None, consolidate: ConsolidateOpt = False,
+    json_: JsonOpt = False,
 ) -> None:
     """BEIR datasets (e.g. SciFact): nDCG@k and Recall@100."""
     from memcli.eval.datasets import load_beir
@@ -136,7 +145,8 @@ def beir(
 
     passages, queries = load_beir(directory, split)
     ks = _ks(k)
-    _run("beir", directory.name, passages, queries[:limit], beir_scorer(ks), max(100, *ks), modes, workdir, json_)
+    _run("beir", directory.name, passages, queries[:limit], beir_scorer(ks), max(100, *ks), modes, workdir, json_,
+         consolidate)
 
 
 @eval_app.command("locomo")
@@ -146,7 +156,7 @@ def locomo(
     k: Annotated[str, typer.Option("-k", help="Evidence recall cut-offs, comma-separated.")] = "5,10,20",
     modes: ModesOpt = None, limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N conversations.", min=1)] = None,
     answer: Annotated[Optional[str], typer.Option("--answer", help="Also answer: extractive, generate, full (whole conversation in the prompt), comma list; token F1 and abstention. Each reranking mode in --modes adds answer rows after that reranker.")] = None,
-    workdir: WorkOpt = None, json_: JsonOpt = False,
+    workdir: WorkOpt = None, consolidate: ConsolidateOpt = False, json_: JsonOpt = False,
 ) -> None:
     """LoCoMo: evidence recall@k and at a token budget, per question category."""
     from memcli.cli.app import memory
@@ -169,7 +179,8 @@ def locomo(
         if grain:
             s = s.model_copy(update={"segment": s.segment.model_copy(update={"chat_units": GRANULARITY[grain]})})
         wd = (workdir / grain) if (workdir and grain and len(grains) > 1) else workdir
-        kw = dict(path=file, settings=s, modes=parse_modes(modes), limit=limit, workdir=wd, answers=answers, ks=_ks(k))
+        kw = dict(path=file, settings=s, modes=parse_modes(modes), limit=limit, workdir=wd, answers=answers, ks=_ks(k),
+                  consolidate=consolidate)
         return locomo_eval(**kw) if json_ or not sys.stderr.isatty() else _with_progress(locomo_eval, kw)
 
     if len(grains) > 1:

@@ -25,7 +25,7 @@ from memcli.config import Settings
 from memcli.errors import NotFoundError, ReadError
 from memcli.eval.fullcontext import answer_full
 from memcli.eval.metrics import mean
-from memcli.eval.runner import MODE_SPECS, NEIGHBOURS, EvalProgress, eval_workdir, ranked_for, rerankers_for, with_graph
+from memcli.eval.runner import MODE_SPECS, NEIGHBOURS, EvalProgress, consolidate_for_eval, eval_workdir, ranked_for, rerankers_for, with_graph
 
 _EVIDENCE = re.compile(r"D(\d+):(\d+)")
 KS = (5, 10, 20)
@@ -113,7 +113,8 @@ def score_answer(ans, q: dict) -> dict[str, float]:
 
 def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: int | None = None,
                 workdir: Path | None = None, on_progress: Callable[[EvalProgress], None] | None = None,
-                embedder=None, answers: Sequence[str] = (), generator=None, ks: Sequence[int] = KS) -> dict:
+                embedder=None, answers: Sequence[str] = (), generator=None, ks: Sequence[int] = KS,
+                consolidate: bool = False) -> dict:
     from memcli.memory import Memory
     from memcli.retrieve.hybrid import Retriever
 
@@ -125,7 +126,7 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
         answered: dict[str, list[tuple[str, dict[str, float]]]] = {}
         answer_s: dict[str, float] = {}
         full_seen: list[float] = []
-        per_query, units_total, ingest_s = [], 0, 0.0
+        per_query, units_total, ingest_s, consolidated = [], 0, 0.0, []
         n_questions = sum(len(c.get("qa", [])) for c in convs)
         rerankers = rerankers_for(modes, settings, generator)
         # Answer rows: each answer mode with the default search, and again after each reranker.
@@ -146,6 +147,8 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
             t0 = time.perf_counter()
             mem.ingest([f], on_progress=lambda p: progress(EvalProgress(f"ingest {sid}", ci + 1, len(convs))))
             ingest_s += time.perf_counter() - t0
+            if consolidate:
+                consolidated.append(consolidate_for_eval(mem))
             embedder = mem.embedder  # load the model once for all conversations
             turns_of = _unit_turns(mem)
             units_total += len(turns_of)
@@ -215,10 +218,24 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
         return {
             "benchmark": "locomo", "dataset": path.name, "queries": sum(1 for q in per_query if q["category"] in ANSWERABLE),
             "rows": rows, "per_query": per_query,
-            "ingest": {"conversations": len(convs), "units": units_total, "seconds": round(ingest_s, 3)},
+            "ingest": {"conversations": len(convs), "units": units_total, "seconds": round(ingest_s, 3),
+                       "consolidate": _sum_counts(consolidated) if consolidate else None},
             "settings": {"chat_units": settings.segment.chat_units, "chat_min_tokens": settings.segment.chat_min_tokens,
                          "chat_max_tokens": settings.segment.chat_max_tokens, "fusion_default": settings.search.fusion},
         }
+
+
+def _sum_counts(reports: list[dict]) -> dict:
+    out: dict = {"before": {}, "after": {}, "steps": {}}
+    for r in reports:
+        for side in ("before", "after"):
+            for k, v in r[side].items():
+                out[side][k] = out[side].get(k, 0) + v
+        for step, counts in r["steps"].items():
+            for k, v in counts.items():
+                if isinstance(v, int):
+                    out["steps"].setdefault(step, {})[k] = out["steps"].get(step, {}).get(k, 0) + v
+    return out
 
 
 def _full_window_generator(settings: Settings):

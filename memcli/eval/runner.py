@@ -38,10 +38,19 @@ MODE_SPECS: dict[str, tuple[str, str | None]] = {
     "hybrid+graph": ("hybrid", None),  # bm25 + dense + graph, convex fusion
     "graph/hops3": ("graph", None),  # iterative: up to 3 rounds of bridge-entity seeding
     "hybrid+graph/hops3": ("hybrid", None),
+    "hybrid/tree": ("hybrid", None),  # after `--consolidate`: summaries first, then their children
 }
 # Row name -> (graph in hybrid fusion, PPR rounds).
 GRAPH_OPTS = {"graph": (None, 1), "hybrid+graph": (True, 1), "graph/hops3": (None, 3),
               "hybrid+graph/hops3": (True, 3)}
+
+
+def consolidate_for_eval(mem) -> dict:
+    """Dedupe, knowledge updates and summaries (decay needs time to pass; compaction does
+    not change results): the before/after unit counts go into the result."""
+    rep = mem.consolidate(only=["dedupe", "supersede", "summarize"])
+    return {"before": rep.before["units"], "after": rep.after["units"],
+            "steps": {st.step: st.counts for st in rep.steps}}
 
 
 def with_graph(settings: Settings, modes: Sequence[str]) -> Settings:
@@ -55,7 +64,12 @@ def ranked_for(retriever, name: str, query: str, n: int):
     """The fused list for one eval row (mode, fusion and graph options of that row)."""
     mode, fusion = MODE_SPECS[name]
     graph, hops = GRAPH_OPTS.get(name, (False, 1))
-    return retriever.ranked(query, mode, n, fusion=fusion, graph=graph, hops=hops)
+    if name == "hybrid/tree":
+        fused, per = retriever.ranked(query, mode, n, fusion=fusion)
+        return retriever.descend(query, fused, top=n), per
+    # Every other row searches leaves only (summaries exist only after --consolidate).
+    where = retriever.level_filter() if retriever.s.levels == "leaves" else None
+    return retriever.ranked(query, mode, n, fusion=fusion, graph=graph, hops=hops, where=where)
 RERANKERS = {"hybrid+features": "features", "hybrid+cross": "cross-encoder", "hybrid+llm": "llm"}
 
 
@@ -128,7 +142,7 @@ def retrieval_eval(
     *, benchmark: str, dataset: str, passages: Sequence[Passage], queries: Sequence[Query],
     settings: Settings, modes: Sequence[str], score: Callable[[list[str], Query], dict[str, float]],
     depth: int, workdir: Path | None = None,
-    on_progress: Callable[[EvalProgress], None] | None = None, embedder=None,
+    on_progress: Callable[[EvalProgress], None] | None = None, embedder=None, consolidate: bool = False,
 ) -> dict:
     """Run ``queries`` through each of ``modes`` and return the `mem eval --json` object."""
     from memcli.memory import Memory
@@ -143,6 +157,7 @@ def retrieval_eval(
         rep = mem.ingest([workdir / "corpus"],
                          on_progress=lambda p: progress(EvalProgress("ingest", p.files_done, p.files_total)))
         ingest_s = time.perf_counter() - t0
+        consolidated = consolidate_for_eval(mem) if consolidate else None
         unit_to_passage = _unit_map(mem, files)
         needs_vectors = any(MODE_SPECS[m][0] != "bm25" for m in modes)
         vectors: dict[str, object] = {}
@@ -174,7 +189,7 @@ def retrieval_eval(
             "per_query": list(per_query.values()),
             "ingest": {"passages": len(passages), "units": mem.lance.count_units(),
                        "seconds": round(ingest_s, 3), "failed": len(rep.failed),
-                       "graph": mem.graph.stats() if s.graph.enabled else None},
+                       "graph": mem.graph.stats() if s.graph.enabled else None, "consolidate": consolidated},
             "settings": {"embed_model": s.embed.model, "fusion_default": s.search.fusion,
                          "weights": {"dense": s.search.weight_dense, "bm25": s.search.weight_bm25},
                          "candidates": n},

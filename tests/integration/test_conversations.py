@@ -234,3 +234,19 @@ def test_format_flag_forces_the_reader(capsys, tmp_path, monkeypatch):
     shutil.copy(CHAT / "chat.jsonl", g)
     assert run(["ingest", str(g), "--format", "chatgpt", "--json"]) == 4
     assert "invalid JSON" in json.loads(capsys.readouterr().out)["files"][0]["message"]
+
+
+def test_eval_locomo_with_consolidation_reports_counts_and_a_tree_row(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("MEM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MEM_EMBED__MODEL", "fake:64")
+    monkeypatch.setenv("MEM_CONSOLIDATE__SUMMARY_MIN_UNITS", "2")
+    code = run(["eval", "locomo", str(FIX), "--units", "turn", "--modes", "hybrid,hybrid/tree", "--consolidate", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    res = json.loads(out)
+    c = res["ingest"]["consolidate"]
+    assert c["before"]["committed"] == 6 and c["after"]["summaries"] >= 1
+    rows = {r["name"]: r for r in res["rows"]}
+    # Tree search descends to the turns, so its recall is measured on leaves like hybrid's.
+    assert rows["hybrid/tree"]["metrics"]["evidence_recall@2048tok"] == 1.0
+    assert rows["hybrid"]["metrics"]["evidence_recall@2048tok"] == 1.0
