@@ -46,10 +46,11 @@ GRAPH_OPTS = {"graph": (None, 1), "hybrid+graph": (True, 1), "graph/hops3": (Non
 
 
 def consolidate_for_eval(mem) -> dict:
-    """Dedupe, knowledge updates and summaries (decay needs time to pass; compaction does
-    not change results): the before/after unit counts go into the result."""
-    rep = mem.consolidate(only=["dedupe", "supersede", "summarize"])
-    return {"before": rep.before["units"], "after": rep.after["units"],
+    """Dedupe, knowledge updates, summaries and compaction (decay needs time to pass): the
+    before/after unit counts and disk bytes go into the result."""
+    rep = mem.consolidate(only=["dedupe", "supersede", "summarize", "compact"])
+    return {"before": rep.before["units"] | {"disk_bytes": rep.before["disk_bytes"]},
+            "after": rep.after["units"] | {"disk_bytes": rep.after["disk_bytes"]},
             "steps": {st.step: st.counts for st in rep.steps}}
 
 
