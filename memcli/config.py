@@ -145,8 +145,12 @@ class LLMSettings(_Section):
     k: int = Field(8, ge=1)
     # extractive: the best-supported sentence, cited; generate: the LLM writes the answer.
     answer: Literal["extractive", "generate"] = "extractive"
-    # Abstain when the best unit's dense cosine is below this.
-    min_similarity: float = Field(0.2, ge=-1, le=1)
+    # Abstain when the best unit's dense cosine is below this. None: the embedder's own
+    # calibrated floor (cosines mean different things in different vector spaces): 0.42 for
+    # the bundled MiniLM, fitted with bench/abstention.py (answerable vs off-topic questions,
+    # 8 memory homes: 0.416, held-out false abstention 0.047, off-topic abstention 0.99);
+    # 0.2 for embedders nobody calibrated.
+    min_similarity: float | None = Field(None, ge=-1, le=1)
 
 
 class Settings(_Section):

