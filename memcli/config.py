@@ -118,6 +118,8 @@ class ConsolidateSettings(_Section):
     summary_group: int = Field(8, ge=2)
     summary_sentences: int = Field(3, ge=1)
     summary_max_level: int = Field(3, ge=1)
+    # Topics across sources: leader clustering of unit vectors at this cosine to a centroid.
+    topic_cosine: float = Field(0.6, ge=0, le=1)
     # Forgetting curve: strength halves every half_life_days since the last recall (each
     # recall lengthens it); below archive_below a unit leaves default retrieval.
     half_life_days: float = Field(180.0, gt=0)

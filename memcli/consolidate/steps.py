@@ -21,6 +21,9 @@ from memcli.ingest.segment import index_text
 from memcli.store.lance import sql_list, utcnow
 
 STEPS = ("dedupe", "supersede", "summarize", "decay", "compact")
+# Cross-source topic summaries belong to this synthetic source (forgetting any of their
+# children's sources drops them; the next consolidation writes fresh ones).
+TOPIC_SOURCE = "topic-summaries"
 LEAF = "status = 'committed' AND level = 0"
 
 
@@ -198,24 +201,25 @@ class Consolidator:
         return J.updates
 
     def _drop_summaries_of(self, ids: list[str]) -> int:
-        """Summaries that include any of ``ids`` (and the levels above them) are removed."""
-        gone: set[str] = set()
-        frontier = set(ids)
-        while frontier:
-            rows = self.lance.units_where("status = 'committed' AND level > 0", ["id", "children"])
-            hit = [r["id"] for r in rows if set(r["children"] or []) & frontier and r["id"] not in gone]
-            gone.update(hit)
-            frontier = set(hit)
-        if gone:
-            self.lance.units_table().delete(f"id IN {sql_list(sorted(gone))}")
-            self._unindex(sorted(gone))
-        return len(gone)
+        return drop_summaries_of(self.lance, self.lexical, ids)
 
     # -- 3. summaries ---------------------------------------------------------------------
     def summarize(self) -> StepReport:
         """Level-1 summaries over runs of consecutive units of one source/session; a level
         above wherever a source has more than ``summary_group`` summaries (RAPTOR-style)."""
         written, levels = [], {}
+        if not self.dry_run:
+            # Summaries whose children changed (re-ingested or forgotten sources) are rewritten.
+            live = {r["id"] for r in self.lance.units_where("status = 'committed'", ["id"])}
+            stale = [r["id"] for r in self.lance.units_where("status = 'committed' AND level > 0", ["id", "children"])
+                     if not set(r["children"] or []) <= live]
+            self._drop_summaries_of(stale)
+        topic = self._topic_summaries()
+        if topic:
+            levels["topic"] = len(topic)
+            written.extend(topic)
+            if not self.dry_run:
+                self._write_derived(topic)
         level = 1
         while True:
             cols = ["source_id", "session", "ord", "title", "section", "text", "ingested_at", "event_time",
@@ -225,6 +229,8 @@ class Consolidator:
             have = {r["id"] for r in self.lance.units_where(f"level = {level}", ["id"])}
             groups: dict[tuple, list[dict]] = {}
             for r in below:
+                if r["source_id"] == TOPIC_SOURCE:
+                    continue  # cross-source topic summaries are a level of their own
                 groups.setdefault((r["source_id"], r["session"] or ""), []).append(r)
             new_units = []
             for key, members in groups.items():
@@ -249,6 +255,57 @@ class Consolidator:
                 break
             level += 1
         return StepReport("summarize", {"summaries": len(written), "levels": levels}, [u.id for u in written])
+
+    def _topic_summaries(self) -> list:
+        """Level-1 summaries of topics that span sources: leader clustering of the live
+        leaves (cosine to a cluster's centroid >= topic_cosine); a cluster with units from at
+        least two sources gets summaries of up to ``summary_group`` of its most central units."""
+        cols = ["source_id", "session", "ord", "title", "section", "text", "ingested_at", "event_time",
+                "turn_ids", "char_start", "char_end", "line_start", "line_end"]
+        rows, vec = self._leaves(cols)
+        if len(rows) < self.s.summary_min_units:
+            return []
+        cents: list[np.ndarray] = []
+        members: list[list[int]] = []
+        for i, v in enumerate(vec):
+            if cents:
+                sims = np.asarray(cents) @ v
+                j = int(np.argmax(sims))
+                if sims[j] >= self.s.topic_cosine:
+                    members[j].append(i)
+                    c = vec[members[j]].mean(axis=0)
+                    cents[j] = c / max(float(np.linalg.norm(c)), 1e-9)
+                    continue
+            cents.append(v)
+            members.append([i])
+        have = {r["id"] for r in self.lance.units_where("level = 1", ["id"])}
+        out = []
+        for j, m in enumerate(members):
+            if len(m) < self.s.summary_min_units or len({rows[i]["source_id"] for i in m}) < 2:
+                continue
+            m = sorted(m, key=lambda i: -float(vec[i] @ cents[j]))[: self.s.summary_group]
+            chunk = [rows[i] | {"source_hash": TOPIC_SOURCE} for i in m]
+            uid = "top" + hashlib.sha256("|".join(sorted(r["id"] for r in chunk)).encode()).hexdigest()[:21]
+            if uid not in have:
+                u = self._summary_unit(uid, 1, chunk)
+                u.source_id, u.title, u.session = TOPIC_SOURCE, "Topic across sources", None
+                u.section = f"Summary of {len(chunk)} units from {len({r['source_id'] for r in chunk})} sources"
+                u.index_text = index_text(u.title, u.section, u.text)
+                u.line_start = u.line_end = 0
+                out.append(u)
+        if out and not self.dry_run:
+            self._ensure_topic_source()
+        return out
+
+    def _ensure_topic_source(self) -> None:
+        from memcli.types import Source
+
+        if TOPIC_SOURCE in self.lance.sources_by_ids([TOPIC_SOURCE]):
+            return
+        self.lance.upsert_sources([Source(source_id=TOPIC_SOURCE, uri="memcli://topic-summaries", kind="summary",
+                                          content_hash=TOPIC_SOURCE, size=0, mtime=0.0,
+                                          title="Topic summaries (mem consolidate)", n_units=0,
+                                          ingested_at=self.now, pipeline="consolidate")])
 
     def _summary_unit(self, uid: str, level: int, chunk: list[dict]):
         from memcli.types import Unit
@@ -323,6 +380,22 @@ class Consolidator:
                 self.mem.graph.load()  # rebuild the cache for the compacted tables
         after = self.snapshot()["disk_bytes"]
         return StepReport("compact", {"disk_bytes_before": before, "disk_bytes_after": after})
+
+
+def drop_summaries_of(lance, lexical, ids) -> int:
+    """Summaries that include any of ``ids`` (and the levels above them) are removed; the
+    next summarize step writes fresh ones from the live units."""
+    gone: set[str] = set()
+    frontier = set(ids)
+    rows = lance.units_where("level > 0 AND status != 'pending'", ["id", "children"])
+    while frontier:
+        hit = [r["id"] for r in rows if set(r["children"] or []) & frontier and r["id"] not in gone]
+        gone.update(hit)
+        frontier = set(hit)
+    if gone:
+        lance.units_table().delete(f"id IN {sql_list(sorted(gone))}")
+        lexical.delete_ids(sorted(gone))
+    return len(gone)
 
 
 def older_than(spec: str, now: datetime | None = None) -> datetime:

@@ -84,8 +84,20 @@ class Catalog:
         self.lexical.delete_sources(source_ids)
         self._delete_graph(source_ids)
         self._revive_duplicates(source_ids)
+        self._drop_summaries(source_ids)
         self.lance.delete_sources(source_ids)
         self.journal.end()
+
+    def _drop_summaries(self, source_ids: Sequence[str]) -> None:
+        """Summaries of other sources (cross-source topics) that include forgotten units go too."""
+        from memcli.consolidate.steps import drop_summaries_of
+        from memcli.store.lance import sql_list
+
+        if self.lance.units_table() is None:
+            return
+        dying = [r["id"] for r in self.lance.units_where(f"source_id IN {sql_list(source_ids)}", ["id"])]
+        if dying:
+            drop_summaries_of(self.lance, self.lexical, dying)
 
     def _revive_duplicates(self, source_ids: Sequence[str]) -> int:
         """Duplicates merged into units of the forgotten sources come back (one per group

@@ -133,8 +133,11 @@ def diagnose(mem, *, repair: bool = False) -> DoctorReport:
 
     g = mem.graph.store
     if g.exists():
-        units_seen = set(g.all("mentions", ["unit_id"]).column("unit_id").to_pylist())
-        units_seen |= set(g.all("relations", ["unit_id"]).column("unit_id").to_pylist())
+        units_seen: set[str] = set()
+        for name in ("mentions", "relations"):
+            tbl = g.all(name, ["unit_id"])
+            if tbl is not None:
+                units_seen |= set(tbl.column("unit_id").to_pylist())
         # Merged/superseded/archived units keep their graph rows (a forget may revive them).
         kept_ids = {r["id"] for r in lance.units_where("status != 'pending'", ["id"])}
         dangling = units_seen - kept_ids

@@ -197,3 +197,23 @@ def test_consolidate_and_ingest_at_once_never_corrupt(tmp_path, corpus):
     assert b.returncode in (0, 6)
     if b.returncode == 6:
         assert "lock" in b.stderr.lower()
+
+
+def test_topic_summaries_span_sources_and_go_when_a_source_is_forgotten(mem, tmp_path):
+    mem.settings.consolidate.summary_min_units = 2
+    mem.settings.consolidate.topic_cosine = 0.3  # the hashing test embedder is less semantic than MiniLM
+    d = tmp_path / "t"
+    d.mkdir()
+    (d / "a.md").write_text("# Bees A\n\nThe bees swarm from the hive in May and the queen leaves with them.\n")
+    (d / "b.md").write_text("# Bees B\n\nIn May the hive may swarm; the old queen leaves with half the bees.\n")
+    (d / "c.md").write_text("# Tax\n\nThe tax return is due in April, file it online with the receipts.\n")
+    mem.ingest([d])
+    rep = mem.consolidate(only=["summarize"])
+    assert rep.steps[0].counts["levels"].get("topic", 0) >= 1
+    topic = mem.lance.units_where("source_id = 'topic-summaries'", ["id", "children", "text"])
+    srcs = {r["source_id"] for r in mem.lance.units_where("level = 0", ["id", "source_id"])
+            if r["id"] in set(topic[0]["children"])}
+    assert len(srcs) >= 2 and mem.doctor().healthy
+    mem.forget(str(d / "a.md"))
+    assert mem.lance.units_where("source_id = 'topic-summaries' AND level > 0", ["id"]) == []
+    assert mem.doctor().healthy
