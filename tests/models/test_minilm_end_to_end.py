@@ -66,3 +66,24 @@ def test_sample_questions_find_their_source(sample_mem, query, expected):
     for mode in ("dense", "hybrid"):
         hits = sample_mem.search(query, k=3, mode=mode)
         assert any(h.uri.endswith(expected) for h in hits), (mode, [h.uri for h in hits])
+
+
+def test_knowledge_update_with_real_minilm_and_default_thresholds(tmp_path, embedder):
+    """The LoCoMo-style fixture: after consolidation the current phone number is retrieved
+    and the stale one is not, with the shipped thresholds (no test-only tuning)."""
+    from pathlib import Path
+
+    fix = Path(__file__).resolve().parents[1] / "fixtures" / "chat" / "phone_update.json"
+    f = tmp_path / "chat.json"
+    shutil.copy(fix, f)
+    m = Memory(Settings(home=tmp_path / "home", segment={"chat_units": "turn"}), embedder=embedder)
+    m.ingest([f])
+    before = " ".join(h.text for h in m.search("What is Ana's phone number?", k=3))
+    assert "555-1234" in before and "555-9876" in before
+    rep = m.consolidate()
+    assert {s.step: s.counts for s in rep.steps}["supersede"]["superseded"] == 1
+    after = " ".join(h.text for h in m.search("What is Ana's phone number?", k=3))
+    assert "555-9876" in after and "555-1234" not in after
+    ans = m.ask("What is Ana's phone number?")
+    assert "555-9876" in ans.answer and not ans.abstained
+    assert m.doctor().healthy
