@@ -68,12 +68,24 @@ class GraphRanker:
         """Entity node -> seed weight (specificity), for the entities the query names."""
         idx = self.mg.entity_index()
         words = [w.strip(".'’") for w in _WORD.findall(query)]
+        any_caps = any(w[:1].isupper() for w in words[1:])
         found: set[int] = set()
+        used = [False] * len(words)
+        # Longest match first; a word inside a matched name does not match again on its own
+        # ("North" inside "North Carolina"), and a single word counts only where the query
+        # writes it as a name (capitalised), unless the whole query is lower case.
         for n in range(min(6, len(words)), 0, -1):
             for i in range(len(words) - n + 1):
+                if any(used[i:i + n]):
+                    continue
                 key = normalise(" ".join(words[i:i + n]))
-                if key in idx and (n > 1 or (key not in STOP and key not in _NOT_NAMES and len(key) > 2)):
-                    found.add(idx[key])
+                if key not in idx or len(key.split()) < n:  # "the film" is the word "film"
+                    continue
+                if n == 1 and (key in STOP or key in _NOT_NAMES or len(key) <= 2
+                               or (any_caps and not words[i][:1].isupper())):
+                    continue
+                found.add(idx[key])
+                used[i:i + n] = [True] * n
         spans = [s for s in capitalised_spans(query) if normalise(s) not in idx]
         if spans and self.embed is not None and self.mg.n_entities:
             if self._norm_vectors is None:

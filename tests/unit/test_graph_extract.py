@@ -49,3 +49,17 @@ def test_power_iteration_ppr_matches_igraph_prpack():
     ours = personalized_pagerank(mg, reset, 0.5)
     ref = g.personalized_pagerank(directed=False, damping=0.5, reset=list(reset), weights="weight")
     assert np.allclose(ours, ref, atol=1e-9)
+
+
+def test_query_linking_prefers_names_over_common_words():
+    ig = pytest.importorskip("igraph")
+    from memcli.graph.graph import MemGraph
+    from memcli.graph.ppr import GraphRanker
+
+    ids = ["film", "north carolina", "north", "leland", "demon"]
+    g = ig.Graph(n=len(ids))
+    mg = MemGraph(g, ids, [i.title() for i in ids], [], np.zeros((len(ids), 4)), np.ones(len(ids)), {})
+    r = GraphRanker(mg)
+    got = {ids[i] for i in r.query_entities("Who directed the film shot in Leland, North Carolina?")}
+    assert got == {"leland", "north carolina"}  # not "film" (lower case), not "north" (inside a name)
+    assert {ids[i] for i in r.query_entities("which film was shot in leland")} == {"film", "leland"}  # all lower case
