@@ -134,6 +134,31 @@ class Memory:
         except LockBusyError:
             pass
 
+    def graph_build(self, batch: int = 512, on_progress=None) -> dict:
+        """Extract graph rows for live units that have none (graph turned on after ingest)."""
+        from types import SimpleNamespace
+
+        from memcli.embed.base import fingerprint
+
+        with self.lock():
+            self.catalog.recover()
+            store = self.graph.store
+            done = set(store.all("mentions", ["unit_id"]).column("unit_id").to_pylist()) if store.exists() else set()
+            cols = ["id", "source_id", "title", "text", "speaker", "session"]
+            todo = [SimpleNamespace(**r) for r in self.lance.units_where("status != 'pending' AND level = 0", cols)
+                    if r["id"] not in done]
+            dim = int(fingerprint(self.embedder)["embed_dim"])
+            unusable = 0
+            for i in range(0, len(todo), batch):
+                rows = self.graph.prepare(todo[i:i + batch])
+                unusable += rows.unusable
+                self.catalog.journal.begin("graph", [])
+                rows.write(store, dim)
+                self.catalog.journal.end()
+                if on_progress:
+                    on_progress(min(i + batch, len(todo)), len(todo))
+            return {"units": len(todo), "unusable": unusable} | store.counts()
+
     # -- consolidation ------------------------------------------------------------------
     def consolidate(self, *, dry_run: bool = False, only: list[str] | None = None, now=None):
         from memcli.consolidate.steps import STEPS, Consolidator

@@ -39,6 +39,19 @@ def show(
                          f"{render.escape(r['object'])}  [dim]{render.escape(r['source'])}[/dim]")
 
 
+@graph_app.command("build")
+def build(json_: JsonOpt = False) -> None:
+    """Extract entities and relations for units ingested without the graph (resumable)."""
+    from memcli.cli.app import memory
+
+    res = memory().graph_build()
+    if json_:
+        render.emit_json(res)
+    else:
+        render.out.print(f"extracted {res['units']} units: {res['entities']} entities, {res['relations']} relations"
+                         + (f" ({res['unusable']} with nothing usable)" if res["unusable"] else ""))
+
+
 @graph_app.command("stats")
 def stats(json_: JsonOpt = False) -> None:
     """Entity, mention and relation counts, graph size, and extraction failures."""

@@ -31,8 +31,14 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else float(a == b)
 
 
+# Function words (and the change cues themselves) say nothing about which fact a text states.
+FUNCTION = STOP | set("""any all some just very so too also got get gets getting been being am can could would
+should not no yes there then than them they he she him her his hers us im it's i'm now new newly still
+really much many more most one ones thing things lot lots""".split())
+
+
 def content(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in STOP and not w.isdigit()}
+    return {w for w in _WORD.findall(text.lower()) if w not in FUNCTION and not w.isdigit()}
 
 
 def values(text: str) -> set[str]:
@@ -44,17 +50,35 @@ def values(text: str) -> set[str]:
     return {v.lower() for v in out}
 
 
-def updates(older: str, newer: str, *, min_overlap: float = 0.3) -> bool:
-    """Heuristic judge (precision first, since a superseded unit leaves default retrieval):
-    the newer text is about the same thing (content-word overlap), states a different value,
-    and says that something changed."""
+_META = re.compile(r"^\s*(\[\d{4}-\d{2}-\d{2}\]\s*)?([A-Z][\w .'-]{0,40}:\s)?", re.M)
+
+
+def statement(text: str) -> str:
+    """The unit's words without the rendered ``[date] Speaker:`` prefixes (metadata, not values)."""
+    return _META.sub("", text)
+
+
+def updates(older: str, newer: str, *, min_overlap: float = 0.5) -> bool:
+    """Heuristic judge, precision first (a superseded unit leaves default retrieval):
+
+    - the newer text restates most of the older one (content words of the older unit,
+      ``min_overlap``), so a multi-topic segment is never replaced for one changed detail;
+    - it states a value the older one did not, and drops one the older one had;
+    - the sentence carrying the new value says that something changed ("now", "new",
+      "moved", "no longer", ...).
+    """
+    older, newer = statement(older), statement(newer)
     a, b = content(older), content(newer)
-    if not a or not b or len(a & b) / min(len(a), len(b)) < min_overlap:
+    if not a or not b or len(a & b) / len(a) < min_overlap:
         return False
     va, vb = values(older), values(newer)
-    if not (vb - va) or not (va - vb):
+    fresh = vb - va
+    if not fresh or not (va - vb):
         return False
-    return bool(UPDATE_CUES.search(newer))
+    for sent in _SENT.split(newer):
+        if UPDATE_CUES.search(sent) and values(sent) & fresh:
+            return True
+    return False
 
 
 def extractive_summary(texts: list[str], sentences: int = 3, max_chars: int = 600) -> str:

@@ -146,6 +146,8 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
             mem = Memory(s, embedder=embedder, generator=generator)
             t0 = time.perf_counter()
             mem.ingest([f], on_progress=lambda p: progress(EvalProgress(f"ingest {sid}", ci + 1, len(convs))))
+            if s.graph.enabled:
+                mem.graph_build()  # a kept workdir first ingested without the graph
             ingest_s += time.perf_counter() - t0
             if consolidate:
                 consolidated.append(consolidate_for_eval(mem))

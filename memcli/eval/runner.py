@@ -157,6 +157,8 @@ def retrieval_eval(
         t0 = time.perf_counter()
         rep = mem.ingest([workdir / "corpus"],
                          on_progress=lambda p: progress(EvalProgress("ingest", p.files_done, p.files_total)))
+        if s.graph.enabled:
+            mem.graph_build()  # a kept workdir first ingested without the graph
         ingest_s = time.perf_counter() - t0
         consolidated = consolidate_for_eval(mem) if consolidate else None
         unit_to_passage = _unit_map(mem, files)

@@ -77,13 +77,15 @@ class GraphStore:
             ids = list(entities)
             self.table("entities", dim).add([{"id": i, "name": entities[i], "vector": vectors[n].tolist()}
                                              for n, i in enumerate(ids)])
-        m = [{"entity_id": e, "unit_id": u, "source_id": s} for e, u, s in mentions]
-        if m:
-            self.table("mentions", dim).add(m)
+        # Mentions last: `mem graph build` treats a unit with mentions as done, so a crash
+        # before them leaves the unit to be extracted again, never half-done.
         r = [{"subject": a, "relation": rel, "object": b, "unit_id": u, "source_id": s}
              for a, rel, b, u, s in relations]
         if r:
             self.table("relations", dim).add(r)
+        m = [{"entity_id": e, "unit_id": u, "source_id": s} for e, u, s in mentions]
+        if m:
+            self.table("mentions", dim).add(m)
 
     def drop_unmentioned(self) -> int:
         ents, men = self.table("entities"), self.table("mentions")

@@ -188,36 +188,37 @@ class Retriever:
 
     def descend(self, query: str, fused: list[tuple[str, float]], top: int = 10) -> list[tuple[str, float]]:
         """Tree search: each summary among the top hits is replaced by its live children,
-        best (dense cosine to the query) first, down to the leaves."""
+        best (dense cosine to the query) first, down to the leaves. One fetch per level."""
         import numpy as np
 
-        out: list[tuple[str, float]] = []
-        seen: set[str] = set()
+        head = list(fused[:top])
         qv = None
-        queue = list(fused[:top])
-        while queue:
-            uid, sc = queue.pop(0)
-            if uid in seen:
-                continue
-            r = self.lance.units_by_ids([uid], ["id", "level", "children"]).get(uid)
-            if r is None or not r["level"] or not r["children"]:
-                seen.add(uid)
-                out.append((uid, sc))
-                continue
-            seen.add(uid)
-            kids = [c for c in r["children"] if c not in seen]
-            vec = self.lance.vectors_of(kids)
+        for _ in range(8):  # levels
+            rows = self.lance.units_by_ids([u for u, _ in head], ["id", "level", "children"])
+            kids_of = {u: [c for c in (r["children"] or [])] for u, r in rows.items() if r["level"] and r["children"]}
+            if not kids_of:
+                break
+            kids = sorted({c for cs in kids_of.values() for c in cs})
             live = self.lance.units_by_ids(kids, ["id"])
-            kids = [c for c in kids if c in live and c in vec]
-            if not kids:
-                continue
+            vec = self.lance.vectors_of([c for c in kids if c in live])
             if qv is None:
                 qv = np.asarray(self.embed_query(query), dtype=np.float32)
-            sims = [float(vec[c] @ qv) / (float(np.linalg.norm(vec[c])) * float(np.linalg.norm(qv)) or 1.0) for c in kids]
-            ranked = sorted(zip(kids, sims), key=lambda x: -x[1])
-            queue = [(c, sc - 1e-6 * (i + 1)) for i, (c, _) in enumerate(ranked)] + queue
-        out.extend((u, sc) for u, sc in fused[top:] if u not in seen)
-        return out
+                qv = qv / max(float(np.linalg.norm(qv)), 1e-9)
+            out, seen = [], set()
+            for u, sc in head:
+                if u not in kids_of:
+                    if u not in seen and u in rows:
+                        seen.add(u)
+                        out.append((u, sc))
+                    continue
+                cs = [c for c in kids_of[u] if c in vec and c not in seen]
+                sims = [float(vec[c] @ qv) / max(float(np.linalg.norm(vec[c])), 1e-9) for c in cs]
+                for i, (c, _) in enumerate(sorted(zip(cs, sims), key=lambda x: -x[1])):
+                    seen.add(c)
+                    out.append((c, sc - 1e-6 * (i + 1)))
+            head = out
+        seen = {u for u, _ in head}
+        return head + [(u, sc) for u, sc in fused[top:] if u not in seen]
 
     def search(self, query: str, *, k: int | None = None, mode: str | None = None,
                filters: SearchFilters | None = None, as_of=None, reranker=None, hops: int | None = None

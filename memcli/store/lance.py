@@ -129,11 +129,13 @@ class LanceStore:
         schema = t.schema
         cols: dict[str, Any] = {c: [getattr(u, c) if c != "status" else "pending" for u in units]
                                 for c in UNIT_COLUMNS}
-        arrays = [pa.array(cols[c], type=schema.field(c).type) for c in UNIT_COLUMNS]
         dim = int(fp["embed_dim"])
         flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1), type=pa.float32())
-        arrays.append(pa.FixedSizeListArray.from_arrays(flat, dim))
-        t.add(pa.Table.from_arrays(arrays, schema=schema))
+        arrays = {c: pa.array(cols[c], type=schema.field(c).type) for c in UNIT_COLUMNS}
+        arrays["vector"] = pa.FixedSizeListArray.from_arrays(flat, dim)
+        # In the table's own column order: a home migrated from an older version has its
+        # newer columns after the vector.
+        t.add(pa.Table.from_arrays([arrays[f.name] for f in schema], schema=schema))
 
     def commit_units(self, source_ids: Sequence[str]) -> None:
         """Replace the committed units of these sources with their pending ones."""

@@ -160,3 +160,14 @@ def test_doctor_finds_and_repairs_graph_rows_of_missing_units(mem, notes):
     rep = mem.doctor()
     assert not rep.healthy and any(f.check == "graph matches LanceDB" and not f.ok for f in rep.findings)
     assert mem.doctor(repair=True).healthy and mem.doctor().healthy
+
+
+def test_graph_build_backfills_units_ingested_without_it(mem, notes, fake_cli, capsys):
+    mem.ingest([notes], graph=False)
+    assert not mem.graph.store.exists()
+    res = mem.graph_build()
+    assert res["units"] == mem.lance.count_units() and res["mentions"] > 0
+    assert mem.graph_build()["units"] == 0  # resumable: nothing left to do
+    assert {h.title for h in mem.search("Where was the director of Night Harbour born?", mode="graph", k=2)} == {
+        "Night Harbour", "Tove Ahlgren"}
+    assert mem.doctor().healthy

@@ -249,3 +249,27 @@ def test_reindex_interrupted_after_dropping_units_is_restored(settings, corpus):
     rep = fresh.ingest([corpus], recursive=True)
     assert rep.recovered["op"] == "reindex"
     assert fresh.lance.committed_ids() == ids and rep.count("unchanged") == 3
+
+
+def test_units_table_from_an_older_version_takes_new_units_and_consolidation(settings, corpus, tmp_path):
+    """Units written before the consolidation columns existed: the migrated table has its
+    new columns after the vector, and writes (ingest, summaries) still line up by name."""
+    import lancedb
+    import pyarrow as pa
+
+    from memcli.embed.base import fingerprint
+    from memcli.store.lance import units_schema
+
+    fp = fingerprint(FakeEmbedder(dim=64))
+    old_cols = {"merged_into", "merged_from", "valid_to", "superseded_by", "access_count", "last_access",
+                "pinned", "children"}
+    full = units_schema(64, fp)
+    old = pa.schema([f for f in full if f.name not in old_cols], metadata=full.metadata)
+    (settings.home / "lance").mkdir(parents=True)
+    lancedb.connect(str(settings.home / "lance")).create_table("units", schema=old)
+    m = Memory(settings, embedder=FakeEmbedder(dim=64))
+    assert m.ingest([corpus], recursive=True).count("added") == 3
+    assert m.lance.units_table().schema.names[-1] != "vector"  # migrated: new columns at the end
+    m.settings.consolidate.summary_min_units = 2
+    m.consolidate(only=["summarize"])
+    assert m.search("tomatoes", k=1) and m.doctor().healthy

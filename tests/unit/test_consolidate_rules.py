@@ -46,3 +46,13 @@ def test_cron_specs_and_age_cutoffs():
     assert older_than("180d", NOW) == NOW - timedelta(days=180)
     with pytest.raises(ConfigError):
         older_than("soon")
+
+
+def test_chat_segments_are_not_superseded_by_small_talk():
+    old = ("[2023-05-08] Caroline: Hey Mel! Good to see you! How have you been?\n"
+           "[2023-05-08] Melanie: I'm swamped with the kids & work. What's up with you? Anything new?")
+    new = ("[2023-07-20] Caroline: Hey Melanie! Just wanted to say hi!\n"
+           "[2023-07-20] Melanie: Good to talk to you again. Anything new since last time? I painted a lake now.")
+    assert not J.updates(old, new)
+    assert J.updates("[2023-01-10] Ana: My phone number is 555-1234, call me any time.",
+                     "[2023-06-02] Ana: I got a new phone, my phone number is now 555-9876.")
