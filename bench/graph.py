@@ -6,7 +6,7 @@
 2. Personalized PageRank on a synthetic graph with >= 100k edges: walk-matrix build once,
    then per-query PPR p50/p95 (our sparse power iteration vs igraph's PRPACK).
 
-    python bench/graph.py [files] [llm_units]
+    python bench/graph.py [CORPUS_DIR | files] [llm_units]
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def ingest_paths(files: int, llm_units: int) -> None:
     emb = SentenceTransformerEmbedder()
     emb.embed(["warm up"] * 8)
     with tempfile.TemporaryDirectory() as tmp:
-        corpus = make_corpus(Path(tmp) / "corpus", files=files)
+        corpus = Path(CORPUS) if CORPUS else make_corpus(Path(tmp) / "corpus", files=files)
         secs = {}
         for name, graph in (("no graph", False), ("rules", True)):
             mem = Memory(Settings(home=Path(tmp) / name.replace(" ", "-")), embedder=emb)
@@ -99,7 +99,11 @@ def ppr_scale(edges_target: int = 100_000, queries: int = 50) -> None:
     print(f"PPR per query (igraph PRPACK):   p50 {statistics.median(ref):.2f} ms  p95 {q(ref, n=20)[18]:.2f} ms")
 
 
+CORPUS = None
+
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and Path(sys.argv[1]).is_dir():  # a real corpus directory instead
+        CORPUS = sys.argv.pop(1)
     files = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     llm_units = int(sys.argv[2]) if len(sys.argv) > 2 else 10
     ppr_scale()
