@@ -112,6 +112,9 @@ class ConsolidateSettings(_Section):
     # Knowledge updates are judged on pairs at least this close; heuristic (no model) or llm.
     supersede_cosine: float = Field(0.75, ge=0, le=1)
     judge: Literal["heuristic", "llm"] = "heuristic"
+    # Statements made closer together than this (event time, else file write time) never
+    # supersede each other: one batch of files has no "newer" member.
+    supersede_min_gap_h: float = Field(1.0, ge=0)
     # Summaries over runs of summary_group consecutive units of a source/session.
     summarizer: Literal["extractive", "llm"] = "extractive"
     summary_min_units: int = Field(4, ge=2)

@@ -65,7 +65,9 @@ def _norm(v: np.ndarray) -> np.ndarray:
 
 
 def _when(r: dict) -> datetime:
-    return r.get("event_time") or r["ingested_at"]
+    """When a unit's statement was made: its event time (conversations), else when its file
+    was last written (set on the row as ``written``), else when it was ingested."""
+    return r.get("event_time") or r.get("written") or r["ingested_at"]
 
 
 class Consolidator:
@@ -165,16 +167,24 @@ class Consolidator:
 
     # -- 2. knowledge updates -----------------------------------------------------------
     def supersede(self) -> StepReport:
-        rows, vec = self._leaves(["text", "ingested_at", "event_time", "speaker", "source_id"])
+        rows, vec = self._leaves(["text", "ingested_at", "event_time", "speaker", "source_id", "title"])
+        mtimes = {s.source_id: s.mtime for s in self.lance.sources()}
+        for r in rows:
+            if not r["event_time"] and mtimes.get(r["source_id"]):
+                r["written"] = datetime.fromtimestamp(mtimes[r["source_id"]], timezone.utc)
         judge = self._judge()
+        gap = timedelta(hours=self.s.supersede_min_gap_h)
         newer_of: dict[str, str] = {}
         for i, j, _ in _pairs(vec, self.s.supersede_cosine):
             a, b = rows[i], rows[j]
-            if _when(a) == _when(b):
-                continue
+            if abs(_when(a) - _when(b)) < gap:
+                continue  # written together: neither is the newer word on the matter
             old, new = (a, b) if _when(a) < _when(b) else (b, a)
-            if old["speaker"] and new["speaker"] and old["speaker"] != new["speaker"]:
-                continue  # someone else's fact
+            if old["speaker"] or new["speaker"]:
+                if old["speaker"] != new["speaker"]:
+                    continue  # someone else's fact
+            elif J.normalise_text(old["title"]) != J.normalise_text(new["title"]):
+                continue  # documents: a fact updates within one subject (title), not across articles
             if judge(old["text"], new["text"]):
                 prev = newer_of.get(old["id"])
                 if prev is None or _when(new) > _when(next(r for r in rows if r["id"] == prev)):

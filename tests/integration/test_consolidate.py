@@ -217,3 +217,26 @@ def test_topic_summaries_span_sources_and_go_when_a_source_is_forgotten(mem, tmp
     mem.forget(str(d / "a.md"))
     assert mem.lance.units_where("source_id = 'topic-summaries' AND level > 0", ["id"]) == []
     assert mem.doctor().healthy
+
+
+def test_documents_update_within_a_subject_and_only_when_written_later(mem, tmp_path):
+    mem.settings.consolidate.supersede_cosine = 0.3  # hashing test embedder
+    d = tmp_path / "docs"
+    d.mkdir()
+    old, new, other = d / "wifi-2024.md", d / "wifi-2025.md", d / "office.md"
+    old.write_text("# Wifi\n\nThe wifi password is Tulip42 for the home router.\n")
+    new.write_text("# Wifi\n\nThe wifi password for the home router is now Maple77.\n")
+    other.write_text("# Office\n\nThe wifi password for the office router is now Birch9.\n")
+    os.utime(old, (1_700_000_000, 1_700_000_000))  # written a year earlier
+    os.utime(new, (1_731_000_000, 1_731_000_000))
+    os.utime(other, (1_731_000_000, 1_731_000_000))
+    mem.ingest([d])
+    rep = mem.consolidate(only=["supersede"])
+    assert rep.steps[0].counts["superseded"] == 1  # the office note is another subject
+    gone = mem.lance.units_where("status = 'superseded'", ["text"])[0]["text"]
+    assert "Tulip42" in gone
+    os.utime(old, (1_731_000_000, 1_731_000_000))  # same day: nothing is newer
+    old.write_text("# Wifi\n\nThe wifi password is Tulip42 for the home router!\n")
+    os.utime(old, (1_731_000_000, 1_731_000_000))
+    mem.ingest([d])
+    assert mem.consolidate(only=["supersede"]).steps[0].counts["superseded"] == 0
