@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/ask.py
+	$(BIN)/python bench/graph.py
 
 clean:
 	rm -rf $(DEMO_HOME) .pytest_cache
