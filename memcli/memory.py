@@ -188,11 +188,8 @@ class Memory:
             back = self.lance.units_where(f"id IN {sql_list(ids)} AND status = 'archived'",
                                           ["id", "source_id", "title", "section", "text"]) if ids and pinned else []
             if back:
-                from memcli.ingest.segment import index_text
-
                 self.lance.set_status([r["id"] for r in back], "committed")
-                self.lexical.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"]))
-                                          for r in back))
+                self.catalog.index_rows(back)
             return len(ids)
 
     def weak_units(self, cutoff) -> list[dict]:

@@ -173,6 +173,7 @@ class Consolidator:
             if not r["event_time"] and mtimes.get(r["source_id"]):
                 r["written"] = datetime.fromtimestamp(mtimes[r["source_id"]], timezone.utc)
         judge = self._judge()
+        by_id = {r["id"]: r for r in rows}
         gap = timedelta(hours=self.s.supersede_min_gap_h)
         newer_of: dict[str, str] = {}
         for i, j, _ in _pairs(vec, self.s.supersede_cosine):
@@ -187,9 +188,8 @@ class Consolidator:
                 continue  # documents: a fact updates within one subject (title), not across articles
             if judge(old["text"], new["text"]):
                 prev = newer_of.get(old["id"])
-                if prev is None or _when(new) > _when(next(r for r in rows if r["id"] == prev)):
+                if prev is None or _when(new) > _when(by_id[prev]):
                     newer_of[old["id"]] = new["id"]
-        by_id = {r["id"]: r for r in rows}
         stale = sorted(newer_of)
         refreshed = 0
         if stale and not self.dry_run:

@@ -102,7 +102,6 @@ class Catalog:
     def _revive_duplicates(self, source_ids: Sequence[str]) -> int:
         """Duplicates merged into units of the forgotten sources come back (one per group
         becomes the canonical unit), so the other sources keep that memory."""
-        from memcli.ingest.segment import index_text
         from memcli.store.lance import sql_list
 
         t = self.lance.units_table()
@@ -126,8 +125,7 @@ class Catalog:
                 self.lance.set_status(rest, "merged", merged_into=head["id"])
             revived.append(head)
         if revived:
-            self.lexical.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"]))
-                                      for r in revived))
+            self.index_rows(revived)
         return len(revived)
 
     def _delete_graph(self, source_ids: Sequence[str], drop_entities: bool = True) -> None:
@@ -188,17 +186,21 @@ class Catalog:
             self.graph.drop_unmentioned()
         return n
 
-    def add_lexical_missing(self) -> int:
+    def index_rows(self, rows) -> None:
+        """Put unit rows (id, source_id, title, section, text) back into the lexical index."""
         from memcli.ingest.segment import index_text
 
+        self.lexical.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"]))
+                                  for r in rows))
+
+    def add_lexical_missing(self) -> int:
         tbl = self.lance.committed(["id", "source_id", "title", "section", "text"])
         if tbl is None:
             return 0
         have = self.lexical.all_ids()
         rows = [r for r in tbl.to_pylist() if r["id"] not in have]
         if rows:
-            self.lexical.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"]))
-                                      for r in rows))
+            self.index_rows(rows)
         return len(rows)
 
     def drop_lexical_orphans(self) -> int:

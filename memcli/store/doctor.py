@@ -11,7 +11,6 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from memcli.ingest.segment import index_text
 
 
 @dataclass
@@ -127,7 +126,7 @@ def diagnose(mem, *, repair: bool = False) -> DoctorReport:
         if extra:
             lex.delete_ids(sorted(extra))
         if missing:
-            lex.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"])) for r in rows if r["id"] in missing))
+            cat.index_rows(r for r in rows if r["id"] in missing)
         f.repaired = True
     add(f)
 
