@@ -156,6 +156,7 @@ def locomo(
     k: Annotated[str, typer.Option("-k", help="Evidence recall cut-offs, comma-separated.")] = "5,10,20",
     modes: ModesOpt = None, limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N conversations.", min=1)] = None,
     answer: Annotated[Optional[str], typer.Option("--answer", help="Also answer: extractive, generate, full (whole conversation in the prompt), comma list; token F1 and abstention. Each reranking mode in --modes adds answer rows after that reranker.")] = None,
+    questions: Annotated[Optional[int], typer.Option("--questions", help="At most N questions per conversation, evenly spaced over its QA list (keeps the category mix); for the slow --answer generate/full rows.", min=1)] = None,
     workdir: WorkOpt = None, consolidate: ConsolidateOpt = False, json_: JsonOpt = False,
 ) -> None:
     """LoCoMo: evidence recall@k and at a token budget, per question category."""
@@ -180,7 +181,7 @@ def locomo(
             s = s.model_copy(update={"segment": s.segment.model_copy(update={"chat_units": GRANULARITY[grain]})})
         wd = (workdir / grain) if (workdir and grain and len(grains) > 1) else workdir
         kw = dict(path=file, settings=s, modes=parse_modes(modes), limit=limit, workdir=wd, answers=answers, ks=_ks(k),
-                  consolidate=consolidate)
+                  consolidate=consolidate, questions=questions)
         return locomo_eval(**kw) if json_ or not sys.stderr.isatty() else _with_progress(locomo_eval, kw)
 
     if len(grains) > 1:

@@ -63,6 +63,14 @@ def recall_at_budget(ranked_turns: Sequence[Sequence[str]], gold: set[str], word
     return len(gold & read) / len(gold)
 
 
+def spaced(items: list, n: int | None) -> list:
+    """At most ``n`` items, evenly spaced: LoCoMo lists its QA by category, so a prefix would
+    drop whole categories."""
+    if n is None or n >= len(items):
+        return list(items)
+    return [items[i * len(items) // n] for i in range(n)]
+
+
 def score_question(ranked_turns: list[list[str]], gold: set[str], words: dict[str, int],
                    ks: Sequence[int] = KS) -> dict[str, float]:
     out = {}
@@ -114,7 +122,7 @@ def score_answer(ans, q: dict) -> dict[str, float]:
 def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: int | None = None,
                 workdir: Path | None = None, on_progress: Callable[[EvalProgress], None] | None = None,
                 embedder=None, answers: Sequence[str] = (), generator=None, ks: Sequence[int] = KS,
-                consolidate: bool = False) -> dict:
+                consolidate: bool = False, questions: int | None = None) -> dict:
     from memcli.memory import Memory
     from memcli.retrieve.hybrid import Retriever
 
@@ -127,7 +135,7 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
         answer_s: dict[str, float] = {}
         full_seen: list[float] = []
         per_query, units_total, ingest_s, consolidated = [], 0, 0.0, []
-        n_questions = sum(len(c.get("qa", [])) for c in convs)
+        n_questions = sum(len(spaced(c.get("qa", []), questions)) for c in convs)
         rerankers = rerankers_for(modes, settings, generator)
         # Answer rows: each answer mode with the default search, and again after each reranker.
         answer_runs = [(how, None) for how in answers] + [
@@ -156,13 +164,13 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
             units_total += len(turns_of)
             words = turn_words(conv["conversation"])
             as_of = _last_session_time(conv["conversation"])
-            qa = conv.get("qa", [])
-            questions = [str(q["question"]) for q in qa]
-            vectors = dict(zip(questions, embedder.embed(questions))) if questions else {}
+            qa = spaced(list(enumerate(conv.get("qa", []))), questions)
+            texts = [str(q["question"]) for _, q in qa]
+            vectors = dict(zip(texts, embedder.embed(texts))) if texts else {}
             retriever = Retriever(s.search, mem.lance, mem.lexical, lambda t: vectors[t],
                                   graph=mem.graph.ranker, graph_settings=s.graph)
             n = max(s.search.candidates, 200)
-            for qi, q in enumerate(qa):
+            for qi, q in qa:
                 cat = str(q.get("category"))
                 gold = evidence_ids(q.get("evidence", []))
                 entry = {"id": f"{sid}#{qi}", "conversation": sid, "category": cat,
@@ -222,6 +230,7 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
             "rows": rows, "per_query": per_query,
             "ingest": {"conversations": len(convs), "units": units_total, "seconds": round(ingest_s, 3),
                        "consolidate": _sum_counts(consolidated) if consolidate else None},
+            "questions_per_conversation": questions,
             "settings": {"chat_units": settings.segment.chat_units, "chat_min_tokens": settings.segment.chat_min_tokens,
                          "chat_max_tokens": settings.segment.chat_max_tokens, "fusion_default": settings.search.fusion},
         }

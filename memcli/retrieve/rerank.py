@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -87,10 +88,28 @@ class CrossEncoderReranker:
 class LLMReranker:
     name = "llm"
 
-    def __init__(self, generator: Callable[[], object], weight: float = 0.5, max_chars: int = 1500) -> None:
+    def __init__(self, generator: Callable[[], object], weight: float = 0.5, max_chars: int = 1500,
+                 cache_size: int = 4096) -> None:
         self._generator = generator  # a factory: the GGUF loads only when a query is reranked
         self.weight = weight
         self.max_chars = max_chars
+        # A judgement is a forward pass per passage (~0.3 s on 2 cores); the same question over
+        # the same passages (a repeated ask, a chat turn, the eval's answer rows) reuses it.
+        self._judged: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self.cache_size = cache_size
+        self.judgements = 0
+
+    def _relevance(self, gen, query: str, passage: str) -> float:
+        key = (query, passage)
+        if key in self._judged:
+            self._judged.move_to_end(key)
+            return self._judged[key]
+        p = gen.relevance(query, passage)
+        self.judgements += 1
+        self._judged[key] = p
+        if len(self._judged) > self.cache_size:
+            self._judged.popitem(last=False)
+        return p
 
     def rerank(self, query, ranked, rows):
         gen = self._generator()
@@ -104,7 +123,7 @@ class LLMReranker:
                 out.append((uid, (1 - self.weight) * score / top))
                 continue
             passage = (f"{r['title']} › {r['section']}\n" if r.get("section") else f"{r['title']}\n") + r["text"]
-            p = gen.relevance(query, passage[: self.max_chars])
+            p = self._relevance(gen, query, passage[: self.max_chars])
             out.append((uid, self.weight * p + (1 - self.weight) * score / top))
         return sorted(out, key=lambda x: -x[1])
 

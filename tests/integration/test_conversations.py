@@ -69,6 +69,17 @@ def test_eval_locomo_fixture_exact_values(capsys, tmp_path, monkeypatch):
     assert [p["evidence"] for p in res["per_query"]][1] == ["D1:4", "D2:1"]
 
 
+def test_eval_locomo_questions_option_samples_each_conversation(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("MEM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MEM_EMBED__MODEL", "fake:64")
+    code = run(["eval", "locomo", str(FIX), "--units", "turn", "--modes", "bm25", "--questions", "2", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    res = json.loads(out)
+    assert res["questions_per_conversation"] == 2
+    assert [p["id"] for p in res["per_query"]] == ["tiny-1#0", "tiny-1#2"]  # evenly spaced, ids kept
+
+
 def test_eval_locomo_answers_report_f1_and_abstention(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("MEM_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("MEM_EMBED__MODEL", "fake:64")

@@ -23,3 +23,12 @@ def test_score_question_by_k_and_budget():
     assert sc["evidence_recall@512tok"] == 1 / 3   # five turns of 100 words fit
     assert sc["evidence_recall@1024tok"] == 2 / 3  # ten turns
     assert sc["evidence_recall@2048tok"] == 1.0
+
+
+def test_spaced_sample_keeps_every_category_of_a_sorted_qa_list():
+    from memcli.eval.locomo import spaced
+
+    qa = ["1"] * 4 + ["2"] * 4 + ["5"] * 4
+    assert spaced(qa, 3) == ["1", "2", "5"]
+    assert spaced(qa, 6) == ["1", "1", "2", "2", "5", "5"]
+    assert spaced(qa, None) == qa and spaced(qa, 99) == qa

@@ -45,6 +45,11 @@ def test_llm_reranker_orders_by_the_models_judgement():
     rr = LLMReranker(lambda: loaded.append(1) or gen)
     out = rr.rerank("When do honey bees swarm?", [("a", 1.0), ("b", 0.9)], rows)
     assert [u for u, _ in out] == ["b", "a"] and loaded  # the model judged b relevant
+    assert rr.judgements == 2
+    assert rr.rerank("When do honey bees swarm?", [("b", 0.9), ("a", 1.0)], rows) == out
+    assert rr.judgements == 2  # the same question over the same passages is not judged again
+    rr.rerank("Do tomatoes need staking?", [("a", 1.0)], rows)
+    assert rr.judgements == 3
     assert make_reranker("llm", generator=lambda: gen).name == "llm"
     with pytest.raises(ConfigError):
         make_reranker("llm")  # no model to judge with
