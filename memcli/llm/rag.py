@@ -97,7 +97,8 @@ class Asker:
         gen = self.generator() if how == "generate" else None
         timings["model_load"] = time.perf_counter() - t
         if gen is not None:
-            budget = min(self.s.context_tokens, gen.n_ctx - self.s.max_tokens - 256)
+            budget = min(self.s.generate_context_tokens or self.s.context_tokens,
+                         gen.n_ctx - self.s.max_tokens - 256)
             count = gen.count_tokens
         else:
             budget, count = self.s.context_tokens, estimate_tokens

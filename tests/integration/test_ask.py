@@ -38,6 +38,19 @@ def test_generated_answer_maps_citation_numbers(asked):
     assert {"retrieve", "context", "first_token", "generate"} <= set(ans.timings)
 
 
+def test_generated_prompt_holds_less_memory_than_the_extractive_context(settings, corpus):
+    settings.llm.context_tokens, settings.llm.generate_context_tokens = 400, 100
+    gen = FakeGenerator()
+    m = Memory(settings, embedder=FakeEmbedder(dim=64), generator=gen)
+    m.ingest([corpus], recursive=True)
+    q = "when do the tomatoes get planted and watered?"
+    wide = m.ask(q, answer="extractive")
+    narrow = m.ask(q, answer="generate")
+    assert sum(c["tokens"] for c in narrow.context) <= 100 < sum(c["tokens"] for c in wide.context) <= 400
+    settings.llm.generate_context_tokens = None  # falls back to context_tokens
+    assert sum(c["tokens"] for c in m.ask(q, answer="generate").context) > 100
+
+
 def test_model_saying_not_in_memory_abstains_with_closest_hits(settings, corpus):
     m = Memory(settings, embedder=FakeEmbedder(dim=64), generator=FakeGenerator(reply="Not in your memory."))
     m.ingest([corpus], recursive=True)
