@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/ask.py
+	$(BIN)/python bench/llama_options.py
 	$(BIN)/python bench/graph.py
 
 clean:

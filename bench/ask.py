@@ -57,15 +57,16 @@ def main() -> None:
         print(f"warm: retrieve p50 {statistics.median(retrieve) * 1000:.0f}ms  "
               f"first token p50 {statistics.median(ttft):.2f}s  decode {statistics.median(tps):.0f} tokens/s  "
               f"extractive ask p50 {statistics.median(extractive) * 1000:.0f}ms  (model {gen.name}, "
-              f"{gen.info()['n_threads']} threads, gpu_offload={gen.info()['gpu_offload']})")
+              f"{gen.info()['n_threads']} threads, gpu_offload={gen.info()['gpu_offload']}, "
+              f"{mem.settings.llm.generate_context_tokens} memory tokens in the prompt)")
         # The prompt is compute-bound on CPU (~400 tokens/s for 135M on 2 cores), so the
-        # first token scales with the memory excerpts in it: the same questions at half the budget.
-        for budget in (512,):
-            small = Memory(mem.settings.model_copy(update={"llm": mem.settings.llm.model_copy(
-                update={"context_tokens": budget})}), embedder=mem.embedder, generator=gen)
+        # first token scales with the memory excerpts in it: the same questions at twice the budget.
+        for budget in (2 * (mem.settings.llm.generate_context_tokens or mem.settings.llm.context_tokens),):
+            wide = Memory(mem.settings.model_copy(update={"llm": mem.settings.llm.model_copy(
+                update={"generate_context_tokens": budget})}), embedder=mem.embedder, generator=gen)
             ttft_b = [a.timings["first_token"] for q in QUESTIONS[1:]
-                      if not (a := small.ask(q, answer="generate")).abstained]
-            print(f"warm, llm.context_tokens {budget}: first token p50 {statistics.median(ttft_b):.2f}s")
+                      if not (a := wide.ask(q, answer="generate")).abstained]
+            print(f"warm, llm.generate_context_tokens {budget}: first token p50 {statistics.median(ttft_b):.2f}s")
         # Rerank latency over the fused top 30, per reranker (rows fetched + scored).
         from memcli.retrieve.rerank import FeatureReranker, LLMReranker
 
