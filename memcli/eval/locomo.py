@@ -217,6 +217,9 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
             rows.append({"name": name, "metrics": metrics, "by_category": by_cat, "seconds": round(seconds[name], 3)})
         for label, sc in answered.items():
             row = _answer_row(label, sc, answer_s[label])
+            model = full_gen if label == "full" else generator if label.startswith("generate") else None
+            if model is not None:
+                row["model"] = model.name  # which GGUF wrote these answers
             if label == "full" and full_cache:
                 seen = list(full_cache.values())
                 row["context"] = {

@@ -93,6 +93,7 @@ def test_eval_locomo_answers_report_f1_and_abstention(capsys, tmp_path, monkeypa
         m = rows[name]["metrics"]
         assert set(m) == {"f1", "false_abstention", "abstention_accuracy_cat5"}
         assert 0 <= m["f1"] <= 1 and rows[name]["by_category"]["5"]["queries"] == 1
+    assert rows["answer/generate"]["model"] == "fake-llm" and "model" not in rows["answer/extractive"]
     q = [p for p in json.loads(out)["per_query"] if p["id"] == "tiny-1#0"][0]
     assert "Pixel" in q["modes"]["answer/extractive"]["answer"]
 
