@@ -93,7 +93,7 @@ class LLMReranker:
         self._generator = generator  # a factory: the GGUF loads only when a query is reranked
         self.weight = weight
         self.max_chars = max_chars
-        # A judgement is a forward pass per passage (~0.3 s on 2 cores); the same question over
+        # A judgement is a forward pass per passage (~0.5 s on 2 cores); the same question over
         # the same passages (a repeated ask, a chat turn, the eval's answer rows) reuses it.
         self._judged: OrderedDict[tuple[str, str], float] = OrderedDict()
         self.cache_size = cache_size
