@@ -116,7 +116,7 @@ class Memory:
         def search(q, **kw):
             return self.search(q, reranker=reranker, hops=hops, **kw)
         asker = Asker(self.settings.llm, search, lambda: self.generator,
-                      floor=lambda: getattr(self.embedder, "abstain_floor", 0.2))
+                      floor=lambda: self.embedder.abstain_floor)
         ans = asker.ask(question, k=k, mode=mode, answer=answer, on_token=on_token)
         if ans.citations and self.settings.consolidate.track_access:
             self._record_access([c.unit_id for c in ans.citations])

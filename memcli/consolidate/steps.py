@@ -25,6 +25,10 @@ STEPS = ("dedupe", "supersede", "summarize", "decay", "compact")
 # children's sources drops them; the next consolidation writes fresh ones).
 TOPIC_SOURCE = "topic-summaries"
 LEAF = "status = 'committed' AND level = 0"
+# What a summary unit is built from (_summary_unit); the same for source runs and topics.
+SUMMARY_COLUMNS = ["source_id", "session", "ord", "title", "section", "text", "ingested_at", "event_time",
+                   "turn_ids", "char_start", "char_end", "byte_start", "byte_end", "line_start", "line_end",
+                   "speaker", "source_hash"]
 
 
 @dataclass
@@ -232,10 +236,7 @@ class Consolidator:
                 self._write_derived(topic)
         level = 1
         while True:
-            cols = ["source_id", "session", "ord", "title", "section", "text", "ingested_at", "event_time",
-                    "turn_ids", "char_start", "char_end", "byte_start", "byte_end", "line_start", "line_end",
-                    "speaker", "source_hash"]
-            below = self.lance.units_where(f"status = 'committed' AND level = {level - 1}", [*cols, "id"])
+            below = self.lance.units_where(f"status = 'committed' AND level = {level - 1}", [*SUMMARY_COLUMNS, "id"])
             have = {r["id"] for r in self.lance.units_where(f"level = {level}", ["id"])}
             groups: dict[tuple, list[dict]] = {}
             for r in below:
@@ -270,12 +271,11 @@ class Consolidator:
         """Level-1 summaries of topics that span sources: leader clustering of the live
         leaves (cosine to a cluster's centroid >= topic_cosine); a cluster with units from at
         least two sources gets summaries of up to ``summary_group`` of its most central units."""
-        cols = ["source_id", "session", "ord", "title", "section", "text", "ingested_at", "event_time",
-                "turn_ids", "char_start", "char_end", "line_start", "line_end"]
-        rows, vec = self._leaves(cols)
+        rows, vec = self._leaves(SUMMARY_COLUMNS)
         if len(rows) < self.s.summary_min_units:
             return []
-        cents: list[np.ndarray] = []
+        sums: list[np.ndarray] = []  # per cluster: the sum of its members' vectors
+        cents: list[np.ndarray] = []  # ... and its direction (the normalised centroid)
         members: list[list[int]] = []
         for i, v in enumerate(vec):
             if cents:
@@ -283,9 +283,10 @@ class Consolidator:
                 j = int(np.argmax(sims))
                 if sims[j] >= self.s.topic_cosine:
                     members[j].append(i)
-                    c = vec[members[j]].mean(axis=0)
-                    cents[j] = c / max(float(np.linalg.norm(c)), 1e-9)
+                    sums[j] = sums[j] + v
+                    cents[j] = sums[j] / max(float(np.linalg.norm(sums[j])), 1e-9)
                     continue
+            sums.append(v.copy())
             cents.append(v)
             members.append([i])
         have = {r["id"] for r in self.lance.units_where("level = 1", ["id"])}

@@ -8,6 +8,10 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 
+# `mem ask`'s abstention floor for an embedder nobody calibrated (bench/abstention.py fits one).
+UNCALIBRATED_FLOOR = 0.2
+
+
 @runtime_checkable
 class Embedder(Protocol):
     """Maps texts to L2-normalised float32 vectors of a fixed dimension.

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from memcli.embed.base import UNCALIBRATED_FLOOR
+
 _WORD = re.compile(r"\w+")
 
 
@@ -21,7 +23,7 @@ class FakeEmbedder:
         self.dim = dim
         self.max_tokens = max_tokens
         self.calls = 0
-        self.abstain_floor = 0.2
+        self.abstain_floor = UNCALIBRATED_FLOOR
 
     def _vec(self, text: str) -> np.ndarray:
         v = np.zeros(self.dim, dtype=np.float32)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from memcli.embed.base import UNCALIBRATED_FLOOR
 from memcli.errors import ModelError
 from memcli.offline import enforce_offline
 
@@ -59,7 +60,7 @@ class SentenceTransformerEmbedder:
             raise ModelError(f"cannot load embedding model from {path}: {e}") from e
         self.name = model if model.lower() in PACKAGED else path.name
         # `mem ask` abstains below this cosine; calibrated for the bundled MiniLM only.
-        self.abstain_floor = CALIBRATED_FLOORS.get(self.name.lower(), 0.2)
+        self.abstain_floor = CALIBRATED_FLOORS.get(self.name.lower(), UNCALIBRATED_FLOOR)
         self.dim = int(self._model.get_embedding_dimension())
         # Room for [CLS]/[SEP].
         self.max_tokens = int(self._model.max_seq_length) - 2

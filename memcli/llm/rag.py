@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from memcli.embed.base import UNCALIBRATED_FLOOR
 from memcli.ingest.segment import estimate_tokens
 from memcli.llm.context import Excerpt, build_context
 from memcli.llm.extractive import _terms, best_sentence, format_date, is_when_question
@@ -81,7 +82,7 @@ class Asker:
         self.s = settings  # LLMSettings
         self.search = search
         self.generator = generator
-        self.floor = floor or (lambda: 0.2)  # the embedder's calibrated abstention floor
+        self.floor = floor or (lambda: UNCALIBRATED_FLOOR)  # the embedder's calibrated abstention floor
 
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
             on_token: Callable[[str], None] | None = None) -> Answer:
