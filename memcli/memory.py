@@ -103,8 +103,12 @@ class Memory:
             else:
                 from memcli.llm.llama import LlamaGenerator
                 from memcli.llm.models import resolve_gguf
+                from memcli.llm.probe import ensure_safe
 
-                self._generator = LlamaGenerator(resolve_gguf(c.model), n_ctx=c.n_ctx, n_threads=c.n_threads,
+                path = resolve_gguf(c.model)
+                # A build that crashes on this CPU must not take the process down with it.
+                ensure_safe(path, self.ensure_home())
+                self._generator = LlamaGenerator(path, n_ctx=c.n_ctx, n_threads=c.n_threads,
                                                  n_gpu_layers=c.n_gpu_layers, prompt_style=c.prompt_style)
         return self._generator
 
@@ -116,7 +120,7 @@ class Memory:
         def search(q, **kw):
             return self.search(q, reranker=reranker, hops=hops, **kw)
         asker = Asker(self.settings.llm, search, lambda: self.generator,
-                      floor=lambda: self.embedder.abstain_floor)
+                      floor=lambda: self.embedder.abstain_floor, embed=lambda texts: self.embedder.embed(texts))
         ans = asker.ask(question, k=k, mode=mode, answer=answer, on_token=on_token)
         if ans.citations and self.settings.consolidate.track_access:
             self._record_access([c.unit_id for c in ans.citations])
@@ -306,9 +310,37 @@ class Memory:
         from memcli.store.doctor import diagnose
 
         if not repair:
-            return diagnose(self)
-        with self.lock():
-            return diagnose(self, repair=True)
+            rep = diagnose(self)
+        else:
+            with self.lock():
+                rep = diagnose(self, repair=True)
+        finding = self.answer_model_finding()
+        if finding is not None:
+            rep.findings.append(finding)
+        return rep
+
+    def check_answer_model(self, *, force: bool = False):
+        """The llama.cpp probe's verdict for the configured GGUF (None: no GGUF in use)."""
+        from memcli.llm.models import resolve_gguf
+        from memcli.llm.probe import check, llama_version
+
+        if self.settings.llm.model == "fake" or llama_version() == "not installed":
+            return None
+        return check(resolve_gguf(self.settings.llm.model), self.ensure_home(), force=force)
+
+    def answer_model_finding(self):
+        """Doctor's line for the answer model: a build that crashes on this CPU is a problem
+        repair cannot fix (exit 7, with the rebuild hint)."""
+        from memcli.errors import ModelError
+        from memcli.store.doctor import Finding
+
+        try:
+            verdict = self.check_answer_model()
+        except ModelError as e:
+            return Finding("answer model", True, f"not usable: {e.message} (extractive answers still work)")
+        if verdict is None:
+            return None
+        return Finding("answer model", verdict.ok, verdict.message())
 
     def stats(self) -> dict:
         srcs = self.sources()

@@ -238,8 +238,15 @@ def doctor(
         for f in rep.findings:
             mark = "[green]ok[/green]" if f.ok else ("[yellow]repaired[/yellow]" if f.repaired else "[red]problem[/red]")
             render.out.print(f"{mark:>24}  {f.check}: {render.escape(f.detail)}")
-    if not rep.healthy:
+    model = next((f for f in rep.findings if f.check == "answer model"), None)
+    stores_ok = all(f.ok or f.repaired for f in rep.findings if f is not model)
+    if not stores_ok:
         raise StoreError("memory needs repair", hint="mem doctor --repair")
+    if model is not None and not model.ok:
+        from memcli.errors import ModelError
+        from memcli.llm.probe import REBUILD_HINT
+
+        raise ModelError(model.detail, hint=REBUILD_HINT)
 
 
 @config_app.command("show")

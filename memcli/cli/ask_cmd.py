@@ -61,7 +61,8 @@ def ask(
 
 
 @models_app.callback()
-def models(ctx: typer.Context, json_: Annotated[bool, typer.Option("--json", help="JSON output.")] = False) -> None:
+def models(ctx: typer.Context, json_: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+           check: Annotated[bool, typer.Option("--check", help="Generate one token in a child process: does this llama.cpp build run on this CPU? Exit 7 if not.")] = False) -> None:
     """List the configured embedding and answer models, and whether they are found."""
     if ctx.invoked_subcommand:
         return
@@ -69,7 +70,8 @@ def models(ctx: typer.Context, json_: Annotated[bool, typer.Option("--json", hel
     from memcli.errors import ModelError
     from memcli.llm.models import resolve_gguf
 
-    s = memory().settings
+    mem = memory()
+    s = mem.settings
     rows: dict[str, object] = {"embed.model": s.embed.model, "llm.model": s.llm.model}
     try:
         rows["llm.path"] = str(resolve_gguf(s.llm.model))
@@ -84,10 +86,22 @@ def models(ctx: typer.Context, json_: Annotated[bool, typer.Option("--json", hel
         rows["llama_cpp"] = "not installed"
         rows["gpu_offload"] = False
     rows["llm.answer"] = s.llm.answer
+    verdict = None
+    if check:
+        if rows["llama_cpp"] == "not installed":
+            raise ModelError("llama-cpp-python is not installed", hint="make install (builds it once)")
+        verdict = mem.check_answer_model(force=True)
+        if verdict is not None:
+            rows["probe"] = f"{verdict.message()} ({verdict.seconds:.1f} s)"
+            rows["probe_ok"] = verdict.ok
     if json_:
         render.emit_json(rows)
     else:
         render.kv_table("Models", rows)
+    if verdict is not None and not verdict.ok:
+        from memcli.llm.probe import REBUILD_HINT
+
+        raise ModelError(verdict.message(), hint=REBUILD_HINT)
 
 
 @models_app.command("use")

@@ -73,11 +73,14 @@ def _with_progress(fn, kw):
 def render_table(result: dict) -> None:
     from rich.table import Table
 
-    rows = [r for r in result["rows"] if not r["name"].startswith("answer/")]
-    answer_rows = [r for r in result["rows"] if r["name"].startswith("answer/")]
+    # Answer rows are "answer/…", or "segment/answer/…" when several granularities ran.
+    rows = [r for r in result["rows"] if "answer/" not in r["name"]]
+    answer_rows = [r for r in result["rows"] if "answer/" in r["name"]]
     keys = list(rows[0]["metrics"]) if rows else []
     t = Table(title=f"{result['benchmark']} · {result['dataset']} · {result['queries']} queries",
               header_style="bold")
+    if not rows:
+        render.out.print(f"[bold]{result['benchmark']} · {result['dataset']} · {result['queries']} queries[/bold]")
     t.add_column("mode")
     for k in keys:
         t.add_column(k, justify="right")
@@ -87,8 +90,9 @@ def render_table(result: dict) -> None:
         cells = [f"[bold green]{r['metrics'][k]:.3f}[/]" if r["metrics"][k] == best[k] else f"{r['metrics'][k]:.3f}"
                  for k in keys]
         t.add_row(r["name"], *cells, f"{r['seconds']:.1f}")
-    render.out.print(t)
-    if rows and "by_category" in rows[0]:
+    if rows:
+        render.out.print(t)
+    if rows and "by_category" in rows[0] and any(r["by_category"] for r in rows):
         key = "evidence_recall@1024tok"
         cats = sorted({c for r in rows for c in r["by_category"]})
         bt = Table(title=f"{key} by category (1 multi-hop, 2 temporal, 3 open-domain, 4 single-hop, 5 adversarial)",
@@ -100,17 +104,23 @@ def render_table(result: dict) -> None:
             bt.add_row(r["name"], *[f"{r['by_category'].get(c, {}).get(key, 0):.3f}" for c in cats])
         render.out.print(bt)
     if answer_rows:
-        at = Table(title="answers (F1 over categories 1-4; abstention on category 5)", header_style="bold")
+        title = ("answers (F1 over categories 1-4; abstention on category 5)" if result["benchmark"] == "locomo"
+                 else "answers")
+        if "of" in answer_rows[0]:
+            of = answer_rows[0]["of"]
+            title += f" ({of['answerable']} answerable, {of['unanswerable']} unanswerable)"
+        at = Table(title=title, header_style="bold")
         akeys = list(answer_rows[0]["metrics"])
         at.add_column("answer")
         for k in akeys:
             at.add_column(k, justify="right")
         at.add_column("seconds", justify="right")
         for r in answer_rows:
-            at.add_row(r["name"], *[f"{r['metrics'][k]:.3f}" for k in akeys], f"{r['seconds']:.1f}")
+            at.add_row(r["name"], *[f"{r['metrics'].get(k, 0):.3f}" if isinstance(r["metrics"].get(k, 0), float)
+                                    else str(r["metrics"][k]) for k in akeys], f"{r['seconds']:.1f}")
         render.out.print(at)
     ing = result["ingest"]
-    what = f"{ing['passages']} passages" if "passages" in ing else f"{ing['conversations']} conversations"
+    what = next(f"{ing[k]} {k}" for k in ("passages", "conversations", "files") if k in ing)
     render.out.print(f"[dim]ingested {what} as {ing['units']} units in {ing['seconds']:.1f}s[/dim]")
 
 
@@ -188,6 +198,33 @@ def locomo(
         result = merge_granularities({g: one(g) for g in grains})
     else:
         result = one(grains[0] if grains else None)
+    if json_:
+        render.emit_json(result)
+    else:
+        render_table(result)
+
+
+@eval_app.command("docsqa")
+def docsqa(
+    directory: Annotated[Path, typer.Argument(help="A docsqa directory: corpus/ (Markdown), questions.jsonl, tools/score.py")],
+    answer: Annotated[str, typer.Option("--answer", help="Answer modes, comma list: extractive, generate.")] = "extractive",
+    modes: Annotated[Optional[str], typer.Option("--modes", help="Reranking rows to add (hybrid+features, hybrid+llm, ...): each answers again after that reranker.")] = None,
+    k: Annotated[int, typer.Option("-k", help="Retrieval hit cut-off (files).", min=1)] = 3,
+    limit: LimitOpt = None, workdir: WorkOpt = None, json_: JsonOpt = False,
+) -> None:
+    """Questions about your own documents: retrieval hit@k, answers right, abstentions right
+    (scored by the set's own tools/score.py)."""
+    from memcli.cli.app import memory
+    from memcli.errors import ConfigError
+    from memcli.eval.docsqa import docsqa_eval
+    from memcli.eval.runner import RERANKERS, parse_modes
+
+    answers = [a.strip() for a in answer.split(",") if a.strip()]
+    if not answers or any(a not in ("extractive", "generate") for a in answers):
+        raise ConfigError("--answer takes extractive, generate (comma list)")
+    rr = [m for m in parse_modes(modes) if m in RERANKERS] if modes else []
+    kw = dict(root=directory, settings=memory().settings, answers=answers, modes=rr, limit=limit, workdir=workdir, k=k)
+    result = docsqa_eval(**kw) if json_ or not sys.stderr.isatty() else _with_progress(docsqa_eval, kw)
     if json_:
         render.emit_json(result)
     else:

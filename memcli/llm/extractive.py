@@ -1,23 +1,50 @@
-"""Extractive answers: the best-supported sentence (or turn) from the excerpts, cited.
+"""Extractive answers: the sentence (or turn) that answers, picked from the top excerpts.
 
-A tiny model writes poor answers; the sentence that shares the most informative words with
-the question is often better, and it is always faithful. Words are matched by a 5-letter
-prefix (light stemming) and weighted by rarity within the excerpts.
+Retrieval usually finds the right file; the hard part is the sentence. Word overlap alone
+picks sentences that restate the question (headings, the question itself saved in a chat);
+embedding similarity alone picks topical sentences that say nothing new. So each candidate
+is scored on several signals:
+
+- **overlap**: rarity-weighted share of the question's words in the sentence (5-letter
+  prefixes: light stemming);
+- **similarity**: MiniLM cosine between question and sentence (it was trained on
+  question-answer pairs), one batch for all candidates;
+- **context**: overlap of the sentence before it — an answer often follows the sentence
+  that restates the question ("requests has `response.next`. In HTTPX it is named ...");
+- **answer type**: a "when" question wants a date, "how many" a number, "which flag" a code
+  term, "why" a reason (memcli.llm.qtypes);
+- **retrieval**: the excerpt's own search score.
+
+A candidate must add something: question-shaped sentences, headings, the user's own saved
+questions and sentences made almost only of the question's words are never answers.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from memcli.llm.context import Excerpt
+from memcli.llm.dates import date_in, fmt_day
+from memcli.llm.qtypes import question_type, type_fit
 from memcli.retrieve.snippet import STOP
 
 _WORD = re.compile(r"\w+")
-_SENT_END = re.compile(r"(?<=[.!?])\s+")
+_SENT_END = re.compile(r"(?<=[.!?])\s+(?=[`\"'(\[A-Z0-9*_])")
 _TURN_PREFIX = re.compile(r"^\[(\d{4}-\d{2}-\d{2})\]\s+([^:]{1,60}):\s*")
+_LIST_ITEM = re.compile(r"^([-*+]|\d{1,2}[.)])\s+")
+_ADMONITION = re.compile(r"^(!!!|\?\?\?\+?)\s*\w+")
+_FENCE = re.compile(r"^(```|~~~)")
+# Speakers whose turns are questions, never answers (a saved `mem chat` writes its questions so).
+QUESTION_SPEAKERS = frozenset({"you asked"})
+MAX_EXCERPTS = 6  # candidates come from the best excerpts only (latency; the answer is nearly always there)
+MAX_CANDIDATES = 120
+PAIR_CHARS = 320  # two sentences shown together stay a short answer
+WEIGHTS = {"overlap": 1.0, "similarity": 1.0, "context": 0.35, "type": 0.3, "retrieval": 0.25, "pair": -0.1}
 
 
 def _key(w: str) -> str:
@@ -29,79 +56,167 @@ def _terms(text: str) -> list[str]:
     return [_key(w) for w in _WORD.findall(text) if w.lower() not in STOP]
 
 
-_WHEN = re.compile(r"^\s*(when|what (date|day|year|month|time))\b", re.I)
-
-
 def is_when_question(question: str) -> bool:
-    return bool(_WHEN.search(question))
+    return question_type(question) == "when"
 
 
 def format_date(iso: str) -> str:
     from datetime import date
 
-    d = date.fromisoformat(iso[:10])
-    return f"{d.day} {d:%B %Y}"
+    return fmt_day(date.fromisoformat(iso[:10]))
+
+
+@dataclass
+class Candidate:
+    text: str
+    excerpt: Excerpt
+    rank: int = 0  # the excerpt's place in retrieval order (0: best)
+    date: str | None = None  # the turn's date (ISO day), conversations only
+    speaker: str | None = None
+    prev: str = ""  # the sentence before it in its paragraph or turn
+    kind: str = "prose"  # prose | turn | code | item
 
 
 @dataclass
 class Extract:
-    sentence: str
+    sentence: str  # the evidence
     excerpt: Excerpt
     score: float
-    date: str | None
+    date: str | None  # the evidence's date: written in it, else the turn's
+    answer: str = ""  # the answer line: a date for "when" questions, else the sentence
+    span: tuple[int, int] | None = None  # where the answer sits in the sentence
+    speaker: str | None = None
+    signals: dict | None = None
 
 
-def candidates(ex: Excerpt) -> list[tuple[str, str | None]]:
-    """Sentences of an excerpt; a conversation turn stays whole, with its date."""
-    out = []
+def _sentences(para: str) -> list[str]:
+    return [s.strip() for s in _SENT_END.split(para) if s.strip()]
+
+
+def candidates(ex: Excerpt, rank: int = 0) -> list[Candidate]:
+    """Sentences, list items, short code blocks (with their lead-in) and turns of an excerpt."""
+    out: list[Candidate] = []
     prose: list[str] = []
+    last = ""  # the last sentence seen: a code block's lead-in, a sentence's context
+    code: list[str] | None = None
 
-    def flush() -> None:
-        # Hard-wrapped prose: join a paragraph's lines before cutting it into sentences.
+    def add(text: str, kind: str, **kw) -> None:
+        nonlocal last
+        out.append(Candidate(text, ex, rank, prev=last, kind=kind, **kw))
+        last = text
+
+    def flush(kind: str = "prose") -> None:
         if prose:
-            para = " ".join(prose)
-            out.extend((s.strip(), None) for s in _SENT_END.split(para) if len(s.split()) >= 3)
+            sents = _sentences(" ".join(prose))
+            for s in sents:
+                add(s, kind)
+            # A sentence that restates the question is often followed by the one that answers
+            # it: adjacent pairs are candidates too (scored as one text, shown as one answer).
+            for a, b in zip(sents, sents[1:]):
+                if len(a) + len(b) <= PAIR_CHARS:
+                    out.append(Candidate(f"{a} {b}", ex, rank, kind="pair"))
             prose.clear()
 
-    for line in ex.text.splitlines():
-        line = line.strip()
+    for raw in ex.text.splitlines():
+        line = raw.strip()
+        if code is not None:
+            if _FENCE.match(line):
+                body = [c.lstrip("$> ").strip() for c in code if c.strip()]
+                if body and len(body) <= 4 and sum(map(len, body)) <= 240:
+                    snippet = "`" + " ; ".join(body) + "`"
+                    lead = last if last.endswith(":") else ""
+                    add(f"{lead} {snippet}".strip(), "code")
+                code = None
+            else:
+                code.append(line)
+            continue
+        if _FENCE.match(line):
+            flush()
+            code = []
+            continue
         m = _TURN_PREFIX.match(line)
-        if not line or line.startswith("#") or m:
+        if not line or line.startswith("#") or m or _ADMONITION.match(line) or line.startswith("|"):
             flush()
             if m:
-                # A turn: its sentences are the candidates; the date comes along.
-                said = line[m.end():]
-                parts = [p.strip() for p in _SENT_END.split(said) if p.strip()]
-                out.extend((p, m.group(1)) for p in (parts or [said]))
+                if m.group(2).strip().lower() in QUESTION_SPEAKERS:
+                    continue
+                last = ""
+                for s in _sentences(line[m.end():]) or [line[m.end():]]:
+                    add(s, "turn", date=m.group(1), speaker=m.group(2).strip())
+            elif line.startswith("|") and line.count("|") >= 3 and not set(line) <= set("|-: "):
+                add(" | ".join(c.strip() for c in line.strip("|").split("|")), "item")
             continue
-        prose.append(line.lstrip("-*> ").strip())
+        if _LIST_ITEM.match(line):
+            flush()
+            prose.append(_LIST_ITEM.sub("", line))
+            continue
+        prose.append(line.lstrip("> ").strip())
     flush()
     return out
 
 
-def best_sentence(question: str, excerpts: Sequence[Excerpt]) -> Extract | None:
-    q = set(_terms(question))
-    if not q:
-        return None
-    cands = [(s, d, ex) for ex in excerpts for s, d in candidates(ex)]
+def _answerable(c: Candidate, q_terms: set[str]) -> bool:
+    """Not a question, not a heading, and not made of the question's words alone."""
+    if c.text.rstrip().endswith("?") or len(_WORD.findall(c.text)) < 3 and c.kind != "code":
+        return False
+    own = set(_terms(c.text))
+    if not own:
+        return False
+    return len(own - q_terms) / len(own) >= 0.3
+
+
+def score_candidates(question: str, excerpts: Sequence[Excerpt],
+                     embed: Callable[[list[str]], np.ndarray] | None = None) -> list[tuple[float, Candidate, dict]]:
+    q_terms = set(_terms(question))
+    if not q_terms:
+        return []
+    best_first = sorted(excerpts, key=lambda e: -e.score)[:MAX_EXCERPTS]
+    cands = [c for r, ex in enumerate(best_first) for c in candidates(ex, r)]
     if not cands:
-        return None
+        return []
     df: dict[str, int] = {}
-    for s, _, _ in cands:
-        for t in set(_terms(s)):
+    for c in cands:
+        for t in set(_terms(c.text)):
             df[t] = df.get(t, 0) + 1
     n = len(cands)
-    top = max(ex.score for _, _, ex in cands) or 1.0
-    weight = {t: math.log(1 + n / df.get(t, 0.5)) for t in q}
+    weight = {t: math.log(1 + n / df.get(t, 0.5)) for t in q_terms}
     total = sum(weight.values())
-    best = None
-    for s, d, ex in cands:
-        ts = set(_terms(s))
-        coverage = sum(weight[t] for t in q & ts) / total
-        if coverage == 0:
-            continue
-        # How much of the question the sentence covers, and how relevant its excerpt was.
-        score = coverage + 0.5 * ex.score / top
-        if best is None or score > best.score:
-            best = Extract(s, ex, score, d or (ex.first.event_time or "")[:10] or None)
-    return best
+
+    def cover(text: str) -> float:
+        return sum(weight[t] for t in q_terms & set(_terms(text))) / total
+
+    kept = [c for c in cands if _answerable(c, q_terms)][:MAX_CANDIDATES]
+    if not kept:
+        return []
+    sims = np.zeros(len(kept))
+    if embed is not None:
+        vecs = embed([question] + [c.text for c in kept])
+        sims = vecs[1:] @ vecs[0]
+    qtype = question_type(question)
+    top = max(e.score for e in best_first) or 1.0
+    out = []
+    for c, sim in zip(kept, sims):
+        sig = {"overlap": cover(c.text), "similarity": float(sim), "context": cover(c.prev) if c.prev else 0.0,
+               "type": (type_fit(qtype, c.text, question, code=c.kind == "code") - 0.5) * 2 if qtype else 0.0,
+               "retrieval": c.excerpt.score / top, "pair": 1.0 if c.kind == "pair" else 0.0}
+        out.append((sum(WEIGHTS[k] * v for k, v in sig.items()), c, sig))
+    out.sort(key=lambda x: -x[0])
+    return out
+
+
+def best_sentence(question: str, excerpts: Sequence[Excerpt],
+                  embed: Callable[[list[str]], np.ndarray] | None = None) -> Extract | None:
+    scored = score_candidates(question, excerpts, embed)
+    if not scored:
+        return None
+    score, c, sig = scored[0]
+    turn_date = c.date or (c.excerpt.first.event_time or "")[:10] or None
+    found = date_in(c.text, turn_date)
+    ex = Extract(c.text, c.excerpt, score, found.answer if found else turn_date, answer=c.text,
+                 speaker=c.speaker, signals=sig)
+    if is_when_question(question):
+        if found is not None:
+            ex.answer, ex.span = found.answer, (found.start, found.end)
+        elif c.date:
+            ex.answer = format_date(c.date)  # nothing written: the turn's own date
+    return ex

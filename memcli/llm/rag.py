@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from memcli.embed.base import UNCALIBRATED_FLOOR
 from memcli.ingest.segment import estimate_tokens
 from memcli.llm.context import Excerpt, build_context
-from memcli.llm.extractive import _terms, best_sentence, format_date, is_when_question
+from memcli.llm.extractive import _terms, best_sentence
 from memcli.llm.prompts import NOT_IN_MEMORY, messages
 from memcli.types import Hit
 
@@ -48,6 +48,8 @@ class Answer:
     closest: list[Hit] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     model: str | None = None
+    answer_span: list[int] | None = None  # [start, end) of the answer inside ``evidence``, when it is a part of it
+    evidence_unit: str | None = None  # the unit that holds the evidence sentence
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -65,6 +67,15 @@ def _citations(excerpts: list[Excerpt]) -> list[Citation]:
     return out
 
 
+def _evidence_unit(best) -> str:
+    """The unit of the excerpt whose text holds the evidence (an excerpt can merge several)."""
+    probe = best.sentence[:40]
+    for h in best.excerpt.hits:
+        if probe and probe in h.text:
+            return h.unit_id
+    return best.excerpt.first.unit_id
+
+
 def used_excerpts(answer: str, excerpts: list[Excerpt]) -> list[Excerpt]:
     """Excerpts the answer cites with [n]; failing that, those sharing its content words."""
     by_num = {e.number: e for e in excerpts}
@@ -78,10 +89,11 @@ def used_excerpts(answer: str, excerpts: list[Excerpt]) -> list[Excerpt]:
 
 class Asker:
     def __init__(self, settings, search: Callable[..., list[Hit]], generator: Callable[[], object],
-                 floor: Callable[[], float] | None = None) -> None:
+                 floor: Callable[[], float] | None = None, embed: Callable[[list[str]], object] | None = None) -> None:
         self.s = settings  # LLMSettings
         self.search = search
         self.generator = generator
+        self.embed = embed  # question/sentence similarity for the extractive pick
         self.floor = floor or (lambda: UNCALIBRATED_FLOOR)  # the embedder's calibrated abstention floor
 
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
@@ -107,17 +119,21 @@ class Asker:
         excerpts = build_context(hits, budget=budget, count_tokens=count)
         timings["context"] = time.perf_counter() - t
         context = [{"number": e.number, "unit_ids": [h.unit_id for h in e.hits], "tokens": e.tokens,
-                    "uri": e.first.uri} for e in excerpts]
-        best = best_sentence(question, excerpts)
+                    "uri": e.first.uri, "section": e.first.section, "line_start": e.first.line_start,
+                    "line_end": e.hits[-1].line_end, "text": e.text} for e in excerpts]
+        best = best_sentence(question, excerpts, self.embed)
         ans = Answer(question, "", how, False, context=context, timings=timings,
                      evidence=best.sentence if best else None, evidence_date=best.date if best else None)
+        if best is not None:
+            ans.answer_span = list(best.span) if best.span else None
+            ans.evidence_unit = _evidence_unit(best)
         if gen is None:
-            if best is None or best.score < 1e-6:
+            if best is None:
                 ans.answer, ans.abstained, ans.closest = NOT_IN_MEMORY, True, hits[:3]
             else:
-                # "When" questions are answered by the event date of the best evidence.
-                ans.answer = format_date(best.date) if best.date and is_when_question(question) else best.sentence
+                ans.answer = best.answer
                 ans.citations = _citations([best.excerpt])
+                ans.citations[0].number = 1  # the one excerpt shown is [1], whatever its place in the context
             timings["answer"] = time.perf_counter() - t
             return ans
         ans.model = gen.name
