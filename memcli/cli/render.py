@@ -122,7 +122,7 @@ def answer_view(ans, *, streamed: bool, show_context: bool) -> None:
             out.print("[dim]Closest memory:[/dim]")
             hits_view(ans.closest, ans.question)
         return
-    if ans.evidence and ans.mode == "generate":
+    if ans.evidence and (ans.mode == "generate" or ans.evidence != ans.answer):
         when = f" ({ans.evidence_date})" if ans.evidence_date else ""
         out.print(f"[dim]Evidence{when}:[/dim] {escape(ans.evidence)}")
     elif ans.evidence_date:
@@ -131,5 +131,22 @@ def answer_view(ans, *, streamed: bool, show_context: bool) -> None:
         flag = " [red](low-trust source)[/red]" if c.trust == "low" else ""
         out.print(f"[cyan][{c.number}][/cyan] {escape(location(c.uri, c.section, c.line_start, c.line_end))}{flag}")
     if show_context:
-        for ctx in ans.context:
-            out.print(f"[dim][{ctx['number']}] {escape(ctx['uri'])} ({ctx['tokens']} tokens)[/dim]")
+        context_view(ans)
+
+
+def context_view(ans) -> None:
+    """The excerpts the answer was chosen from (or the model read), in prompt order, with the
+    evidence sentence highlighted."""
+    out.print(f"[bold]Context[/bold] [dim]({len(ans.context)} excerpts, "
+              f"{sum(c['tokens'] for c in ans.context)} tokens)[/dim]")
+    for ctx in ans.context:
+        where = location(ctx["uri"], ctx.get("section", ""), ctx.get("line_start", 0), ctx.get("line_end", 0))
+        out.print(f"[cyan][{ctx['number']}][/cyan] {escape(where)} [dim]({ctx['tokens']} tokens)[/dim]")
+        body = Text("\n".join("    " + line for line in ctx.get("text", "").splitlines()), style="dim")
+        if ans.evidence:
+            # The evidence was read across wrapped lines: any whitespace between its words.
+            import re
+
+            words = ans.evidence.split()
+            body.highlight_regex(r"\s+".join(re.escape(w) for w in words), style="bold yellow")
+        out.print(body)

@@ -11,7 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from memcli.llm.extractive import QUESTION_SPEAKERS
 from memcli.retrieve.snippet import STOP
+
+QUESTION_SPEAKER = next(iter(QUESTION_SPEAKERS))  # "you asked"
+ANSWER_SPEAKER = "memcli answered"
 
 _WORD = re.compile(r"\w+")
 # Words that lean on earlier turns ("when did she do it?").
@@ -91,10 +95,13 @@ class ChatSession:
         sid = f"chat-{self.started:%Y%m%d-%H%M%S}"
         lines = []
         for i, t in enumerate(self.turns):
-            lines.append({"session": sid, "id": f"{sid}:{2 * i + 1}", "speaker": "User", "text": t.question,
+            # The question is kept under a speaker that `mem ask` never quotes as an answer;
+            # the answer keeps where it came from.
+            lines.append({"session": sid, "id": f"{sid}:{2 * i + 1}", "speaker": QUESTION_SPEAKER, "text": t.question,
                           "time": t.at.isoformat()})
-            lines.append({"session": sid, "id": f"{sid}:{2 * i + 2}", "speaker": "memcli",
-                          "text": t.answer.answer, "time": t.at.isoformat()})
+            cited = "; ".join(f"{c.uri}:{c.line_start}-{c.line_end}" for c in t.answer.citations)
+            lines.append({"session": sid, "id": f"{sid}:{2 * i + 2}", "speaker": ANSWER_SPEAKER,
+                          "text": t.answer.answer + (f" (from {cited})" if cited else ""), "time": t.at.isoformat()})
         return "\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n"
 
     def save(self) -> Path | None:

@@ -75,6 +75,7 @@ class Candidate:
     speaker: str | None = None
     prev: str = ""  # the sentence before it in its paragraph or turn
     kind: str = "prose"  # prose | turn | code | item
+    pair: bool = False  # two adjacent sentences
 
 
 @dataclass
@@ -105,16 +106,19 @@ def candidates(ex: Excerpt, rank: int = 0) -> list[Candidate]:
         out.append(Candidate(text, ex, rank, prev=last, kind=kind, **kw))
         last = text
 
+    def pairs(sents: list[str], **kw) -> None:
+        # A sentence that restates the question is often followed by the one that answers
+        # it: adjacent pairs are candidates too (scored as one text, shown as one answer).
+        for a, b in zip(sents, sents[1:]):
+            if len(a) + len(b) <= PAIR_CHARS and not a.endswith("?") and not b.endswith("?"):
+                out.append(Candidate(f"{a} {b}", ex, rank, pair=True, **kw))
+
     def flush(kind: str = "prose") -> None:
         if prose:
             sents = _sentences(" ".join(prose))
             for s in sents:
                 add(s, kind)
-            # A sentence that restates the question is often followed by the one that answers
-            # it: adjacent pairs are candidates too (scored as one text, shown as one answer).
-            for a, b in zip(sents, sents[1:]):
-                if len(a) + len(b) <= PAIR_CHARS:
-                    out.append(Candidate(f"{a} {b}", ex, rank, kind="pair"))
+            pairs(sents)
             prose.clear()
 
     for raw in ex.text.splitlines():
@@ -141,8 +145,11 @@ def candidates(ex: Excerpt, rank: int = 0) -> list[Candidate]:
                 if m.group(2).strip().lower() in QUESTION_SPEAKERS:
                     continue
                 last = ""
-                for s in _sentences(line[m.end():]) or [line[m.end():]]:
-                    add(s, "turn", date=m.group(1), speaker=m.group(2).strip())
+                said = _sentences(line[m.end():]) or [line[m.end():]]
+                who = m.group(2).strip()
+                for s in said:
+                    add(s, "turn", date=m.group(1), speaker=who)
+                pairs(said, kind="turn", date=m.group(1), speaker=who)
             elif line.startswith("|") and line.count("|") >= 3 and not set(line) <= set("|-: "):
                 add(" | ".join(c.strip() for c in line.strip("|").split("|")), "item")
             continue
@@ -198,7 +205,7 @@ def score_candidates(question: str, excerpts: Sequence[Excerpt],
     for c, sim in zip(kept, sims):
         sig = {"overlap": cover(c.text), "similarity": float(sim), "context": cover(c.prev) if c.prev else 0.0,
                "type": (type_fit(qtype, c.text, question, code=c.kind == "code") - 0.5) * 2 if qtype else 0.0,
-               "retrieval": c.excerpt.score / top, "pair": 1.0 if c.kind == "pair" else 0.0}
+               "retrieval": c.excerpt.score / top, "pair": 1.0 if c.pair else 0.0}
         out.append((sum(WEIGHTS[k] * v for k, v in sig.items()), c, sig))
     out.sort(key=lambda x: -x[0])
     return out
@@ -220,3 +227,18 @@ def best_sentence(question: str, excerpts: Sequence[Excerpt],
         elif c.date:
             ex.answer = format_date(c.date)  # nothing written: the turn's own date
     return ex
+
+
+def speaker_mismatch(question: str, best: Extract, excerpts: Sequence[Excerpt]) -> str | None:
+    """The participant the question is about, when the best evidence was said by someone else
+    and does not mention them: "What did Melanie realise after the race?" answered from
+    Caroline's turn. Conversations only; None when there is no such mismatch."""
+    if not best.speaker:
+        return None
+    speakers = {c.speaker for ex in excerpts for c in candidates(ex) if c.speaker}
+    named = [sp for sp in speakers if re.search(rf"\b{re.escape(sp)}\b", question, re.I)]
+    if len(named) != 1 or named[0] == best.speaker:
+        return None
+    if re.search(rf"\b{re.escape(named[0])}\b", best.sentence, re.I):
+        return None
+    return named[0]

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from memcli.embed.base import UNCALIBRATED_FLOOR
 from memcli.ingest.segment import estimate_tokens
 from memcli.llm.context import Excerpt, build_context
-from memcli.llm.extractive import _terms, best_sentence
+from memcli.llm.extractive import _terms, best_sentence, speaker_mismatch
 from memcli.llm.prompts import NOT_IN_MEMORY, messages
 from memcli.types import Hit
 
@@ -127,13 +127,24 @@ class Asker:
         if best is not None:
             ans.answer_span = list(best.span) if best.span else None
             ans.evidence_unit = _evidence_unit(best)
+            if speaker_mismatch(question, best, excerpts):
+                # Memory holds what someone else said about it, not what the question asks.
+                ans.answer, ans.abstained, ans.closest = NOT_IN_MEMORY, True, hits[:3]
+                return ans
         if gen is None:
             if best is None:
                 ans.answer, ans.abstained, ans.closest = NOT_IN_MEMORY, True, hits[:3]
             else:
                 ans.answer = best.answer
+                # No prompt to order for: the cited excerpt is [1], the rest follow by rank.
+                rest = sorted((e for e in excerpts if e is not best.excerpt), key=lambda e: -e.score)
+                for i, e in enumerate([best.excerpt] + rest, start=1):
+                    e.number = i
+                number = {e.first.unit_id: e.number for e in excerpts}
+                for c in context:
+                    c["number"] = number[c["unit_ids"][0]]
+                ans.context = sorted(context, key=lambda c: c["number"])
                 ans.citations = _citations([best.excerpt])
-                ans.citations[0].number = 1  # the one excerpt shown is [1], whatever its place in the context
             timings["answer"] = time.perf_counter() - t
             return ans
         ans.model = gen.name
