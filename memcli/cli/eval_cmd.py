@@ -36,7 +36,7 @@ def _ks(raw: str) -> list[int]:
 
 
 def _run(benchmark: str, dataset: str, passages, queries, scorer, depth, modes, workdir, json_,
-         consolidate: bool = False):
+         consolidate: bool = False, answers: list[str] | None = None):
     from memcli.cli.app import memory
     from memcli.eval.runner import parse_modes, retrieval_eval
 
@@ -44,7 +44,7 @@ def _run(benchmark: str, dataset: str, passages, queries, scorer, depth, modes, 
     names = parse_modes(modes)
     kw = dict(benchmark=benchmark, dataset=dataset, passages=passages, queries=queries,
               settings=mem.settings, modes=names, score=scorer, depth=depth, workdir=workdir,
-              consolidate=consolidate)
+              consolidate=consolidate, answers=answers or [])
     if json_ or not sys.stderr.isatty():
         result = retrieval_eval(**kw)
     else:
@@ -129,16 +129,21 @@ def multihop(
     directory: Annotated[Path, typer.Argument(help="Dir with corpus.jsonl and queries.jsonl")],
     k: Annotated[str, typer.Option("-k", help="Recall cut-offs, comma-separated.")] = "2,5",
     modes: ModesOpt = None, limit: LimitOpt = None, workdir: WorkOpt = None, consolidate: ConsolidateOpt = False,
+    answer: Annotated[Optional[str], typer.Option("--answer", help="Also answer each query: extractive, generate (comma list); EM and token F1 against its answer.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """MuSiQue / 2WikiMultihopQA / HotpotQA: Recall@k of the gold supporting passages."""
+    from memcli.errors import ConfigError
     from memcli.eval.datasets import load_multihop
     from memcli.eval.runner import multihop_scorer
 
+    answers = [a.strip() for a in (answer or "").split(",") if a.strip()]
+    if any(a not in ("extractive", "generate") for a in answers):
+        raise ConfigError("--answer takes extractive, generate (comma list)")
     passages, queries = load_multihop(directory)
     ks = _ks(k)
     _run("multihop", directory.name, passages, queries[:limit], multihop_scorer(ks), max(ks), modes, workdir, json_,
-         consolidate)
+         consolidate, answers)
 
 
 @eval_app.command("beir")

@@ -41,6 +41,10 @@ def normalize_answer(s: str) -> str:
     return " ".join(s.split())
 
 
+def exact_match(prediction: str, gold: str) -> float:
+    return float(bool(normalize_answer(gold)) and normalize_answer(prediction) == normalize_answer(gold))
+
+
 def token_f1(prediction: str, gold: str) -> float:
     p, g = normalize_answer(prediction).split(), normalize_answer(gold).split()
     if not p or not g:

@@ -144,8 +144,11 @@ def retrieval_eval(
     settings: Settings, modes: Sequence[str], score: Callable[[list[str], Query], dict[str, float]],
     depth: int, workdir: Path | None = None,
     on_progress: Callable[[EvalProgress], None] | None = None, embedder=None, consolidate: bool = False,
+    answers: Sequence[str] = (),
 ) -> dict:
-    """Run ``queries`` through each of ``modes`` and return the `mem eval --json` object."""
+    """Run ``queries`` through each of ``modes`` and return the `mem eval --json` object.
+    ``answers`` (extractive, generate) adds answer rows: EM and token F1 against each
+    query's ``answer`` (multi-hop sets), through `mem ask` with the default search."""
     from memcli.memory import Memory
     from memcli.retrieve.hybrid import Retriever
 
@@ -187,6 +190,8 @@ def retrieval_eval(
                 progress(EvalProgress(name, i + 1, len(queries)))
             metrics = {k: round(mean([sc[k] for sc in scores]), 4) for k in (scores[0] if scores else {})}
             rows.append({"name": name, "metrics": metrics, "seconds": round(time.perf_counter() - t, 3)})
+        for how in answers:
+            rows.append(_answer_rows(mem, how, queries, per_query, progress))
         return {
             "benchmark": benchmark, "dataset": dataset, "queries": len(queries), "rows": rows,
             "per_query": list(per_query.values()),
@@ -197,6 +202,35 @@ def retrieval_eval(
                          "weights": {"dense": s.search.weight_dense, "bm25": s.search.weight_bm25},
                          "candidates": n},
         }
+
+
+def _answer_rows(mem, how: str, queries: Sequence[Query], per_query: dict, progress) -> dict:
+    from memcli.eval.metrics import exact_match, token_f1
+
+    t = time.perf_counter()
+    scored = []
+    for i, q in enumerate(queries):
+        gold = str(q.meta.get("answer") or "")
+        if not gold:
+            continue
+        ans = mem.ask(q.text, answer=how)
+        said = "" if ans.abstained else ans.answer
+        sc = {"em": exact_match(said, gold), "f1": token_f1(said, gold), "contains": float(_contains(said, gold)),
+              "abstained": float(ans.abstained)}
+        scored.append(sc)
+        per_query[q.id]["modes"][f"answer/{how}"] = {"answer": said, "gold": gold, **{k: round(v, 4) for k, v in sc.items()}}
+        progress(EvalProgress(f"answer/{how}", i + 1, len(queries)))
+    metrics = {k: round(mean([sc[k] for sc in scored]), 4) for k in ("em", "f1", "contains", "abstained")}
+    return {"name": f"answer/{how}", "metrics": metrics, "seconds": round(time.perf_counter() - t, 3),
+            "answered": len(scored)}
+
+
+def _contains(said: str, gold: str) -> bool:
+    """The gold answer appears in the (sentence-long) extractive answer, normalised."""
+    from memcli.eval.metrics import normalize_answer
+
+    g = normalize_answer(gold)
+    return bool(g) and g in normalize_answer(said)
 
 
 def _unit_map(mem, files: dict[str, str]) -> dict[str, str]:

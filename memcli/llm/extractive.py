@@ -44,6 +44,7 @@ QUESTION_SPEAKERS = frozenset({"you asked"})
 MAX_EXCERPTS = 6  # candidates come from the best excerpts only (latency; the answer is nearly always there)
 MAX_CANDIDATES = 120
 PAIR_CHARS = 320  # two sentences shown together stay a short answer
+MAX_ANSWER_CHARS = 400  # a compound question's answer: one sentence per part, within this
 WEIGHTS = {"overlap": 1.0, "similarity": 1.0, "context": 0.35, "type": 0.3, "retrieval": 0.25, "pair": -0.1}
 
 
@@ -172,37 +173,42 @@ def _answerable(c: Candidate, q_terms: set[str]) -> bool:
     return len(own - q_terms) / len(own) >= 0.3
 
 
-def score_candidates(question: str, excerpts: Sequence[Excerpt],
-                     embed: Callable[[list[str]], np.ndarray] | None = None) -> list[tuple[float, Candidate, dict]]:
+_SECOND_PART = re.compile(r"^(.{12,}?)(?:[,;]?\s+and\s+|\?\s+(?:and\s+)?)((?:what|which|how|where|when|why|who|whose|"
+                          r"can|could|do|does|is|are|will|should|would)\b.{6,})$", re.I)
+
+
+def split_question(question: str) -> list[str]:
+    """"Will uv download Python itself, and what setting turns that off?" asks two things;
+    each part gets its own evidence sentence."""
+    m = _SECOND_PART.match(question.strip())
+    return [m.group(1).strip(), m.group(2).strip()] if m else [question]
+
+
+def _pool(question: str, excerpts: Sequence[Excerpt]) -> tuple[list[Candidate], float]:
+    q_terms = set(_terms(question))
+    best_first = sorted(excerpts, key=lambda e: -e.score)[:MAX_EXCERPTS]
+    cands = [c for r, ex in enumerate(best_first) for c in candidates(ex, r)]
+    kept = [c for c in cands if _answerable(c, q_terms)][:MAX_CANDIDATES]
+    return kept, max((e.score for e in best_first), default=0.0) or 1.0
+
+
+def _rank(question: str, qtype: str | None, pool: list[Candidate], sims, top: float) -> list[tuple[float, Candidate, dict]]:
     q_terms = set(_terms(question))
     if not q_terms:
         return []
-    best_first = sorted(excerpts, key=lambda e: -e.score)[:MAX_EXCERPTS]
-    cands = [c for r, ex in enumerate(best_first) for c in candidates(ex, r)]
-    if not cands:
-        return []
     df: dict[str, int] = {}
-    for c in cands:
+    for c in pool:
         for t in set(_terms(c.text)):
             df[t] = df.get(t, 0) + 1
-    n = len(cands)
+    n = len(pool)
     weight = {t: math.log(1 + n / df.get(t, 0.5)) for t in q_terms}
     total = sum(weight.values())
 
     def cover(text: str) -> float:
         return sum(weight[t] for t in q_terms & set(_terms(text))) / total
 
-    kept = [c for c in cands if _answerable(c, q_terms)][:MAX_CANDIDATES]
-    if not kept:
-        return []
-    sims = np.zeros(len(kept))
-    if embed is not None:
-        vecs = embed([question] + [c.text for c in kept])
-        sims = vecs[1:] @ vecs[0]
-    qtype = question_type(question)
-    top = max(e.score for e in best_first) or 1.0
     out = []
-    for c, sim in zip(kept, sims):
+    for c, sim in zip(pool, sims):
         sig = {"overlap": cover(c.text), "similarity": float(sim), "context": cover(c.prev) if c.prev else 0.0,
                "type": (type_fit(qtype, c.text, question, code=c.kind == "code") - 0.5) * 2 if qtype else 0.0,
                "retrieval": c.excerpt.score / top, "pair": 1.0 if c.pair else 0.0}
@@ -211,12 +217,31 @@ def score_candidates(question: str, excerpts: Sequence[Excerpt],
     return out
 
 
-def best_sentence(question: str, excerpts: Sequence[Excerpt],
-                  embed: Callable[[list[str]], np.ndarray] | None = None) -> Extract | None:
-    scored = score_candidates(question, excerpts, embed)
-    if not scored:
-        return None
-    score, c, sig = scored[0]
+def score_candidates(question: str, excerpts: Sequence[Excerpt],
+                     embed: Callable[[list[str]], np.ndarray] | None = None,
+                     parts: Sequence[str] | None = None) -> list[list[tuple[float, Candidate, dict]]]:
+    """Candidates ranked for the whole question, then for each further part of a compound one."""
+    if not set(_terms(question)):
+        return []
+    pool, top = _pool(question, excerpts)
+    if not pool:
+        return []
+    parts = list(parts or [question])
+    # Later parts ("and what's the catch?") lean on the first for their subject.
+    texts = [question] + [f"{p} {parts[0]}" for p in parts[1:]]
+    if embed is not None:
+        vecs = embed(texts + [c.text for c in pool])
+        qv, cv = vecs[:len(texts)], vecs[len(texts):]
+    else:
+        qv, cv = None, None
+    ranked = []
+    for i, (text, part) in enumerate(zip(texts, parts)):
+        sims = cv @ qv[i] if cv is not None else np.zeros(len(pool))
+        ranked.append(_rank(text, question_type(part), pool, sims, top))
+    return ranked
+
+
+def _dated(c: Candidate, question: str, score: float, sig: dict) -> Extract:
     turn_date = c.date or (c.excerpt.first.event_time or "")[:10] or None
     found = date_in(c.text, turn_date)
     ex = Extract(c.text, c.excerpt, score, found.answer if found else turn_date, answer=c.text,
@@ -226,6 +251,26 @@ def best_sentence(question: str, excerpts: Sequence[Excerpt],
             ex.answer, ex.span = found.answer, (found.start, found.end)
         elif c.date:
             ex.answer = format_date(c.date)  # nothing written: the turn's own date
+    return ex
+
+
+def best_sentence(question: str, excerpts: Sequence[Excerpt],
+                  embed: Callable[[list[str]], np.ndarray] | None = None) -> Extract | None:
+    parts = split_question(question)
+    ranked = score_candidates(question, excerpts, embed, parts)
+    if not ranked or not ranked[0]:
+        return None
+    score, c, sig = ranked[0][0]
+    ex = _dated(c, parts[0] if len(parts) > 1 else question, score, sig)
+    for more in ranked[1:]:
+        # The best evidence for the next part, unless the first answer already holds it.
+        other = next(((s, o) for s, o, _ in more if o.text not in c.text and c.text not in o.text), None)
+        if other is None or other[0] < score / 2:
+            continue
+        add = other[1]
+        if len(ex.answer) + len(add.text) + 1 <= MAX_ANSWER_CHARS:
+            ex.answer = f"{ex.answer} {add.text}"
+            ex.sentence = f"{ex.sentence} {add.text}"
     return ex
 
 

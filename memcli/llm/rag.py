@@ -96,6 +96,15 @@ class Asker:
         self.embed = embed  # question/sentence similarity for the extractive pick
         self.floor = floor or (lambda: UNCALIBRATED_FLOOR)  # the embedder's calibrated abstention floor
 
+    def _sentence_clears(self, question: str, hits: list[Hit], floor: float) -> bool:
+        """A short question can sit far from every whole unit ("What does Rc stand for?") and
+        close to the one sentence that answers it: the best sentence's own similarity counts."""
+        if self.embed is None:
+            return False
+        best = best_sentence(question, build_context(hits, budget=self.s.context_tokens, count_tokens=estimate_tokens),
+                             self.embed)
+        return best is not None and (best.signals or {}).get("similarity", 0.0) >= floor
+
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
             on_token: Callable[[str], None] | None = None) -> Answer:
         how = answer or self.s.answer
@@ -104,7 +113,7 @@ class Asker:
         timings = {"retrieve": time.perf_counter() - t0}
         top_dense = max((h.scores.get("dense", 1.0) for h in hits), default=0.0)
         floor = self.s.min_similarity if self.s.min_similarity is not None else self.floor()
-        if not hits or top_dense < floor:
+        if not hits or top_dense < floor and not self._sentence_clears(question, hits, floor):
             return Answer(question, NOT_IN_MEMORY, how, True, closest=hits[:3], timings=timings)
         t = time.perf_counter()
         gen = self.generator() if how == "generate" else None

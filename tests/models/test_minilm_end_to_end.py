@@ -87,3 +87,34 @@ def test_knowledge_update_with_real_minilm_and_default_thresholds(tmp_path, embe
     ans = m.ask("What is Ana's phone number?")
     assert "555-9876" in ans.answer and not ans.abstained
     assert m.doctor().healthy
+
+
+RUST = """# Smart pointers in Rust
+
+## Rc<T>
+
+`Rc<T>` is the reference-counted smart pointer. Rc stands for Reference Counted: it keeps
+track of the number of references to a value to know whether the value is still in use.
+Use it when several parts of a program read the same data and you cannot decide at compile
+time which part will finish using it last. `Rc<T>` is only for single-threaded code.
+
+## Box<T>
+
+`Box<T>` stores data on the heap instead of the stack. Boxes have no overhead beyond
+storing their data there. Use them for recursive types and for large values you move.
+"""
+
+
+def test_a_short_question_is_answered_when_one_sentence_holds_it(tmp_path, embedder):
+    """"What does Rc stand for?" sits below the abstention floor against the whole unit
+    (cosine 0.34 < 0.42) but close to the sentence that answers it."""
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "rust.md").write_text(RUST)
+    m = Memory(Settings(home=tmp_path / "home"), embedder=embedder)
+    m.ingest([tmp_path / "notes"])
+    top = max(h.scores["dense"] for h in m.search("What does Rc stand for?"))
+    assert top < embedder.abstain_floor  # the case the sentence check is for
+    ans = m.ask("What does Rc stand for?", answer="extractive")
+    assert not ans.abstained and "Reference Counted" in ans.answer
+    off = m.ask("Which train goes to Edinburgh on Sundays?", answer="extractive")
+    assert off.abstained  # an off-topic question still is not answered
