@@ -30,7 +30,7 @@ import numpy as np
 
 from memcli.llm.context import Excerpt
 from memcli.llm.dates import date_in, fmt_day
-from memcli.llm.qtypes import question_type, type_fit
+from memcli.llm.qtypes import aggregate_kind, question_type, type_fit
 from memcli.retrieve.snippet import STOP
 
 _WORD = re.compile(r"\w+")
@@ -262,6 +262,9 @@ def best_sentence(question: str, excerpts: Sequence[Excerpt],
         return None
     score, c, sig = ranked[0][0]
     ex = _dated(c, parts[0] if len(parts) > 1 else question, score, sig)
+    kind = aggregate_kind(question)
+    if kind is not None:
+        return _aggregate(ex, ranked[0], kind)
     for more in ranked[1:]:
         # The best evidence for the next part, unless the first answer already holds it.
         other = next(((s, o) for s, o, _ in more if o.text not in c.text and c.text not in o.text), None)
@@ -271,6 +274,36 @@ def best_sentence(question: str, excerpts: Sequence[Excerpt],
         if len(ex.answer) + len(add.text) + 1 <= MAX_ANSWER_CHARS:
             ex.answer = f"{ex.answer} {add.text}"
             ex.sentence = f"{ex.sentence} {add.text}"
+    return ex
+
+
+AGGREGATE_MARGIN = 0.3  # evidence scoring within this of the best counts as another occurrence
+AGGREGATE_MAX = 5
+
+
+def _aggregate(ex: Extract, ranked: list[tuple[float, Candidate, dict]], kind: str) -> Extract:
+    """"How many times…" and "what activities…": every distinct piece of evidence that scores
+    close to the best one and shares the question's words (one per unit or turn; by the same
+    speaker as the best in conversations)."""
+    best_score, best, _ = ranked[0]
+    seen_units: set[str] = set()
+    picked: list[Candidate] = []
+    for score, c, sig in ranked:
+        if score < best_score - AGGREGATE_MARGIN or len(picked) >= AGGREGATE_MAX:
+            break
+        if sig["overlap"] == 0:
+            continue
+        unit = c.excerpt.first.unit_id + (c.date or "")
+        if c.pair or unit in seen_units or (best.speaker and c.speaker != best.speaker):
+            continue
+        seen_units.add(unit)
+        picked.append(c)
+    if len(picked) < 2:
+        return ex
+    items = "; ".join(c.text for c in picked)
+    ex.answer = f"{len(picked)} times: {items}" if kind == "count" else items
+    ex.answer = ex.answer if len(ex.answer) <= MAX_ANSWER_CHARS else ex.answer[:MAX_ANSWER_CHARS - 1].rstrip() + "…"
+    ex.sentence = items
     return ex
 
 

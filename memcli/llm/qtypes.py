@@ -37,6 +37,21 @@ _CODE_IN_Q = re.compile(r"`[^`]+`")
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+\b")
 
 
+_LIST = re.compile(r"^\s*(what|which)\s+(\w+\s+){0,2}\w{3,}s\s+(has|have|does|do|did|are|were)\b|"
+                   r"^\s*what (are|were) (some|all)\b|\bwhat (kinds?|types?|sorts?) of\b", re.I)
+_COUNT = re.compile(r"\bhow many times\b|\bhow often\b", re.I)
+
+
+def aggregate_kind(question: str) -> str | None:
+    """"count" (how many times), "list" (what activities has she done): the answer gathers
+    several pieces of evidence instead of quoting one."""
+    if _COUNT.search(question):
+        return "count"
+    if _LIST.search(question):
+        return "list"
+    return None
+
+
 def question_type(question: str) -> str | None:
     for name, rx in _Q:
         if rx.search(question):

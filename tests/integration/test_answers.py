@@ -106,3 +106,18 @@ def test_citations_start_at_one_and_show_context_prints_the_excerpts(capsys, tmp
     data = json.loads(capsys.readouterr().out)
     assert [c["number"] for c in data["citations"]] == [1]
     assert {"answer", "evidence", "evidence_date", "citations", "answer_span", "evidence_unit"} <= set(data)
+
+
+def test_listing_questions_gather_every_occurrence(settings, tmp_path):
+    chat = tmp_path / "export.jsonl"
+    said = [("2023-05-01", "Melanie", "I went camping with the kids at the lake this weekend."),
+            ("2023-05-01", "Caroline", "I started a new painting class for adults."),
+            ("2023-06-10", "Melanie", "We went camping again, this time in the mountains."),
+            ("2023-07-02", "Melanie", "Camping in the rain was still fun for the kids."),
+            ("2023-07-03", "Caroline", "My dog loves the beach more than anything.")]
+    chat.write_text("\n".join(json.dumps({"session": f"s{i}", "speaker": who, "time": f"{day}T10:00:00", "text": text})
+                              for i, (day, who, text) in enumerate(said)) + "\n")
+    m = Memory(settings, embedder=FakeEmbedder(dim=64))
+    m.ingest([chat])
+    ans = m.ask("How many times has Melanie gone camping?", answer="extractive")
+    assert ans.answer.startswith("3 times:") and "mountains" in ans.answer and "painting" not in ans.answer
