@@ -90,6 +90,7 @@ bench: install
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/ask.py
 	$(BIN)/python bench/llama_options.py
+	$(BIN)/python bench/llama_builds.py
 	$(BIN)/python bench/graph.py
 
 clean:

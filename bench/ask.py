@@ -1,6 +1,6 @@
 """`mem ask` by stage, on the sample corpus: imports, model loads, retrieve, first token, total;
 then warm retrieve p50, time to first token and tokens/s. Targets: warm retrieve p50 <= 200 ms,
-warm time to first token <= 1.5 s.
+warm time to first token <= 1.5 s, extractive answer <= 100 ms on top of retrieval.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def main() -> None:
         print(f"cold: imports {imports:.2f}s  embedder load {embed_load:.2f}s  GGUF load {llm_load:.2f}s")
         print("first ask: " + "  ".join(f"{k} {v * 1000:.0f}ms" for k, v in first.timings.items())
               + f"  total {total_first:.2f}s")
-        retrieve, ttft, tps, extractive = [], [], [], []
+        retrieve, ttft, tps, extractive, on_top = [], [], [], [], []
         for q in QUESTIONS[1:] * 2:
             a = mem.ask(q, answer="generate")
             retrieve.append(a.timings["retrieve"])
@@ -52,8 +52,9 @@ def main() -> None:
                 ttft.append(a.timings["first_token"])
                 tps.append(gen.count_tokens(a.answer) / max(1e-6, a.timings["generate"] - a.timings["first_token"]))
             t = time.perf_counter()
-            mem.ask(q, answer="extractive")
+            ea = mem.ask(q, answer="extractive")
             extractive.append(time.perf_counter() - t)
+            on_top.append(extractive[-1] - ea.timings["retrieve"])
         print(f"warm: retrieve p50 {statistics.median(retrieve) * 1000:.0f}ms  "
               f"first token p50 {statistics.median(ttft):.2f}s  decode {statistics.median(tps):.0f} tokens/s  "
               f"extractive ask p50 {statistics.median(extractive) * 1000:.0f}ms  (model {gen.name}, "
@@ -80,8 +81,11 @@ def main() -> None:
                 lat.append(time.perf_counter() - t)
             print(f"rerank top-{min(len(fused), r.s.rerank_top)}: {name} p50 {statistics.median(lat) * 1000:.1f}ms")
         print("(cross-encoder: no shipped model to time)")
+        print(f"extractive answer on top of retrieval (candidate sentences, MiniLM similarity, pick) "
+              f"p50 {statistics.median(on_top) * 1000:.0f}ms")
         print(f"targets: retrieve p50 <= 200ms: {'met' if statistics.median(retrieve) <= 0.2 else 'NOT met'}; "
-              f"first token <= 1.5s: {'met' if statistics.median(ttft) <= 1.5 else 'NOT met'}")
+              f"first token <= 1.5s: {'met' if statistics.median(ttft) <= 1.5 else 'NOT met'}; "
+              f"extractive on top of retrieval <= 100ms: {'met' if statistics.median(on_top) <= 0.1 else 'NOT met'}")
 
 
 if __name__ == "__main__":

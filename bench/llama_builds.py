@@ -3,8 +3,9 @@
 Each build is a directory holding an installed ``llama_cpp`` package (``pip install --target
 DIR --no-deps WHEEL``); each runs in its own child process, so a build that crashes on this
 CPU is reported as such instead of ending the benchmark. A runtime-dispatch build
-(``GGML_BACKEND_DL=ON``) needs its CPU backends loaded first: the child does that through
-``ggml_backend_load_all_from_path`` when the library has it.
+(``GGML_BACKEND_DL=ON``) needs its CPU backends loaded first, and llama-cpp-python 0.3.36 does
+not: the child does it through ``ggml_backend_load_all_from_path`` (ctypes), from the wheel's
+``bin/`` folder, where that build installs its kernel variants.
 
     python bench/llama_builds.py                       # the build installed in this venv
     python bench/llama_builds.py native=/tmp/t-native portable=/tmp/t-portable dispatch=/tmp/t-dispatch
@@ -26,9 +27,12 @@ import ctypes, json, statistics, sys, time
 from pathlib import Path
 import llama_cpp
 lib = Path(llama_cpp.__file__).parent / "lib"
-ggml = ctypes.CDLL(str(lib / "libggml.so"))
-if hasattr(ggml, "ggml_backend_load_all_from_path") and any(lib.glob("libggml-cpu-*.so")):
-    ggml.ggml_backend_load_all_from_path(str(lib).encode())
+ggml = ctypes.CDLL(str(lib / "libggml.so.0"))  # the instance libllama links (same SONAME)
+# The dispatch wheel puts its CPU variants in <site-packages>/bin, outside the package.
+for d in (lib, Path(llama_cpp.__file__).parents[1] / "bin"):
+    if any(d.glob("libggml-cpu-*.so")):
+        ggml.ggml_backend_load_all_from_path(str(d).encode())
+        break
 from llama_cpp import Llama
 from memcli.llm.llama import physical_cores
 from memcli.llm.models import resolve_gguf
