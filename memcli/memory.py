@@ -117,6 +117,8 @@ class Memory:
             on_token=None, reranker=None, hops: int | None = None):
         from memcli.llm.rag import Asker
 
+        _require_query(question)
+
         def search(q, **kw):
             return self.search(q, reranker=reranker, hops=hops, **kw)
         asker = Asker(self.settings.llm, search, lambda: self.generator,
@@ -252,6 +254,10 @@ class Memory:
                fmt: str | None = None, trust: str = "normal", graph: bool | None = None) -> "IngestReport":
         from memcli.ingest.pipeline import IngestPipeline
 
+        missing = [str(p) for p in paths if not os.path.lexists(os.path.expanduser(str(p)))]
+        if paths and len(missing) == len(paths):
+            # Say so at once, before the embedding model loads.
+            raise NotFoundError(f"no such file or directory: {missing[0]}")
         use_graph = self.settings.graph.enabled if graph is None else graph
         with self.lock():
             pipe = IngestPipeline(self.settings, self.catalog, self.embedder, on_progress,
@@ -260,6 +266,7 @@ class Memory:
 
     def search(self, query: str, *, k: int | None = None, mode: str | None = None, filters=None,
                as_of=None, reranker=None, hops: int | None = None) -> "list[Hit]":
+        _require_query(query)
         return self.retriever.search(query, k=k, mode=mode, filters=filters, as_of=as_of, reranker=reranker,
                                      hops=hops)
 
@@ -363,3 +370,11 @@ class Memory:
     def destroy(self) -> None:
         """Remove the whole memory home (used by tests and throw-away eval homes)."""
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _require_query(text: str) -> None:
+    """An empty question matches everything a little: refuse it instead of returning noise."""
+    from memcli.errors import ConfigError
+
+    if not text or not text.strip():
+        raise ConfigError("empty query", hint="ask or search for something, e.g. mem search \"tomato blight\"")

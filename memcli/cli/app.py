@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -265,7 +266,7 @@ def config_show(json_: JsonOpt = False) -> None:
         render.out.print(yaml.safe_dump(data, sort_keys=False).rstrip(), markup=False)
 
 
-@config_app.command("set")
+@config_app.command("set", context_settings={"ignore_unknown_options": True})  # values like -5
 def config_set(
     key: Annotated[str, typer.Argument(help="Dotted key, e.g. search.fusion")],
     value: Annotated[str, typer.Argument(help="New value (YAML scalar)")],
@@ -306,6 +307,13 @@ def run(argv: list[str] | None = None) -> int:
     except click_exc.ClickException as e:
         e.show()
         return e.exit_code
+    except BrokenPipeError:
+        # The reader went away (`mem ask … | head -1`): not an error, as with cat.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 0
     except (KeyboardInterrupt, typer.Abort):
         render.err.print("[yellow]interrupted[/yellow]")
         return 130

@@ -12,7 +12,14 @@ from rich.markup import escape  # noqa: F401  (re-exported for commands)
 from rich.table import Table
 from rich.text import Text
 
-out = Console(highlight=False, soft_wrap=False)
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """rich exits 1 when the reader goes away; `mem ask … | head -1` is not an error:
+        the CLI's edge turns this into exit 0, quietly, as cat does."""
+        raise BrokenPipeError
+
+
+out = _Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
 
 

@@ -107,3 +107,26 @@ def test_config_show_and_set(capsys, home):
 def test_version(capsys):
     code, out, _ = mem(capsys, "--version")
     assert code == 0 and out.startswith("mem ")
+
+
+def test_bad_input_at_the_door(capsys, home, tmp_path):
+    for argv in (["search", ""], ["ask", "   "]):
+        code, _, err = mem(capsys, *argv)
+        assert code == 2 and "empty query" in err
+    code, _, err = mem(capsys, "ingest", str(tmp_path / "nope.md"))
+    assert code == 3 and "no such file or directory" in err
+    code, _, err = mem(capsys, "config", "set", "search.k", "-5")
+    assert code == 2 and "search.k" in err and "No such option" not in err
+    assert mem(capsys, "config", "set", "search.time_boost", "0")[0] == 0
+
+
+def test_a_closed_pipe_is_not_an_error(home, corpus):
+    env = {**__import__("os").environ, "MEM_HOME": str(home), "MEM_EMBED__MODEL": "fake:64"}
+    cli = [sys.executable, "-c", "from memcli.cli import main; main()"]
+    subprocess.run(cli + ["ingest", str(corpus)], env=env, check=True, capture_output=True)
+    # `mem ask … | head -0`: the reader is gone before mem writes; mem exits 0 without a word.
+    p = subprocess.Popen(cli + ["ask", "grilled sardines Lisbon"], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait() == 0 and err == ""
