@@ -49,10 +49,22 @@ def _run(benchmark: str, dataset: str, passages, queries, scorer, depth, modes, 
         result = retrieval_eval(**kw)
     else:
         result = _with_progress(retrieval_eval, kw)
+    _finish(result, workdir, json_)
+
+
+def _finish(result: dict, workdir: Path | None, json_: bool) -> None:
+    """Keep the result before rendering it: a long eval never loses its numbers to the printer."""
+    if workdir is not None:
+        import json
+
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / "result.json").write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
     if json_:
         render.emit_json(result)
     else:
         render_table(result)
+        if workdir is not None:
+            render.out.print(f"[dim]result: {workdir / 'result.json'}[/dim]")
 
 
 def _with_progress(fn, kw):
@@ -203,10 +215,7 @@ def locomo(
         result = merge_granularities({g: one(g) for g in grains})
     else:
         result = one(grains[0] if grains else None)
-    if json_:
-        render.emit_json(result)
-    else:
-        render_table(result)
+    _finish(result, workdir, json_)
 
 
 @eval_app.command("docsqa")
@@ -230,7 +239,4 @@ def docsqa(
     rr = [m for m in parse_modes(modes) if m in RERANKERS] if modes else []
     kw = dict(root=directory, settings=memory().settings, answers=answers, modes=rr, limit=limit, workdir=workdir, k=k)
     result = docsqa_eval(**kw) if json_ or not sys.stderr.isatty() else _with_progress(docsqa_eval, kw)
-    if json_:
-        render.emit_json(result)
-    else:
-        render_table(result)
+    _finish(result, workdir, json_)

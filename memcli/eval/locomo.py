@@ -36,7 +36,7 @@ ANSWERABLE = {"1", "2", "3", "4"}
 def evidence_ids(evidence: Sequence[str]) -> set[str]:
     out = set()
     for e in evidence or []:
-        out.update(f"D{a}:{b}" for a, b in _EVIDENCE.findall(str(e)))
+        out.update(f"D{int(a)}:{int(b)}" for a, b in _EVIDENCE.findall(str(e)))  # "D30:05" is turn D30:5
     return out
 
 
@@ -134,7 +134,7 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
         answered: dict[str, list[tuple[str, dict[str, float]]]] = {}
         answer_s: dict[str, float] = {}
         full_seen: list[float] = []
-        per_query, units_total, ingest_s, consolidated = [], 0, 0.0, []
+        per_query, units_total, ingest_s, consolidated, dropped = [], 0, 0.0, [], []
         n_questions = sum(len(spaced(c.get("qa", []), questions)) for c in convs)
         rerankers = rerankers_for(modes, settings, generator)
         # Answer rows: each answer mode with the default search, and again after each reranker.
@@ -173,6 +173,10 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
             for qi, q in qa:
                 cat = str(q.get("category"))
                 gold = evidence_ids(q.get("evidence", []))
+                missing = gold - set(words)
+                if missing:  # an evidence id naming no turn of this conversation: reported, not scored
+                    dropped.append({"question": f"{sid}#{qi}", "ids": sorted(missing)})
+                    gold -= missing
                 entry = {"id": f"{sid}#{qi}", "conversation": sid, "category": cat,
                          "question": q["question"], "evidence": sorted(gold), "modes": {}}
                 for name in modes:
@@ -228,8 +232,13 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
                     "evidence_share_seen": round(mean(full_seen), 4),
                     "note": "latest turns kept where the conversation exceeds the model window"}
             rows.append(row)
+        answerable = [q for q in per_query if q["category"] in ANSWERABLE]
         return {
-            "benchmark": "locomo", "dataset": path.name, "queries": sum(1 for q in per_query if q["category"] in ANSWERABLE),
+            # Recall is averaged over answerable questions that have evidence turns: that is "queries".
+            "benchmark": "locomo", "dataset": path.name, "queries": sum(1 for q in answerable if q["evidence"]),
+            "questions": {"answerable": len(answerable), "without_evidence": sum(1 for q in answerable if not q["evidence"]),
+                          "adversarial": sum(1 for q in per_query if q["category"] == "5"),
+                          "dropped_evidence_ids": dropped},
             "rows": rows, "per_query": per_query,
             "ingest": {"conversations": len(convs), "units": units_total, "seconds": round(ingest_s, 3),
                        "consolidate": _sum_counts(consolidated) if consolidate else None},

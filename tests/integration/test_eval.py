@@ -67,3 +67,40 @@ def test_hotpotqa_bm25_lands_near_the_sanity_anchor(capsys, fake_env):
     res = eval_json(capsys, "multihop", str(SHARED / "multihop" / "hotpotqa"), "--modes", "bm25")
     assert res["queries"] == 50
     assert abs(res["rows"][0]["metrics"]["recall@5"] - 0.790) <= 0.05
+
+
+def test_multihop_answer_rows(capsys, fake_env):
+    res = eval_json(capsys, "multihop", str(FIX / "multihop"), "--modes", "bm25", "--answer", "extractive")
+    row = next(r for r in res["rows"] if r["name"] == "answer/extractive")
+    assert set(row["metrics"]) == {"em", "f1", "contains", "abstained"} and row["answered"] == 2
+    assert all(0.0 <= v <= 1.0 for v in row["metrics"].values())
+    pq = {q["id"]: q for q in res["per_query"]}
+    assert pq["q1"]["modes"]["answer/extractive"]["gold"] == "Quillby"
+
+
+LOCOMO = {"sample_id": "tiny", "conversation": {
+    "speaker_a": "Ana", "speaker_b": "Ben",
+    "session_1_date_time": "1:56 pm on 8 May, 2023",
+    "session_1": [{"speaker": "Ana", "dia_id": "D1:1", "text": "I adopted a kitten called Miso yesterday."},
+                  {"speaker": "Ben", "dia_id": "D1:2", "text": "Lovely! I ran the Lisbon half marathon."}],
+    "session_2_date_time": "10:00 am on 9 June, 2023",
+    "session_2": [{"speaker": "Ana", "dia_id": "D2:1", "text": "Miso learned to open the fridge."}]},
+    "qa": [{"question": "What is the name of Ana's kitten?", "answer": "Miso", "evidence": ["D1:01"], "category": 4},
+           {"question": "Which race did Ben run?", "answer": "Lisbon half marathon", "evidence": ["D1:2", "D9:9"], "category": 4},
+           {"question": "What did Ben adopt?", "adversarial_answer": "a kitten", "evidence": ["D1:1"], "category": 5}]}
+
+
+def test_locomo_several_granularities_with_answers_render_and_keep_the_result(capsys, fake_env, tmp_path):
+    f = tmp_path / "tiny.json"
+    f.write_text(json.dumps([LOCOMO]))
+    wd = tmp_path / "work"
+    code = run(["eval", "locomo", str(f), "--granularity", "segment,turn", "--modes", "hybrid",
+                "--answer", "extractive", "--workdir", str(wd)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "answers (F1" in out and "extractive" in out and "turn/hybrid" in out
+    kept = json.loads((wd / "result.json").read_text())  # written before the tables
+    assert kept["questions"]["dropped_evidence_ids"] == [{"question": "tiny#1", "ids": ["D9:9"]}]
+    assert kept["queries"] == 2  # what recall is averaged over
+    first = next(q for q in kept["per_query"] if q["id"] == "tiny#0")
+    assert first["evidence"] == ["D1:1"]  # "D1:01" is turn D1:1
