@@ -164,10 +164,13 @@ def forget(
     source: Annotated[Optional[str], typer.Argument(help="A source path, a directory of sources, or a source id.")] = None,
     weak: Annotated[bool, typer.Option("--weak", help="Instead: delete decayed (archived) units, listing them first.")] = False,
     older_than: Annotated[str, typer.Option("--older-than", help="With --weak: only units untouched this long (e.g. 180d, 12w, 1y).")] = "180d",
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="With --weak: really delete (otherwise only list).")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before forgetting several sources; with --weak: really delete (otherwise only list).")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be forgotten, change nothing.")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Remove a source's units from every store (or, with --weak, decayed units)."""
+    """Remove a source's units from every store (or, with --weak, decayed units).
+
+    Forgetting a directory that holds more than one source asks first (or needs --yes)."""
     from memcli.errors import ConfigError
 
     if weak:
@@ -177,7 +180,26 @@ def forget(
         return
     if source is None:
         raise ConfigError("name a SOURCE to forget, or use --weak")
-    gone = memory().forget(source)
+    mem = memory()
+    if dry_run or not yes:
+        would = mem.resolve_sources(source)
+        if dry_run:
+            if json_:
+                render.emit_json({"would_forget": [s.to_dict() for s in would]})
+            else:
+                for s in would:
+                    render.out.print(f"would forget {render.escape(s.uri)} ({s.n_units} units)")
+            return
+        if len(would) > 1:
+            n_units = sum(s.n_units for s in would)
+            question = f"forget {len(would)} sources ({n_units} units) under {source}?"
+            if not sys.stdin.isatty():
+                raise ConfigError(f"{question[0].upper()}{question[1:-1]} needs confirmation",
+                                  hint="add --yes to forget them, or --dry-run to list them")
+            if not typer.confirm(question[0].upper() + question[1:], default=False):
+                render.err.print("nothing forgotten")
+                raise typer.Exit(1)
+    gone = mem.forget(source)
     if json_:
         render.emit_json({"forgotten": [s.to_dict() for s in gone]})
     else:
@@ -325,5 +347,14 @@ def run(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _terminate(signum, frame) -> None:
+    """SIGTERM ends a command like Ctrl-C: the write in progress unwinds (journal, lock, pid
+    file) instead of leaving a stale lock behind."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     sys.exit(run())

@@ -130,3 +130,40 @@ def test_a_closed_pipe_is_not_an_error(home, corpus):
     p.stdout.close()
     err = p.stderr.read().decode()
     assert p.wait() == 0 and err == ""
+
+
+def test_forgetting_a_directory_of_sources_asks_first(capsys, home, corpus):
+    assert mem(capsys, "ingest", "-r", str(corpus))[0] == 0
+    code, out, _ = mem(capsys, "forget", str(corpus), "--dry-run")
+    assert code == 0 and out.count("would forget") == 3
+    code, _, err = mem(capsys, "forget", str(corpus))  # no terminal to ask on: refuse, say how
+    assert code == 2 and "3 sources" in err and "--yes" in err
+    assert len(json.loads(mem(capsys, "sources", "--json")[1])) == 3
+    code, out, _ = mem(capsys, "forget", str(corpus), "--yes", "--json")
+    assert code == 0 and len(json.loads(out)["forgotten"]) == 3
+
+
+def test_sigterm_during_ingest_leaves_no_stale_lock(home, tmp_path):
+    import os
+    import signal
+    import time
+
+    many = tmp_path / "many"
+    many.mkdir()
+    for i in range(400):
+        (many / f"note{i:03d}.md").write_text(f"# Note {i}\n\n" + f"Paragraph {i} about bees and honey. " * 40)
+    env = {**os.environ, "MEM_HOME": str(home), "MEM_EMBED__MODEL": "fake:64", "MEM_INGEST__BATCH_UNITS": "8"}
+    p = subprocess.Popen([sys.executable, "-c", "from memcli.cli import main; main()", "ingest", "-r", str(many)],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while not (home / "write.pid").exists() and p.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)
+    p.send_signal(signal.SIGTERM)
+    rc = p.wait(timeout=60)
+    assert rc in (0, 130)  # 0 only if it finished first
+    assert not (home / "write.pid").exists()
+    doctor = subprocess.run([sys.executable, "-c", "from memcli.cli import main; main()", "doctor", "--json"],
+                            env=env, capture_output=True, text=True)
+    stores = [f for f in json.loads(doctor.stdout)["findings"] if f["check"] != "answer model"]
+    assert rc == 130 and all(f["ok"] for f in stores), stores
