@@ -97,9 +97,9 @@ def _relative(sentence: str, base: date) -> FoundDate | None:
     if t == "tomorrow":
         return FoundDate(m.group(0), fmt_day(base + timedelta(days=1)), m.start(), m.end())
     if words[-1] in ("ago", "later", "now"):
-        raw = m.group(5).lower()
+        raw = m.group(4).lower()
         n = int(raw) if raw.isdigit() else _NUM.get(raw, 1)
-        unit = m.group(6).lower()
+        unit = m.group(5).lower()
         sign = -1 if words[-1] == "ago" else 1
         if unit == "day":
             return FoundDate(m.group(0), fmt_day(base + sign * timedelta(days=n)), m.start(), m.end())

@@ -30,7 +30,7 @@ import numpy as np
 
 from memcli.llm.context import Excerpt
 from memcli.llm.dates import date_in, fmt_day
-from memcli.llm.qtypes import aggregate_kind, question_type, type_fit
+from memcli.llm.qtypes import aggregate_kind, question_type, short_span, type_fit
 from memcli.retrieve.snippet import STOP
 
 _WORD = re.compile(r"\w+")
@@ -43,6 +43,7 @@ _FENCE = re.compile(r"^(```|~~~)")
 QUESTION_SPEAKERS = frozenset({"you asked"})
 MAX_EXCERPTS = 6  # candidates come from the best excerpts only (latency; the answer is nearly always there)
 MAX_CANDIDATES = 120
+SIM_TOP = 8  # candidates per question part that are encoded for the similarity signal
 PAIR_CHARS = 320  # two sentences shown together stay a short answer
 MAX_ANSWER_CHARS = 400  # a compound question's answer: one sentence per part, within this
 WEIGHTS = {"overlap": 1.0, "similarity": 1.0, "context": 0.35, "type": 0.3, "retrieval": 0.25, "pair": -0.1}
@@ -229,16 +230,19 @@ def score_candidates(question: str, excerpts: Sequence[Excerpt],
     parts = list(parts or [question])
     # Later parts ("and what's the catch?") lean on the first for their subject.
     texts = [question] + [f"{p} {parts[0]}" for p in parts[1:]]
-    if embed is not None:
-        vecs = embed(texts + [c.text for c in pool])
-        qv, cv = vecs[:len(texts)], vecs[len(texts):]
-    else:
-        qv, cv = None, None
-    ranked = []
-    for i, (text, part) in enumerate(zip(texts, parts)):
-        sims = cv @ qv[i] if cv is not None else np.zeros(len(pool))
-        ranked.append(_rank(text, question_type(part), pool, sims, top))
-    return ranked
+    cheap = [_rank(text, question_type(part), pool, np.zeros(len(pool)), top) for text, part in zip(texts, parts)]
+    if embed is None:
+        return cheap
+    # Encoding is the cost (MiniLM is compute-bound: ~1 s per 2,000 tokens on 2 cores), so only
+    # the cheap signals' best few per part are encoded and re-ranked with similarity.
+    short: list[Candidate] = []
+    for ranked in cheap:
+        for _, c, _ in ranked[:SIM_TOP]:
+            if all(c is not o for o in short):
+                short.append(c)
+    vecs = embed(texts + [c.text for c in short])
+    qv, cv = vecs[:len(texts)], vecs[len(texts):]
+    return [_rank(text, question_type(part), short, cv @ qv[i], top) for i, (text, part) in enumerate(zip(texts, parts))]
 
 
 def _dated(c: Candidate, question: str, score: float, sig: dict) -> Extract:
@@ -251,6 +255,8 @@ def _dated(c: Candidate, question: str, score: float, sig: dict) -> Extract:
             ex.answer, ex.span = found.answer, (found.start, found.end)
         elif c.date:
             ex.answer = format_date(c.date)  # nothing written: the turn's own date
+    elif not c.pair and (span := short_span(question_type(question), c.text, question)) is not None:
+        ex.answer, ex.span = c.text[span[0]:span[1]].strip(" ,.;:"), span
     return ex
 
 

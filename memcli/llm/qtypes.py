@@ -90,3 +90,24 @@ def type_fit(qtype: str | None, sentence: str, question: str, *, code: bool = Fa
     if qtype == "who":
         return 1.0 if _new(_NAME.findall(sentence), question) else 0.0
     return 1.0
+
+
+_NAME_SPAN = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:of|de|van|von|da|del|la|le|the)?\s*[A-Z][\w'’-]+)*")
+_COUNT_SPAN = re.compile(r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+                         r"forty|fifty|hundred|thousand|once|twice)\b(\s+[a-z]+)?", re.I)
+
+
+def short_span(qtype: str | None, sentence: str, question: str) -> tuple[int, int] | None:
+    """The few words of the sentence that answer, when there is exactly one candidate: the one
+    name a "who" question does not already say, or the one new number for "how many/much"."""
+    if qtype == "who":
+        q = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
+        # A capitalised first word is only a name when more capitalised words follow it.
+        spans = [m for m in _NAME_SPAN.finditer(sentence) if (m.start() > 0 or " " in m.group(0))
+                 and not any(w.lower() in q for w in m.group(0).split())]
+        return (spans[0].start(), spans[0].end()) if len(spans) == 1 else None
+    if qtype == "number" and re.search(r"\bhow (many|much)\b", question, re.I):
+        q = question.lower()
+        spans = [m for m in _COUNT_SPAN.finditer(sentence) if m.group(1).lower() not in q]
+        return (spans[0].start(), spans[0].end()) if len(spans) == 1 else None
+    return None
