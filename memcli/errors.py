@@ -67,3 +67,9 @@ class ModelError(MemError):
     """A model could not be found or loaded."""
 
     exit_code = 7
+
+
+class Interrupted(MemError):
+    """Ctrl-C or SIGTERM during a write: what was committed stays, the rest rolls back."""
+
+    exit_code = 130

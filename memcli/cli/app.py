@@ -316,15 +316,22 @@ def run(argv: list[str] | None = None) -> int:
     state.debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     try:
         rv = app(args=argv, standalone_mode=False)
+        if rv == 130:  # typer's form of a KeyboardInterrupt (Ctrl-C, SIGTERM) outside a write
+            render.err.print("[yellow]interrupted[/yellow]")
         return rv if isinstance(rv, int) else 0
     except MemError as e:
         if state.debug:
             traceback.print_exc()
-        render.err.print(f"[red]error:[/red] {render.escape(e.message)}")
+        from memcli.errors import Interrupted
+
+        label = "[yellow]" if isinstance(e, Interrupted) else "[red]error:[/red] [default]"
+        render.err.print(f"{label}{render.escape(e.message)}[/]")
         if e.hint:
             render.err.print(f"[dim]hint: {render.escape(e.hint)}[/dim]")
         return e.exit_code
     except typer.Exit as e:
+        if e.exit_code == 130:  # typer's form of a KeyboardInterrupt (Ctrl-C, SIGTERM)
+            render.err.print("[yellow]interrupted[/yellow]")
         return e.exit_code
     except click_exc.ClickException as e:
         e.show()

@@ -18,7 +18,7 @@ import numpy as np
 
 from memcli.config import Settings
 from memcli.embed.base import Embedder, fingerprint
-from memcli.errors import ReadError, SkipInput
+from memcli.errors import Interrupted, ReadError, SkipInput
 from memcli.ingest.readers import read_document
 from memcli.ingest.readers.base import Document
 from memcli.ingest.segment import SECTION_SEP, Segment, segment
@@ -35,6 +35,7 @@ class FileResult:
     status: str  # added | updated | unchanged | skipped | failed
     units: int = 0
     message: str = ""
+    committed: bool = False  # written to every store (or already there): kept if interrupted
 
 
 @dataclass
@@ -134,8 +135,21 @@ class IngestPipeline:
 
     def run(self, paths: list[str | Path], *, recursive: bool = False, globs: list[str] | None = None,
             prune: bool = False, fmt: str | None = None, trust: str = "normal") -> IngestReport:
+        report = IngestReport()
+        try:
+            return self._run(report, paths, recursive, globs, prune, fmt, trust)
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the CLI turns it into the same)
+            # Roll the half-written batch back now (as the next run would), so the home is
+            # consistent the moment the command ends: `mem doctor` clean, nothing to recover.
+            self.catalog.recover()
+            kept = sum(1 for r in report.results if r.committed)
+            total = sum(1 for r in report.results) or "the"
+            raise Interrupted(f"interrupted: {kept} of {total} files kept, rerun to finish",
+                              hint="the next `mem ingest` of the same paths skips what is kept") from None
+
+    def _run(self, report: IngestReport, paths, recursive, globs, prune, fmt, trust) -> IngestReport:
         t0 = time.perf_counter()
-        report = IngestReport(recovered=self.catalog.recover())
+        report.recovered = self.catalog.recover()
         lance = self.catalog.lance
         lance.units_table(self._fp)  # fail fast on a changed embedding model
         found: Discovery = discover(paths, recursive=recursive, globs=globs)
@@ -143,10 +157,23 @@ class IngestPipeline:
         report.results.extend(FileResult(p, "failed", message=m) for p, m in found.errors)
         existing = lance.source_map()
         prog = IngestProgress(len(found.files), 0, 0)
+        self.on_progress(prog)
+        self._run_files(found.files, existing, fmt, trust, report, prog)
+        if prune:
+            report.pruned = self._prune(found, existing, paths)
+        if report.units_written or report.pruned or report.count("updated"):
+            report.maintenance = lance.maintain(self.s.search.ann_min_units)
+        prog.current = ""
+        self.on_progress(prog)
+        report.graph_unusable = prog.graph_unusable
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _run_files(self, files: list[Path], existing: dict[str, Source], fmt, trust, report: IngestReport,
+                   prog: IngestProgress) -> None:
         batch: list[tuple[Source, list[Unit], FileResult]] = []
         pending_units = 0
-        self.on_progress(prog)
-        for path in found.files:
+        for path in files:
             prog.current = str(path)
             res = FileResult(str(path), "failed")
             report.results.append(res)
@@ -162,7 +189,7 @@ class IngestPipeline:
                 res.message = f"{type(e).__name__}: {e}"
             else:
                 if item is None:
-                    res.status = "unchanged"
+                    res.status, res.committed = "unchanged", True
                 else:
                     src, units, updated = item
                     res.status, res.units = ("updated" if updated else "added"), len(units)
@@ -174,15 +201,6 @@ class IngestPipeline:
                 batch, pending_units = [], 0
             self.on_progress(prog)
         self._flush(batch, prog)
-        if prune:
-            report.pruned = self._prune(found, existing, paths)
-        if report.units_written or report.pruned or report.count("updated"):
-            report.maintenance = lance.maintain(self.s.search.ann_min_units)
-        prog.current = ""
-        self.on_progress(prog)
-        report.graph_unusable = prog.graph_unusable
-        report.seconds = time.perf_counter() - t0
-        return report
 
     def _prepare(self, path: Path, existing: dict[str, Source], fmt: str | None = None, trust: str = "normal"):
         st = path.stat()
@@ -233,6 +251,8 @@ class IngestPipeline:
             for _, _, res in batch:
                 res.status, res.units, res.message = "failed", 0, f"write failed: {e}"
             raise
+        for _, _, res in batch:
+            res.committed = True
 
     def _embed(self, texts: list[str], prog: IngestProgress) -> np.ndarray:
         """Embed longest-first in chunks, so padding stays low and progress keeps moving."""
