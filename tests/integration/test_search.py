@@ -30,12 +30,20 @@ def test_rrf_fusion_is_available(filled):
 
 
 @pytest.mark.parametrize("query", [
-    'title:x AND (foo OR "bar', "+-!&&||^~*?:\\/", "NOT", "", "x" * 10_000,
+    'title:x AND (foo OR "bar', "+-!&&||^~*?:\\/", "NOT", "x" * 10_000,
     " ".join(["tomatoes"] * 3000), "日本語のクエリ",
 ])
 def test_hostile_queries_do_not_crash(filled, query):
     for mode in ("bm25", "hybrid"):
         assert isinstance(filled.search(query, mode=mode), list)
+
+
+def test_an_empty_query_is_refused_not_answered_with_noise(filled):
+    from memcli.errors import ConfigError
+
+    for q in ("", "   \n"):
+        with pytest.raises(ConfigError, match="empty query"):
+            filled.search(q)
 
 
 def test_search_on_an_empty_memory(mem):
