@@ -267,6 +267,13 @@ def best_sentence(question: str, excerpts: Sequence[Excerpt],
     if not ranked or not ranked[0]:
         return None
     score, c, sig = ranked[0][0]
+    named = _named_speaker(question, excerpts)
+    if named and not _about(c, named):
+        # The question asks about one participant: their own turn (or one naming them) wins
+        # when it scores close to the best; otherwise the evidence is about someone else.
+        alt = next(((s, o, g) for s, o, g in ranked[0] if _about(o, named) and s >= score - SPEAKER_MARGIN), None)
+        if alt is not None:
+            score, c, sig = alt
     ex = _dated(c, parts[0] if len(parts) > 1 else question, score, sig)
     kind = aggregate_kind(question)
     if kind is not None:
@@ -313,16 +320,27 @@ def _aggregate(ex: Extract, ranked: list[tuple[float, Candidate, dict]], kind: s
     return ex
 
 
+SPEAKER_MARGIN = 0.3  # how much lower the named speaker's own turn may score and still be preferred
+
+
+def _named_speaker(question: str, excerpts: Sequence[Excerpt]) -> str | None:
+    """The one conversation participant the question names, if any."""
+    speakers = {c.speaker for ex in excerpts for c in candidates(ex) if c.speaker}
+    named = [sp for sp in speakers if re.search(rf"\b{re.escape(sp)}\b", question, re.I)]
+    return named[0] if len(named) == 1 else None
+
+
+def _about(c: Candidate, person: str) -> bool:
+    return not c.speaker or c.speaker == person or re.search(rf"\b{re.escape(person)}\b", c.text, re.I) is not None
+
+
 def speaker_mismatch(question: str, best: Extract, excerpts: Sequence[Excerpt]) -> str | None:
     """The participant the question is about, when the best evidence was said by someone else
     and does not mention them: "What did Melanie realise after the race?" answered from
     Caroline's turn. Conversations only; None when there is no such mismatch."""
     if not best.speaker:
         return None
-    speakers = {c.speaker for ex in excerpts for c in candidates(ex) if c.speaker}
-    named = [sp for sp in speakers if re.search(rf"\b{re.escape(sp)}\b", question, re.I)]
-    if len(named) != 1 or named[0] == best.speaker:
+    named = _named_speaker(question, excerpts)
+    if named is None or named == best.speaker or re.search(rf"\b{re.escape(named)}\b", best.sentence, re.I):
         return None
-    if re.search(rf"\b{re.escape(named[0])}\b", best.sentence, re.I):
-        return None
-    return named[0]
+    return named
