@@ -255,7 +255,7 @@ def _dated(c: Candidate, question: str, score: float, sig: dict) -> Extract:
             ex.answer, ex.span = found.answer, (found.start, found.end)
         elif c.date:
             ex.answer = format_date(c.date)  # nothing written: the turn's own date
-    elif not c.pair and (span := short_span(question_type(question), c.text, question)) is not None:
+    elif (span := short_span(question_type(question), c.text, question)) is not None:
         ex.answer, ex.span = c.text[span[0]:span[1]].strip(" ,.;:"), span
     return ex
 

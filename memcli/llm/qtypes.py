@@ -62,6 +62,17 @@ def question_type(question: str) -> str | None:
     return None
 
 
+_NOT_NAMES = frozenset(
+    "january february march april may june july august september october november december monday tuesday "
+    "wednesday thursday friday saturday sunday the a an i it he she they we you this that these those my our "
+    "his her their in on at for and but or if when after before".split())
+
+
+def _names(text: str) -> list[str]:
+    """Capitalised words that can be names (not month or day names, not function words)."""
+    return [w for w in _NAME.findall(text) if w.lower() not in _NOT_NAMES]
+
+
 def _new(matches: list[str], question: str) -> list[str]:
     q = question.lower()
     return [m for m in matches if m.lower().strip("`") not in q]
@@ -88,13 +99,12 @@ def type_fit(qtype: str | None, sentence: str, question: str, *, code: bool = Fa
     if qtype == "why":
         return 1.0 if _REASON.search(sentence) else 0.0
     if qtype == "who":
-        return 1.0 if _new(_NAME.findall(sentence), question) else 0.0
+        return 1.0 if _new(_names(sentence), question) else 0.0
     return 1.0
 
 
 _NAME_SPAN = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:of|de|van|von|da|del|la|le|the)?\s*[A-Z][\w'’-]+)*")
-_COUNT_SPAN = re.compile(r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-                         r"forty|fifty|hundred|thousand|once|twice)\b(\s+[a-z]+)?", re.I)
+_COUNT_SPAN = re.compile(r"([£$€]?\d[\d,.]*\d|[£$€]?\d)(\s*(?:%|[a-z]+))?", re.I)
 
 
 def short_span(qtype: str | None, sentence: str, question: str) -> tuple[int, int] | None:
@@ -104,7 +114,7 @@ def short_span(qtype: str | None, sentence: str, question: str) -> tuple[int, in
         q = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
         # A capitalised first word is only a name when more capitalised words follow it.
         spans = [m for m in _NAME_SPAN.finditer(sentence) if (m.start() > 0 or " " in m.group(0))
-                 and not any(w.lower() in q for w in m.group(0).split())]
+                 and not any(w.lower() in q or w.lower() in _NOT_NAMES for w in m.group(0).split())]
         return (spans[0].start(), spans[0].end()) if len(spans) == 1 else None
     if qtype == "number" and re.search(r"\bhow (many|much)\b", question, re.I):
         q = question.lower()
