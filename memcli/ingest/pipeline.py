@@ -139,13 +139,18 @@ class IngestPipeline:
         try:
             return self._run(report, paths, recursive, globs, prune, fmt, trust)
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the CLI turns it into the same)
-            # Roll the half-written batch back now (as the next run would), so the home is
-            # consistent the moment the command ends: `mem doctor` clean, nothing to recover.
-            self.catalog.recover()
-            kept = sum(1 for r in report.results if r.committed)
-            total = sum(1 for r in report.results) or "the"
-            raise Interrupted(f"interrupted: {kept} of {total} files kept, rerun to finish",
-                              hint="the next `mem ingest` of the same paths skips what is kept") from None
+            pass
+        # Out of the except block the interrupted frames are gone, and with them any store
+        # writer they held (Tantivy's lock). Roll the half-written batch back now, as the next
+        # run would, so the home is consistent the moment the command ends.
+        import gc
+
+        gc.collect()
+        self.catalog.recover()
+        kept = sum(1 for r in report.results if r.committed)
+        total = sum(1 for r in report.results) or "the"
+        raise Interrupted(f"interrupted: {kept} of {total} files kept, rerun to finish",
+                          hint="the next `mem ingest` of the same paths skips what is kept")
 
     def _run(self, report: IngestReport, paths, recursive, globs, prune, fmt, trust) -> IngestReport:
         t0 = time.perf_counter()
