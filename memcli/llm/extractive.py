@@ -78,6 +78,7 @@ class Candidate:
     prev: str = ""  # the sentence before it in its paragraph or turn
     kind: str = "prose"  # prose | turn | code | item
     pair: bool = False  # two adjacent sentences
+    parts: tuple[str, ...] = ()  # a pair's two sentences
 
 
 @dataclass
@@ -113,7 +114,7 @@ def candidates(ex: Excerpt, rank: int = 0) -> list[Candidate]:
         # it: adjacent pairs are candidates too (scored as one text, shown as one answer).
         for a, b in zip(sents, sents[1:]):
             if len(a) + len(b) <= PAIR_CHARS and not a.endswith("?") and not b.endswith("?"):
-                out.append(Candidate(f"{a} {b}", ex, rank, pair=True, **kw))
+                out.append(Candidate(f"{a} {b}", ex, rank, pair=True, parts=(a, b), **kw))
 
     def flush(kind: str = "prose") -> None:
         if prose:
@@ -240,9 +241,20 @@ def score_candidates(question: str, excerpts: Sequence[Excerpt],
         for _, c, _ in ranked[:SIM_TOP]:
             if all(c is not o for o in short):
                 short.append(c)
-    vecs = embed(texts + [c.text for c in short])
-    qv, cv = vecs[:len(texts)], vecs[len(texts):]
+    # Sentences are encoded once each; a pair's vector is the sum of its two sentences'
+    # (normalised), which keeps the batch short (padding follows the longest text).
+    pieces = {s: None for c in short for s in (c.parts or [c.text])}
+    vecs = embed(texts + list(pieces))
+    qv = vecs[:len(texts)]
+    for s_, v in zip(pieces, vecs[len(texts):]):
+        pieces[s_] = v
+    cv = np.stack([_unit(sum(pieces[s_] for s_ in (c.parts or [c.text]))) for c in short])
     return [_rank(text, question_type(part), short, cv @ qv[i], top) for i, (text, part) in enumerate(zip(texts, parts))]
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.linalg.norm(v))
+    return v / n if n else v
 
 
 def _dated(c: Candidate, question: str, score: float, sig: dict) -> Extract:
@@ -325,7 +337,8 @@ SPEAKER_MARGIN = 0.3  # how much lower the named speaker's own turn may score an
 
 def _named_speaker(question: str, excerpts: Sequence[Excerpt]) -> str | None:
     """The one conversation participant the question names, if any."""
-    speakers = {c.speaker for ex in excerpts for c in candidates(ex) if c.speaker}
+    speakers = {m.group(2).strip() for ex in excerpts for line in ex.text.splitlines()
+                if (m := _TURN_PREFIX.match(line.strip()))}
     named = [sp for sp in speakers if re.search(rf"\b{re.escape(sp)}\b", question, re.I)]
     return named[0] if len(named) == 1 else None
 

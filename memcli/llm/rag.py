@@ -96,14 +96,10 @@ class Asker:
         self.embed = embed  # question/sentence similarity for the extractive pick
         self.floor = floor or (lambda: UNCALIBRATED_FLOOR)  # the embedder's calibrated abstention floor
 
-    def _sentence_clears(self, question: str, hits: list[Hit], floor: float) -> bool:
-        """A short question can sit far from every whole unit ("What does Rc stand for?") and
-        close to the one sentence that answers it: the best sentence's own similarity counts."""
-        if self.embed is None:
-            return False
-        best = best_sentence(question, build_context(hits, budget=self.s.context_tokens, count_tokens=estimate_tokens),
-                             self.embed)
-        return best is not None and (best.signals or {}).get("similarity", 0.0) >= floor
+    def _extract(self, question: str, hits: list[Hit]):
+        """The extractive context and its best evidence (kept: the extractive answer reuses them)."""
+        excerpts = build_context(hits, budget=self.s.context_tokens, count_tokens=estimate_tokens)
+        return excerpts, best_sentence(question, excerpts, self.embed)
 
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
             on_token: Callable[[str], None] | None = None) -> Answer:
@@ -113,7 +109,13 @@ class Asker:
         timings = {"retrieve": time.perf_counter() - t0}
         top_dense = max((h.scores.get("dense", 1.0) for h in hits), default=0.0)
         floor = self.s.min_similarity if self.s.min_similarity is not None else self.floor()
-        if not hits or top_dense < floor and not self._sentence_clears(question, hits, floor):
+        extracted = None
+        if hits and top_dense < floor and self.embed is not None:
+            # A short question can sit far from every whole unit ("What does Rc stand for?") and
+            # close to the one sentence that answers it: the best sentence's own similarity counts.
+            extracted = self._extract(question, hits)
+            top_dense = max(top_dense, (extracted[1].signals or {}).get("similarity", 0.0) if extracted[1] else 0.0)
+        if not hits or top_dense < floor:
             return Answer(question, NOT_IN_MEMORY, how, True, closest=hits[:3], timings=timings)
         t = time.perf_counter()
         gen = self.generator() if how == "generate" else None
@@ -125,12 +127,16 @@ class Asker:
         else:
             budget, count = self.s.context_tokens, estimate_tokens
         t = time.perf_counter()
-        excerpts = build_context(hits, budget=budget, count_tokens=count)
+        if gen is None and extracted is not None:
+            excerpts, best = extracted
+        else:
+            excerpts = build_context(hits, budget=budget, count_tokens=count)
         timings["context"] = time.perf_counter() - t
         context = [{"number": e.number, "unit_ids": [h.unit_id for h in e.hits], "tokens": e.tokens,
                     "uri": e.first.uri, "section": e.first.section, "line_start": e.first.line_start,
                     "line_end": e.hits[-1].line_end, "text": e.text} for e in excerpts]
-        best = best_sentence(question, excerpts, self.embed)
+        if extracted is None or gen is not None:
+            best = best_sentence(question, excerpts, self.embed)
         ans = Answer(question, "", how, False, context=context, timings=timings,
                      evidence=best.sentence if best else None, evidence_date=best.date if best else None)
         if best is not None:
