@@ -23,6 +23,12 @@ def normalise_text(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
+def body(text: str) -> str:
+    """A unit's text without its heading lines: the same paragraph saved under "# Budget" and
+    "# Budget (copy)" is the same memory."""
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+
+
 def words(text: str) -> set[str]:
     return set(_WORD.findall(text.lower()))
 

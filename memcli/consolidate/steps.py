@@ -52,6 +52,10 @@ class ConsolidateReport:
                            **({"units": s.units} if verbose else {})} for s in self.steps]}
 
 
+NEAR_COPY_COSINE = 0.8  # candidate copies whose titles differ
+NEAR_COPY_JACCARD = 0.85  # ... are copies when their bodies share this many words
+
+
 def _pairs(vectors: np.ndarray, threshold: float, chunk: int = 1024):
     """(i, j, cosine) for i < j above ``threshold``; vectors are unit-normalised."""
     n = len(vectors)
@@ -140,15 +144,21 @@ class Consolidator:
                 i = parent[i]
             return i
         seen: dict[str, int] = {}
-        for i, r in enumerate(rows):
-            key = J.normalise_text(r["text"])
+        bodies = [J.body(r["text"]) for r in rows]
+        for i, b in enumerate(bodies):
+            key = J.normalise_text(b)
+            if not key:
+                continue
             if key in seen:
                 parent[find(i)] = find(seen[key])
             else:
                 seen[key] = i
-        ws = [J.words(r["text"]) for r in rows]
-        for i, j, _ in _pairs(vec, self.s.dedupe_cosine):
-            if J.jaccard(ws[i], ws[j]) >= self.s.dedupe_jaccard:
+        ws = [J.words(b) for b in bodies]
+        # The vectors embed title and section too, so copies under other headings sit lower:
+        # below dedupe_cosine a pair must share nearly all of its body's words.
+        for i, j, cos in _pairs(vec, min(self.s.dedupe_cosine, NEAR_COPY_COSINE)):
+            need = self.s.dedupe_jaccard if cos >= self.s.dedupe_cosine else NEAR_COPY_JACCARD
+            if J.jaccard(ws[i], ws[j]) >= need:
                 parent[find(j)] = find(i)
         groups: dict[int, list[int]] = {}
         for i in range(len(rows)):

@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from memcli.cli.app import run
+from memcli.config import Settings
+from memcli.embed.fake import FakeEmbedder
+from memcli.memory import Memory
 from memcli.store.lance import utcnow
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "chat" / "phone_update.json"
@@ -240,3 +243,23 @@ def test_documents_update_within_a_subject_and_only_when_written_later(mem, tmp_
     os.utime(old, (1_731_000_000, 1_731_000_000))
     mem.ingest([d])
     assert mem.consolidate(only=["supersede"]).steps[0].counts["superseded"] == 0
+
+
+def test_the_same_paragraph_under_other_headings_is_one_memory(tmp_path):
+    """The commonest duplicate: a note saved twice, a paragraph pasted into another document,
+    under another heading and with a word changed. Real MiniLM vectors would sit below the
+    cosine gate because titles differ; the fake embedder's do too."""
+    para = ("The quarterly budget review meets in room 4B on the first Monday of each quarter. "
+            "Bring the spending report, the hiring plan and the list of open purchase orders.")
+    d = tmp_path / "notes"
+    d.mkdir()
+    (d / "budget.md").write_text(f"# Budget\n\n{para}\n")
+    (d / "budget-copy.md").write_text(f"# Budget (copy)\n\n{para}\n")
+    (d / "meetings.md").write_text("# Meetings\n\n" + para.replace("each quarter", "every quarter") + "\n")
+    m = Memory(Settings(home=tmp_path / "home", embed={"model": "fake:64"}), embedder=FakeEmbedder(dim=64))
+    m.ingest([d])
+    rep = m.consolidate(only=["dedupe"])
+    counts = next(st.counts for st in rep.steps if st.step == "dedupe")
+    assert counts == {"groups": 1, "merged": 2}
+    hits = m.search("quarterly budget review meeting room", k=5)
+    assert sum("room 4B" in h.text for h in hits) == 1
