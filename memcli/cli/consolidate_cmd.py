@@ -38,14 +38,32 @@ def consolidate(
     head = "would change (dry run)" if dry_run else "done"
     render.out.print(f"[bold]consolidate[/bold] — {head}")
     for s in rep.steps:
-        counts = ", ".join(f"{k} {v}" for k, v in s.counts.items())
-        render.out.print(f"  {s.step:10s} {counts}  [dim]{s.seconds:.2f}s[/dim]")
+        render.out.print(f"  {s.step:10s} {_counts(s.counts)}  [dim]{s.seconds:.2f}s[/dim]")
         if verbose:
             for u in s.units[:50]:
                 render.out.print(f"      {render.escape(u)}")
     b, a = rep.before["units"], rep.after["units"]
-    render.out.print(f"  live units {b.get('committed', 0)} → {a.get('committed', 0)}; "
-                     f"disk {rep.before['disk_bytes'] / 1e6:.1f} MB → {rep.after['disk_bytes'] / 1e6:.1f} MB")
+    live = b.get("committed", 0)
+    if dry_run:
+        # Nothing was written: the after-state is what the steps say they would do.
+        c = {s.step: s.counts for s in rep.steps}
+        gone = sum(c.get(step, {}).get(k, 0) for step, k in (("dedupe", "merged"), ("supersede", "superseded"),
+                                                              ("decay", "archived")))
+        after = live - gone + c.get("summarize", {}).get("summaries", 0)
+        render.out.print(f"  live units {live} → {after} (would be); disk {rep.before['disk_bytes'] / 1e6:.1f} MB now "
+                         f"(compaction is not simulated)")
+    else:
+        render.out.print(f"  live units {live} → {a.get('committed', 0)}; "
+                         f"disk {rep.before['disk_bytes'] / 1e6:.1f} MB → {rep.after['disk_bytes'] / 1e6:.1f} MB")
+
+
+def _counts(counts: dict) -> str:
+    """"merged 3, levels 1: 4, 2: 1" — nested counts read as words, not as a Python dict."""
+    def one(v):
+        if isinstance(v, dict):
+            return ", ".join(f"{k}: {x}" for k, x in v.items()) or "none"
+        return str(v)
+    return ", ".join(f"{k.replace('_', ' ')} {one(v)}" for k, v in counts.items())
 
 
 def pin(

@@ -263,3 +263,20 @@ def test_the_same_paragraph_under_other_headings_is_one_memory(tmp_path):
     assert counts == {"groups": 1, "merged": 2}
     hits = m.search("quarterly budget review meeting room", k=5)
     assert sum("room 4B" in h.text for h in hits) == 1
+
+
+def test_a_dry_run_reports_what_would_change_in_the_same_words(tmp_path, monkeypatch, capsys):
+    para = "The spare hive key hangs behind the shed door next to the smoker fuel and the veil, always."
+    d = tmp_path / "notes"
+    d.mkdir()
+    for name in ("a", "b", "c"):
+        (d / f"{name}.md").write_text(f"# Note {name}\n\n{para}\n")
+    monkeypatch.setenv("MEM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MEM_EMBED__MODEL", "fake:64")
+    assert run(["ingest", str(d)]) == 0
+    capsys.readouterr()
+    assert run(["consolidate", "--dry-run", "--only", "dedupe"]) == 0
+    out = capsys.readouterr().out
+    assert "merged 2" in out and "live units 3 → 1 (would be)" in out and "{" not in out
+    assert run(["consolidate", "--only", "dedupe"]) == 0
+    assert "live units 3 → 1;" in capsys.readouterr().out  # the real run agrees
