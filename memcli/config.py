@@ -53,6 +53,10 @@ class IngestSettings(_Section):
     # LanceDB commit and one Tantivy commit per batch keeps ingest close to bare encode time.
     batch_units: int = Field(512, ge=1)
     lock_timeout_s: float = Field(10.0, ge=0)
+    # Every write leaves a LanceDB table version that keeps replaced and forgotten rows on
+    # disk; past this many versions, ingest and forget compact (as `mem consolidate --only
+    # compact` does). 0 turns it off.
+    compact_after_versions: int = Field(40, ge=0)
 
 
 class SearchSettings(_Section):

@@ -262,7 +262,10 @@ class Memory:
         with self.lock():
             pipe = IngestPipeline(self.settings, self.catalog, self.embedder, on_progress,
                                   graph=self.graph if use_graph else None)
-            return pipe.run(paths, recursive=recursive, globs=globs, prune=prune, fmt=fmt, trust=trust)
+            report = pipe.run(paths, recursive=recursive, globs=globs, prune=prune, fmt=fmt, trust=trust)
+            if report.units_written or report.pruned:
+                report.maintenance["compacted"] = self._auto_compact()
+            return report
 
     def search(self, query: str, *, k: int | None = None, mode: str | None = None, filters=None,
                as_of=None, reranker=None, hops: int | None = None) -> "list[Hit]":
@@ -298,7 +301,20 @@ class Memory:
             gone = self.resolve_sources(ref)
             self.catalog.forget([s.source_id for s in gone])
             self.lance.maintain(self.settings.search.ann_min_units)
+            self._auto_compact()
             return gone
+
+    def _auto_compact(self) -> dict | None:
+        """Disk that grows with every ingest and forget comes back without anyone running
+        `mem consolidate`: past ``ingest.compact_after_versions`` table versions, the compact
+        step runs here, under the same write lock (the caller holds it)."""
+        limit = self.settings.ingest.compact_after_versions
+        t = self.lance.units_table()
+        if not limit or t is None or len(t.list_versions()) <= limit:
+            return None
+        from memcli.consolidate.steps import Consolidator
+
+        return Consolidator(self).compact().counts
 
     def reindex(self, on_progress=None) -> dict:
         """Re-embed all units with the configured embedder (after changing embed.model)."""

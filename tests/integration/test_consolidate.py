@@ -280,3 +280,28 @@ def test_a_dry_run_reports_what_would_change_in_the_same_words(tmp_path, monkeyp
     assert "merged 2" in out and "live units 3 → 1 (would be)" in out and "{" not in out
     assert run(["consolidate", "--only", "dedupe"]) == 0
     assert "live units 3 → 1;" in capsys.readouterr().out  # the real run agrees
+
+
+def _grow(tmp_path, name, compact_after):
+    """Ten rounds of edit, ingest and forget: every round leaves table versions behind."""
+    m = Memory(Settings(home=tmp_path / name, embed={"model": "fake:64"},
+                        ingest={"compact_after_versions": compact_after}), embedder=FakeEmbedder(dim=64))
+    d = tmp_path / f"{name}-notes"
+    d.mkdir()
+    for r in range(10):
+        for i in range(5):
+            (d / f"n{i}.md").write_text(f"# Note {i}\n\n" + f"Round {r} of note {i} about hives and honey. " * 30)
+        m.ingest([d])
+        m.forget(str(d / "n0.md"))
+    size = sum(f.stat().st_size for f in (tmp_path / name).rglob("*") if f.is_file())
+    return m, size
+
+
+def test_ingest_and_forget_compact_once_garbage_piles_up(tmp_path):
+    m, compacted = _grow(tmp_path, "auto", 10)
+    _, grown = _grow(tmp_path, "never", 0)
+    assert len(m.lance.units_table().list_versions()) <= 10 + 6  # bounded: compacted along the way
+    assert compacted < 0.7 * grown
+    assert m.doctor().healthy or all(f.ok for f in m.doctor().findings if f.check != "answer model")
+    hits = m.search("hives and honey", k=20)
+    assert hits and not any(h.uri.endswith("n0.md") for h in hits) and len(m.sources()) == 4
