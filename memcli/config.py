@@ -267,7 +267,11 @@ def set_config_value(dotted: str, raw: str, *, path: Path | None = None) -> Path
     """Write one dotted key to the YAML file, validating the result first."""
     p = path or config_path()
     tree = read_yaml(p)
-    _set_dotted(tree, dotted, yaml.safe_load(raw))
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{dotted}: {raw!r} is not a value (YAML scalar): {str(e).splitlines()[0]}") from None
+    _set_dotted(tree, dotted, value)
     _validate(tree)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_suffix(".tmp")

@@ -270,8 +270,15 @@ class Memory:
     def search(self, query: str, *, k: int | None = None, mode: str | None = None, filters=None,
                as_of=None, reranker=None, hops: int | None = None) -> "list[Hit]":
         _require_query(query)
-        return self.retriever.search(query, k=k, mode=mode, filters=filters, as_of=as_of, reranker=reranker,
-                                     hops=hops)
+        kw = dict(k=k, mode=mode, filters=filters, as_of=as_of, reranker=reranker, hops=hops)
+        try:
+            return self.retriever.search(query, **kw)
+        except RuntimeError as e:
+            if "Not found" not in str(e):
+                raise
+            # Another process compacted away the files of the version this read began on:
+            # the retry reads the new version.
+            return self.retriever.search(query, **kw)
 
     def sources(self) -> "list[Source]":
         return self.lance.sources()

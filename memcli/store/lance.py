@@ -7,7 +7,7 @@ holds them too; readers only ever see committed units.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timezone, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,10 @@ class LanceStore:
         import lancedb
 
         path.mkdir(parents=True, exist_ok=True)
-        self.db = lancedb.connect(str(path))
+        # Every read sees the latest committed version: a long-lived reader (a chat, a server,
+        # a search during another process's ingest) must not keep reading a version whose
+        # files compaction has since removed ("Not found"), nor miss what was committed since.
+        self.db = lancedb.connect(str(path), read_consistency_interval=timedelta(0))
         self._units = None
         self._sources = None
         self._ann: bool | None = None

@@ -44,7 +44,15 @@ FORMATS = ("chatgpt", "claude", "jsonl", "locomo")
 
 
 def read_chat_json(path: Path, raw: bytes, fmt: str | None = None) -> Document:
-    """Detect the export format (or use ``fmt``) and read it."""
+    """Detect the export format (or use ``fmt``) and read it. An export whose fields have the
+    wrong shapes (a node that is no object, parts that are no list, …) is one ReadError."""
+    try:
+        return _read_chat_json(path, raw, fmt)
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as e:
+        raise ReadError(f"malformed conversation export: {type(e).__name__}: {e}") from None
+
+
+def _read_chat_json(path: Path, raw: bytes, fmt: str | None = None) -> Document:
     text, _ = decode_text(raw)
     if fmt == "jsonl" or (fmt is None and path.suffix.lower() == ".jsonl"):
         return jsonl_document(path, text)
@@ -70,7 +78,10 @@ def _epoch(v) -> datetime | None:
     if v is None or v == "":
         return None
     if isinstance(v, (int, float)):
-        return datetime.fromtimestamp(float(v), tz=timezone.utc)
+        try:
+            return datetime.fromtimestamp(float(v), tz=timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None  # NaN, or a timestamp no calendar holds: the turn keeps no time
     try:
         dt = datetime.fromisoformat(str(v).replace("Z", "+00:00"))
     except ValueError:
