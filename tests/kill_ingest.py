@@ -1,7 +1,8 @@
-"""Kill test: SIGKILL `mem ingest` at random moments, then check that nothing is lost,
-duplicated or half-written.
+"""Kill test: SIGKILL `mem ingest` (and, with --ops, `consolidate`, `forget`, `pin` and
+`graph build`) at random moments, then check that nothing is lost, duplicated or half-written.
 
-Run directly for a longer soak:  .venv/bin/python tests/kill_ingest.py --trials 50
+Run directly for a longer soak:
+    .venv/bin/python tests/kill_ingest.py --trials 100 --ops ingest,consolidate,forget,pin,graph
 (CI runs a modest count through tests/integration/test_kill.py.)
 """
 
@@ -39,26 +40,39 @@ def mem(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "memcli", *args], env=env, capture_output=True, text=True)
 
 
-def run_trials(workdir: Path, trials: int, files: int = 40, seed: int = 0) -> dict:
+OPS = ("ingest", "consolidate", "forget", "pin", "graph")
+
+
+def command(op: str, corpus: Path, rng: random.Random, files: int) -> list[str]:
+    some = str(corpus / f"note-{rng.randrange(files):03d}.md")
+    return {"ingest": ["ingest", str(corpus)], "consolidate": ["consolidate"], "forget": ["forget", some],
+            "pin": ["pin", some], "graph": ["graph", "build"]}[op]
+
+
+def run_trials(workdir: Path, trials: int, files: int = 40, seed: int = 0, ops: tuple[str, ...] = ("ingest",)) -> dict:
     rng = random.Random(seed)
     corpus, home = workdir / "corpus", workdir / "home"
     make_corpus(corpus, files, rng)
     env = env_for(home)
-    killed = 0
+    if ops != ("ingest",):
+        mem(["ingest", str(corpus)], env)  # something to consolidate, forget and pin
+    killed, by_op = 0, {op: 0 for op in ops}
     for t in range(trials):
         # Change a file now and then, so kills also land in "replace the old units".
         victim = corpus / f"note-{rng.randrange(files):03d}.md"
         victim.write_text(victim.read_text() + f"\nEdit {t}: the lantern moved.\n")
-        p = subprocess.Popen([sys.executable, "-m", "memcli", "ingest", str(corpus)], env=env,
+        op = rng.choice(ops)
+        p = subprocess.Popen([sys.executable, "-m", "memcli", *command(op, corpus, rng, files)], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.4, 3.0))
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
             killed += 1
+            by_op[op] += 1
         p.wait()
     final = mem(["ingest", str(corpus), "--json"], env)
     doctor = mem(["doctor", "--json"], env)
-    return {"trials": trials, "killed": killed, "final_rc": final.returncode,
+    return {"trials": trials, "killed": killed, "killed_by_op": by_op, "final_rc": final.returncode,
             "final": json.loads(final.stdout) if final.stdout else final.stderr,
             "doctor_rc": doctor.returncode, "doctor": json.loads(doctor.stdout) if doctor.stdout else doctor.stderr,
             "check": check(corpus, home)}
@@ -79,12 +93,14 @@ def check(corpus: Path, home: Path) -> dict:
     for s in sources:
         if s.content_hash != hashlib.sha256(Path(s.uri).read_bytes()).hexdigest():
             problems.append(f"stale content for {s.uri}")
-        units = m.lance.units_of(s.source_id, ["id", "char_start"])
+        # Leaves of any settled status: consolidation may merge or archive them, never drop them.
+        units = m.lance.units_where(f"source_id = '{s.source_id}' AND level = 0 AND status != 'pending'",
+                                    ["id", "char_start"])
         if len(units) != s.n_units or len({u["char_start"] for u in units}) != len(units):
             problems.append(f"{s.uri}: {len(units)} units, expected {s.n_units} distinct")
     if m.lance.committed_ids() != m.lexical.all_ids():
         problems.append("LanceDB and Tantivy disagree")
-    if m.lance.count_units(None) != m.lance.count_units():
+    if m.lance.units_where("status = 'pending'", ["id"]):
         problems.append("uncommitted units remain")
     return {"files": len(files), "units": m.lance.count_units(), "problems": problems}
 
@@ -96,10 +112,11 @@ if __name__ == "__main__":
     ap.add_argument("--trials", type=int, default=20)
     ap.add_argument("--files", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--ops", default="ingest", help=f"comma list of {', '.join(OPS)}")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         t0 = time.perf_counter()
-        res = run_trials(Path(d), a.trials, a.files, a.seed)
+        res = run_trials(Path(d), a.trials, a.files, a.seed, tuple(a.ops.split(",")))
         res["seconds"] = round(time.perf_counter() - t0, 1)
         print(json.dumps({k: v for k, v in res.items() if k not in ("final",)}, indent=2))
         sys.exit(0 if not res["check"]["problems"] and res["doctor_rc"] == 0 and res["final_rc"] == 0 else 1)

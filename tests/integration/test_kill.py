@@ -14,3 +14,12 @@ def test_sigkill_during_ingest_leaves_consistent_stores(tmp_path):
     assert res["doctor_rc"] == 0, res["doctor"]
     assert res["check"]["problems"] == []
     assert res["check"]["files"] == 30 and res["check"]["units"] > 30
+
+
+def test_sigkill_during_any_write_leaves_consistent_stores(tmp_path):
+    """ingest, consolidate, forget, pin and graph build, killed at random moments."""
+    res = run_trials(tmp_path, trials=8, files=20, seed=2, ops=("ingest", "consolidate", "forget", "pin", "graph"))
+    assert res["killed"] >= 3
+    assert res["final_rc"] == 0, res["final"]
+    assert res["doctor_rc"] == 0, res["doctor"]
+    assert res["check"]["problems"] == []
