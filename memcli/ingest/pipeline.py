@@ -18,7 +18,7 @@ import numpy as np
 
 from memcli.config import Settings
 from memcli.embed.base import Embedder, fingerprint
-from memcli.errors import Interrupted, ReadError, SkipInput
+from memcli.errors import Interrupted, ReadError, SkipInput, StoreError
 from memcli.ingest.readers import read_document
 from memcli.ingest.readers.base import Document
 from memcli.ingest.segment import SECTION_SEP, Segment, segment
@@ -136,19 +136,30 @@ class IngestPipeline:
     def run(self, paths: list[str | Path], *, recursive: bool = False, globs: list[str] | None = None,
             prune: bool = False, fmt: str | None = None, trust: str = "normal") -> IngestReport:
         report = IngestReport()
+        failure = None
         try:
             return self._run(report, paths, recursive, globs, prune, fmt, trust)
         except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the CLI turns it into the same)
             pass
+        except (OSError, RuntimeError) as e:
+            if not _disk_trouble(e):
+                raise
+            failure = str(e).splitlines()[0][:200]
         # Out of the except block the interrupted frames are gone, and with them any store
         # writer they held (Tantivy's lock). Roll the half-written batch back now, as the next
         # run would, so the home is consistent the moment the command ends.
         import gc
 
         gc.collect()
-        self.catalog.recover()
+        try:
+            self.catalog.recover()
+        except (OSError, RuntimeError):
+            pass  # still no room to roll back: the next command does it (journal)
         kept = sum(1 for r in report.results if r.committed)
         total = sum(1 for r in report.results) or "the"
+        if failure is not None:
+            raise StoreError(f"could not write to the memory home ({failure}); {kept} of {total} files kept",
+                             hint="free some disk space and rerun `mem ingest`; nothing half-written is kept")
         raise Interrupted(f"interrupted: {kept} of {total} files kept, rerun to finish",
                           hint="the next `mem ingest` of the same paths skips what is kept")
 
@@ -281,3 +292,14 @@ class IngestPipeline:
         if gone:
             self.catalog.forget([s.source_id for s in gone])
         return [s.uri for s in gone]
+
+
+def _disk_trouble(e: BaseException) -> bool:
+    """A full disk, a quota or an I/O error under the home: reported as a store problem (exit 5)
+    after the half-written batch is rolled back, not as an internal error."""
+    import errno
+
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS):
+        return True
+    text = str(e).lower()
+    return any(w in text for w in ("no space left", "disk quota", "read-only file system", "input/output error"))
