@@ -106,11 +106,11 @@ def schedule_install(
     json_: JsonOpt = False,
 ) -> None:
     """Add (or replace) the crontab line that consolidates this memory home."""
-    from memcli.cli.app import memory
+    from memcli.cli.app import memory, state
     from memcli.consolidate import schedule
 
     home = memory().ensure_home()
-    e = schedule.install(home, every)
+    e = schedule.install(home, every, config=state.config)
     if json_:
         render.emit_json({"installed": True, "line": e.line, "crontab": e.target})
     else:

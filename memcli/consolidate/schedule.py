@@ -57,11 +57,15 @@ def cron_spec(every: str) -> str:
     return "17 3 * * 0"
 
 
-def command_for(home: Path) -> str:
+def command_for(home: Path, config: Path | None = None) -> str:
+    """The job's whole environment is on its line: cron starts it with almost none (PATH
+    /usr/bin:/bin, no venv, no MEM_* variables), the commonest way a cron job fails silently."""
     mem = shutil.which("mem") or str(Path(sys.executable).with_name("mem"))
     log = home / "consolidate.cron.log"
-    return (f"MEM_HOME={shlex.quote(str(home))} {shlex.quote(mem)} consolidate --json "
-            f">> {shlex.quote(str(log))} 2>&1")
+    env = f"MEM_HOME={shlex.quote(str(home))} HF_HUB_OFFLINE=1"
+    if config is not None:
+        env += f" MEM_CONFIG={shlex.quote(str(Path(config).expanduser().resolve()))}"
+    return f"{env} {shlex.quote(mem)} consolidate --json >> {shlex.quote(str(log))} 2>&1"
 
 
 def _tag(home: Path) -> str:
@@ -97,9 +101,9 @@ def last_run(home: Path) -> dict | None:
         return {"ok": False, "at": log.stat().st_mtime, "error": tail[0] if tail else ""}
 
 
-def install(home: Path, every: str) -> Entry:
+def install(home: Path, every: str, config: Path | None = None) -> Entry:
     spec = cron_spec(every)
-    cmd = command_for(home)
+    cmd = command_for(home, config)
     tab, target = _crontab()
     line = f"{spec} {cmd}  # {_tag(home)}"
     if tab is None:
