@@ -212,7 +212,7 @@ class IngestPipeline:
                     batch.append((src, units, res))
                     pending_units += len(units)
             prog.files_done += 1
-            if pending_units >= self.s.ingest.batch_units:
+            if pending_units >= self.s.ingest.batch_units or len(batch) >= self.s.ingest.batch_files:
                 self._flush(batch, prog)
                 batch, pending_units = [], 0
             self.on_progress(prog)
