@@ -49,14 +49,15 @@ def command(op: str, corpus: Path, rng: random.Random, files: int) -> list[str]:
             "pin": ["pin", some], "graph": ["graph", "build"]}[op]
 
 
-def run_trials(workdir: Path, trials: int, files: int = 40, seed: int = 0, ops: tuple[str, ...] = ("ingest",)) -> dict:
+def run_trials(workdir: Path, trials: int, files: int = 40, seed: int = 0, ops: tuple[str, ...] = ("ingest",),
+               check_each: bool = False) -> dict:
     rng = random.Random(seed)
     corpus, home = workdir / "corpus", workdir / "home"
     make_corpus(corpus, files, rng)
     env = env_for(home)
     if ops != ("ingest",):
         mem(["ingest", str(corpus)], env)  # something to consolidate, forget and pin
-    killed, by_op = 0, {op: 0 for op in ops}
+    killed, by_op, unclean = 0, {op: 0 for op in ops}, []
     for t in range(trials):
         # Change a file now and then, so kills also land in "replace the old units".
         victim = corpus / f"note-{rng.randrange(files):03d}.md"
@@ -70,9 +71,14 @@ def run_trials(workdir: Path, trials: int, files: int = 40, seed: int = 0, ops: 
             killed += 1
             by_op[op] += 1
         p.wait()
+        if check_each:  # recover what the kill left (as the next command would), then a clean doctor
+            mem(["doctor", "--repair"], env)
+            if mem(["doctor", "--json"], env).returncode != 0:
+                unclean.append(t)
     final = mem(["ingest", str(corpus), "--json"], env)
     doctor = mem(["doctor", "--json"], env)
-    return {"trials": trials, "killed": killed, "killed_by_op": by_op, "final_rc": final.returncode,
+    return {"trials": trials, "killed": killed, "killed_by_op": by_op,
+            "doctor_unclean_after_recovery": unclean if check_each else None, "final_rc": final.returncode,
             "final": json.loads(final.stdout) if final.stdout else final.stderr,
             "doctor_rc": doctor.returncode, "doctor": json.loads(doctor.stdout) if doctor.stdout else doctor.stderr,
             "check": check(corpus, home)}
@@ -114,10 +120,12 @@ if __name__ == "__main__":
     ap.add_argument("--files", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--ops", default="ingest", help=f"comma list of {', '.join(OPS)}")
+    ap.add_argument("--check-each", action="store_true", help="recover and run mem doctor after every kill")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         t0 = time.perf_counter()
-        res = run_trials(Path(d), a.trials, a.files, a.seed, tuple(a.ops.split(",")))
+        res = run_trials(Path(d), a.trials, a.files, a.seed, tuple(a.ops.split(",")), a.check_each)
         res["seconds"] = round(time.perf_counter() - t0, 1)
         print(json.dumps({k: v for k, v in res.items() if k not in ("final",)}, indent=2))
-        sys.exit(0 if not res["check"]["problems"] and res["doctor_rc"] == 0 and res["final_rc"] == 0 else 1)
+        sys.exit(0 if not res["check"]["problems"] and res["doctor_rc"] == 0 and res["final_rc"] == 0
+                 and not res["doctor_unclean_after_recovery"] else 1)
