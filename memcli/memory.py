@@ -117,8 +117,6 @@ class Memory:
             on_token=None, reranker=None, hops: int | None = None):
         from memcli.llm.rag import Asker
 
-        _require_query(question)
-
         def search(q, **kw):
             return self.search(q, reranker=reranker, hops=hops, **kw)
         asker = Asker(self.settings.llm, search, lambda: self.generator,

@@ -191,12 +191,10 @@ def forget(
                     render.out.print(f"would forget {render.escape(s.uri)} ({s.n_units} units)")
             return
         if len(would) > 1:
-            n_units = sum(s.n_units for s in would)
-            question = f"forget {len(would)} sources ({n_units} units) under {source}?"
+            what = f"Forget {len(would)} sources ({sum(s.n_units for s in would)} units) under {source}"
             if not sys.stdin.isatty():
-                raise ConfigError(f"{question[0].upper()}{question[1:-1]} needs confirmation",
-                                  hint="add --yes to forget them, or --dry-run to list them")
-            if not typer.confirm(question[0].upper() + question[1:], default=False):
+                raise ConfigError(f"{what} needs confirmation", hint="add --yes to forget them, or --dry-run to list them")
+            if not typer.confirm(f"{what}?", default=False):
                 render.err.print("nothing forgotten")
                 raise typer.Exit(1)
     gone = mem.forget(source)
@@ -330,8 +328,6 @@ def run(argv: list[str] | None = None) -> int:
             render.err.print(f"[dim]hint: {render.escape(e.hint)}[/dim]")
         return e.exit_code
     except typer.Exit as e:
-        if e.exit_code == 130:  # typer's form of a KeyboardInterrupt (Ctrl-C, SIGTERM)
-            render.err.print("[yellow]interrupted[/yellow]")
         return e.exit_code
     except click_exc.ClickException as e:
         e.show()

@@ -156,7 +156,7 @@ class IngestPipeline:
         except (OSError, RuntimeError):
             pass  # still no room to roll back: the next command does it (journal)
         kept = sum(1 for r in report.results if r.committed)
-        total = sum(1 for r in report.results) or "the"
+        total = len(report.results) or "the"
         if failure is not None:
             raise StoreError(f"could not write to the memory home ({failure}); {kept} of {total} files kept",
                              hint="free some disk space and rerun `mem ingest`; nothing half-written is kept")

@@ -91,6 +91,9 @@ class Extract:
     span: tuple[int, int] | None = None  # where the answer sits in the sentence
     speaker: str | None = None
     signals: dict | None = None
+    # The participant the question names, when the evidence was said by someone else and does
+    # not mention them ("What did Melanie realise after the race?" from Caroline's turn).
+    other_speaker: str | None = None
 
 
 def _sentences(para: str) -> list[str]:
@@ -289,7 +292,7 @@ def best_sentence(question: str, excerpts: Sequence[Excerpt],
     ex = _dated(c, parts[0] if len(parts) > 1 else question, score, sig)
     kind = aggregate_kind(question)
     if kind is not None:
-        return _aggregate(ex, ranked[0], kind)
+        return _mismatch(_aggregate(ex, ranked[0], kind), named)
     for more in ranked[1:]:
         # The best evidence for the next part, unless the first answer already holds it.
         other = next(((s, o) for s, o, _ in more if o.text not in c.text and c.text not in o.text), None)
@@ -299,7 +302,7 @@ def best_sentence(question: str, excerpts: Sequence[Excerpt],
         if len(ex.answer) + len(add.text) + 1 <= MAX_ANSWER_CHARS:
             ex.answer = f"{ex.answer} {add.text}"
             ex.sentence = f"{ex.sentence} {add.text}"
-    return ex
+    return _mismatch(ex, named)
 
 
 AGGREGATE_MARGIN = 0.3  # evidence scoring within this of the best counts as another occurrence
@@ -347,13 +350,9 @@ def _about(c: Candidate, person: str) -> bool:
     return not c.speaker or c.speaker == person or re.search(rf"\b{re.escape(person)}\b", c.text, re.I) is not None
 
 
-def speaker_mismatch(question: str, best: Extract, excerpts: Sequence[Excerpt]) -> str | None:
-    """The participant the question is about, when the best evidence was said by someone else
-    and does not mention them: "What did Melanie realise after the race?" answered from
-    Caroline's turn. Conversations only; None when there is no such mismatch."""
-    if not best.speaker:
-        return None
-    named = _named_speaker(question, excerpts)
-    if named is None or named == best.speaker or re.search(rf"\b{re.escape(named)}\b", best.sentence, re.I):
-        return None
-    return named
+def _mismatch(ex: Extract, named: str | None) -> Extract:
+    """Mark evidence said by someone other than the participant the question names, unless it
+    mentions them (conversations only): the asker abstains on it."""
+    if named and ex.speaker and named != ex.speaker and not re.search(rf"\b{re.escape(named)}\b", ex.sentence, re.I):
+        ex.other_speaker = named
+    return ex

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from memcli.embed.base import UNCALIBRATED_FLOOR
 from memcli.ingest.segment import estimate_tokens
 from memcli.llm.context import Excerpt, build_context
-from memcli.llm.extractive import _terms, best_sentence, speaker_mismatch
+from memcli.llm.extractive import _terms, best_sentence
 from memcli.llm.prompts import NOT_IN_MEMORY, messages
 from memcli.types import Hit
 
@@ -127,22 +127,21 @@ class Asker:
         else:
             budget, count = self.s.context_tokens, estimate_tokens
         t = time.perf_counter()
-        if gen is None and extracted is not None:
-            excerpts, best = extracted
+        if gen is None:
+            excerpts, best = extracted or self._extract(question, hits)
         else:
             excerpts = build_context(hits, budget=budget, count_tokens=count)
+            best = best_sentence(question, excerpts, self.embed)
         timings["context"] = time.perf_counter() - t
         context = [{"number": e.number, "unit_ids": [h.unit_id for h in e.hits], "tokens": e.tokens,
                     "uri": e.first.uri, "section": e.first.section, "line_start": e.first.line_start,
                     "line_end": e.hits[-1].line_end, "text": e.text} for e in excerpts]
-        if extracted is None or gen is not None:
-            best = best_sentence(question, excerpts, self.embed)
         ans = Answer(question, "", how, False, context=context, timings=timings,
                      evidence=best.sentence if best else None, evidence_date=best.date if best else None)
         if best is not None:
             ans.answer_span = list(best.span) if best.span else None
             ans.evidence_unit = _evidence_unit(best)
-            if speaker_mismatch(question, best, excerpts):
+            if best.other_speaker:
                 # Memory holds what someone else said about it, not what the question asks.
                 ans.answer, ans.abstained, ans.closest = NOT_IN_MEMORY, True, hits[:3]
                 return ans
