@@ -1,3 +1,3 @@
-from memcli.cli import main
+from memcli.server.client import main
 
 main()

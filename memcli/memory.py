@@ -43,7 +43,7 @@ class Memory:
             from memcli.embed import make_embedder
 
             e = self.settings.embed
-            self._embedder = make_embedder(e.model, batch_size=e.batch_size, device=e.device)
+            self._embedder = make_embedder(e.model, batch_size=e.batch_size, device=e.device, backend=e.backend)
         return self._embedder
 
     @cached_property
@@ -263,7 +263,20 @@ class Memory:
             report = pipe.run(paths, recursive=recursive, globs=globs, prune=prune, fmt=fmt, trust=trust)
             if report.units_written or report.pruned:
                 report.maintenance["compacted"] = self._auto_compact()
-            return report
+        if report.units_written:
+            self._prepare_light_encoder(report.maintenance)
+        return report
+
+    def _prepare_light_encoder(self, notes: dict) -> None:
+        """torch was loaded for this write anyway: export the model to ONNX once (a few
+        seconds), so that later queries skip the torch import (embed/onnx.py)."""
+        if self._embedder is None or self.settings.embed.backend != "auto":
+            return
+        from memcli.embed import prepare_light_encoder
+
+        meta = prepare_light_encoder(self._embedder)
+        if meta is not None:
+            notes["light_encoder"] = meta.get("error") or f"ONNX export checked against torch (min cosine {meta['variants']['fp32']['min_cosine']:.5f}) in {meta['seconds']} s"
 
     def search(self, query: str, *, k: int | None = None, mode: str | None = None, filters=None,
                as_of=None, reranker=None, hops: int | None = None) -> "list[Hit]":
@@ -332,7 +345,9 @@ class Memory:
             n = self.catalog.reindex(self.embedder.embed, fp, on_progress)
             entities = self.graph.store.reembed(self.embedder.embed) if self.graph.store.exists() else 0
             self.lance.maintain(self.settings.search.ann_min_units)
-            return {"units": n, "entities": entities, "from": before, "to": {k: str(v) for k, v in fp.items()}}
+        res = {"units": n, "entities": entities, "from": before, "to": {k: str(v) for k, v in fp.items()}}
+        self._prepare_light_encoder(res)
+        return res
 
     def doctor(self, *, repair: bool = False):
         from memcli.store.doctor import diagnose

@@ -26,12 +26,13 @@ app.add_typer(config_app, name="config")
 
 
 def _register_subapps() -> None:
-    from memcli.cli import ask_cmd, consolidate_cmd
+    from memcli.cli import ask_cmd, consolidate_cmd, serve_cmd
     from memcli.cli.eval_cmd import eval_app
     from memcli.cli.graph_cmd import graph_app
 
     ask_cmd.register(app)
     consolidate_cmd.register(app)
+    serve_cmd.register(app)
     app.add_typer(eval_app, name="eval")
     app.add_typer(graph_app, name="graph")
 
@@ -42,6 +43,8 @@ class State:
     home: Optional[Path] = None
     config: Optional[Path] = None
     debug: bool = False
+    # `mem serve` sets this: settings → its resident Memory (models and stores stay loaded).
+    provider = None
 
 
 state = State()
@@ -70,7 +73,8 @@ def memory(**overrides):
     from memcli.memory import Memory
 
     flags = {"home": str(state.home) if state.home else None, **overrides}
-    return Memory(load_settings(flags, path=state.config))
+    settings = load_settings(flags, path=state.config)
+    return state.provider(settings) if state.provider else Memory(settings)
 
 
 @app.command()

@@ -23,6 +23,14 @@ out = _Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False)
 
 
+def bind(width: int | None = None) -> None:
+    """New consoles for the current sys.stdout/sys.stderr and environment: `mem serve` calls
+    this per request so colours and width follow the client's terminal, not the server's."""
+    global out, err
+    out = _Console(highlight=False, soft_wrap=False, width=width)
+    err = Console(stderr=True, highlight=False, width=width)
+
+
 def _default(o: Any) -> Any:
     if isinstance(o, datetime):
         return o.isoformat()

@@ -1,17 +1,61 @@
-"""Embedders turn text into unit-length vectors. Real one: sentence-transformers; fake for tests."""
+"""Embedders turn text into unit-length vectors. Real one: sentence-transformers (torch) or
+the same model exported to ONNX (no torch import: the light query path); fake for tests."""
+
+from __future__ import annotations
 
 from memcli.embed.base import Embedder, fingerprint
 
-__all__ = ["Embedder", "fingerprint", "make_embedder"]
+__all__ = ["Embedder", "fingerprint", "make_embedder", "prepare_light_encoder"]
 
 
-def make_embedder(model: str, *, batch_size: int = 32, device: str = "cpu") -> Embedder:
-    """Build the configured embedder. ``fake:<dim>`` gives the deterministic test embedder."""
+def make_embedder(model: str, *, batch_size: int = 32, device: str = "cpu", backend: str = "auto") -> Embedder:
+    """Build the configured embedder. ``fake:<dim>`` gives the deterministic test embedder.
+
+    backend auto: the checked ONNX export of the model when one exists (no torch import),
+    else torch; onnx / onnx-int8: export first if needed; torch: always torch.
+    """
     if model.startswith("fake"):
         from memcli.embed.fake import FakeEmbedder
 
         dim = int(model.split(":", 1)[1]) if ":" in model else 64
         return FakeEmbedder(dim=dim)
+    from memcli.embed.st import SentenceTransformerEmbedder, display_name, resolve_model
+
+    if backend != "torch" and device == "cpu":
+        from memcli.embed import onnx
+
+        path = resolve_model(model)
+        variant = "int8" if backend == "onnx-int8" else "fp32"
+        e = onnx.load(display_name(model, path), path, variant=variant, batch_size=batch_size)
+        if e is not None:
+            return e
+        if backend != "auto":
+            from memcli.errors import ModelError
+
+            st = SentenceTransformerEmbedder(model, batch_size=batch_size, device=device)
+            meta = onnx.export(st, path, variants=("fp32", variant))
+            e = onnx.load(st.name, path, variant=variant, batch_size=batch_size)
+            if e is None:
+                raise ModelError(f"the ONNX export of {model} does not reproduce its torch vectors "
+                                 f"(min cosine {meta['variants']['fp32']['min_cosine']:.5f})",
+                                 hint="set embed.backend to auto or torch")
+            return e
+    return SentenceTransformerEmbedder(model, batch_size=batch_size, device=device)
+
+
+def prepare_light_encoder(embedder: Embedder) -> dict | None:
+    """After torch was loaded anyway (ingest, reindex): export the model to ONNX once, so
+    later queries skip the torch import. Returns the export's meta, or None when there was
+    nothing to do. Never raises: the torch path keeps working without it."""
     from memcli.embed.st import SentenceTransformerEmbedder
 
-    return SentenceTransformerEmbedder(model, batch_size=batch_size, device=device)
+    if not isinstance(embedder, SentenceTransformerEmbedder) or embedder._model.device.type != "cpu":
+        return None
+    from memcli.embed import onnx
+
+    if onnx.load(embedder.name, embedder.model_path) is not None:
+        return None
+    try:
+        return onnx.export(embedder, embedder.model_path)
+    except Exception as e:  # an exporter problem must not fail the ingest that triggered it
+        return {"error": f"{type(e).__name__}: {e}"}

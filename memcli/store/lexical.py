@@ -70,6 +70,10 @@ class LexicalIndex:
         w.wait_merging_threads()
         self._searcher = None
 
+    def refresh(self) -> None:
+        """Another process committed: the next search opens a fresh searcher."""
+        self._searcher = None
+
     def searcher(self):
         if self._searcher is None:
             self.index.reload()

@@ -39,3 +39,10 @@ def test_config_set_validates_before_writing(tmp_path):
     with pytest.raises(ConfigError):
         set_config_value("search.k", "-1", path=cfg)
     assert load_settings(environ={}, path=cfg).search.k == 10
+
+
+def test_stray_mem_variables_are_not_settings(tmp_path):
+    # Other tools use MEM_* names too (MEM_LIMIT=4g); ours that are not settings are skipped.
+    s = load_settings(environ={"MEM_LIMIT": "4g", "MEM_ONNX_CACHE": "/x", "MEM_SEARCH__K": "7",
+                               "MEM_HOME": str(tmp_path / "h")}, path=tmp_path / "x.yaml")
+    assert s.search.k == 7 and s.home == tmp_path / "h"

@@ -1,0 +1,144 @@
+"""`mem serve`, `mem mcp`, `mem watch`: long-running front ends over the same Memory calls."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from memcli.cli import render
+from memcli.cli.options import JsonOpt
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("mcp")(mcp)
+    app.command("watch")(watch)
+
+
+def _home() -> Path:
+    from memcli.cli.app import state
+    from memcli.config import load_settings
+
+    flags = {"home": str(state.home) if state.home else None}
+    return Path(load_settings(flags, path=state.config).home).expanduser().resolve()
+
+
+def serve(
+    detach: Annotated[bool, typer.Option("--detach", "-d", help="Run in the background (log: <home>/serve.log); return when it is ready.")] = False,
+    stop: Annotated[bool, typer.Option("--stop", help="Stop the server of this home.")] = False,
+    status: Annotated[bool, typer.Option("--status", help="Say whether a server runs for this home, and how it is doing.")] = False,
+    idle_timeout: Annotated[Optional[float], typer.Option("--idle-timeout", help="Seconds without a command before it exits (default: config serve.idle_timeout_s).", min=1)] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Keep this home's models and stores loaded: `mem search`/`ask`/`ingest`… then answer in a
+    fraction of a second. Every `mem` command uses it when it runs, and works the same without it.
+
+    One server per home, on a Unix socket inside the home (mode 0600); it exits after an idle
+    timeout. Exit 1 from --status when none runs."""
+    from memcli.server.client import control
+
+    home = _home()
+    if stop or status:
+        reply = control(home, "status" if status else "stop")
+        if json_:
+            render.emit_json(reply or {"running": False, "home": str(home)})
+        elif reply is None:
+            render.out.print(f"no memory server runs for {render.escape(str(home))}")
+        elif status:
+            render.kv_table("Memory server", {"running": True, **reply})
+        else:
+            render.out.print(f"stopping the memory server (pid {reply['pid']})")
+        if reply is None:
+            raise typer.Exit(1)
+        if stop:
+            _wait_gone(home)
+        return
+    from memcli.cli.app import memory
+
+    settings = memory().settings
+    timeout = idle_timeout or settings.serve.idle_timeout_s
+    if detach:
+        _detach(home, timeout, json_)
+        return
+    from memcli.server.daemon import Server
+
+    Server(home, idle_timeout_s=timeout).serve()
+
+
+def _wait_gone(home: Path, limit: float = 30.0) -> None:
+    from memcli.server.client import control
+
+    t0 = time.time()
+    while time.time() - t0 < limit and control(home, "status", timeout=1.0) is not None:
+        time.sleep(0.1)
+
+
+def _detach(home: Path, timeout: float, json_: bool) -> None:
+    from memcli.errors import LockBusyError, MemError
+    from memcli.server.client import control
+
+    running = control(home, "status")
+    if running is not None:
+        raise LockBusyError(f"a memory server already runs for {home} (pid {running['pid']})",
+                            hint="mem serve --stop first to restart it")
+    home.mkdir(parents=True, exist_ok=True)
+    log = open(home / "serve.log", "ab")
+    cmd = [sys.executable, "-m", "memcli", "--home", str(home), "serve", "--idle-timeout", str(timeout)]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    t0 = time.time()
+    while time.time() - t0 < 120:
+        reply = control(home, "status", timeout=1.0)
+        if reply is not None:
+            if json_:
+                render.emit_json({"running": True, **reply, "ready_s": round(time.time() - t0, 2)})
+            else:
+                render.out.print(f"serving {render.escape(str(home))} (pid {reply['pid']}, ready in "
+                                 f"{time.time() - t0:.1f} s; stops after {timeout:g} s idle)")
+            return
+        if proc.poll() is not None:
+            tail = (home / "serve.log").read_text(errors="replace").strip().splitlines()[-3:]
+            raise MemError("the memory server did not start: " + " / ".join(tail))
+        time.sleep(0.1)
+    raise MemError("the memory server did not become ready within 120 s", hint=f"see {home / 'serve.log'}")
+
+
+def mcp() -> None:
+    """Serve this memory to AI agents over the Model Context Protocol (stdio).
+
+    Tools: search, ask, ingest, forget, sources, stats (same JSON as --json). Add it to an
+    MCP client as the command `mem mcp` (see docs/integrations.md)."""
+    from memcli.cli.app import memory
+    from memcli.server.mcp import build_server
+
+    build_server(memory()).run("stdio")
+
+
+def watch(
+    paths: Annotated[list[Path], typer.Argument(help="Folders (or files) to keep ingested.")],
+    glob: Annotated[Optional[list[str]], typer.Option("--glob", "-g", help="Only files matching this glob (repeatable).")] = None,
+    prune: Annotated[bool, typer.Option("--prune/--no-prune", help="Forget sources whose files are deleted (default: on).")] = True,
+    once: Annotated[bool, typer.Option("--once", help="Catch up (ingest, prune) and exit without watching.")] = False,
+) -> None:
+    """Keep folders ingested: changed files are re-ingested, new ones added, deleted ones
+    forgotten — debounced, through `mem serve` when it runs. Ctrl-C stops."""
+    from memcli.server.watch import Watcher
+
+    from memcli.cli.app import memory
+
+    mem = memory()
+    w = Watcher(mem, list(paths), globs=glob, prune=prune, debounce_ms=mem.settings.serve.watch_debounce_ms,
+                report=_watch_report)
+    w.catch_up()
+    if not once:
+        render.err.print(f"[dim]watching {len(paths)} path(s); Ctrl-C stops[/dim]")
+        w.run()
+
+
+def _watch_report(line: str) -> None:
+    render.out.print(line, markup=False)

@@ -1,0 +1,177 @@
+"""The `mem` entry point: hand the command to a running `mem serve`, else run it here.
+
+Standard library only until it knows it must do the work itself: with a server running, a
+`mem search` costs a Python start and a socket round trip instead of seconds of imports.
+The server replies FALLBACK (busy with another command, a different home, another
+version) and the client then runs the command in-process, exactly as without a server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+
+from memcli import __version__
+from memcli.paths import default_home, socket_path
+from memcli.server import wire
+
+# Commands worth a resident process. `chat` only when stdin is piped (an interactive chat
+# keeps readline history and line editing in its own terminal).
+FORWARD = {"search", "ask", "ingest", "forget", "stats", "sources", "doctor", "consolidate",
+           "pin", "history", "reindex", "graph", "chat"}
+ENV_KEYS = ("NO_COLOR", "FORCE_COLOR", "TERM", "COLORTERM", "COLUMNS", "LINES", "TZ", "HF_HUB_OFFLINE")
+LOCAL_FLAGS = {"--help", "-h", "--version"}
+
+
+def _route(argv: list[str]) -> tuple[str | None, str | None]:
+    """(home flag, command) from the root options, as the Typer app will parse them."""
+    home, i = None, 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("--home", "--config"):
+            if a == "--home" and i + 1 < len(argv):
+                home = argv[i + 1]
+            i += 2
+        elif a.startswith("--home="):
+            home, i = a.split("=", 1)[1], i + 1
+        elif a.startswith("-"):
+            i += 1
+        else:
+            return home, a
+    return home, None
+
+
+def _tty(f) -> bool:
+    try:
+        return f.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def forwardable(argv: list[str]) -> str | None:
+    """The socket to try, or None when this command runs here anyway."""
+    if os.environ.get("MEM_NO_SERVER") or LOCAL_FLAGS & set(argv):
+        return None
+    home, cmd = _route(argv)
+    if cmd not in FORWARD or (cmd == "chat" and _tty(sys.stdin)):
+        return None
+    return str(socket_path(home or default_home()))
+
+
+def _columns() -> int | None:
+    for f in (sys.stdout, sys.stderr):
+        try:
+            return os.get_terminal_size(f.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            continue
+    return None
+
+
+def request(argv: list[str]) -> dict:
+    return {
+        "argv": argv, "cwd": os.getcwd(), "version": __version__,
+        "env": {k: v for k, v in os.environ.items() if k.startswith("MEM_") or k in ENV_KEYS},
+        "tty": {"stdin": _tty(sys.stdin), "stdout": _tty(sys.stdout), "stderr": _tty(sys.stderr)},
+        "columns": _columns(),
+    }
+
+
+def relay(sock: socket.socket, req: dict) -> int | None:
+    """Run ``req`` on the server; its exit code, or None when the server says fall back."""
+    wire.send(sock, wire.REQUEST, req)
+    accepted, cancelled, out_ok = False, False, True
+    while True:
+        try:
+            frame = wire.recv(sock)
+            if frame is None:
+                if not accepted:
+                    return None
+                sys.stderr.write("error: the memory server stopped during this command (rerun it; "
+                                 "an interrupted write is recovered by the next one)\n")
+                return 1
+            kind, body = frame
+            if kind == wire.ACCEPT:
+                accepted = True
+            elif kind == wire.FALLBACK:
+                return None
+            elif kind == wire.OUT:
+                if out_ok:
+                    try:
+                        sys.stdout.buffer.write(body)
+                        sys.stdout.flush()
+                    except BrokenPipeError:  # `mem search … | head -1`: stop reading, as cat does
+                        out_ok = False
+                        _silence_stdout()
+                        return 0
+            elif kind == wire.ERR:
+                sys.stderr.buffer.write(body)
+                sys.stderr.flush()
+            elif kind == wire.READ:
+                want = wire.decode(body).get("n", 1)
+                data = sys.stdin.buffer.read() if want < 0 else sys.stdin.buffer.readline()
+                wire.send(sock, wire.STDIN, data)
+            elif kind == wire.EXIT:
+                return int(wire.decode(body).get("code", 1))
+        except KeyboardInterrupt:
+            if cancelled:
+                return 130
+            cancelled = True  # the server unwinds the command as a local Ctrl-C would
+            try:
+                wire.send(sock, wire.CANCEL)
+            except OSError:
+                return 130
+        except OSError:
+            if not accepted:
+                return None
+            sys.stderr.write("error: lost the connection to the memory server\n")
+            return 1
+
+
+def _silence_stdout() -> None:
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def try_server(argv: list[str]) -> int | None:
+    path = forwardable(argv)
+    if path is None:
+        return None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+    except OSError:  # no server (or a stale socket): do the work here
+        sock.close()
+        return None
+    try:
+        return relay(sock, request(argv))
+    finally:
+        sock.close()
+
+
+def control(home, what: str, timeout: float = 5.0) -> dict | None:
+    """A control request (status, stop) to the server of ``home``; None when none answers."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(str(socket_path(home)))
+        wire.send(sock, wire.REQUEST, {"control": what, "version": __version__})
+        frame = wire.recv(sock)
+        return json.loads(frame[1]) if frame and frame[0] == wire.REPLY else None
+    except (OSError, ValueError):
+        return None
+    finally:
+        sock.close()
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    code = try_server(argv)
+    if code is None:
+        from memcli.cli import main as local
+
+        local()
+    sys.exit(code)

@@ -1,0 +1,432 @@
+"""`mem serve`: one resident process per memory home, on a Unix socket inside the home.
+
+It runs the CLI's own commands (memcli.cli.app.run) with the client's argv, working
+directory, ``MEM_*`` environment, terminal facts and stdin, so a served command prints and
+exits exactly as a local one. Models and stores stay loaded between commands; writes take
+the same write lock and journal as any process, so a server killed mid-write is recovered
+like a killed ingest. One command runs at a time: a client that finds the server busy is
+told to fall back and does the work itself, it never waits behind a long ingest.
+"""
+
+from __future__ import annotations
+
+import _thread
+import fcntl
+import io
+import os
+import queue
+import signal
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+from memcli import __version__
+from memcli.errors import LockBusyError
+from memcli.paths import socket_path
+from memcli.server import wire
+
+
+class Fallback(BaseException):
+    """This request is not for this server (another home): the client runs it itself.
+    A BaseException so that the CLI's error mapping lets it through."""
+
+
+class _Out(io.TextIOBase):
+    """A text stream whose writes become OUT/ERR frames to the client."""
+
+    def __init__(self, sock: socket.socket, kind: bytes, tty: bool, lock: threading.Lock) -> None:
+        self._sock, self._kind, self._tty, self._lock = sock, kind, tty, lock
+        self.gone = False
+
+    encoding = "utf-8"
+    errors = "replace"
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return self._tty
+
+    def fileno(self) -> int:
+        raise io.UnsupportedOperation("a served command's output is a socket stream")
+
+    def write(self, s: str) -> int:
+        if self.gone:
+            raise BrokenPipeError
+        if s:
+            try:
+                with self._lock:
+                    wire.send(self._sock, self._kind, s.encode("utf-8", "replace"))
+            except OSError:
+                self.gone = True
+                raise BrokenPipeError from None
+        return len(s)
+
+    def flush(self) -> None:
+        if self.gone:
+            raise BrokenPipeError
+
+
+class _In(io.TextIOBase):
+    """stdin read from the client on demand (a confirmation, piped chat questions)."""
+
+    def __init__(self, sock, tty: bool, lines: "queue.Queue[bytes | None]", lock) -> None:
+        self._sock, self._tty, self._lines, self._lock = sock, tty, lines, lock
+
+    encoding = "utf-8"
+
+    def readable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return self._tty
+
+    def fileno(self) -> int:
+        raise io.UnsupportedOperation("a served command's input is a socket stream")
+
+    def _ask(self, n: int) -> str:
+        try:
+            with self._lock:
+                wire.send(self._sock, wire.READ, {"n": n})
+        except OSError:
+            return ""
+        data = self._lines.get()
+        return (data or b"").decode("utf-8", "replace")
+
+    def readline(self, size: int = -1) -> str:
+        return self._ask(1)
+
+    def read(self, size: int = -1) -> str:
+        return self._ask(-1)
+
+    def __iter__(self):
+        while line := self.readline():
+            yield line
+
+
+def _model_label(key: str, model) -> str:
+    kind = key.split(":", 1)[0]
+    name = getattr(model, "name", None) or Path(str(getattr(model, "path", ""))).name or type(model).__name__
+    return f"{kind}: {name} ({type(model).__name__})"
+
+
+class Server:
+    def __init__(self, home: Path, *, idle_timeout_s: float, log=None, warm: bool = True) -> None:
+        self.home = Path(os.path.abspath(os.path.expanduser(str(home))))
+        self.idle_timeout_s = idle_timeout_s
+        self.sock_path = socket_path(self.home)
+        self.log = log or (lambda msg: print(msg, file=sys.__stderr__, flush=True))
+        self.warm = warm
+        self.started = time.time()
+        self.served = 0
+        self.last_active = time.time()
+        self._queue: "queue.Queue[tuple[socket.socket, dict] | None]" = queue.Queue(maxsize=1)
+        self._busy = threading.Lock()  # held from accept of a run request until it finishes
+        self._active = threading.Lock()  # guards _cancel_ok
+        self._cancel_ok = False  # True while a command runs in the main thread
+        self._cancel_pending = False
+        self._stopping = False
+        self._mems: dict[str, object] = {}
+        self._models: dict[str, object] = {}
+        self._sig: tuple | None = None
+        self._lockf = None
+        self._listener: socket.socket | None = None
+
+    # -- lifecycle ------------------------------------------------------------------
+    def _claim(self) -> None:
+        """One server per home: an flock on <home>/serve.lock, released by the kernel on death."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.home, 0o700)
+        self._lockf = open(self.home / "serve.lock", "a+")
+        try:
+            fcntl.flock(self._lockf, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._lockf.seek(0)
+            pid = self._lockf.read().strip() or "?"
+            raise LockBusyError(f"a memory server already runs for {self.home} (pid {pid})",
+                                hint="mem serve --status, or mem serve --stop") from None
+        self._lockf.seek(0)
+        self._lockf.truncate()
+        self._lockf.write(str(os.getpid()))
+        self._lockf.flush()
+
+    def _bind(self) -> None:
+        self.sock_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            self.sock_path.unlink()  # stale: we hold the home's serve lock
+        except FileNotFoundError:
+            pass
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old = os.umask(0o177)  # the socket is born 0600: only this user may talk to it
+        try:
+            s.bind(str(self.sock_path))
+        finally:
+            os.umask(old)
+        os.chmod(self.sock_path, 0o600)
+        s.listen(16)
+        s.settimeout(0.5)
+        self._listener = s
+
+    def _warm_up(self) -> None:
+        """Load what the first query needs (embedder, tables, index) before saying ready."""
+        from memcli.cli.app import state
+        from memcli.config import load_settings
+
+        t0 = time.perf_counter()
+        try:
+            mem = self.memory_for(load_settings({"home": str(self.home)}, path=state.config))
+            mem.embedder.embed_query("warm up")
+            try:
+                mem.search("warm up", k=1)
+            except Exception:  # an empty or new home: nothing to warm
+                pass
+            self._harvest()
+        except Exception as e:  # a broken home still serves: each command reports its error
+            self.log(f"warm-up: {type(e).__name__}: {e}")
+        self.log(f"warm in {time.perf_counter() - t0:.1f} s")
+
+    def serve(self) -> None:
+        self._claim()
+        self._bind()
+        prev_term = signal.signal(signal.SIGTERM, self._on_term)
+        try:
+            if self.warm:
+                self._warm_up()
+            self.log(f"serving {self.home} on {self.sock_path} (pid {os.getpid()}, "
+                     f"stops after {self.idle_timeout_s:g} s idle)")
+            threading.Thread(target=self._accept_loop, name="mem-accept", daemon=True).start()
+            self._main_loop()
+        finally:
+            self._stopping = True
+            signal.signal(signal.SIGTERM, prev_term)
+            if self._listener is not None:
+                self._listener.close()
+            try:
+                self.sock_path.unlink()
+            except FileNotFoundError:
+                pass
+            if self._lockf is not None:
+                self._lockf.close()
+            self.log("stopped")
+
+    def _on_term(self, signum, frame) -> None:
+        self._stopping = True
+        raise KeyboardInterrupt
+
+    def _main_loop(self) -> None:
+        while not self._stopping:
+            try:
+                left = self.idle_timeout_s - (time.time() - self.last_active)
+                if left <= 0:
+                    self.log(f"idle for {self.idle_timeout_s:g} s: stopping")
+                    return
+                try:
+                    item = self._queue.get(timeout=min(left, 1.0))
+                except queue.Empty:
+                    continue
+                if item is None:
+                    return
+                self._execute(*item)
+            except KeyboardInterrupt:
+                if self._cancel_pending and not self._stopping:
+                    self._cancel_pending = False  # a client's Ctrl-C that landed after its command ended
+                    continue
+                return
+
+    # -- requests ---------------------------------------------------------------------
+    def _accept_loop(self) -> None:
+        while not self._stopping:
+            try:
+                conn, _ = self._listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            try:
+                self._admit(conn)
+            except Exception as e:  # one bad client never stops the server
+                self.log(f"bad request: {type(e).__name__}: {e}")
+                conn.close()
+
+    def _admit(self, conn: socket.socket) -> None:
+        conn.settimeout(10)
+        frame = wire.recv(conn)
+        if frame is None or frame[0] != wire.REQUEST:
+            conn.close()
+            return
+        req = wire.decode(frame[1])
+        if "control" in req:
+            self._control(conn, req["control"])
+            return
+        if req.get("version") != __version__:
+            wire.send(conn, wire.FALLBACK, {"reason": f"server runs memcli {__version__}"})
+            conn.close()
+            return
+        if not self._busy.acquire(blocking=False):
+            wire.send(conn, wire.FALLBACK, {"reason": "busy"})
+            conn.close()
+            return
+        conn.settimeout(None)
+        self._queue.put((conn, req))
+
+    def _control(self, conn: socket.socket, what: str) -> None:
+        if what == "status":
+            reply = {"pid": os.getpid(), "home": str(self.home), "socket": str(self.sock_path),
+                     "version": __version__, "uptime_s": round(time.time() - self.started, 1),
+                     "served": self.served, "idle_s": round(time.time() - self.last_active, 1),
+                     "idle_timeout_s": self.idle_timeout_s, "busy": self._busy.locked(),
+                     "models": sorted(_model_label(k, m) for k, m in self._models.items())}
+        elif what == "stop":
+            reply = {"stopping": True, "pid": os.getpid()}
+            self._stopping = True
+            try:
+                self._queue.put_nowait(None)
+            except queue.Full:  # a command is queued or running: it finishes first
+                pass
+        else:
+            reply = {"error": f"unknown control {what!r}"}
+        wire.send(conn, wire.REPLY, reply)
+        conn.close()
+
+    def _reader(self, conn: socket.socket, lines: "queue.Queue[bytes | None]", done: threading.Event) -> None:
+        """Client → server while a command runs: stdin lines, Ctrl-C, hang-up."""
+        while not done.is_set():
+            try:
+                frame = wire.recv(conn)
+            except OSError:
+                frame = None
+            if frame is None or frame[0] == wire.CANCEL:
+                lines.put(None)
+                with self._active:
+                    if self._cancel_ok and not done.is_set():
+                        self._cancel_pending = True
+                        _thread.interrupt_main()
+                if frame is None:
+                    return
+            elif frame[0] == wire.STDIN:
+                lines.put(frame[1])
+
+    def _execute(self, conn: socket.socket, req: dict) -> None:
+        import importlib
+
+        from memcli.cli import render
+
+        cli = importlib.import_module("memcli.cli.app")  # the module (memcli.cli.app is also the Typer app's name)
+
+        t0 = time.perf_counter()
+        tty = req.get("tty", {})
+        lock = threading.Lock()
+        lines: "queue.Queue[bytes | None]" = queue.Queue()
+        done = threading.Event()
+        saved_env, saved_cwd = dict(os.environ), os.getcwd()
+        saved_streams = sys.stdin, sys.stdout, sys.stderr
+        code, fell_back = 1, False
+        try:
+            wire.send(conn, wire.ACCEPT)
+            self._refresh()
+            for k in [k for k in os.environ if k.startswith("MEM_")]:
+                del os.environ[k]
+            os.environ.update(req.get("env", {}))
+            os.chdir(req.get("cwd") or "/")
+            sys.stdout = _Out(conn, wire.OUT, bool(tty.get("stdout")), lock)
+            sys.stderr = _Out(conn, wire.ERR, bool(tty.get("stderr")), lock)
+            sys.stdin = _In(conn, bool(tty.get("stdin")), lines, lock)
+            render.bind(width=req.get("columns"))
+            cli.state.provider = self.memory_for
+            threading.Thread(target=self._reader, args=(conn, lines, done), daemon=True).start()
+            with self._active:
+                self._cancel_ok = True
+            code = cli.run(list(req.get("argv", [])))
+        except Fallback as e:
+            fell_back = True
+            try:
+                wire.send(conn, wire.FALLBACK, {"reason": str(e)})
+            except OSError:
+                pass
+        except Exception as e:  # a server bug must not take the server down
+            self.log(f"internal error: {type(e).__name__}: {e}")
+            try:
+                wire.send(conn, wire.ERR, f"error: internal error in the memory server: {type(e).__name__}: {e}\n".encode())
+            except OSError:
+                pass
+        finally:
+            with self._active:
+                self._cancel_ok = False
+            done.set()
+            cli.state.provider = None
+            sys.stdin, sys.stdout, sys.stderr = saved_streams
+            render.bind()
+            os.chdir(saved_cwd)
+            os.environ.clear()
+            os.environ.update(saved_env)
+            self._harvest()
+            if not fell_back:
+                try:
+                    wire.send(conn, wire.EXIT, {"code": code})
+                except OSError:
+                    pass
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+            self.served += 1
+            self.last_active = time.time()
+            self._busy.release()
+        argv = req.get("argv", [])
+        self.log(f"{time.strftime('%H:%M:%S')} {' '.join(argv[:3])[:60]} → "
+                 f"{'fallback' if fell_back else code} in {(time.perf_counter() - t0) * 1000:.0f} ms")
+
+    # -- resident Memory objects ------------------------------------------------------
+    def memory_for(self, settings):
+        """The resident Memory for these settings (models shared across settings)."""
+        from memcli.memory import Memory
+
+        if Path(os.path.abspath(os.path.expanduser(str(settings.home)))) != self.home:
+            raise Fallback(f"this server holds {self.home}")
+        key = settings.model_dump_json()
+        mem = self._mems.get(key)
+        if mem is None:
+            if len(self._mems) >= 8:
+                self._mems.pop(next(iter(self._mems)))
+            mem = Memory(settings, embedder=self._models.get("embed:" + settings.embed.model_dump_json()),
+                         generator=self._models.get("llm:" + settings.llm.model_dump_json()))
+            self._mems[key] = mem
+        return mem
+
+    def _harvest(self) -> None:
+        """Keep the models the last command loaded for the next one."""
+        for mem in self._mems.values():
+            if mem._embedder is not None:
+                self._models.setdefault("embed:" + mem.settings.embed.model_dump_json(), mem._embedder)
+            if mem._generator is not None:
+                self._models.setdefault("llm:" + mem.settings.llm.model_dump_json(), mem._generator)
+
+    def _signature(self) -> tuple:
+        def mtime(p: Path) -> int:
+            try:
+                return p.stat().st_mtime_ns
+            except OSError:
+                return 0
+
+        lance = self.home / "lance"
+        try:
+            tables = tuple(sorted(os.listdir(lance)))
+        except OSError:
+            tables = ()
+        return tables, mtime(lance), mtime(self.home / "tantivy" / "meta.json")
+
+    def _refresh(self) -> None:
+        """Another process may have written: a new table set means fresh stores; a new
+        Tantivy commit means a fresh searcher (LanceDB reads are consistent by themselves)."""
+        sig = self._signature()
+        if self._sig is not None and sig != self._sig:
+            if sig[:2] != self._sig[:2]:
+                self._mems.clear()
+            else:
+                for mem in self._mems.values():
+                    if "lexical" in mem.__dict__:
+                        mem.lexical.refresh()
+        self._sig = sig
