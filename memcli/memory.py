@@ -225,6 +225,18 @@ class Memory:
                 self.catalog.journal.end()
             return rows
 
+    def unit(self, unit_id: str) -> dict:
+        """One unit with its provenance (no vector): what `mem mcp` serves as a resource."""
+        from memcli.store.lance import UNIT_COLUMNS
+
+        rows = self.lance.units_by_ids([unit_id], [c for c in UNIT_COLUMNS if c != "vector"])
+        if unit_id not in rows:
+            raise NotFoundError(f"no unit {unit_id!r}", hint="unit ids are in `mem search --json`")
+        row = dict(rows[unit_id])
+        src = self.lance.sources_by_ids([row["source_id"]]).get(row["source_id"])
+        row["uri"] = src.uri if src else None
+        return row
+
     def history(self, unit_id: str) -> list[dict]:
         """A unit's chain of knowledge updates, oldest first (superseded ones included)."""
         from memcli.errors import NotFoundError

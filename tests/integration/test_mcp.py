@@ -1,0 +1,70 @@
+"""`mem mcp`, driven by the official MCP SDK's stdio client: a real server process, real calls."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import anyio
+import pytest
+
+mcp = pytest.importorskip("mcp")
+from mcp import ClientSession, StdioServerParameters  # noqa: E402
+from mcp.client.stdio import stdio_client  # noqa: E402
+
+
+def _payload(result) -> dict:
+    assert not result.is_error, result.content
+    if result.structured_content is not None:
+        return result.structured_content
+    return json.loads(result.content[0].text)
+
+
+async def _session_run(home, steps):
+    env = {k: v for k, v in os.environ.items() if k.startswith(("MEM_", "HF_", "PATH", "HOME"))}
+    env.update({"MEM_HOME": str(home), "MEM_EMBED__MODEL": "fake:64", "MEM_LLM__MODEL": "fake"})
+    params = StdioServerParameters(command=sys.executable, args=["-m", "memcli", "mcp"], env=env)
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+        await session.initialize()
+        return await steps(session)
+
+
+def test_an_agent_lists_ingests_searches_asks_and_forgets(tmp_path, corpus):
+    async def steps(s: ClientSession):
+        tools = {t.name for t in (await s.list_tools()).tools}
+        assert {"search", "ask", "ingest", "forget", "sources", "stats"} <= tools
+
+        rep = _payload(await s.call_tool("ingest", {"paths": [str(corpus)]}))
+        assert rep["added"] == 3 and not rep["failed"]
+
+        found = _payload(await s.call_tool("search", {"query": "grilled sardines in Lisbon", "k": 3}))
+        assert found["hits"][0]["uri"].endswith("trip.txt")  # same shape as `mem search --json`
+        unit_id = found["hits"][0]["unit_id"]
+
+        ans = _payload(await s.call_tool("ask", {"question": "Which variety is for sauce?"}))
+        assert "San Marzano" in ans["answer"] and ans["citations"][0]["uri"].endswith("garden.md")
+
+        res = await s.read_resource(f"mem://units/{unit_id}")
+        assert json.loads(res.contents[0].text)["uri"].endswith("trip.txt")
+
+        srcs = _payload(await s.call_tool("sources", {}))["sources"]
+        assert len(srcs) == 3
+        gone = _payload(await s.call_tool("forget", {"source": str(corpus / "trip.txt")}))
+        assert [g["uri"] for g in gone["forgotten"]] == [str(corpus / "trip.txt")]
+        assert _payload(await s.call_tool("stats", {}))["sources"] == 2
+
+        # Malformed calls are MCP errors, and the server keeps serving.
+        bad_args = await s.call_tool("search", {"query": 42, "k": "many"})
+        assert bad_args.is_error
+        bad_mode = await s.call_tool("search", {"query": "bees", "mode": "magic"})
+        assert bad_mode.is_error and "unknown mode" in bad_mode.content[0].text
+        missing = await s.call_tool("forget", {"source": "/nowhere/at/all.md"})
+        assert missing.is_error
+        unknown = await s.call_tool("no_such_tool", {})
+        assert unknown.is_error
+        again = _payload(await s.call_tool("search", {"query": "varroa mites sticky board", "k": 1}))
+        return again
+
+    again = anyio.run(_session_run, tmp_path / "home", steps)
+    assert again["hits"][0]["uri"].endswith("garden.md")
