@@ -47,7 +47,7 @@ def serve(
     if stop or status:
         reply = control(home, "status" if status else "stop")
         if json_:
-            render.emit_json(reply or {"running": False, "home": str(home)})
+            render.emit_json({"running": True, **reply} if reply else {"running": False, "home": str(home)})
         elif reply is None:
             render.out.print(f"no memory server runs for {render.escape(str(home))}")
         elif status:
@@ -124,6 +124,7 @@ def watch(
     glob: Annotated[Optional[list[str]], typer.Option("--glob", "-g", help="Only files matching this glob (repeatable).")] = None,
     prune: Annotated[bool, typer.Option("--prune/--no-prune", help="Forget sources whose files are deleted (default: on).")] = True,
     once: Annotated[bool, typer.Option("--once", help="Catch up (ingest, prune) and exit without watching.")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="One JSON line per ingest round.")] = False,
 ) -> None:
     """Keep folders ingested: changed files are re-ingested, new ones added, deleted ones
     forgotten — debounced, through `mem serve` when it runs. Ctrl-C stops."""
@@ -132,8 +133,13 @@ def watch(
     from memcli.cli.app import memory
 
     mem = memory()
+    from memcli.errors import NotFoundError
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise NotFoundError(f"no such file or directory: {missing[0]}")
     w = Watcher(mem, list(paths), globs=glob, prune=prune, debounce_ms=mem.settings.serve.watch_debounce_ms,
-                report=_watch_report)
+                report=_watch_report, as_json=json_)
     w.catch_up()
     if not once:
         render.err.print(f"[dim]watching {len(paths)} path(s); Ctrl-C stops[/dim]")
@@ -141,4 +147,5 @@ def watch(
 
 
 def _watch_report(line: str) -> None:
-    render.out.print(line, markup=False)
+    render.out.print(line, markup=False, soft_wrap=True)
+    sys.stdout.flush()

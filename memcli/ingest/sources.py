@@ -39,7 +39,7 @@ def _os_message(e: OSError) -> str:
     return e.strerror or str(e)
 
 
-def _matches(rel: str, name: str, globs: list[str]) -> bool:
+def matches_globs(rel: str, name: str, globs: list[str]) -> bool:
     return not globs or any(fnmatch.fnmatch(name, g) or fnmatch.fnmatch(rel, g) for g in globs)
 
 
@@ -109,7 +109,7 @@ def discover(paths: list[str | Path], *, recursive: bool = False, globs: list[st
                     out.ignored += 1
                     continue
                 rel = str(ep.relative_to(root))
-                if _matches(rel, entry.name, globs):
+                if matches_globs(rel, entry.name, globs):
                     add(ep)
     out.files.sort()
     return out

@@ -78,8 +78,11 @@ def request(argv: list[str]) -> dict:
     }
 
 
-def relay(sock: socket.socket, req: dict) -> int | None:
-    """Run ``req`` on the server; its exit code, or None when the server says fall back."""
+def relay(sock: socket.socket, req: dict, *, out=None, err=None) -> int | None:
+    """Run ``req`` on the server; its exit code, or None when the server says fall back.
+    Output goes to our stdout/stderr, or to the binary files ``out``/``err``."""
+    out = out or sys.stdout.buffer
+    err = err or sys.stderr.buffer
     wire.send(sock, wire.REQUEST, req)
     accepted, cancelled, out_ok = False, False, True
     while True:
@@ -99,15 +102,15 @@ def relay(sock: socket.socket, req: dict) -> int | None:
             elif kind == wire.OUT:
                 if out_ok:
                     try:
-                        sys.stdout.buffer.write(body)
-                        sys.stdout.flush()
+                        out.write(body)
+                        out.flush()
                     except BrokenPipeError:  # `mem search … | head -1`: stop reading, as cat does
                         out_ok = False
                         _silence_stdout()
                         return 0
             elif kind == wire.ERR:
-                sys.stderr.buffer.write(body)
-                sys.stderr.flush()
+                err.write(body)
+                err.flush()
             elif kind == wire.READ:
                 want = wire.decode(body).get("n", 1)
                 data = sys.stdin.buffer.read() if want < 0 else sys.stdin.buffer.readline()
