@@ -15,16 +15,23 @@ SAMPLE = ROOT / "recipes" / "sample"
 SHARED = ROOT.parent / "shared" / "data"
 
 
+@pytest.fixture(scope="session")
+def onnx_cache(tmp_path_factory) -> Path:
+    """One ONNX export per test session, never the developer's cache."""
+    return tmp_path_factory.mktemp("onnx-cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_env(tmp_path_factory, monkeypatch):
-    """No test reads the developer's config or home, or touches the network."""
+def _isolated_env(tmp_path_factory, monkeypatch, onnx_cache):
+    """No test reads the developer's config, home or caches, or touches the network."""
     cfg = tmp_path_factory.mktemp("cfg")
+    for k in list(__import__("os").environ):
+        if k.startswith("MEM_"):
+            monkeypatch.delenv(k)
     monkeypatch.setenv("MEM_CONFIG", str(cfg / "config.yaml"))
     monkeypatch.setenv("MEM_HOME", str(cfg / "default-home"))
+    monkeypatch.setenv("MEM_ONNX_CACHE", str(onnx_cache))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    for k in list(__import__("os").environ):
-        if k.startswith("MEM_") and k not in ("MEM_CONFIG", "MEM_HOME"):
-            monkeypatch.delenv(k)
 
 
 @pytest.fixture
