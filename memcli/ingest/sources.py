@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from memcli.ingest.ignore import IgnoreRules
 from memcli.ingest.readers import kind_of
 
 
@@ -76,6 +77,7 @@ def discover(paths: list[str | Path], *, recursive: bool = False, globs: list[st
                 add(p)
             continue
         root = p.resolve()
+        rules = IgnoreRules(root)
         out.roots.append(root)
         stack = [root]
         visited = {root}
@@ -94,6 +96,8 @@ def discover(paths: list[str | Path], *, recursive: bool = False, globs: list[st
                     is_dir = entry.is_dir(follow_symlinks=False)
                 except OSError:
                     is_dir = False
+                if rules.ignored(ep, is_dir):  # .memignore / .gitignore
+                    continue
                 if is_dir:
                     if recursive:
                         real = ep.resolve()

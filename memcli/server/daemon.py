@@ -384,7 +384,7 @@ class Server:
         """The resident Memory for these settings (models shared across settings)."""
         from memcli.memory import Memory
 
-        if Path(os.path.abspath(os.path.expanduser(str(settings.home)))) != self.home:
+        if Path(settings.home).expanduser().resolve() != self.home.resolve():
             raise Fallback(f"this server holds {self.home}")
         key = settings.model_dump_json()
         mem = self._mems.get(key)

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from memcli.ingest.ignore import IgnoreRules
 from memcli.ingest.readers import kind_of
 from memcli.ingest.sources import matches_globs
 
@@ -30,6 +31,7 @@ class Watcher:
         self.mem = mem
         self.paths = [Path(p).expanduser().resolve() for p in paths]
         self.roots = [p for p in self.paths if p.is_dir()]
+        self.rules = {r: IgnoreRules(r) for r in self.roots}
         self.globs = list(globs or [])
         self.prune = prune
         self.debounce_ms = debounce_ms
@@ -47,8 +49,8 @@ class Watcher:
                 rel = p.relative_to(root)
             except ValueError:
                 continue
-            if any(part.startswith(".") for part in rel.parts):
-                return False  # discovery never enters hidden folders either
+            if any(part.startswith(".") for part in rel.parts) or self.rules[root].excluded(p):
+                return False  # discovery skips hidden folders and ignored files too
             return matches_globs(str(rel), p.name, self.globs)
         return p in self.paths  # a file named on the command line
 
@@ -60,6 +62,7 @@ class Watcher:
     def handle(self, changes: set[tuple[object, str]]) -> dict | None:
         from watchfiles import Change
 
+        self.rules = {r: IgnoreRules(r) for r in self.roots}  # ignore files may have changed too
         deleted = any(c == Change.deleted for c, p in changes)
         changed = sorted({p for c, p in changes if c != Change.deleted and self.wanted(p) and Path(p).is_file()})
         if deleted and self.prune:

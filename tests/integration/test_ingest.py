@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -273,3 +274,15 @@ def test_units_table_from_an_older_version_takes_new_units_and_consolidation(set
     m.settings.consolidate.summary_min_units = 2
     m.consolidate(only=["summarize"])
     assert m.search("tomatoes", k=1) and m.doctor().healthy
+
+
+def test_ignore_files_keep_paths_out(mem, tmp_path):
+    root = tmp_path / "notes"
+    for rel in ("keep.md", "drafts/wip.md", "build/out.md", "sub/deep/build/x.md", "sub/a.tmp.md", "sub/b.md"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(f"# {rel}\n\nSome text about {rel} here.\n")
+    (root / ".memignore").write_text("# drafts are private\ndrafts/\n*.tmp.md\n!sub/a.tmp.md\n")
+    (root / ".gitignore").write_text("build/\n")
+    rep = mem.ingest([root], recursive=True)
+    kept = sorted(str(Path(r.path).relative_to(root)) for r in rep.results)
+    assert kept == ["keep.md", "sub/b.md"]
