@@ -77,6 +77,13 @@ class SearchSettings(_Section):
     # weak lexical list otherwise drags the fused ranking down (see docs/benchmarks.md).
     weight_dense: float = Field(0.7, ge=0)
     weight_bm25: float = Field(0.3, ge=0)
+    # A retriever's top hit whose score stands this many standard deviations above the rest
+    # of its own list (a rare exact phrase in BM25) keeps the top of the fused list; 0: off.
+    # Set a priori (a 4-sigma outlier), not fitted: docs/evaluation.md shows each dev set.
+    outlier_z: float = Field(4.0, ge=0)
+    # At most this many hits from one document (conversations are exempt: one chat export is
+    # one source); further units of a long page make room for other files. 0: no cap.
+    max_per_source: int = Field(3, ge=0)
     # Exact (flat) vector search up to this many units; above it an IVF-HNSW index is
     # built at the end of an ingest and its candidates are re-scored exactly.
     # Added to the fused score of units whose event time lies in the range a time expression

@@ -39,6 +39,8 @@ MODE_SPECS: dict[str, tuple[str, str | None]] = {
     "graph/hops3": ("graph", None),  # iterative: up to 3 rounds of bridge-entity seeding
     "hybrid+graph/hops3": ("hybrid", None),
     "hybrid/tree": ("hybrid", None),  # after `--consolidate`: summaries first, then their children
+    "hybrid/unprotected": ("hybrid", "convex"),  # without keeping a sure retriever's outlier top hit
+    "hybrid/rrf-unprotected": ("hybrid", "rrf"),
 }
 # Row name -> (graph in hybrid fusion, PPR rounds).
 GRAPH_OPTS = {"graph": (None, 1), "hybrid+graph": (True, 1), "graph/hops3": (None, 3),
@@ -70,7 +72,8 @@ def ranked_for(retriever, name: str, query: str, n: int):
         return retriever.descend(query, fused, top=n), per
     # Every other row searches leaves only (summaries exist only after --consolidate).
     where = retriever.level_filter() if retriever.s.levels == "leaves" else None
-    return retriever.ranked(query, mode, n, fusion=fusion, graph=graph, hops=hops, where=where)
+    return retriever.ranked(query, mode, n, fusion=fusion, graph=graph, hops=hops, where=where,
+                            protect=not name.endswith("unprotected"))
 RERANKERS = {"hybrid+features": "features", "hybrid+cross": "cross-encoder", "hybrid+llm": "llm"}
 
 

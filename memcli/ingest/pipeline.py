@@ -114,7 +114,7 @@ def build_units(source_id: str, source_hash: str, doc: Document, segs: list[Segm
 
 
 # Bump when segmentation changes, so existing memory is re-segmented on the next ingest.
-SEGMENTER_VERSION = 2
+SEGMENTER_VERSION = 3  # 3: no fragment units, sentences do not end inside URLs, heading attributes dropped
 
 
 class IngestPipeline:

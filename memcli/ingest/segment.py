@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from memcli.ingest.readers.base import Block, Document
 
 _PIECE = re.compile(r"\w+|[^\w\s]")
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"')\]]*|\n+|$)\s*")
+# A sentence ends at . ! ? followed by space or the end: "github.com/x" and "3.14" do not end one.
+_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?\"')\]]))+(?:[.!?]+[\"')\]]*|\n+|$)\s*")
+# MkDocs / Pandoc attribute lists after a heading: "## Path { #path-parameters }".
+_HEADING_ATTRS = re.compile(r"(?m)^( {0,3}#{1,6}[ \t].*?)[ \t]*\{[ \t]*[#.][^}\n]*\}[ \t]*$")
 _WORD = re.compile(r"\S+\s*")
 SECTION_SEP = " › "
 
@@ -46,6 +49,7 @@ def index_text(title: str, section: Sequence[str] | str, body: str) -> str:
     if isinstance(section, str):
         section = section.split(SECTION_SEP) if section else []
     head = header(title, section)
+    body = _HEADING_ATTRS.sub(r"\1", body)
     return f"{head}\n{body}" if head else body
 
 
@@ -94,6 +98,26 @@ def _split_long(text: str, start: int, end: int, limit: int) -> list[tuple[int, 
         cur_e, cur_t = e, cur_t + t
     out.append((cur_s, cur_e))
     return out
+
+
+def min_unit_tokens(min_tokens: int) -> int:
+    """Below this a unit is a fragment (a lone heading, a URL tail), not a memory."""
+    return max(8, min_tokens // 8)
+
+
+def _absorb_fragments(text: str, spans: list[tuple[int, int, tuple[str, ...]]], min_unit: int
+                      ) -> list[tuple[int, int, tuple[str, ...]]]:
+    """Merge every span under ``min_unit`` estimated tokens into its neighbour (the previous
+    one, else the next); the merged unit keeps the larger part's section label."""
+    out: list[tuple[int, int, tuple[str, ...], int]] = []
+    for s, e, sec in spans:
+        t = estimate_tokens(text[s:e])
+        if out and (t < min_unit or out[-1][3] < min_unit):
+            ps, _, psec, pt = out[-1]
+            out[-1] = (ps, e, psec if pt >= t else sec, pt + t)
+        else:
+            out.append((s, e, sec, t))
+    return [(s, e, sec) for s, e, sec, _ in out]
 
 
 def _common_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
@@ -146,11 +170,16 @@ def segment(
             if cur_t >= min_tokens:
                 flush()
         if t > max_tokens:
-            flush()
-            for s, e in _split_long(text, b.start, b.end, max_tokens):
-                spans.append((s, e, b.section))
+            # Headings waiting for content open the first piece instead of standing alone.
+            lead = cur_s if cur_s is not None and not cur_content else None
+            if lead is None:
+                flush()
+            pieces = _split_long(text, b.start, b.end, max_tokens)
+            for j, (s, e) in enumerate(pieces):
+                spans.append((lead if j == 0 and lead is not None else s, e, b.section))
+            cur_s, cur_t, cur_content = None, 0, False
             continue
-        if cur_s is not None and cur_t + t > max_tokens:
+        if cur_s is not None and cur_t + t > max_tokens and cur_content:
             flush()
         if cur_s is None:
             cur_s, cur_sec = b.start, b.section
@@ -170,6 +199,7 @@ def segment(
         if estimate_tokens(text[ls:le]) < min_tokens and estimate_tokens(text[ps:le]) <= max_tokens:
             spans[-2:] = [(ps, le, psec)]
 
+    spans = _absorb_fragments(text, spans, min_unit_tokens(min_tokens))
     segs = [_make(doc, s, e, sec) for s, e, sec in spans]
     segs = [g for g in segs if g.text]
     if count_tokens is not None and hard_limit is not None:

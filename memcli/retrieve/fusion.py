@@ -4,6 +4,9 @@
 - ``convex``: a weighted sum of per-list min-max normalised scores (missing = 0).
   With a higher dense weight it does not let a weak lexical list drag the fused list down
   the way equal-weight RRF does (measured in docs/benchmarks.md).
+- ``protect_outliers``: both flatten a retriever that is *sure* (a rare exact phrase that BM25
+  scores 3x above everything else becomes one vote among many); a list whose top score is an
+  outlier of its own distribution keeps that hit at the top of the fused list.
 """
 
 from __future__ import annotations
@@ -41,3 +44,33 @@ def convex(lists: Mapping[str, Ranked], weights: Mapping[str, float]) -> list[tu
         for uid, s in minmax(ranked).items():
             fused[uid] = fused.get(uid, 0.0) + w * s
     return sorted(fused.items(), key=lambda x: (-x[1], x[0]))
+
+
+def outlier_top(ranked: Ranked, z: float, min_len: int = 10) -> float | None:
+    """The z-score of the list's top score against the rest of the list, when it is >= ``z``."""
+    if len(ranked) < min_len:
+        return None
+    rest = [s for _, s in ranked[1:]]
+    mu = sum(rest) / len(rest)
+    # A floor of 5% of the mean: ties all round (every other hit matched one common word
+    # once) make the spread ~0, and a top far above them is then the clearest outlier of all.
+    sd = max((sum((s - mu) ** 2 for s in rest) / len(rest)) ** 0.5, 0.05 * abs(mu), 1e-9)
+    score = (ranked[0][1] - mu) / sd
+    return score if score >= z else None
+
+
+def protect_outliers(fused: list[tuple[str, float]], lists: Mapping[str, Ranked], z: float
+                     ) -> list[tuple[str, float]]:
+    """Move each list's outlier top hit (z-score >= ``z``, most confident first) to the front."""
+    if z <= 0 or not fused:
+        return fused
+    sure = sorted(((sc, r[0][0]) for r in lists.values() if (sc := outlier_top(r, z)) is not None), reverse=True)
+    lead: list[str] = []
+    for _, uid in sure:
+        if uid not in lead:
+            lead.append(uid)
+    if not lead or [u for u, _ in fused[:len(lead)]] == lead:
+        return fused
+    top = fused[0][1]
+    head = [(u, top + 1e-6 * (len(lead) - i)) for i, u in enumerate(lead)]
+    return head + [(u, s) for u, s in fused if u not in lead]

@@ -11,13 +11,13 @@ from collections.abc import Callable
 
 from memcli.config import SearchSettings
 from memcli.retrieve.filters import SearchFilters
-from memcli.retrieve.fusion import convex, rrf
+from memcli.retrieve.fusion import convex, protect_outliers, rrf
 from memcli.store.lance import LanceStore
 from memcli.store.lexical import LexicalIndex
 from memcli.types import Hit
 
 HIT_COLUMNS = ["id", "source_id", "title", "section", "text", "line_start", "line_end",
-               "char_start", "char_end", "event_time", "speaker"]
+               "char_start", "char_end", "event_time", "speaker", "session"]
 MODES = ("hybrid", "bm25", "dense", "graph")
 
 
@@ -81,7 +81,8 @@ class Retriever:
         return out
 
     def ranked(self, query: str, mode: str, n: int, *, fusion: str | None = None, where: str | None = None,
-               graph: bool | None = None, hops: int | None = None) -> tuple[list[tuple[str, float]], dict]:
+               graph: bool | None = None, hops: int | None = None, protect: bool = True
+               ) -> tuple[list[tuple[str, float]], dict]:
         """Fused (id, score) list, best first, and each retriever's own scores.
 
         With a filter, dense search applies it before ranking; BM25 (which cannot see the
@@ -112,6 +113,9 @@ class Retriever:
             else:
                 fused = convex(lists, {"dense": self.s.weight_dense, "bm25": self.s.weight_bm25,
                                        "graph": weight_graph})
+            if protect:
+                sure = {k: v for k, v in lists.items() if k in ("bm25", "dense")}
+                fused = protect_outliers(fused, sure, self.s.outlier_z)
         elif mode == "graph":
             fused = lists.get("graph") or lists["dense"]  # no graph yet: dense alone
         else:
@@ -237,8 +241,11 @@ class Retriever:
             fused = self.descend(query, fused, top=k + 10)
         if self.s.neighbours and not user_where:
             fused = self.expand_neighbours(fused, self.s.neighbours)
-        # Over-fetch a little: ids the lexical index holds but LanceDB no longer commits drop out.
-        want = fused[: k + 10]
+        # Over-fetch a little: ids the lexical index holds but LanceDB no longer commits drop out
+        # (and, with a per-source cap, a long page's further units make room for other files).
+        cap = self.s.max_per_source
+        want = fused[: k * 3 + 10 if cap else k + 10]
+        per_source: dict[str, int] = {}
         rows = self.lance.units_by_ids([u for u, _ in want], HIT_COLUMNS, where=where)
         sources = self.lance.sources_by_ids({r["source_id"] for r in rows.values()})
         hits: list[Hit] = []
@@ -249,6 +256,10 @@ class Retriever:
             src = sources.get(r["source_id"])
             if src is None:
                 continue
+            if cap and not r.get("session"):  # a conversation is one source: never capped
+                per_source[src.source_id] = per_source.get(src.source_id, 0) + 1
+                if per_source[src.source_id] > cap:
+                    continue
             hits.append(Hit(
                 unit_id=uid, score=round(float(score), 6), text=r["text"], uri=src.uri,
                 title=r["title"], section=r["section"], line_start=r["line_start"],

@@ -48,3 +48,22 @@ def test_an_empty_query_is_refused_not_answered_with_noise(filled):
 
 def test_search_on_an_empty_memory(mem):
     assert mem.search("anything") == []
+
+
+def test_one_long_page_does_not_fill_the_results(mem, tmp_path):
+    d = tmp_path / "docs"
+    d.mkdir()
+    (d / "long.md").write_text("# Bees\n\n" + "\n\n".join(
+        f"## Part {i}\n\n" + " ".join(f"The hive inspection {i} found the queen and brood frames in order, filler{i}x{j}."
+                                     for j in range(25)) for i in range(8)))
+    for i in range(4):
+        (d / f"short{i}.md").write_text(f"# Note {i}\n\nA hive inspection note number {i} about the queen.\n")
+    mem.ingest([d])
+    hits = mem.search("hive inspection queen", k=6, mode="bm25")
+    per = {}
+    for h in hits:
+        per[h.uri] = per.get(h.uri, 0) + 1
+    assert len(hits) == 6 and max(per.values()) <= mem.settings.search.max_per_source
+    assert [h.rank for h in hits] == list(range(1, 7))
+    mem.settings.search.max_per_source = 0  # no cap: the long page takes more places
+    assert sum(h.uri.endswith("long.md") for h in mem.search("hive inspection queen", k=6, mode="bm25")) > 3

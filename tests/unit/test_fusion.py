@@ -17,3 +17,23 @@ def test_convex_weights_let_the_strong_list_lead():
     lists = {"bm25": [("noise", 12.0), ("gold", 11.9)], "dense": [("gold", 0.9), ("noise", 0.1)]}
     assert convex(lists, {"dense": 0.7, "bm25": 0.3})[0][0] == "gold"
     assert convex(lists, {"dense": 0.0, "bm25": 1.0})[0][0] == "noise"
+
+
+def test_a_retriever_that_is_sure_keeps_its_top_hit():
+    from memcli.retrieve.fusion import convex, protect_outliers
+
+    # BM25 found the one unit holding a rare exact phrase (21.8 vs ~7 for the rest); dense
+    # (the phrase means nothing to it) prefers others. Convex fusion alone buries it.
+    bm25 = [("walrus", 21.8)] + [(f"b{i}", 7.2 - 0.1 * i) for i in range(20)]
+    dense = [(f"d{i}", 0.62 - 0.005 * i) for i in range(20)] + [("walrus", 0.3)]
+    lists = {"bm25": bm25, "dense": dense}
+    plain = convex(lists, {"dense": 0.7, "bm25": 0.3})
+    assert [u for u, _ in plain[:3]] == ["d0", "d1", "d2"]
+    kept = protect_outliers(plain, lists, 4.0)
+    assert kept[0][0] == "walrus" and [u for u, _ in kept[1:4]] == ["d0", "d1", "d2"]
+    assert [s for _, s in kept] == sorted((s for _, s in kept), reverse=True)
+    # An ordinary top score (no outlier) changes nothing; z = 0 turns it off.
+    flat = {"bm25": [(f"b{i}", 10 - 0.2 * i) for i in range(20)], "dense": dense}
+    fused = convex(flat, {"dense": 0.7, "bm25": 0.3})
+    assert protect_outliers(fused, flat, 4.0) == fused
+    assert protect_outliers(plain, lists, 0) == plain

@@ -98,3 +98,39 @@ def test_long_blocks_split_into_balanced_pieces():
     doc = read_document(Path("b.txt"), para.encode())
     sizes = [estimate_tokens(g.text) for g in segment(doc, min_tokens=50, max_tokens=222)]
     assert len(sizes) == 2 and abs(sizes[0] - sizes[1]) <= 16
+
+
+FRAGMENTS = """# API reference { #api }
+
+### Internal
+
+### Internal { #internal }
+
+""" + "\n".join(
+    f"- Thanks to [@user{i}](https://github.com/user{i}). Fixed the parser for https://example.com/a.b/c{i}."
+    for i in range(60)) + """
+
+## Path Parameters { #path-parameters }
+
+You can declare path parameters with the same syntax as Python format strings.
+
+### Internal
+
+## Tail
+
+See https://github.com/tiangolo.
+"""
+
+
+def test_no_fragment_units_from_tiny_headings_and_links():
+    from memcli.ingest.segment import min_unit_tokens
+
+    doc = read_document(Path("ref.md"), FRAGMENTS.encode())
+    segs = segment(doc, min_tokens=100, max_tokens=400)
+    assert segs
+    assert min(estimate_tokens(g.text) for g in segs) >= min_unit_tokens(100)
+    assert not any(g.text.strip().startswith("com/") for g in segs)  # no sentence ends inside a URL
+    assert all(not g.text.strip().startswith("#") or "\n" in g.text.strip() for g in segs)  # no heading-only unit
+    for g in segs:  # attribute anchors leave section paths and index text
+        assert "{ #" not in " ".join(g.section) and "{ #" not in g.index_text
+    assert any("## Path Parameters\n" in g.index_text for g in segs)

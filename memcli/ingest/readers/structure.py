@@ -14,6 +14,8 @@ from memcli.ingest.readers.base import Block
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+# Attribute lists some Markdown dialects put after a heading: "Path { #path-parameters }".
+_ATTRS = re.compile(r"[ \t]*\{[ \t]*[#.][^}]*\}[ \t]*$")
 
 
 def _lines(text: str) -> list[tuple[int, int, str]]:
@@ -85,7 +87,7 @@ def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
             continue
         m = _ATX.match(ln)
         if m:
-            heading(len(m.group(1)), m.group(2).strip() or "(untitled)", start, end)
+            heading(len(m.group(1)), _ATTRS.sub("", m.group(2)).strip() or "(untitled)", start, end)
             i += 1
             continue
         if (
