@@ -84,6 +84,9 @@ class SearchSettings(_Section):
     # At most this many hits from one document (conversations are exempt: one chat export is
     # one source); further units of a long page make room for other files. 0: no cap.
     max_per_source: int = Field(3, ge=0)
+    # Multi-hop bridging: documents whose titles the top two hits name follow them (the second
+    # hop of "the director of the film that ..."). docs/evaluation.md has the numbers.
+    bridge: bool = False
     # Exact (flat) vector search up to this many units; above it an IVF-HNSW index is
     # built at the end of an ingest and its candidates are re-scored exactly.
     # Added to the fused score of units whose event time lies in the range a time expression

@@ -41,10 +41,14 @@ MODE_SPECS: dict[str, tuple[str, str | None]] = {
     "hybrid/tree": ("hybrid", None),  # after `--consolidate`: summaries first, then their children
     "hybrid/unprotected": ("hybrid", "convex"),  # without keeping a sure retriever's outlier top hit
     "hybrid/rrf-unprotected": ("hybrid", "rrf"),
+    "hybrid+bridge": ("hybrid", None),  # + documents the top hits name by title (second hop)
+    "dense+bridge": ("dense", None),
+    "graph+bridge": ("graph", None),
+    "hybrid+graph+bridge": ("hybrid", None),
 }
 # Row name -> (graph in hybrid fusion, PPR rounds).
 GRAPH_OPTS = {"graph": (None, 1), "hybrid+graph": (True, 1), "graph/hops3": (None, 3),
-              "hybrid+graph/hops3": (True, 3)}
+              "hybrid+graph/hops3": (True, 3), "graph+bridge": (None, 1), "hybrid+graph+bridge": (True, 1)}
 
 
 def consolidate_for_eval(mem) -> dict:
@@ -73,7 +77,7 @@ def ranked_for(retriever, name: str, query: str, n: int):
     # Every other row searches leaves only (summaries exist only after --consolidate).
     where = retriever.level_filter() if retriever.s.levels == "leaves" else None
     return retriever.ranked(query, mode, n, fusion=fusion, graph=graph, hops=hops, where=where,
-                            protect=not name.endswith("unprotected"))
+                            protect=not name.endswith("unprotected"), bridge=name.endswith("+bridge") or None)
 RERANKERS = {"hybrid+features": "features", "hybrid+cross": "cross-encoder", "hybrid+llm": "llm"}
 
 

@@ -81,8 +81,8 @@ class Retriever:
         return out
 
     def ranked(self, query: str, mode: str, n: int, *, fusion: str | None = None, where: str | None = None,
-               graph: bool | None = None, hops: int | None = None, protect: bool = True
-               ) -> tuple[list[tuple[str, float]], dict]:
+               graph: bool | None = None, hops: int | None = None, protect: bool = True,
+               bridge: bool | None = None) -> tuple[list[tuple[str, float]], dict]:
         """Fused (id, score) list, best first, and each retriever's own scores.
 
         With a filter, dense search applies it before ranking; BM25 (which cannot see the
@@ -120,8 +120,29 @@ class Retriever:
             fused = lists.get("graph") or lists["dense"]  # no graph yet: dense alone
         else:
             fused = lists[mode]
+        if (self.s.bridge if bridge is None else bridge) and mode != "bm25":
+            fused = self.bridged(query, fused)
         per = {name: dict(r) for name, r in lists.items()}
         return fused, per
+
+    def bridged(self, query: str, fused: list[tuple[str, float]]) -> list[tuple[str, float]]:
+        """Second hop by title links (retrieve/bridge.py): documents the top hits name."""
+        import numpy as np
+
+        from memcli.retrieve.bridge import TitleIndex, bridge
+
+        version = self.lance.units_table().version
+        if getattr(self, "_titles", (None, None))[0] != version:
+            rows = self.lance.units_where("status = 'committed' AND level = 0", ["id", "title"])
+            self._titles = (version, TitleIndex(rows))
+        head = self.lance.units_by_ids([u for u, _ in fused[:2]], ["id", "title", "text"])
+        qv = np.asarray(self.embed_query(query), dtype=np.float32)
+        qv = qv / max(float(np.linalg.norm(qv)), 1e-9)
+
+        def vectors(ids):
+            vs = self.lance.vectors_of(ids)
+            return {u: v / max(float(np.linalg.norm(v)), 1e-9) for u, v in vs.items()}
+        return bridge(fused, self._titles[1], head, qv, vectors)
 
     def time_boost(self, query: str, fused: list[tuple[str, float]], *, now=None, weight: float | None = None
                    ) -> list[tuple[str, float]]:

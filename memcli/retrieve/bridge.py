@@ -1,0 +1,90 @@
+"""Multi-hop bridging by title links: the second hop is a document the first hop names.
+
+"Where was the director of Night Harbour born?": the first hop finds *Night Harbour*, whose
+text names its director; the director's own page is what answers, and it shares few words
+with the question. In a memory whose documents are titled by what they describe (a wiki, a
+manual's pages, these multi-hop sets), a title mentioned in a top hit's text is such a link.
+The linked documents are ranked by their dense similarity to the question and placed right
+after the first-hop hits they came from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+_WORD = re.compile(r"\w+")
+MAX_TITLE_WORDS = 8
+# Titles that are ordinary words would link everything to everything.
+_MIN_TITLE_CHARS = 4
+
+
+def norm_words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+class TitleIndex:
+    """Normalised document title → the ids of its first units (built once per table version)."""
+
+    def __init__(self, rows: Sequence[dict], stop: frozenset[str] = frozenset()) -> None:
+        self.by_title: dict[str, list[str]] = {}
+        for r in rows:
+            words = norm_words(r["title"] or "")
+            key = " ".join(words)
+            if not words or len(words) > MAX_TITLE_WORDS or len(key) < _MIN_TITLE_CHARS or key in stop:
+                continue
+            self.by_title.setdefault(key, []).append(r["id"])
+
+    def mentioned(self, text: str) -> list[str]:
+        """Titles named in ``text``, longest match first at each position, in text order."""
+        words = norm_words(text)
+        found: list[str] = []
+        i = 0
+        while i < len(words):
+            for n in range(min(MAX_TITLE_WORDS, len(words) - i), 0, -1):
+                key = " ".join(words[i:i + n])
+                if key in self.by_title:
+                    if key not in found:
+                        found.append(key)
+                    i += n - 1
+                    break
+            i += 1
+        return found
+
+
+def bridge(fused: list[tuple[str, float]], titles: TitleIndex, rows: dict[str, dict],
+           query_vec: np.ndarray | None, vectors: Callable[[list[str]], dict[str, np.ndarray]], *,
+           seeds: int = 2, per_seed: int = 2) -> list[tuple[str, float]]:
+    """``fused`` with the documents that its top ``seeds`` hits name inserted after them."""
+    if not fused or not titles.by_title:
+        return fused
+    head = [u for u, _ in fused[:seeds]]
+    own = {" ".join(norm_words(rows[u]["title"] or "")) for u in head if u in rows}
+    out = list(fused[:seeds])
+    placed = set(head)
+    linked: list[str] = []
+    for u in head:
+        r = rows.get(u)
+        if r is None:
+            continue
+        groups = [[c for c in titles.by_title[t] if c not in placed] for t in titles.mentioned(r["text"]) if t not in own]
+        groups = [g for g in groups if g]
+        if not groups:
+            continue
+        if query_vec is not None:  # each linked document by its unit closest to the question
+            vec = vectors([c for g in groups for c in g])
+            best = [max(((float(vec[c] @ query_vec), c) for c in g if c in vec), default=None) for g in groups]
+            picks = [c for _, c in sorted((b for b in best if b is not None), reverse=True)]
+        else:
+            picks = [g[0] for g in groups]
+        for c in picks[:per_seed]:
+            placed.add(c)
+            linked.append(c)
+    if not linked:
+        return fused
+    floor = fused[min(seeds, len(fused)) - 1][1]
+    out.extend((c, floor - 1e-6 * (i + 1)) for i, c in enumerate(linked))
+    out.extend((u, min(s, floor - 1e-6 * (len(linked) + 1))) for u, s in fused[seeds:] if u not in placed)
+    return out
