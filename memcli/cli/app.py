@@ -160,7 +160,9 @@ def search(
         render.emit_json({"query": query, "mode": mode or mem.settings.search.mode,
                           "hits": [h.to_dict() for h in hits]})
     else:
-        render.hits_view(hits, query)
+        from memcli.retrieve.snippet import merge_adjacent
+
+        render.hits_view(merge_adjacent(hits), query)  # neighbouring units of a page read as one
 
 
 @app.command()

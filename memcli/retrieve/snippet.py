@@ -44,3 +44,27 @@ def snippet(text: str, query: str, width: int = 40) -> str:
     start = max(0, best_i - 3) if best > 0 else 0
     out = " ".join(words[start:start + width])
     return ("… " if start > 0 else "") + out + (" …" if start + width < len(words) else "")
+
+
+def merge_adjacent(hits: list) -> list:
+    """For reading: hits that are neighbouring units of one document (their line spans touch
+    or overlap) become one hit spanning both, at the better rank. Conversation turns keep
+    their own hits (their speakers and times differ)."""
+    from dataclasses import replace
+
+    out: list = []
+    for h in hits:
+        mate = next((o for o in out if o.source_id == h.source_id and not h.speaker and not o.speaker
+                     and o.line_start > 0 and h.line_start > 0
+                     and h.line_start <= o.line_end + 1 and o.line_start <= h.line_end + 1), None)
+        if mate is None:
+            out.append(replace(h))
+            continue
+        first, second = (mate, h) if mate.line_start <= h.line_start else (h, mate)
+        mate.text = first.text + "\n\n" + second.text
+        mate.line_start, mate.line_end = min(mate.line_start, h.line_start), max(mate.line_end, h.line_end)
+        mate.char_start, mate.char_end = min(mate.char_start, h.char_start), max(mate.char_end, h.char_end)
+        mate.section = first.section if first.section == second.section else first.section.split(" › ")[0]
+    for i, h in enumerate(out, start=1):
+        h.rank = i
+    return out

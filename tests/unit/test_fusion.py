@@ -37,3 +37,20 @@ def test_a_retriever_that_is_sure_keeps_its_top_hit():
     fused = convex(flat, {"dense": 0.7, "bm25": 0.3})
     assert protect_outliers(fused, flat, 4.0) == fused
     assert protect_outliers(plain, lists, 0) == plain
+
+
+def test_neighbouring_units_of_a_page_read_as_one_hit():
+    from memcli.retrieve.snippet import merge_adjacent
+    from memcli.types import Hit
+
+    def hit(uid, src, a, b, speaker=None):
+        return Hit(unit_id=uid, score=1.0, text=f"lines {a}-{b}", uri=f"/{src}.md", title="T", section="T › S",
+                   line_start=a, line_end=b, char_start=a * 10, char_end=b * 10, source_id=src, speaker=speaker)
+
+    hits = [hit("u2", "a", 11, 20), hit("x", "b", 1, 5), hit("u1", "a", 1, 10), hit("u9", "a", 40, 50),
+            hit("t1", "c", 1, 1, "Ann"), hit("t2", "c", 2, 2, "Bob")]
+    merged = merge_adjacent(hits)
+    assert [(h.unit_id, h.line_start, h.line_end, h.rank) for h in merged] == [
+        ("u2", 1, 20, 1), ("x", 1, 5, 2), ("u9", 40, 50, 3), ("t1", 1, 1, 4), ("t2", 2, 2, 5)]
+    assert merged[0].text == "lines 1-10\n\nlines 11-20"
+    assert hits[0].line_start == 11  # the search results themselves are not changed
