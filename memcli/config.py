@@ -84,6 +84,9 @@ class SearchSettings(_Section):
     # At most this many hits from one document (conversations are exempt: one chat export is
     # one source); further units of a long page make room for other files. 0: no cap.
     max_per_source: int = Field(3, ge=0)
+    # Conversation segments: dense score = (1 - turn_weight) · segment cosine + turn_weight ·
+    # best turn cosine (the turn vectors segmentation computed anyway). 0: segment only.
+    turn_weight: float = Field(0.5, ge=0, le=1)
     # Multi-hop bridging: documents whose titles the top two hits name follow them (the second
     # hop of "the director of the film that ..."). docs/evaluation.md has the numbers.
     bridge: bool = False

@@ -44,6 +44,8 @@ MODE_SPECS: dict[str, tuple[str, str | None]] = {
     "hybrid+bridge": ("hybrid", None),  # + documents the top hits name by title (second hop)
     "dense+bridge": ("dense", None),
     "graph+bridge": ("graph", None),
+    "hybrid/segment-vectors": ("hybrid", None),  # conversation segments by their own vector only
+    "dense/segment-vectors": ("dense", None),
     "hybrid+graph+bridge": ("hybrid", None),
 }
 # Row name -> (graph in hybrid fusion, PPR rounds).
@@ -77,7 +79,8 @@ def ranked_for(retriever, name: str, query: str, n: int):
     # Every other row searches leaves only (summaries exist only after --consolidate).
     where = retriever.level_filter() if retriever.s.levels == "leaves" else None
     return retriever.ranked(query, mode, n, fusion=fusion, graph=graph, hops=hops, where=where,
-                            protect=not name.endswith("unprotected"), bridge=name.endswith("+bridge") or None)
+                            protect=not name.endswith("unprotected"), bridge=name.endswith("+bridge") or None,
+                            turns=not name.endswith("segment-vectors"))
 RERANKERS = {"hybrid+features": "features", "hybrid+cross": "cross-encoder", "hybrid+llm": "llm"}
 
 

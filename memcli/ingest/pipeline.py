@@ -130,6 +130,7 @@ class IngestPipeline:
         self.max_tokens = min(settings.segment.max_tokens, max(32, embedder.max_tokens - 32))
         self.min_tokens = min(settings.segment.min_tokens, self.max_tokens // 2)
         sg = settings.segment
+        self._turns: dict[str, tuple[list[str], np.ndarray]] = {}  # unit id -> its turns (conversations)
         self.pipeline = (f"seg{SEGMENTER_VERSION}:{self.min_tokens}-{self.max_tokens}:"
                          f"{sg.chat_units}:{sg.chat_min_tokens}-{sg.chat_max_tokens}")
 
@@ -244,6 +245,9 @@ class IngestPipeline:
             raise ReadError("no text to remember")
         now = utcnow()
         units = build_units(sid, h, doc, segs, now)
+        for u, g in zip(units, sorted(segs, key=lambda g: g.start)):  # build_units' order
+            if g.meta and "turn_vecs" in g.meta:
+                self._turns[u.id] = (g.meta["turn_texts"], g.meta["turn_vecs"])
         src = Source(source_id=sid, uri=str(path), kind=doc.kind, content_hash=h, size=st.st_size,
                      mtime=st.st_mtime, title=doc.title, n_units=len(units), ingested_at=now,
                      pipeline=self.pipeline, trust=trust)
@@ -254,6 +258,7 @@ class IngestPipeline:
             return
         units = [u for _, us, _ in batch for u in us]
         vectors = self._embed([u.index_text for u in units], prog)
+        turns = [(u, *self._turns.pop(u.id)) for u in units if u.id in self._turns]
         rows = None
         if self.graph is not None:
             prog.current = "graph"
@@ -262,7 +267,7 @@ class IngestPipeline:
             prog.graph_unusable += rows.unusable
         try:
             self.catalog.write([s for s, _, _ in batch], units, vectors, self._fp, graph_rows=rows,
-                               updated=any(res.status == "updated" for _, _, res in batch))
+                               updated=any(res.status == "updated" for _, _, res in batch), turns=turns)
         except Exception as e:
             for _, _, res in batch:
                 res.status, res.units, res.message = "failed", 0, f"write failed: {e}"

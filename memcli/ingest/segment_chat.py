@@ -101,6 +101,13 @@ def segment_conversation(doc: Document, *, strategy: str, min_tokens: int, max_t
             cuts = _cuts(depth_scores(vecs, window), [estimate_tokens(t) for t in texts], min_tokens, max_tokens)
             bounds = [0, *cuts, len(turns)]
             groups = [turns[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+            for a, b in zip(bounds, bounds[1:]):
+                if b > a:
+                    seg = _segment(doc, turns[a:b])
+                    # Kept for retrieval (store/turns.py): a segment is found by its best turn too.
+                    seg.meta["turn_vecs"], seg.meta["turn_texts"] = vecs[a:b], texts[a:b]
+                    segs.append(seg)
+            continue
         for g in groups:
             segs.append(_segment(doc, g))
     return segs

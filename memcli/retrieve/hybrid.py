@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from memcli.config import SearchSettings
 from memcli.retrieve.filters import SearchFilters
 from memcli.retrieve.fusion import convex, protect_outliers, rrf
@@ -58,12 +60,34 @@ class Retriever:
     def bm25(self, query: str, n: int) -> list[tuple[str, float]]:
         return self.lexical.search(query, n)
 
-    def dense(self, query: str, n: int, where: str | None = None) -> list[tuple[str, float]]:
+    def dense(self, query: str, n: int, where: str | None = None, turns: bool = True) -> list[tuple[str, float]]:
         # Only ids and distances here: materialising text for every candidate doubles the
         # cost of a flat scan; the final top-k rows are fetched by id afterwards.
-        rows = self.lance.dense_search(self.embed_query(query), n, ["id"],
+        qv = self.embed_query(query)
+        rows = self.lance.dense_search(qv, n, ["id"],
                                        ann_nprobes=self.s.ann_nprobes, ann_refine=self.s.ann_refine, where=where)
-        return [(r["id"], 1.0 - float(r["_distance"])) for r in rows]
+        seg = [(r["id"], 1.0 - float(r["_distance"])) for r in rows]
+        w = self.s.turn_weight if turns else 0.0
+        if w <= 0 or self.lance.turns.table() is None:
+            return seg
+        return self._with_turns(qv, seg, n, where, w)
+
+    def _with_turns(self, qv, seg: list[tuple[str, float]], n: int, where: str | None, w: float
+                    ) -> list[tuple[str, float]]:
+        """Conversation segments scored by their best turn as well: (1 - w) · segment cosine
+        + w · best turn cosine. Units without turn rows keep their segment cosine."""
+        by_turn = dict(self.lance.turns.search(qv, n * 3))
+        extra = [u for u in by_turn if u not in dict(seg)]
+        if extra:  # found by a turn only: their segment cosine, through the same filters
+            keep = self.lance.units_by_ids(extra, ["id"], where=where)
+            vecs = self.lance.vectors_of([u for u in extra if u in keep])
+            q = np.asarray(qv, dtype=np.float32)
+            q = q / max(float(np.linalg.norm(q)), 1e-9)
+            seg = seg + [(u, float(v @ q / max(float(np.linalg.norm(v)), 1e-9))) for u, v in vecs.items()]
+        missing = [u for u, _ in seg if u not in by_turn]
+        by_turn.update(self.lance.turns.best_of(missing, qv))
+        scored = [(u, (1 - w) * s + w * by_turn[u]) if u in by_turn else (u, s) for u, s in seg]
+        return sorted(scored, key=lambda x: (-x[1], x[0]))[:n]
 
     def graph_list(self, query: str, dense: list[tuple[str, float]], n: int, hops: int | None = None
                    ) -> list[tuple[str, float]] | None:
@@ -82,7 +106,7 @@ class Retriever:
 
     def ranked(self, query: str, mode: str, n: int, *, fusion: str | None = None, where: str | None = None,
                graph: bool | None = None, hops: int | None = None, protect: bool = True,
-               bridge: bool | None = None) -> tuple[list[tuple[str, float]], dict]:
+               bridge: bool | None = None, turns: bool = True) -> tuple[list[tuple[str, float]], dict]:
         """Fused (id, score) list, best first, and each retriever's own scores.
 
         With a filter, dense search applies it before ranking; BM25 (which cannot see the
@@ -102,7 +126,7 @@ class Retriever:
                 hits = [(u, s) for u, s in hits if u in keep][:n]
             lists["bm25"] = hits
         if mode in ("dense", "hybrid", "graph"):
-            lists["dense"] = self.dense(query, n, where)
+            lists["dense"] = self.dense(query, n, where, turns=turns)
         if mode == "graph" or (mode == "hybrid" and graph):
             g = self.graph_list(query, lists["dense"], n, hops)
             if g is not None:

@@ -55,11 +55,18 @@ class Catalog:
         self.journal = Journal(home)
 
     def write(self, sources: Sequence[Source], units: Sequence[Unit], vectors: np.ndarray,
-              fp: dict[str, object], graph_rows=None, updated: bool = False) -> None:
+              fp: dict[str, object], graph_rows=None, updated: bool = False, turns=()) -> None:
+        """``turns``: (unit, turn texts, turn vectors) of conversation segments (store/turns.py)."""
         sids = [s.source_id for s in sources]
         self.journal.begin("ingest", sids)
         if units:
             self.lance.add_units(units, vectors, fp)
+        self.lance.turns.delete_sources(sids)
+        if turns:
+            self.lance.turns.add([u.id for u, texts, _ in turns for _ in texts],
+                                 [u.source_id for u, texts, _ in turns for _ in texts],
+                                 [t for _, texts, _ in turns for t in texts],
+                                 np.concatenate([v for _, _, v in turns]))
         if self.graph is not None:
             if updated:  # the sources' old graph rows go with their old units
                 self._delete_graph(sids, drop_entities=False)
@@ -76,6 +83,7 @@ class Catalog:
         """New vectors for every unit; ids, text and the lexical index stay as they are."""
         self.journal.begin("reindex", [])
         n = self.lance.reindex(embed, fp, on_progress)
+        self.lance.turns.reembed(embed)
         self.journal.end()
         return n
 

@@ -197,10 +197,20 @@ class LanceStore:
         t = self.sources_table()
         (t.merge_insert("source_id").when_matched_update_all().when_not_matched_insert_all().execute(data))
 
+    @property
+    def turns(self):
+        """Per-turn vectors of conversation segments (store/turns.py)."""
+        if getattr(self, "_turns", None) is None:
+            from memcli.store.turns import TurnStore
+
+            self._turns = TurnStore(self.db)
+        return self._turns
+
     def delete_sources(self, source_ids: Sequence[str]) -> None:
         if not source_ids:
             return
         ids = sql_list(source_ids)
+        self.turns.delete_sources(source_ids)
         t = self.units_table()
         if t is not None:
             t.delete(f"source_id IN {ids}")

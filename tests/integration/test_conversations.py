@@ -262,3 +262,30 @@ def test_eval_locomo_with_consolidation_reports_counts_and_a_tree_row(capsys, tm
     # Tree search descends to the turns, so its recall is measured on leaves like hybrid's.
     assert rows["hybrid/tree"]["metrics"]["evidence_recall@2048tok"] == 1.0
     assert rows["hybrid"]["metrics"]["evidence_recall@2048tok"] == 1.0
+
+
+def test_topic_segments_keep_their_turn_vectors(mem, tmp_path):
+    mem.settings.segment.chat_units = "topic"
+    f = tmp_path / "chat.json"
+    shutil.copy(FIX, f)
+    mem.ingest([f])
+    src = mem.sources()[0].source_id
+    units = {r["id"]: r["turn_ids"] for r in mem.lance.units_of(src, ["id", "turn_ids"])}
+    t = mem.lance.turns.table()
+    rows = t.to_arrow().to_pylist()
+    per_unit = {}
+    for r in rows:
+        per_unit[r["unit_id"]] = per_unit.get(r["unit_id"], 0) + 1
+    # One row per turn (both sessions have several turns), pointing at its segment.
+    assert per_unit == {u: len(ts) for u, ts in units.items()}
+    assert rows and all(r["source_id"] == src for r in rows)
+    # Dense search scores a segment by its best turn too: the kitten question finds its segment.
+    qv = mem.embedder.embed_query("grey kitten called Pixel")
+    best = mem.lance.turns.search(qv, 5)
+    assert any("D1:1" in units[u] for u, _ in best[:1])
+    # Re-ingesting a changed file and forgetting it leave no stale turn rows behind.
+    f.write_text(f.read_text().replace("Pixel", "Pixie"))
+    mem.ingest([f])
+    assert {r["unit_id"] for r in t.to_arrow().to_pylist()} <= {r["id"] for r in mem.lance.units_of(src, ["id"])}
+    mem.forget(str(f))
+    assert t.count_rows() == 0
