@@ -86,12 +86,15 @@ test-fast: install
 
 bench: install
 	$(BIN)/python bench/cli_startup.py
+	$(BIN)/python bench/cold_query.py
+	$(BIN)/python bench/encoders.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/ask.py
 	$(BIN)/python bench/llama_options.py
 	$(BIN)/python bench/llama_builds.py
 	$(BIN)/python bench/graph.py
+	$(BIN)/python bench/ann_recall.py
 
 clean:
 	rm -rf $(DEMO_HOME) .pytest_cache

@@ -74,6 +74,9 @@ def main() -> None:
     ap.add_argument("--sizes", default="25000,50000,100000")
     ap.add_argument("--queries", type=int, default=500)
     args = ap.parse_args()
+    if not DATA.is_dir():
+        print(f"skipped: {DATA} (the shared evaluation data) is not here")
+        return
     sents, queries = texts_and_queries(args.max)
     rng = np.random.default_rng(7)
     queries = [queries[i] for i in rng.choice(len(queries), min(args.queries, len(queries)), replace=False)]
