@@ -265,21 +265,57 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+HOME_CONFIG = "config.yaml"  # a memory home's own settings, inside the home
+
+
+def _leaves(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in tree.items():
+        if isinstance(v, dict):
+            out.update(_leaves(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def home_config_path(overrides: dict[str, Any] | None = None, *, environ: dict[str, str] | None = None,
+                     path: Path | None = None) -> Path:
+    """``<home>/config.yaml`` of the home these flags / this environment / the user file choose."""
+    env = dict(os.environ if environ is None else environ)
+    home = (overrides or {}).get("home") or env.get("MEM_HOME") or read_yaml(path or config_path()).get("home")
+    return Path(str(home)).expanduser() / HOME_CONFIG if home else default_home() / HOME_CONFIG
+
+
 def load_settings(
     overrides: dict[str, Any] | None = None,
     *,
     environ: dict[str, str] | None = None,
     path: Path | None = None,
+    origins: dict[str, str] | None = None,
 ) -> Settings:
-    """Build settings from YAML, environment and dotted-key ``overrides`` (flags)."""
+    """Build settings: defaults < the user's YAML < the home's own ``config.yaml`` < ``MEM_*``
+    environment < dotted-key ``overrides`` (flags). ``origins`` (optional) receives, for each
+    key that is not a default, where its value came from."""
     env = dict(os.environ if environ is None else environ)
-    tree = read_yaml(path or config_path())
-    tree = _merge(tree, _env_overrides(env))
+    user_file = path or config_path()
+    layers: list[tuple[str, dict[str, Any]]] = [(str(user_file), read_yaml(user_file))]
+    home_file = home_config_path(overrides, environ=env, path=path)
+    if home_file.resolve() != user_file.resolve():
+        home_tree = read_yaml(home_file)
+        home_tree.pop("home", None)  # a home cannot move itself
+        layers.append((str(home_file), home_tree))
+    layers.append(("environment (MEM_*)", _env_overrides(env)))
     flag_tree: dict[str, Any] = {}
     for k, v in (overrides or {}).items():
         if v is not None:
             _set_dotted(flag_tree, k, v)
-    return _validate(_merge(tree, flag_tree))
+    layers.append(("command-line flag", flag_tree))
+    tree: dict[str, Any] = {}
+    for name, layer in layers:
+        tree = _merge(tree, layer)
+        if origins is not None:
+            origins.update({k: name for k in _leaves(layer)})
+    return _validate(tree)
 
 
 def _validate(tree: dict[str, Any]) -> Settings:

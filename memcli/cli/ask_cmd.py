@@ -105,9 +105,10 @@ def models(ctx: typer.Context, json_: Annotated[bool, typer.Option("--json", hel
 
 
 @models_app.command("use")
-def models_use(path: Annotated[Path, typer.Argument(help="A .gguf file, 'smollm2' (the bundled default) or 'gemma3-270m'.")]) -> None:
-    """Answer with another GGUF from now on (written to the config file)."""
-    from memcli.cli.app import state
+def models_use(path: Annotated[Path, typer.Argument(help="A .gguf file, 'smollm2' (the bundled default) or 'gemma3-270m'.")],
+               global_: Annotated[bool, typer.Option("--global", help="Write the user's config file, not this home's.")] = False) -> None:
+    """Answer with another GGUF from now on (written to this home's config, or the user's)."""
+    from memcli.cli.app import config_target
     from memcli.config import set_config_value
     from memcli.llm.models import resolve_gguf
 
@@ -116,5 +117,5 @@ def models_use(path: Annotated[Path, typer.Argument(help="A .gguf file, 'smollm2
     named = str(path) in PACKAGED_GGUF or str(path) in ASSEMBLED_GGUF
     target = str(path) if named else str(path.expanduser().resolve())
     resolve_gguf(target)
-    cfg = set_config_value("llm.model", target, path=state.config)
+    cfg = set_config_value("llm.model", target, path=config_target(global_))
     render.out.print(f"llm.model = {target}  [dim]({cfg})[/dim]")

@@ -183,3 +183,15 @@ def test_an_interrupted_ingest_keeps_what_it_committed_and_leaves_no_stale_lock(
     again = subprocess.run([sys.executable, "-c", "from memcli.cli import main; main()", "ingest", "-r", str(many),
                             "--json"], env=env, capture_output=True, text=True)
     assert again.returncode == 0 and json.loads(again.stdout)["unchanged"] == kept
+
+
+def test_config_set_with_a_home_writes_that_homes_config(capsys, home, tmp_path, monkeypatch):
+    assert mem(capsys, "config", "set", "search.k", "4")[0] == 0
+    assert "search:\n  k: 4" in (home / "config.yaml").read_text()
+    assert mem(capsys, "config", "set", "search.k", "6", "--global")[0] == 0
+    code, out, _ = mem(capsys, "config", "show", "--json")
+    data = json.loads(out)
+    assert data["settings"]["search"]["k"] == 4 and data["origins"]["search.k"].endswith("config.yaml")
+    monkeypatch.setenv("MEM_HOME", str(tmp_path / "second-home"))  # another home sees the user file
+    code, out, _ = mem(capsys, "config", "show", "--json")
+    assert json.loads(out)["settings"]["search"]["k"] == 6

@@ -46,3 +46,18 @@ def test_stray_mem_variables_are_not_settings(tmp_path):
     s = load_settings(environ={"MEM_LIMIT": "4g", "MEM_ONNX_CACHE": "/x", "MEM_SEARCH__K": "7",
                                "MEM_HOME": str(tmp_path / "h")}, path=tmp_path / "x.yaml")
     assert s.search.k == 7 and s.home == tmp_path / "h"
+
+
+def test_a_homes_own_config_wins_over_the_users(tmp_path):
+    user = tmp_path / "user.yaml"
+    user.write_text("search: {k: 5, fusion: rrf}\nllm: {n_ctx: 2048}\n")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.yaml").write_text("search: {k: 7}\nhome: /elsewhere\n")
+    origins = {}
+    s = load_settings(environ={"MEM_HOME": str(home), "MEM_LLM__N_CTX": "1024"}, path=user, origins=origins)
+    assert (s.search.k, s.search.fusion, s.llm.n_ctx, s.home) == (7, "rrf", 1024, home)
+    assert origins["search.k"] == str(home / "config.yaml") and origins["search.fusion"] == str(user)
+    assert origins["llm.n_ctx"].startswith("environment")
+    other = load_settings(environ={"MEM_HOME": str(tmp_path / "other")}, path=user)
+    assert other.search.k == 5  # another home is not affected
