@@ -30,3 +30,10 @@ def make_corpus(root: Path, files: int = 200, sections: int = 10, seed: int = 7)
             parts.append(f"## Topic {s}\n\n" + "\n\n".join(paras) + "\n")
         (root / f"note-{f:04d}.md").write_text("\n".join(parts))
     return root
+
+
+def scratch(prefix: str):
+    """A temporary directory for one benchmark run, removed afterwards."""
+    import tempfile
+
+    return tempfile.TemporaryDirectory(prefix=prefix)

@@ -14,13 +14,15 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import shutil
 import statistics
-import tempfile
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _corpus import scratch  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
@@ -86,8 +88,8 @@ def main() -> None:
     qv = enc.embed(queries)
     print(f"{len(sents):,} real sentences + {len(queries)} real questions embedded with "
           f"{type(enc).__name__} in {time.perf_counter() - t:.0f} s")
-    work = Path(tempfile.mkdtemp(prefix="mem-ann-"))
-    try:
+    with scratch("mem-ann-") as tmp:
+        work = Path(tmp)
         db = lancedb.connect(str(work))
         print(f"\n{'units':>8} {'recall@10':>10} {'no refine':>10} {'ANN p50':>8} {'exact p50':>10} {'index s':>8}")
         for n in [int(x) for x in args.sizes.split(",") if int(x) <= len(sents)]:
@@ -113,8 +115,6 @@ def main() -> None:
                 rec_raw.append(len(gold & set(raw.column("id").to_pylist())) / 10)
             print(f"{n:>8,} {statistics.mean(rec):>10.3f} {statistics.mean(rec_raw):>10.3f} "
                   f"{statistics.median(ann_t) * 1000:>7.1f}ms {statistics.median(exact_t) * 1000:>9.1f}ms {index_s:>8.1f}")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

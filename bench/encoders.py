@@ -11,16 +11,14 @@ MEM_EMBED__BACKEND=torch|onnx|onnx-int8 (docs/benchmarks.md).
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _corpus import make_corpus  # noqa: E402
+from _corpus import make_corpus, scratch  # noqa: E402
 
 from memcli.config import Settings  # noqa: E402
 from memcli.embed import make_embedder  # noqa: E402
@@ -31,8 +29,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--files", type=int, default=120)
     args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="mem-enc-"))
-    try:
+    with scratch("mem-enc-") as tmp:
+        work = Path(tmp)
         corpus = make_corpus(work / "corpus", files=args.files)
         encoders = {}
         for backend in ("torch", "onnx", "onnx-int8"):
@@ -62,8 +60,6 @@ def main() -> None:
             cos = np.sum(encoders[backend].embed(texts) * ref, axis=1)
             print(f"{backend:<10} {units:>6} {dt:>9.1f} {units / dt:>8.1f} {enc_rate:>9.1f} "
                   f"{units / dt / base:>8.2f}x {cos.min():>8.5f} {cos.mean():>9.5f}")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

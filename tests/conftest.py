@@ -95,6 +95,18 @@ def corpus(tmp_path) -> Path:
 
 
 @pytest.fixture
+def child_env(tmp_path) -> dict:
+    """The environment of a `python -m memcli …` child process: tmp home, fake models."""
+    import os
+
+    e = {k: v for k, v in os.environ.items() if not k.startswith("MEM_")}
+    e.update({"MEM_HOME": str(tmp_path / "home"), "MEM_CONFIG": str(tmp_path / "config.yaml"),
+              "MEM_ONNX_CACHE": os.environ["MEM_ONNX_CACHE"],
+              "MEM_EMBED__MODEL": "fake:64", "MEM_LLM__MODEL": "fake", "HF_HUB_OFFLINE": "1"})
+    return e
+
+
+@pytest.fixture
 def fake_cli(tmp_path, monkeypatch):
     """`mem` commands against a tmp home with the fake embedder and the fake LLM."""
     home = tmp_path / "cli-home"

@@ -30,11 +30,8 @@ def served_count(home) -> int:
 
 
 @pytest.fixture
-def env(tmp_path):
-    e = {k: v for k, v in os.environ.items() if not k.startswith("MEM_")}
-    e.update({"MEM_HOME": str(tmp_path / "home"), "MEM_CONFIG": str(tmp_path / "config.yaml"),
-              "MEM_EMBED__MODEL": "fake:64", "MEM_LLM__MODEL": "fake", "HF_HUB_OFFLINE": "1"})
-    return e
+def env(child_env):
+    return child_env
 
 
 @pytest.fixture
@@ -112,12 +109,22 @@ def _many_files(d: Path, n: int) -> Path:
     return d
 
 
+def served_ingest(env, home, folder) -> subprocess.Popen:
+    """`mem ingest FOLDER` in a client process, returned once the server is busy with it."""
+    client = subprocess.Popen([sys.executable, "-m", "memcli", "ingest", str(folder)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    t0 = time.time()
+    while not control(home, "status")["busy"]:
+        assert time.time() - t0 < 30 and client.poll() is None, "the server never took the ingest"
+        time.sleep(0.05)
+    time.sleep(0.5)  # mid-write
+    return client
+
+
 def test_a_server_killed_mid_ingest_is_recovered_by_the_next_command(server, env, tmp_path):
     home, proc = server
     big = _many_files(tmp_path / "big", 400)
-    client = subprocess.Popen([sys.executable, "-m", "memcli", "ingest", str(big)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(2.5)
+    client = served_ingest(env, home, big)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     out, err = client.communicate(timeout=60)
@@ -131,9 +138,7 @@ def test_a_server_killed_mid_ingest_is_recovered_by_the_next_command(server, env
 def test_ctrl_c_in_the_client_interrupts_the_served_write(server, env, tmp_path):
     home, proc = server
     big = _many_files(tmp_path / "big", 400)
-    client = subprocess.Popen([sys.executable, "-m", "memcli", "ingest", str(big)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(2.5)
+    client = served_ingest(env, home, big)
     client.send_signal(signal.SIGINT)
     out, err = client.communicate(timeout=60)
     assert client.returncode == 130 and "interrupted" in err
@@ -146,13 +151,7 @@ def test_ctrl_c_in_the_client_interrupts_the_served_write(server, env, tmp_path)
 def test_a_busy_server_sends_clients_to_work_locally(server, env, tmp_path, corpus):
     home, _ = server
     mem(env, "ingest", "-r", str(corpus), check=0)
-    big = _many_files(tmp_path / "big", 300)
-    client = subprocess.Popen([sys.executable, "-m", "memcli", "ingest", str(big)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    t0 = time.time()
-    while not control(home, "status")["busy"]:
-        assert time.time() - t0 < 30
-        time.sleep(0.05)
+    client = served_ingest(env, home, _many_files(tmp_path / "big", 300))
     hits = json.loads(mem(env, "search", "grilled sardines", "--mode", "bm25", "--json", check=0).stdout)["hits"]
     assert hits[0]["uri"].endswith("trip.txt")
     assert client.wait(timeout=120) == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import queue
 import subprocess
 import sys
@@ -16,11 +15,8 @@ pytest.importorskip("watchfiles")
 
 
 @pytest.fixture
-def env(tmp_path):
-    e = {k: v for k, v in os.environ.items() if not k.startswith("MEM_")}
-    e.update({"MEM_HOME": str(tmp_path / "home"), "MEM_CONFIG": str(tmp_path / "config.yaml"),
-              "MEM_EMBED__MODEL": "fake:64", "MEM_SERVE__WATCH_DEBOUNCE_MS": "150", "HF_HUB_OFFLINE": "1"})
-    return e
+def env(child_env):
+    return {**child_env, "MEM_SERVE__WATCH_DEBOUNCE_MS": "150"}
 
 
 class Watch:
