@@ -87,6 +87,8 @@ class SearchSettings(_Section):
     # Conversation segments: dense score = (1 - turn_weight) · segment cosine + turn_weight ·
     # best turn cosine (the turn vectors segmentation computed anyway). 0: segment only.
     turn_weight: float = Field(0.5, ge=0, le=1)
+    # ... and a turn by a participant the question names counts this much more (a priori).
+    speaker_boost: float = Field(0.05, ge=0)
     # Multi-hop bridging: documents whose titles the top two hits name follow them (the second
     # hop of "the director of the film that ..."). docs/evaluation.md has the numbers.
     bridge: bool = False

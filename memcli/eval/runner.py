@@ -46,6 +46,7 @@ MODE_SPECS: dict[str, tuple[str, str | None]] = {
     "graph+bridge": ("graph", None),
     "hybrid/segment-vectors": ("hybrid", None),  # conversation segments by their own vector only
     "dense/segment-vectors": ("dense", None),
+    "hybrid/no-speaker-boost": ("hybrid", None),  # turn vectors without the named-speaker boost
     "hybrid+graph+bridge": ("hybrid", None),
 }
 # Row name -> (graph in hybrid fusion, PPR rounds).
@@ -80,7 +81,7 @@ def ranked_for(retriever, name: str, query: str, n: int):
     where = retriever.level_filter() if retriever.s.levels == "leaves" else None
     return retriever.ranked(query, mode, n, fusion=fusion, graph=graph, hops=hops, where=where,
                             protect=not name.endswith("unprotected"), bridge=name.endswith("+bridge") or None,
-                            turns=not name.endswith("segment-vectors"))
+                            turns=not name.endswith("segment-vectors"), speaker=not name.endswith("no-speaker-boost"))
 RERANKERS = {"hybrid+features": "features", "hybrid+cross": "cross-encoder", "hybrid+llm": "llm"}
 
 

@@ -7,6 +7,7 @@ lexical index still holds but LanceDB does not (a crash leftover) is never shown
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -21,6 +22,23 @@ from memcli.types import Hit
 HIT_COLUMNS = ["id", "source_id", "title", "section", "text", "line_start", "line_end",
                "char_start", "char_end", "event_time", "speaker", "session"]
 MODES = ("hybrid", "bm25", "dense", "graph")
+
+
+_TURN_SPEAKER = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?([^:\n]{1,40}):")
+_NAME = re.compile(r"\b[A-Z][\w'-]+")
+
+
+def speaker_boost(query: str, amount: float):
+    """A turn spoken by someone the question names ("When did Caroline …") scores ``amount``
+    higher: the same words from the other participant are usually not the answer."""
+    names = {m.group().lower() for m in _NAME.finditer(query)}
+    if not names or amount <= 0:
+        return lambda text: 0.0
+
+    def boost(text: str) -> float:
+        m = _TURN_SPEAKER.match(text or "")
+        return amount if m and m.group(1).split()[0].lower() in names else 0.0
+    return boost
 
 
 class Retriever:
@@ -60,7 +78,8 @@ class Retriever:
     def bm25(self, query: str, n: int) -> list[tuple[str, float]]:
         return self.lexical.search(query, n)
 
-    def dense(self, query: str, n: int, where: str | None = None, turns: bool = True) -> list[tuple[str, float]]:
+    def dense(self, query: str, n: int, where: str | None = None, turns: bool = True, speaker: bool = True
+              ) -> list[tuple[str, float]]:
         # Only ids and distances here: materialising text for every candidate doubles the
         # cost of a flat scan; the final top-k rows are fetched by id afterwards.
         qv = self.embed_query(query)
@@ -70,13 +89,14 @@ class Retriever:
         w = self.s.turn_weight if turns else 0.0
         if w <= 0 or self.lance.turns.table() is None:
             return seg
-        return self._with_turns(qv, seg, n, where, w)
+        return self._with_turns(query, qv, seg, n, where, w, self.s.speaker_boost if speaker else 0.0)
 
-    def _with_turns(self, qv, seg: list[tuple[str, float]], n: int, where: str | None, w: float
-                    ) -> list[tuple[str, float]]:
+    def _with_turns(self, query: str, qv, seg: list[tuple[str, float]], n: int, where: str | None, w: float,
+                    speaker: float) -> list[tuple[str, float]]:
         """Conversation segments scored by their best turn as well: (1 - w) · segment cosine
         + w · best turn cosine. Units without turn rows keep their segment cosine."""
-        by_turn = dict(self.lance.turns.search(qv, n * 3))
+        boost = speaker_boost(query, speaker)
+        by_turn = dict(self.lance.turns.search(qv, n * 3, boost))
         extra = [u for u in by_turn if u not in dict(seg)]
         if extra:  # found by a turn only: their segment cosine, through the same filters
             keep = self.lance.units_by_ids(extra, ["id"], where=where)
@@ -85,7 +105,7 @@ class Retriever:
             q = q / max(float(np.linalg.norm(q)), 1e-9)
             seg = seg + [(u, float(v @ q / max(float(np.linalg.norm(v)), 1e-9))) for u, v in vecs.items()]
         missing = [u for u, _ in seg if u not in by_turn]
-        by_turn.update(self.lance.turns.best_of(missing, qv))
+        by_turn.update(self.lance.turns.best_of(missing, qv, boost))
         scored = [(u, (1 - w) * s + w * by_turn[u]) if u in by_turn else (u, s) for u, s in seg]
         return sorted(scored, key=lambda x: (-x[1], x[0]))[:n]
 
@@ -106,7 +126,8 @@ class Retriever:
 
     def ranked(self, query: str, mode: str, n: int, *, fusion: str | None = None, where: str | None = None,
                graph: bool | None = None, hops: int | None = None, protect: bool = True,
-               bridge: bool | None = None, turns: bool = True) -> tuple[list[tuple[str, float]], dict]:
+               bridge: bool | None = None, turns: bool = True, speaker: bool = True
+               ) -> tuple[list[tuple[str, float]], dict]:
         """Fused (id, score) list, best first, and each retriever's own scores.
 
         With a filter, dense search applies it before ranking; BM25 (which cannot see the
@@ -126,7 +147,7 @@ class Retriever:
                 hits = [(u, s) for u, s in hits if u in keep][:n]
             lists["bm25"] = hits
         if mode in ("dense", "hybrid", "graph"):
-            lists["dense"] = self.dense(query, n, where, turns=turns)
+            lists["dense"] = self.dense(query, n, where, turns=turns, speaker=speaker)
         if mode == "graph" or (mode == "hybrid" and graph):
             g = self.graph_list(query, lists["dense"], n, hops)
             if g is not None:

@@ -52,20 +52,23 @@ class TurnStore:
         if t is not None and source_ids:
             t.delete(f"source_id IN {sql_list(source_ids)}")
 
-    def search(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        """Units by their best turn's cosine to ``vector``, best first."""
+    def search(self, vector: np.ndarray, n: int, boost: Callable[[str], float] = lambda text: 0.0
+               ) -> list[tuple[str, float]]:
+        """Units by their best turn's cosine to ``vector`` (+ ``boost(turn text)``), best first."""
         t = self.table()
         if t is None:
             return []
         rows = (t.search(np.asarray(vector, dtype=np.float32), vector_column_name="vector").metric("cosine")
-                .select(["unit_id", "_distance"]).limit(n).to_arrow().to_pylist())
+                .select(["unit_id", "text", "_distance"]).limit(n).to_arrow().to_pylist())
         best: dict[str, float] = {}
         for r in rows:
-            best.setdefault(r["unit_id"], 1.0 - float(r["_distance"]))
+            sc = 1.0 - float(r["_distance"]) + boost(r["text"])
+            best[r["unit_id"]] = max(best.get(r["unit_id"], -9.0), sc)
         return sorted(best.items(), key=lambda x: -x[1])
 
-    def best_of(self, unit_ids: Sequence[str], vector: np.ndarray) -> dict[str, float]:
-        """Each unit's best turn cosine (units without turn rows are absent)."""
+    def best_of(self, unit_ids: Sequence[str], vector: np.ndarray,
+                boost: Callable[[str], float] = lambda text: 0.0) -> dict[str, float]:
+        """Each unit's best turn cosine (+ ``boost``); units without turn rows are absent."""
         t = self.table()
         if t is None or not unit_ids:
             return {}
@@ -74,13 +77,13 @@ class TurnStore:
         out: dict[str, float] = {}
         for i in range(0, len(unit_ids), 500):
             rows = (t.search().where(f"unit_id IN {sql_list(unit_ids[i:i + 500])}")
-                    .select(["unit_id", "vector"]).limit(None).to_arrow())
+                    .select(["unit_id", "text", "vector"]).limit(None).to_arrow())
             if not rows.num_rows:
                 continue
             vecs = np.asarray(rows.column("vector").to_pylist(), dtype=np.float32)
             sims = vecs @ q / np.linalg.norm(vecs, axis=1).clip(min=1e-9)
-            for u, s in zip(rows.column("unit_id").to_pylist(), sims):
-                out[u] = max(out.get(u, -1.0), float(s))
+            for u, text, s in zip(rows.column("unit_id").to_pylist(), rows.column("text").to_pylist(), sims):
+                out[u] = max(out.get(u, -9.0), float(s) + boost(text))
         return out
 
     def reembed(self, embed: Callable[[list[str]], np.ndarray]) -> int:
