@@ -176,7 +176,10 @@ class Retriever:
 
         from memcli.retrieve.bridge import TitleIndex, bridge
 
-        version = self.lance.units_table().version
+        table = self.lance.units_table()
+        if table is None or not fused:
+            return fused
+        version = table.version
         if getattr(self, "_titles", (None, None))[0] != version:
             rows = self.lance.units_where("status = 'committed' AND level = 0", ["id", "title"])
             self._titles = (version, TitleIndex(rows))
