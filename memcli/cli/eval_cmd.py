@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from memcli.cli import render
+from memcli.cli.options import JsonOpt
 
 eval_app = typer.Typer(help="Measure retrieval quality on public benchmarks (modes side by side).",
                        no_args_is_help=True)
@@ -16,7 +17,6 @@ eval_app = typer.Typer(help="Measure retrieval quality on public benchmarks (mod
 ModesOpt = Annotated[Optional[str], typer.Option("--modes", help="Comma list: bm25,dense,hybrid,hybrid/rrf,hybrid/convex")]
 LimitOpt = Annotated[Optional[int], typer.Option("--limit", help="Only the first N queries.", min=1)]
 WorkOpt = Annotated[Optional[Path], typer.Option("--workdir", help="Keep the eval home here (reruns skip unchanged passages).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result object as JSON.")]
 
 
 ConsolidateOpt = Annotated[bool, typer.Option(
