@@ -17,8 +17,9 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from memcli.consolidate import judge as J
-from memcli.ingest.segment import index_text
-from memcli.store.lance import sql_list, utcnow
+from memcli.text import index_text
+from memcli.store.catalog import drop_summaries_of
+from memcli.store.lance import utcnow
 
 STEPS = ("dedupe", "supersede", "summarize", "decay", "compact")
 # Cross-source topic summaries belong to this synthetic source (forgetting any of their
@@ -401,22 +402,6 @@ class Consolidator:
                 self.mem.graph.load()  # rebuild the cache for the compacted tables
         after = self.snapshot()["disk_bytes"]
         return StepReport("compact", {"disk_bytes_before": before, "disk_bytes_after": after})
-
-
-def drop_summaries_of(lance, lexical, ids) -> int:
-    """Summaries that include any of ``ids`` (and the levels above them) are removed; the
-    next summarize step writes fresh ones from the live units."""
-    gone: set[str] = set()
-    frontier = set(ids)
-    rows = lance.units_where("level > 0 AND status != 'pending'", ["id", "children"])
-    while frontier:
-        hit = [r["id"] for r in rows if set(r["children"] or []) & frontier and r["id"] not in gone]
-        gone.update(hit)
-        frontier = set(hit)
-    if gone:
-        lance.units_table().delete(f"id IN {sql_list(sorted(gone))}")
-        lexical.delete_ids(sorted(gone))
-    return len(gone)
 
 
 def older_than(spec: str, now: datetime | None = None) -> datetime:

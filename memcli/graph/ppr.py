@@ -21,7 +21,7 @@ import numpy as np
 
 from memcli.graph.extract import _NOT_NAMES, capitalised_spans, normalise
 from memcli.graph.graph import MemGraph
-from memcli.retrieve.snippet import STOP
+from memcli.text import STOP
 
 _WORD = re.compile(r"[\w'’.\-&]+")
 

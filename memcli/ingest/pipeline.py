@@ -21,11 +21,12 @@ from memcli.embed.base import Embedder, fingerprint
 from memcli.errors import Interrupted, ReadError, SkipInput, StoreError
 from memcli.ingest.readers import read_document
 from memcli.ingest.readers.base import Document
-from memcli.ingest.segment import SECTION_SEP, Segment, segment
+from memcli.ingest.segment import Segment, segment
 from memcli.ingest.segment_chat import segment_conversation
 from memcli.ingest.sources import Discovery, discover, source_id_for
 from memcli.store.catalog import Catalog
 from memcli.store.lance import utcnow
+from memcli.text import SECTION_SEP
 from memcli.types import Source, Unit
 
 

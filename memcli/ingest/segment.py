@@ -9,23 +9,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from memcli.ingest.readers.base import Block, Document
+from memcli.ingest.readers.base import Document
+from memcli.text import estimate_tokens, index_text
 
-_PIECE = re.compile(r"\w+|[^\w\s]")
 # A sentence ends at . ! ? followed by space or the end: "github.com/x" and "3.14" do not end one.
 _SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?]+(?=[^\s.!?\"')\]]))+(?:[.!?]+[\"')\]]*|\n+|$)\s*")
-# MkDocs / Pandoc attribute lists after a heading: "## Path { #path-parameters }".
-_HEADING_ATTRS = re.compile(r"(?m)^( {0,3}#{1,6}[ \t].*?)[ \t]*\{[ \t]*[#.][^}\n]*\}[ \t]*$")
 _WORD = re.compile(r"\S+\s*")
-SECTION_SEP = " › "
-
-
-def estimate_tokens(text: str) -> int:
-    """Cheap word-piece estimate: words and punctuation marks (WordPiece splits some more)."""
-    return len(_PIECE.findall(text))
 
 
 @dataclass(slots=True)
@@ -37,20 +29,6 @@ class Segment:
     index_text: str
     tokens: int
     meta: dict | None = None  # conversation units: speaker, session, time, turn_ids
-
-
-def header(title: str, section: Sequence[str]) -> str:
-    parts = [title, *[s for s in section if s and s != title]]
-    return SECTION_SEP.join(p for p in parts if p)
-
-
-def index_text(title: str, section: Sequence[str] | str, body: str) -> str:
-    """What BM25 and the embedder see: ``Title › Section`` then the text (document-aware)."""
-    if isinstance(section, str):
-        section = section.split(SECTION_SEP) if section else []
-    head = header(title, section)
-    body = _HEADING_ATTRS.sub(r"\1", body)
-    return f"{head}\n{body}" if head else body
 
 
 def _split_long(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
@@ -195,7 +173,7 @@ def segment(
 
     # A small tail joins its predecessor when both fit.
     if len(spans) >= 2:
-        (ps, pe, psec), (ls, le, _) = spans[-2], spans[-1]
+        (ps, _, psec), (ls, le, _) = spans[-2], spans[-1]
         if estimate_tokens(text[ls:le]) < min_tokens and estimate_tokens(text[ps:le]) <= max_tokens:
             spans[-2:] = [(ps, le, psec)]
 

@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from memcli.ingest.readers.base import Block, Document
-from memcli.ingest.segment import Segment, estimate_tokens
+from memcli.ingest.segment import Segment
+from memcli.text import estimate_tokens
 
 
 def _sessions(doc: Document) -> list[list[Block]]:

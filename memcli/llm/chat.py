@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from memcli.llm.extractive import QUESTION_SPEAKERS
-from memcli.retrieve.snippet import STOP
+from memcli.text import STOP
 
 QUESTION_SPEAKER = next(iter(QUESTION_SPEAKERS))  # "you asked"
 ANSWER_SPEAKER = "memcli answered"

@@ -31,7 +31,7 @@ import numpy as np
 from memcli.llm.context import Excerpt
 from memcli.llm.dates import date_in, fmt_day
 from memcli.llm.qtypes import aggregate_kind, question_type, short_span, type_fit
-from memcli.retrieve.snippet import STOP
+from memcli.text import STOP
 
 _WORD = re.compile(r"\w+")
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[`\"'(\[A-Z0-9*_])")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from memcli.embed.base import UNCALIBRATED_FLOOR
-from memcli.ingest.segment import estimate_tokens
+from memcli.text import estimate_tokens
 from memcli.llm.context import Excerpt, build_context
 from memcli.llm.extractive import _terms, best_sentence
 from memcli.llm.prompts import NOT_IN_MEMORY, messages

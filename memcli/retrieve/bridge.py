@@ -10,19 +10,14 @@ after the first-hop hits they came from.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-_WORD = re.compile(r"\w+")
+from memcli.text import words as norm_words
 MAX_TITLE_WORDS = 8
 # Titles that are ordinary words would link everything to everything.
 _MIN_TITLE_CHARS = 4
-
-
-def norm_words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
 
 
 class TitleIndex:

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
-_WORD = re.compile(r"\w+")
-STOP = frozenset(
-    "a an and are as at be by for from has have how i in is it its my of on or that the this "
-    "to was were what when where which who why will with you your do did does me we our".split()
-)
+from memcli.text import STOP, WORD as _WORD  # noqa: F401  (STOP re-exported)
 
 
 def query_terms(query: str) -> list[str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from memcli.store.lance import LanceStore
+from memcli.store.lance import LanceStore, sql_list
 from memcli.store.lexical import LexicalIndex
 from memcli.types import Source, Unit
 
@@ -98,7 +98,6 @@ class Catalog:
 
     def _drop_summaries(self, source_ids: Sequence[str]) -> None:
         """Summaries of other sources (cross-source topics) that include forgotten units go too."""
-        from memcli.consolidate.steps import drop_summaries_of
         from memcli.store.lance import sql_list
 
         if self.lance.units_table() is None:
@@ -196,7 +195,7 @@ class Catalog:
 
     def index_rows(self, rows) -> None:
         """Put unit rows (id, source_id, title, section, text) back into the lexical index."""
-        from memcli.ingest.segment import index_text
+        from memcli.text import index_text
 
         self.lexical.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"]))
                                   for r in rows))
@@ -217,3 +216,19 @@ class Catalog:
         if extra:
             self.lexical.delete_ids(sorted(extra))
         return len(extra)
+
+
+def drop_summaries_of(lance, lexical, ids) -> int:
+    """Summaries that include any of ``ids`` (and the levels above them) are removed; the
+    next summarize step writes fresh ones from the live units."""
+    gone: set[str] = set()
+    frontier = set(ids)
+    rows = lance.units_where("level > 0 AND status != 'pending'", ["id", "children"])
+    while frontier:
+        hit = [r["id"] for r in rows if set(r["children"] or []) & frontier and r["id"] not in gone]
+        gone.update(hit)
+        frontier = set(hit)
+    if gone:
+        lance.units_table().delete(f"id IN {sql_list(sorted(gone))}")
+        lexical.delete_ids(sorted(gone))
+    return len(gone)

@@ -260,7 +260,7 @@ class LanceStore:
         """
         import pyarrow as pa
 
-        from memcli.ingest.segment import index_text
+        from memcli.text import index_text
 
         data = self.committed(UNIT_COLUMNS)
         if data is None:
