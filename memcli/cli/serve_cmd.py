@@ -20,14 +20,6 @@ def register(app: typer.Typer) -> None:
     app.command("watch")(watch)
 
 
-def _home() -> Path:
-    from memcli.cli.app import state
-    from memcli.config import load_settings
-
-    flags = {"home": str(state.home) if state.home else None}
-    return Path(load_settings(flags, path=state.config).home).expanduser().resolve()
-
-
 def serve(
     detach: Annotated[bool, typer.Option("--detach", "-d", help="Run in the background (log: <home>/serve.log); return when it is ready.")] = False,
     stop: Annotated[bool, typer.Option("--stop", help="Stop the server of this home.")] = False,
@@ -40,9 +32,11 @@ def serve(
 
     One server per home, on a Unix socket inside the home (mode 0600); it exits after an idle
     timeout. Exit 1 from --status when none runs."""
+    from memcli.cli.app import memory
     from memcli.server.client import control
 
-    home = _home()
+    settings = memory().settings  # builds nothing: the settings say which home and timeout
+    home = Path(settings.home).expanduser().resolve()
     if stop or status:
         reply = control(home, "status" if status else "stop")
         if json_:
@@ -58,9 +52,6 @@ def serve(
         if stop:
             _wait_gone(home)
         return
-    from memcli.cli.app import memory
-
-    settings = memory().settings
     timeout = idle_timeout or settings.serve.idle_timeout_s
     if detach:
         _detach(home, timeout, json_)

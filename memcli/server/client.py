@@ -139,20 +139,24 @@ def _silence_stdout() -> None:
         pass
 
 
-def try_server(argv: list[str]) -> int | None:
-    path = forwardable(argv)
-    if path is None:
-        return None
+def run_on_server(path: str, req: dict, *, out=None, err=None) -> int | None:
+    """Run ``req`` on the server listening at ``path``: its exit code, or None when no
+    server answers (or a stale socket) or it says fall back."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.connect(path)
-    except OSError:  # no server (or a stale socket): do the work here
+    except OSError:
         sock.close()
         return None
     try:
-        return relay(sock, request(argv))
+        return relay(sock, req, out=out, err=err)
     finally:
         sock.close()
+
+
+def try_server(argv: list[str]) -> int | None:
+    path = forwardable(argv)
+    return None if path is None else run_on_server(path, request(argv))
 
 
 def control(home, what: str, timeout: float = 5.0) -> dict | None:

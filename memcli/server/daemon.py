@@ -33,24 +33,33 @@ class Fallback(BaseException):
     A BaseException so that the CLI's error mapping lets it through."""
 
 
-class _Out(io.TextIOBase):
-    """A text stream whose writes become OUT/ERR frames to the client."""
-
-    def __init__(self, sock: socket.socket, kind: bytes, tty: bool, lock: threading.Lock) -> None:
-        self._sock, self._kind, self._tty, self._lock = sock, kind, tty, lock
-        self.gone = False
+class _SocketStream(io.TextIOBase):
+    """A served command's stdin/stdout/stderr: frames on the client's socket, with the
+    client's terminal facts (``isatty``) and no file descriptor."""
 
     encoding = "utf-8"
     errors = "replace"
 
-    def writable(self) -> bool:
-        return True
+    def __init__(self, sock: socket.socket, tty: bool, lock: threading.Lock) -> None:
+        self._sock, self._tty, self._lock = sock, tty, lock
 
     def isatty(self) -> bool:
         return self._tty
 
     def fileno(self) -> int:
-        raise io.UnsupportedOperation("a served command's output is a socket stream")
+        raise io.UnsupportedOperation("a served command's streams are a socket")
+
+
+class _Out(_SocketStream):
+    """Writes become OUT/ERR frames to the client."""
+
+    def __init__(self, sock: socket.socket, kind: bytes, tty: bool, lock: threading.Lock) -> None:
+        super().__init__(sock, tty, lock)
+        self._kind = kind
+        self.gone = False
+
+    def writable(self) -> bool:
+        return True
 
     def write(self, s: str) -> int:
         if self.gone:
@@ -69,22 +78,15 @@ class _Out(io.TextIOBase):
             raise BrokenPipeError
 
 
-class _In(io.TextIOBase):
+class _In(_SocketStream):
     """stdin read from the client on demand (a confirmation, piped chat questions)."""
 
     def __init__(self, sock, tty: bool, lines: "queue.Queue[bytes | None]", lock) -> None:
-        self._sock, self._tty, self._lines, self._lock = sock, tty, lines, lock
-
-    encoding = "utf-8"
+        super().__init__(sock, tty, lock)
+        self._lines = lines
 
     def readable(self) -> bool:
         return True
-
-    def isatty(self) -> bool:
-        return self._tty
-
-    def fileno(self) -> int:
-        raise io.UnsupportedOperation("a served command's input is a socket stream")
 
     def _ask(self, n: int) -> str:
         try:
@@ -104,6 +106,11 @@ class _In(io.TextIOBase):
     def __iter__(self):
         while line := self.readline():
             yield line
+
+
+def _model_key(section: str, settings) -> str:
+    """Models are shared between Memory objects whose settings of that section agree."""
+    return f"{section}:{getattr(settings, section).model_dump_json()}"
 
 
 def _model_label(key: str, model) -> str:
@@ -391,8 +398,8 @@ class Server:
         if mem is None:
             if len(self._mems) >= 8:
                 self._mems.pop(next(iter(self._mems)))
-            mem = Memory(settings, embedder=self._models.get("embed:" + settings.embed.model_dump_json()),
-                         generator=self._models.get("llm:" + settings.llm.model_dump_json()))
+            mem = Memory(settings, embedder=self._models.get(_model_key("embed", settings)),
+                         generator=self._models.get(_model_key("llm", settings)))
             self._mems[key] = mem
         return mem
 
@@ -400,9 +407,9 @@ class Server:
         """Keep the models the last command loaded for the next one."""
         for mem in self._mems.values():
             if mem._embedder is not None:
-                self._models.setdefault("embed:" + mem.settings.embed.model_dump_json(), mem._embedder)
+                self._models.setdefault(_model_key("embed", mem.settings), mem._embedder)
             if mem._generator is not None:
-                self._models.setdefault("llm:" + mem.settings.llm.model_dump_json(), mem._generator)
+                self._models.setdefault(_model_key("llm", mem.settings), mem._generator)
 
     def _signature(self) -> tuple:
         def mtime(p: Path) -> int:

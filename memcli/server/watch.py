@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -104,25 +103,16 @@ class Watcher:
 
 def via_server(home: Path, paths: list[str], globs: list[str], prune: bool) -> dict | None:
     """The ingest report from `mem serve` of ``home``; None when none runs (or it is busy)."""
-    from memcli.server.client import relay, request
     from memcli.paths import socket_path
+    from memcli.server.client import request, run_on_server
 
     argv = ["--home", str(home), "ingest", "--recursive", "--json", *sum((["--glob", g] for g in globs), [])]
     argv += ["--prune"] if prune else []
     argv += ["--", *paths]
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        sock.connect(str(socket_path(home)))
-    except OSError:
-        sock.close()
-        return None
     out, err = io.BytesIO(), io.BytesIO()
-    try:
-        req = request(argv)
-        req["tty"] = {"stdin": False, "stdout": False, "stderr": False}
-        code = relay(sock, req, out=out, err=err)
-    finally:
-        sock.close()
+    req = request(argv)
+    req["tty"] = {"stdin": False, "stdout": False, "stderr": False}
+    code = run_on_server(str(socket_path(home)), req, out=out, err=err)
     if code is None:
         return None
     try:
