@@ -282,10 +282,13 @@ def _leaves(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def home_config_path(overrides: dict[str, Any] | None = None, *, environ: dict[str, str] | None = None,
-                     path: Path | None = None) -> Path:
-    """``<home>/config.yaml`` of the home these flags / this environment / the user file choose."""
+                     path: Path | None = None, user_tree: dict[str, Any] | None = None) -> Path:
+    """``<home>/config.yaml`` of the home these flags / this environment / the user file choose
+    (``user_tree``: the user file, when the caller has read it already)."""
     env = dict(os.environ if environ is None else environ)
-    home = (overrides or {}).get("home") or env.get("MEM_HOME") or read_yaml(path or config_path()).get("home")
+    home = (overrides or {}).get("home") or env.get("MEM_HOME")
+    if not home:
+        home = (read_yaml(path or config_path()) if user_tree is None else user_tree).get("home")
     return Path(str(home)).expanduser() / HOME_CONFIG if home else default_home() / HOME_CONFIG
 
 
@@ -301,8 +304,9 @@ def load_settings(
     key that is not a default, where its value came from."""
     env = dict(os.environ if environ is None else environ)
     user_file = path or config_path()
-    layers: list[tuple[str, dict[str, Any]]] = [(str(user_file), read_yaml(user_file))]
-    home_file = home_config_path(overrides, environ=env, path=path)
+    user_tree = read_yaml(user_file)
+    layers: list[tuple[str, dict[str, Any]]] = [(str(user_file), user_tree)]
+    home_file = home_config_path(overrides, environ=env, path=path, user_tree=user_tree)
     if home_file.resolve() != user_file.resolve():
         home_tree = read_yaml(home_file)
         home_tree.pop("home", None)  # a home cannot move itself

@@ -53,7 +53,7 @@ def prepare_light_encoder(embedder: Embedder) -> dict | None:
         return None
     from memcli.embed import onnx
 
-    if onnx.load(embedder.name, embedder.model_path) is not None:
+    if onnx.exported(embedder.name, embedder.model_path):
         return None
     try:
         return onnx.export(embedder, embedder.model_path)

