@@ -297,8 +297,10 @@ class Server:
         wire.send(conn, wire.REPLY, reply)
         conn.close()
 
-    def _reader(self, conn: socket.socket, lines: "queue.Queue[bytes | None]", done: threading.Event) -> None:
-        """Client → server while a command runs: stdin lines, Ctrl-C, hang-up."""
+    def _reader(self, conn: socket.socket, lines: "queue.Queue[bytes | None]", done: threading.Event,
+                cancelled: threading.Event) -> None:
+        """Client → server while a command runs: stdin lines, Ctrl-C, hang-up. A Ctrl-C that
+        arrives before the command has started is kept in ``cancelled`` and delivered then."""
         while not done.is_set():
             try:
                 frame = wire.recv(conn)
@@ -306,6 +308,7 @@ class Server:
                 frame = None
             if frame is None or frame[0] == wire.CANCEL:
                 lines.put(None)
+                cancelled.set()
                 with self._active:
                     if self._cancel_ok and not done.is_set():
                         self._cancel_pending = True
@@ -327,6 +330,7 @@ class Server:
         lock = threading.Lock()
         lines: "queue.Queue[bytes | None]" = queue.Queue()
         done = threading.Event()
+        cancelled = threading.Event()
         saved_env, saved_cwd = dict(os.environ), os.getcwd()
         saved_streams = sys.stdin, sys.stdout, sys.stderr
         code, fell_back = 1, False
@@ -342,10 +346,15 @@ class Server:
             sys.stdin = _In(conn, bool(tty.get("stdin")), lines, lock)
             render.bind(width=req.get("columns"))
             cli.state.provider = self.memory_for
-            threading.Thread(target=self._reader, args=(conn, lines, done), daemon=True).start()
+            threading.Thread(target=self._reader, args=(conn, lines, done, cancelled), daemon=True).start()
             with self._active:
-                self._cancel_ok = True
+                self._cancel_ok = not cancelled.is_set()
+            if cancelled.is_set():  # Ctrl-C while the command was being set up: it never starts
+                raise KeyboardInterrupt
             code = cli.run(list(req.get("argv", [])))
+        except KeyboardInterrupt:  # a client's Ctrl-C that landed outside the command's own handling
+            render.err.print("[yellow]interrupted[/yellow]")
+            code = 130
         except Fallback as e:
             fell_back = True
             try:
