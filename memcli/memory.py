@@ -134,7 +134,7 @@ class Memory:
 
         try:
             with WriteLock(self.ensure_home(), timeout=0):
-                self.lance.record_access(ids)
+                self.catalog.record_access(ids)
         except LockBusyError:
             pass
 
@@ -143,22 +143,21 @@ class Memory:
         from types import SimpleNamespace
 
         from memcli.embed.base import fingerprint
+        from memcli.store.query import KEPT, units
 
         with self.lock():
             self.catalog.recover()
             store = self.graph.store
             done = set(store.all("mentions", ["unit_id"]).column("unit_id").to_pylist()) if store.exists() else set()
             cols = ["id", "source_id", "title", "text", "speaker", "session"]
-            todo = [SimpleNamespace(**r) for r in self.lance.units_where("status != 'pending' AND level = 0", cols)
+            todo = [SimpleNamespace(**r) for r in self.lance.units_where(units(status=KEPT, level=0), cols)
                     if r["id"] not in done]
             dim = int(fingerprint(self.embedder)["embed_dim"])
             unusable = 0
             for i in range(0, len(todo), batch):
                 rows = self.graph.prepare(todo[i:i + batch])
                 unusable += rows.unusable
-                self.catalog.journal.begin("graph", [])
-                rows.write(store, dim)
-                self.catalog.journal.end()
+                self.catalog.write_graph(rows, dim)
                 if on_progress:
                     on_progress(min(i + batch, len(todo)), len(todo))
             return {"units": len(todo), "unusable": unusable} | store.counts()
@@ -177,52 +176,31 @@ class Memory:
 
     def pin(self, ref: str, pinned: bool = True) -> int:
         """Make a unit (id) or every unit of a source evergreen; archived ones come back."""
-        from memcli.store.lance import sql_list
+        from memcli.store.query import KEPT, units
 
         with self.lock():
             self.catalog.recover()
-            ids = [r["id"] for r in self.lance.units_where(f"id = {sql_list([ref])[1:-1]}", ["id"])]
+            ids = [r["id"] for r in self.lance.units_where(units(ids=[ref]), ["id"])]
             if not ids:
                 sids = [s.source_id for s in self.resolve_sources(ref)]
-                ids = [r["id"] for r in self.lance.units_where(f"source_id IN {sql_list(sids)} AND status != 'pending'",
-                                                               ["id"])]
-            t = self.lance.units_table()
-            for i in range(0, len(ids), 500):
-                t.update(where=f"id IN {sql_list(ids[i:i + 500])}", values={"pinned": pinned})
-            back = self.lance.units_where(f"id IN {sql_list(ids)} AND status = 'archived'",
-                                          ["id", "source_id", "title", "section", "text"]) if ids and pinned else []
-            if back:
-                self.lance.set_status([r["id"] for r in back], "committed")
-                self.catalog.index_rows(back)
+                ids = [r["id"] for r in self.lance.units_where(units(source_ids=sids, status=KEPT), ["id"])]
+            self.catalog.pin(ids, pinned)
             return len(ids)
 
     def weak_units(self, cutoff) -> list[dict]:
         """Archived (decayed) units last touched before ``cutoff``: what `forget --weak` deletes."""
-        rows = self.lance.units_where("status = 'archived' AND (pinned IS NULL OR pinned = false)",
+        from memcli.store.query import units
+
+        rows = self.lance.units_where(units(status="archived", pinned=False),
                                       ["id", "source_id", "title", "section", "text", "ingested_at", "last_access"])
         return [r for r in rows if max(t for t in (r["ingested_at"], r["last_access"]) if t is not None) < cutoff]
 
     def forget_weak(self, cutoff) -> list[dict]:
-        from memcli.store.lance import sql_list
-
         with self.lock():
             self.catalog.recover()
             rows = self.weak_units(cutoff)
             if rows:
-                ids = [r["id"] for r in rows]
-                self.catalog.journal.begin("consolidate", [])
-                self.graph.store.delete_units(ids)
-                self.lance.units_table().delete(f"id IN {sql_list(ids)}")
-                self.lexical.delete_ids(ids)
-                lost: dict[str, int] = {}
-                for r in rows:
-                    lost[r["source_id"]] = lost.get(r["source_id"], 0) + 1
-                srcs = self.lance.sources_by_ids(list(lost))
-                for sid, n in lost.items():
-                    if sid in srcs:
-                        srcs[sid].n_units -= n
-                self.lance.upsert_sources(list(srcs.values()))
-                self.catalog.journal.end()
+                self.catalog.forget_units(rows)
             return rows
 
     def unit(self, unit_id: str) -> dict:
@@ -241,8 +219,10 @@ class Memory:
         """A unit's chain of knowledge updates, oldest first (superseded ones included)."""
         from memcli.errors import NotFoundError
 
+        from memcli.store.query import KEPT, units
+
         cols = ["id", "status", "text", "ingested_at", "event_time", "valid_to", "superseded_by", "source_id"]
-        rows = {r["id"]: r for r in self.lance.units_where("status != 'pending' AND level = 0", cols)}
+        rows = {r["id"]: r for r in self.lance.units_where(units(status=KEPT, level=0), cols)}
         if unit_id not in rows:
             hit = [u for u in rows if u.startswith(unit_id)] if len(unit_id) >= 6 else []
             if len(hit) != 1:
@@ -330,7 +310,7 @@ class Memory:
             self.catalog.recover()
             gone = self.resolve_sources(ref)
             self.catalog.forget([s.source_id for s in gone])
-            self.lance.maintain(self.settings.search.ann_min_units)
+            self.catalog.maintain(self.settings.search.ann_min_units)
             self._auto_compact()
             return gone
 
@@ -355,8 +335,8 @@ class Memory:
             before = self.lance.fingerprint()
             fp = fingerprint(self.embedder)
             n = self.catalog.reindex(self.embedder.embed, fp, on_progress)
-            entities = self.graph.store.reembed(self.embedder.embed) if self.graph.store.exists() else 0
-            self.lance.maintain(self.settings.search.ann_min_units)
+            entities = self.catalog.reembed_graph(self.embedder.embed)
+            self.catalog.maintain(self.settings.search.ann_min_units)
         res = {"units": n, "entities": entities, "from": before, "to": {k: str(v) for k, v in fp.items()}}
         self._prepare_light_encoder(res)
         return res

@@ -98,3 +98,17 @@ class Hit:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """The user's search filters (--since/--until/--speaker/--session); store/query.py
+    turns them into a predicate."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    speaker: str | None = None
+    session: str | None = None
+
+    def __bool__(self) -> bool:
+        return any((self.since, self.until, self.speaker, self.session))

@@ -17,15 +17,15 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from memcli.consolidate import judge as J
-from memcli.text import index_text
-from memcli.store.catalog import drop_summaries_of
 from memcli.store.lance import utcnow
+from memcli.store.query import units
+from memcli.text import index_text
 
 STEPS = ("dedupe", "supersede", "summarize", "decay", "compact")
 # Cross-source topic summaries belong to this synthetic source (forgetting any of their
 # children's sources drops them; the next consolidation writes fresh ones).
 TOPIC_SOURCE = "topic-summaries"
-LEAF = "status = 'committed' AND level = 0"
+LEAF = units(status="committed", level=0)
 # What a summary unit is built from (_summary_unit); the same for source runs and topics.
 SUMMARY_COLUMNS = ["source_id", "session", "ord", "title", "section", "text", "ingested_at", "event_time",
                    "turn_ids", "char_start", "char_end", "byte_start", "byte_end", "line_start", "line_end",
@@ -83,7 +83,7 @@ class Consolidator:
     def __init__(self, mem, *, dry_run: bool = False, now: datetime | None = None) -> None:
         self.mem = mem
         self.s = mem.settings.consolidate
-        self.lance, self.lexical, self.catalog = mem.lance, mem.lexical, mem.catalog
+        self.lance, self.catalog = mem.lance, mem.catalog  # reads from lance, writes through catalog
         self.dry_run = dry_run
         self.now = now or utcnow()
         self.log = mem.home / "consolidate.log"
@@ -96,11 +96,11 @@ class Consolidator:
             return rep
         for step in (only or list(STEPS)):
             t = time.perf_counter()
-            if not self.dry_run:
-                self.catalog.journal.begin("consolidate", [])
-            sr = getattr(self, step)()
-            if not self.dry_run:
-                self.catalog.journal.end()
+            if self.dry_run:
+                sr = getattr(self, step)()
+            else:
+                with self.catalog.journaled("consolidate"):
+                    sr = getattr(self, step)()
             sr.seconds = time.perf_counter() - t
             rep.steps.append(sr)
             if not self.dry_run and any(v for k, v in sr.counts.items() if isinstance(v, int)):
@@ -109,12 +109,7 @@ class Consolidator:
         return rep
 
     def snapshot(self) -> dict:
-        t = self.lance.units_table()
-        by = {}
-        if t is not None:
-            for st in ("committed", "merged", "superseded", "archived"):
-                by[st] = t.count_rows(f"status = '{st}'")
-            by["summaries"] = t.count_rows("status = 'committed' AND level > 0")
+        by = self.lance.status_counts() if self.lance.units_table() is not None else {}
         size = sum(f.stat().st_size for f in self.mem.home.rglob("*") if f.is_file())
         return {"units": by, "disk_bytes": size}
 
@@ -129,10 +124,6 @@ class Consolidator:
             return [], np.zeros((0, 1), dtype=np.float32)
         vec = self.lance.vectors_of([r["id"] for r in rows])
         return rows, _norm(np.stack([vec[r["id"]] for r in rows]))
-
-    def _unindex(self, ids: list[str]) -> None:
-        if ids:
-            self.lexical.delete_ids(ids)
 
     # -- 1. dedupe ------------------------------------------------------------------------
     def dedupe(self) -> StepReport:
@@ -172,11 +163,7 @@ class Consolidator:
             keep, dups = rows[members[0]], [rows[i]["id"] for i in members[1:]]
             merged.extend(dups)
             if not self.dry_run:
-                self.lance.set_status(dups, "merged", merged_into=keep["id"])
-                self.lance.units_table().update(
-                    where=f"id = '{keep['id']}'", values={"merged_from": list(keep["merged_from"] or []) + dups})
-        if not self.dry_run:
-            self._unindex(merged)
+                self.catalog.merge(keep["id"], list(keep["merged_from"] or []) + dups, dups)
         return StepReport("dedupe", {"groups": sum(len(m) > 1 for m in groups.values()), "merged": len(merged)},
                           merged)
 
@@ -207,11 +194,8 @@ class Consolidator:
                     newer_of[old["id"]] = new["id"]
         stale = sorted(newer_of)
         refreshed = 0
-        if stale and not self.dry_run:
-            for old_id, new_id in newer_of.items():
-                self.lance.set_status([old_id], "superseded", superseded_by=new_id, valid_to=_when(by_id[new_id]))
-            self._unindex(stale)
-            refreshed = self._drop_summaries_of(stale)  # the summarize step rewrites them
+        if stale and not self.dry_run:  # summaries built on them go; the summarize step rewrites them
+            refreshed = self.catalog.supersede({o: (n, _when(by_id[n])) for o, n in newer_of.items()})
         return StepReport("supersede", {"superseded": len(stale), "summaries_to_refresh": refreshed},
                           [f"{o} -> {n}" for o, n in newer_of.items()])
 
@@ -225,9 +209,6 @@ class Consolidator:
             return lambda old, new: J.updates(old, new) or ask(old, new)
         return J.updates
 
-    def _drop_summaries_of(self, ids: list[str]) -> int:
-        return drop_summaries_of(self.lance, self.lexical, ids)
-
     # -- 3. summaries ---------------------------------------------------------------------
     def summarize(self) -> StepReport:
         """Level-1 summaries over runs of consecutive units of one source/session; a level
@@ -235,10 +216,10 @@ class Consolidator:
         written, levels = [], {}
         if not self.dry_run:
             # Summaries whose children changed (re-ingested or forgotten sources) are rewritten.
-            live = {r["id"] for r in self.lance.units_where("status = 'committed'", ["id"])}
-            stale = [r["id"] for r in self.lance.units_where("status = 'committed' AND level > 0", ["id", "children"])
+            live = {r["id"] for r in self.lance.units_where(units(status="committed"), ["id"])}
+            stale = [r["id"] for r in self.lance.units_where(units(status="committed", min_level=1), ["id", "children"])
                      if not set(r["children"] or []) <= live]
-            self._drop_summaries_of(stale)
+            self.catalog.drop_summaries_of(stale)
         topic = self._topic_summaries()
         if topic:
             levels["topic"] = len(topic)
@@ -247,8 +228,8 @@ class Consolidator:
                 self._write_derived(topic)
         level = 1
         while True:
-            below = self.lance.units_where(f"status = 'committed' AND level = {level - 1}", [*SUMMARY_COLUMNS, "id"])
-            have = {r["id"] for r in self.lance.units_where(f"level = {level}", ["id"])}
+            below = self.lance.units_where(units(status="committed", level=level - 1), [*SUMMARY_COLUMNS, "id"])
+            have = {r["id"] for r in self.lance.units_where(units(level=level), ["id"])}
             groups: dict[tuple, list[dict]] = {}
             for r in below:
                 if r["source_id"] == TOPIC_SOURCE:
@@ -300,7 +281,7 @@ class Consolidator:
             sums.append(v.copy())
             cents.append(v)
             members.append([i])
-        have = {r["id"] for r in self.lance.units_where("level = 1", ["id"])}
+        have = {r["id"] for r in self.lance.units_where(units(level=1), ["id"])}
         out = []
         for j, m in enumerate(members):
             if len(m) < self.s.summary_min_units or len({rows[i]["source_id"] for i in m}) < 2:
@@ -315,19 +296,17 @@ class Consolidator:
                 u.index_text = index_text(u.title, u.section, u.text)
                 u.line_start = u.line_end = 0
                 out.append(u)
-        if out and not self.dry_run:
-            self._ensure_topic_source()
         return out
 
-    def _ensure_topic_source(self) -> None:
+    def _topic_source(self):
+        """The synthetic source row of topic summaries, when it does not exist yet."""
         from memcli.types import Source
 
         if TOPIC_SOURCE in self.lance.sources_by_ids([TOPIC_SOURCE]):
-            return
-        self.lance.upsert_sources([Source(source_id=TOPIC_SOURCE, uri="memcli://topic-summaries", kind="summary",
-                                          content_hash=TOPIC_SOURCE, size=0, mtime=0.0,
-                                          title="Topic summaries (mem consolidate)", n_units=0,
-                                          ingested_at=self.now, pipeline="consolidate")])
+            return None
+        return Source(source_id=TOPIC_SOURCE, uri="memcli://topic-summaries", kind="summary",
+                      content_hash=TOPIC_SOURCE, size=0, mtime=0.0, title="Topic summaries (mem consolidate)",
+                      n_units=0, ingested_at=self.now, pipeline="consolidate")
 
     def _summary_unit(self, uid: str, level: int, chunk: list[dict]):
         from memcli.types import Unit
@@ -357,47 +336,32 @@ class Consolidator:
                 return out
         return J.extractive_summary(texts, self.s.summary_sentences)
 
-    def _write_derived(self, units) -> None:
-        vectors = self.mem.embedder.embed([u.index_text for u in units])
+    def _write_derived(self, new_units) -> None:
         from memcli.embed.base import fingerprint
 
-        self.lance.add_units(units, vectors, fingerprint(self.mem.embedder))
-        self.lexical.replace([], ((u.id, u.source_id, u.index_text) for u in units))
-        self.lance.commit_ids([u.id for u in units])
+        vectors = self.mem.embedder.embed([u.index_text for u in new_units])
+        topic = self._topic_source() if any(u.source_id == TOPIC_SOURCE for u in new_units) else None
+        self.catalog.add_derived(new_units, vectors, fingerprint(self.mem.embedder), source=topic)
 
     # -- 4. decay -------------------------------------------------------------------------
     def decay(self) -> StepReport:
-        rows = self.lance.units_where("status = 'committed' AND level = 0 AND (pinned IS NULL OR pinned = false)",
+        rows = self.lance.units_where(units(status="committed", level=0, pinned=False),
                                       ["id", "ingested_at", "last_access", "access_count"])
         weak = [r["id"] for r in rows
                 if J.strength(self.now, r["ingested_at"], r["last_access"], r["access_count"] or 0,
                               self.s.half_life_days) < self.s.archive_below]
         if weak and not self.dry_run:
-            self.lance.set_status(weak, "archived")
-            self._unindex(weak)
-            self._drop_summaries_of(weak)
+            self.catalog.archive(weak)
         return StepReport("decay", {"archived": len(weak), "checked": len(rows)}, weak)
 
     # -- 5. compaction ------------------------------------------------------------------
     def compact(self) -> StepReport:
         before = self.snapshot()["disk_bytes"]
         if not self.dry_run:
-            import warnings
-
-            keep = timedelta(seconds=self.s.compact_keep_s)
-            for t in (self.lance.units_table(), self.lance.sources_table(),
-                      *(self.mem.graph.store.table(n) for n in ("entities", "mentions", "relations", "extractions"))):
-                if t is not None:
-                    # Old versions hold deleted (forgotten) data. Writers are locked out; a
-                    # reader mid-query on an old version would see one error, a fair price
-                    # for forgotten data being gone (raise compact_keep_s to trade back).
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore", UserWarning)
-                        t.optimize(cleanup_older_than=keep, delete_unverified=keep.total_seconds() == 0)
-            w = self.lexical._writer()
-            w.garbage_collect_files()
-            w.wait_merging_threads()
-            self.lexical._searcher = None
+            self.catalog.compact((self.lance.units_table(), self.lance.sources_table(),
+                                  *(self.mem.graph.store.table(n)
+                                    for n in ("entities", "mentions", "relations", "extractions"))),
+                                 self.s.compact_keep_s)
             if self.mem.graph.store.exists():
                 self.mem.graph.load()  # rebuild the cache for the compacted tables
         after = self.snapshot()["disk_bytes"]

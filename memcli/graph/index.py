@@ -121,26 +121,18 @@ class GraphIndex:
     def show(self, name: str, limit: int = 20) -> dict:
         """An entity's neighbours and the relations that name it, with their sources."""
         from memcli.errors import NotFoundError
-        from memcli.store.lance import sql_list
 
         n = normalise(name)
-        ents = self.store.table("entities")
-        hit = ents.search().where(f"id = {sql_list([n])[1:-1]}").select(["id", "name"]).limit(1).to_arrow().to_pylist() \
-            if ents is not None else []
-        if not hit:
+        shown = self.store.entity_name(n)
+        if shown is None:
             raise NotFoundError(f"no entity {name!r} in the graph", hint="see `mem graph stats`; names are case-folded")
-        rel = self.store.table("relations")
-        q = f"subject = {sql_list([n])[1:-1]} OR object = {sql_list([n])[1:-1]}"
-        rows = rel.search().where(q).select(["subject", "relation", "object", "unit_id", "source_id"]).limit(
-            None).to_arrow().to_pylist() if rel is not None else []
+        rows = self.store.relations_of(n)
         counts: dict[str, int] = {}
         for r in rows:
             other = r["object"] if r["subject"] == n else r["subject"]
             counts[other] = counts.get(other, 0) + 1
-        men = self.store.table("mentions")
-        units = men.search().where(f"entity_id = {sql_list([n])[1:-1]}").select(["unit_id", "source_id"]).limit(
-            None).to_arrow().to_pylist()
-        return {"entity": hit[0]["name"], "id": n, "mentioned_in": len(units),
+        units = self.store.mentions_of(n)
+        return {"entity": shown, "id": n, "mentioned_in": len(units),
                 "neighbours": sorted(counts.items(), key=lambda x: -x[1])[:limit],
                 "relations": rows[:limit], "units": units[:limit]}
 

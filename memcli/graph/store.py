@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from memcli.store.lance import sql_list
+from memcli.store.query import lit
 
 
 def _schemas(dim: int):
@@ -112,7 +113,7 @@ class GraphStore:
             return {}
         out = {}
         for i in range(0, len(keys), 500):
-            rows = t.search().where(f"extractor = '{extractor}' AND key IN {sql_list(keys[i:i + 500])}").select(
+            rows = t.search().where(f"extractor = {lit(extractor)} AND key IN {sql_list(keys[i:i + 500])}").select(
                 ["key", "ok", "json"]).limit(None).to_arrow().to_pylist()
             out.update({r["key"]: (r["ok"], r["json"]) for r in rows})
         return out
@@ -128,6 +129,29 @@ class GraphStore:
         if t is None:
             return None
         return t.search().select(list(columns)).limit(None).to_arrow()
+
+    def entity_name(self, entity_id: str) -> str | None:
+        t = self.table("entities")
+        if t is None:
+            return None
+        hit = t.search().where(f"id = {lit(entity_id)}").select(["name"]).limit(1).to_arrow().to_pylist()
+        return hit[0]["name"] if hit else None
+
+    def relations_of(self, entity_id: str) -> list[dict]:
+        """Relations with the entity as subject or object, with the unit that asserted them."""
+        t = self.table("relations")
+        if t is None:
+            return []
+        q = f"subject = {lit(entity_id)} OR object = {lit(entity_id)}"
+        return t.search().where(q).select(["subject", "relation", "object", "unit_id", "source_id"]).limit(
+            None).to_arrow().to_pylist()
+
+    def mentions_of(self, entity_id: str) -> list[dict]:
+        t = self.table("mentions")
+        if t is None:
+            return []
+        return t.search().where(f"entity_id = {lit(entity_id)}").select(["unit_id", "source_id"]).limit(
+            None).to_arrow().to_pylist()
 
     def entity_vectors(self) -> tuple[list[str], list[str], np.ndarray]:
         t = self.all("entities", ["id", "name", "vector"])

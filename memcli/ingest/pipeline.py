@@ -180,7 +180,7 @@ class IngestPipeline:
         if prune:
             report.pruned = self._prune(found, existing, paths)
         if report.units_written or report.pruned or report.count("updated"):
-            report.maintenance = lance.maintain(self.s.search.ann_min_units)
+            report.maintenance = self.catalog.maintain(self.s.search.ann_min_units)
         prog.current = ""
         self.on_progress(prog)
         report.graph_unusable = prog.graph_unusable

@@ -13,11 +13,11 @@ from collections.abc import Callable
 import numpy as np
 
 from memcli.config import SearchSettings
-from memcli.retrieve.filters import SearchFilters
 from memcli.retrieve.fusion import convex, protect_outliers, rrf
 from memcli.store.lance import LanceStore
 from memcli.store.lexical import LexicalIndex
-from memcli.types import Hit
+from memcli.store.query import Near, UnitFilter, units
+from memcli.types import Hit, SearchFilters
 
 HIT_COLUMNS = ["id", "source_id", "title", "section", "text", "line_start", "line_end",
                "char_start", "char_end", "event_time", "speaker", "session"]
@@ -91,7 +91,7 @@ class Retriever:
     def bm25(self, query: str, n: int) -> list[tuple[str, float]]:
         return self.lexical.search(query, n)
 
-    def dense(self, query: str, n: int, where: str | None = None, turns: bool = True, speaker: bool = True
+    def dense(self, query: str, n: int, where: UnitFilter | None = None, turns: bool = True, speaker: bool = True
               ) -> list[tuple[str, float]]:
         # Only ids and distances here: materialising text for every candidate doubles the
         # cost of a flat scan; the final top-k rows are fetched by id afterwards.
@@ -104,7 +104,7 @@ class Retriever:
             return seg
         return self._with_turns(query, qv, seg, n, where, w, self.s.speaker_boost if speaker else 0.0)
 
-    def _with_turns(self, query: str, qv, seg: list[tuple[str, float]], n: int, where: str | None, w: float,
+    def _with_turns(self, query: str, qv, seg: list[tuple[str, float]], n: int, where: UnitFilter | None, w: float,
                     speaker: float) -> list[tuple[str, float]]:
         """Conversation segments scored by their best turn as well: (1 - w) · segment cosine
         + w · best turn cosine. Units without turn rows keep their segment cosine."""
@@ -137,7 +137,7 @@ class Retriever:
         self.last_graph_trace = trace
         return out
 
-    def ranked(self, query: str, mode: str, n: int, *, fusion: str | None = None, where: str | None = None,
+    def ranked(self, query: str, mode: str, n: int, *, fusion: str | None = None, where: UnitFilter | None = None,
                graph: bool | None = None, hops: int | None = None, protect: bool = True,
                bridge: bool | None = None, turns: bool = True, speaker: bool = True
                ) -> tuple[list[tuple[str, float]], dict]:
@@ -192,7 +192,7 @@ class Retriever:
             return fused
         version = table.version
         if self._titles[0] != version:
-            rows = self.lance.units_where("status = 'committed' AND level = 0", ["id", "title"])
+            rows = self.lance.units_where(units(status="committed", level=0), ["id", "title"])
             self._titles = (version, TitleIndex(rows))
         head = self.lance.units_by_ids([u for u, _ in fused[:2]], ["id", "title", "text"])
         def vectors(ids):
@@ -229,18 +229,11 @@ class Retriever:
             return fused
         head = fused[:top]
         rows = self.lance.units_by_ids([u for u, _ in head], ["id", "source_id", "ord", "session"])
-        preds = []
-        for u, _ in head:
-            r = rows.get(u)
-            if r and r["session"]:
-                sess = r["session"].replace("'", "''")
-                preds.append(f"(source_id = '{r['source_id']}' AND session = '{sess}' "
-                             f"AND ord >= {r['ord'] - window} AND ord <= {r['ord'] + window})")
-        if not preds:
+        around = [Near(r["source_id"], r["session"], r["ord"], window)
+                  for u, _ in head if (r := rows.get(u)) and r["session"]]
+        if not around:
             return fused
-        t = self.lance.units_table()
-        near = t.search().where(f"status = 'committed' AND ({' OR '.join(preds)})").select(
-            ["id", "source_id", "ord", "session"]).limit(None).to_arrow().to_pylist()
+        near = self.lance.units_where(units(status="committed", near=around), ["id", "source_id", "ord", "session"])
         by_pos = {(n["source_id"], n["session"], n["ord"]): n["id"] for n in near}
         seen = {u for u, _ in fused[:top]}
         out: list[tuple[str, float]] = []
@@ -257,14 +250,12 @@ class Retriever:
         out.extend((u, sc) for u, sc in fused[top:] if u not in seen)
         return out
 
-    def level_filter(self) -> str | None:
-        """Leaves only (the default) once summaries exist; nothing to filter before that."""
-        if self.s.levels != "leaves":
+    def level_filter(self, filters: SearchFilters | None = None) -> UnitFilter | None:
+        """The user's filters, and leaves only (the default) once summaries exist."""
+        leaves = self.s.levels == "leaves" and self.lance.units_table() is not None and self.lance.has_summaries()
+        if not filters and not leaves:
             return None
-        t = self.lance.units_table()
-        if t is None or t.count_rows("status = 'committed' AND level > 0") == 0:
-            return None
-        return "level = 0"
+        return units(search=filters or None, level=0 if leaves else None)
 
     def descend(self, query: str, fused: list[tuple[str, float]], top: int = 10) -> list[tuple[str, float]]:
         """Tree search: each summary among the top hits is replaced by its live children,
@@ -303,16 +294,13 @@ class Retriever:
         k = k or self.s.k
         mode = mode or self.s.mode
         n = max(self.s.candidates, k)
-        user_where = filters.to_sql() if filters else None
-        where, lv = user_where, self.level_filter()
-        if lv:
-            where = f"({where}) AND {lv}" if where else lv
+        where = self.level_filter(filters)
         fused, per = self.ranked(query, mode, n, where=where, hops=hops)
         fused = self.time_boost(query, fused, now=as_of)
         fused = self.rerank(query, fused, reranker)
         if self.s.levels == "tree":
             fused = self.descend(query, fused, top=k + 10)
-        if self.s.neighbours and not user_where:
+        if self.s.neighbours and not filters:
             fused = self.expand_neighbours(fused, self.s.neighbours)
         # Over-fetch a little: ids the lexical index holds but LanceDB no longer commits drop out
         # (and, with a per-source cap, a long page's further units make room for other files).

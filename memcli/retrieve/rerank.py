@@ -113,8 +113,6 @@ class LLMReranker:
 
     def rerank(self, query, ranked, rows):
         gen = self._generator()
-        if not hasattr(gen, "relevance"):
-            raise ModelError(f"the model {gen.name} cannot judge relevance")
         top = max((abs(s) for _, s in ranked), default=1.0) or 1.0
         out = []
         for uid, score in ranked:

@@ -5,6 +5,10 @@ Lance units (pending) -> Tantivy (replace + commit) -> Lance (pending -> committ
 old units dropped) -> Lance sources row -> journal cleared. If a process dies anywhere in
 between, the next writer finds the journal and wipes those sources from every store; their
 files are then simply ingested again by the rerun. No half-written unit is ever visible.
+
+Catalog is the only writer of the stores: ingest, forget, pin, consolidation's state
+changes and derived summaries, the graph backfill and doctor's repairs all come through it,
+each under the journal, so ``recover`` knows what a killed writer was doing.
 """
 
 from __future__ import annotations
@@ -12,12 +16,18 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from memcli.store.lance import LanceStore, sql_list
 from memcli.store.lexical import LexicalIndex
+from memcli.store.query import KEPT, chunks, units
+
+# Ops that change which units are live without going through a source: after a kill, the
+# lexical index is reconciled with LanceDB (the source of truth) instead of wiping sources.
+RESYNC_OPS = ("unknown", "consolidate", "pin", "forget-units")
 from memcli.types import Source, Unit
 
 
@@ -53,6 +63,25 @@ class Catalog:
         self.lexical = lexical
         self.graph = graph  # GraphStore or None
         self.journal = Journal(home)
+        self._open = 0  # depth of journaled() blocks
+
+    @contextmanager
+    def journaled(self, op: str, source_ids: Sequence[str] = ()):
+        """One journal entry around a block; nested blocks share the outer one."""
+        if self._open:
+            self._open += 1
+            try:
+                yield
+            finally:
+                self._open -= 1
+            return
+        self.journal.begin(op, source_ids)
+        self._open = 1
+        try:
+            yield
+        finally:
+            self._open = 0
+        self.journal.end()  # not reached when the block raised: the next writer recovers
 
     def write(self, sources: Sequence[Source], units: Sequence[Unit], vectors: np.ndarray,
               fp: dict[str, object], graph_rows=None, updated: bool = False, turns=()) -> None:
@@ -87,6 +116,10 @@ class Catalog:
         self.journal.end()
         return n
 
+    def maintain(self, ann_min_units: int) -> dict[str, object]:
+        """Fragment compaction and scalar/ANN indexes (store/lance.py maintain)."""
+        return self.lance.maintain(ann_min_units)
+
     def forget(self, source_ids: Sequence[str]) -> None:
         self.journal.begin("forget", source_ids)
         self.lexical.delete_sources(source_ids)
@@ -96,29 +129,144 @@ class Catalog:
         self.lance.delete_sources(source_ids)
         self.journal.end()
 
+    # -- state changes of single units (pin, consolidation, forget --weak) -------------------
+    def pin(self, ids: Sequence[str], pinned: bool = True) -> int:
+        """Mark units evergreen (or not); pinned archived units come back to the live set
+        and into the lexical index. Returns how many came back."""
+        with self.journaled("pin"):
+            self.lance.set_pinned(ids, pinned)
+            back = self.lance.units_where(units(ids=ids, status="archived"),
+                                          ["id", "source_id", "title", "section", "text"]) if ids and pinned else []
+            if back:
+                self.lance.set_status([r["id"] for r in back], "committed")
+                self.index_rows(back)
+        return len(back)
+
+    def merge(self, keep: str, merged_from: Sequence[str], dups: Sequence[str]) -> None:
+        """``dups`` become copies of ``keep`` (dedupe); ``merged_from`` is keep's full list."""
+        with self.journaled("consolidate"):
+            self.lance.set_status(dups, "merged", merged_into=keep)
+            self.lance.update_units([keep], merged_from=list(merged_from))
+            self.lexical.delete_ids(list(dups))
+
+    def supersede(self, newer_of: dict[str, tuple[str, object]]) -> int:
+        """old id -> (new id, valid_to): old units leave the live set, pointing at the new
+        ones; summaries built on them go (the summarize step rewrites them)."""
+        with self.journaled("consolidate"):
+            for old, (new, valid_to) in newer_of.items():
+                self.lance.set_status([old], "superseded", superseded_by=new, valid_to=valid_to)
+            stale = sorted(newer_of)
+            self.lexical.delete_ids(stale)
+            return drop_summaries_of(self.lance, self.lexical, stale)
+
+    def archive(self, ids: Sequence[str]) -> None:
+        """Decayed units leave the live set (they stay in LanceDB; a pin brings them back)."""
+        with self.journaled("consolidate"):
+            self.lance.set_status(ids, "archived")
+            self.lexical.delete_ids(list(ids))
+            drop_summaries_of(self.lance, self.lexical, ids)
+
+    def drop_summaries_of(self, ids: Sequence[str]) -> int:
+        with self.journaled("consolidate"):
+            return drop_summaries_of(self.lance, self.lexical, ids)
+
+    def add_derived(self, new_units: Sequence[Unit], vectors: np.ndarray, fp: dict[str, object],
+                    source: Source | None = None) -> None:
+        """Summaries: written pending, indexed, then committed (a kill leaves them pending,
+        and recovery drops them). ``source``: their synthetic source row, if new."""
+        with self.journaled("consolidate"):
+            if source is not None:
+                self.lance.upsert_sources([source])
+            self.lance.add_units(new_units, vectors, fp)
+            self.lexical.replace([], ((u.id, u.source_id, u.index_text) for u in new_units))
+            self.lance.commit_ids([u.id for u in new_units])
+
+    def forget_units(self, rows: Sequence[dict]) -> None:
+        """Delete single units (``rows``: id, source_id) everywhere; their sources' unit
+        counts follow, so doctor still finds every source whole."""
+        ids = [r["id"] for r in rows]
+        sids = sorted({r["source_id"] for r in rows})
+        # The journal names the sources so that recovery recounts them (it must not wipe them).
+        with self.journaled("forget-units", sids):
+            if self.graph is not None:
+                self.graph.delete_units(ids)
+            self.lance.delete_units(ids)
+            self.lexical.delete_ids(ids)
+            self.recount(sids)
+
+    def recount(self, source_ids: Sequence[str]) -> None:
+        """Sources' unit counts from the units LanceDB keeps for them (leaves, any settled state)."""
+        kept: dict[str, int] = {}
+        for r in self.lance.units_where(units(source_ids=source_ids, status=KEPT, level=0), ["source_id"]):
+            kept[r["source_id"]] = kept.get(r["source_id"], 0) + 1
+        srcs = self.lance.sources_by_ids(list(source_ids))
+        for sid, s in srcs.items():
+            s.n_units = kept.get(sid, 0)
+        self.lance.upsert_sources(list(srcs.values()))
+
+    def record_access(self, ids: Sequence[str]) -> None:
+        """Cited units were recalled (decay reads this); one update, nothing to journal."""
+        self.lance.record_access(ids)
+
+    def write_graph(self, rows, dim: int) -> None:
+        """Graph rows for units that are already committed (`mem graph build`)."""
+        with self.journaled("graph"):
+            rows.write(self.graph, dim)
+
+    def compact(self, tables, keep_s: float) -> None:
+        """Old table versions (which still hold forgotten data) and merged-away index
+        segments are removed. Writers are locked out by the caller."""
+        import warnings
+        from datetime import timedelta
+
+        keep = timedelta(seconds=keep_s)
+        for t in tables:
+            if t is not None:
+                # A reader mid-query on an old version would see one error: a fair price for
+                # forgotten data being gone (raise consolidate.compact_keep_s to trade back).
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    t.optimize(cleanup_older_than=keep, delete_unverified=keep.total_seconds() == 0)
+        self.lexical.compact()
+
+    # -- doctor's repairs ------------------------------------------------------------------
+    def delete_pending(self) -> int:
+        return self.lance.delete_pending()
+
+    def drop_orphan_units(self, ids: Sequence[str]) -> None:
+        """Units whose source row is gone or names other content."""
+        with self.journaled("forget-units"):
+            self.lance.delete_units(ids)
+            self.lexical.delete_ids(list(ids))
+
+    def sync_lexical(self, extra: Sequence[str], missing_rows) -> None:
+        """Make Tantivy hold exactly LanceDB's live units again."""
+        if extra:
+            self.lexical.delete_ids(sorted(extra))
+        if missing_rows:
+            self.index_rows(missing_rows)
+
+    def reembed_graph(self, embed) -> int:
+        return self.graph.reembed(embed) if self.graph is not None and self.graph.exists() else 0
+
     def _drop_summaries(self, source_ids: Sequence[str]) -> None:
         """Summaries of other sources (cross-source topics) that include forgotten units go too."""
-        from memcli.store.lance import sql_list
-
         if self.lance.units_table() is None:
             return
-        dying = [r["id"] for r in self.lance.units_where(f"source_id IN {sql_list(source_ids)}", ["id"])]
+        dying = [r["id"] for r in self.lance.units_where(units(source_ids=source_ids), ["id"])]
         if dying:
             drop_summaries_of(self.lance, self.lexical, dying)
 
     def _revive_duplicates(self, source_ids: Sequence[str]) -> int:
         """Duplicates merged into units of the forgotten sources come back (one per group
         becomes the canonical unit), so the other sources keep that memory."""
-        from memcli.store.lance import sql_list
-
-        t = self.lance.units_table()
-        if t is None:
+        if self.lance.units_table() is None:
             return 0
-        dying = {r["id"] for r in self.lance.units_where(f"source_id IN {sql_list(source_ids)}", ["id"])}
+        dying = {r["id"] for r in self.lance.units_where(units(source_ids=source_ids), ["id"])}
         if not dying:
             return 0
         orphans = [r for r in self.lance.units_where(
-            f"status = 'merged' AND source_id NOT IN {sql_list(source_ids)}",
+            units(status="merged", not_source_ids=source_ids),
             ["id", "merged_into", "source_id", "title", "section", "text", "ingested_at"]) if r["merged_into"] in dying]
         groups: dict[str, list[dict]] = {}
         for r in orphans:
@@ -141,8 +289,6 @@ class Catalog:
         for name in ("mentions", "relations"):
             t = self.graph.table(name)
             if t is not None:
-                from memcli.store.lance import sql_list
-
                 t.delete(f"source_id IN {sql_list(source_ids)}")
         if drop_entities:
             self.graph.drop_unmentioned()
@@ -157,17 +303,20 @@ class Catalog:
             self.journal.end()
             return {"op": "reindex", "sources": 0, "pending_units": 0, "orphans": 0}
         sids = list(j.get("sources") or [])
+        if j.get("op") == "forget-units":  # single units went: their sources stay, recounted
+            self.recount(sids)
+            sids = []
         if sids:
             self.lexical.delete_sources(sids)
             self._delete_graph(sids)
             self.lance.delete_sources(sids)
         dropped = self.lance.delete_pending()
         orphans = 0
-        if j.get("op") in ("unknown", "consolidate"):
+        if j.get("op") in RESYNC_OPS:
             # A killed consolidation may have flipped units out of (or back into) the live set
             # without the lexical index following: make Tantivy match LanceDB again.
             orphans = self.drop_lexical_orphans() + self.add_lexical_missing()
-        if dropped or j.get("op") == "unknown":
+        if dropped or j.get("op") in ("unknown", "graph", "forget-units"):
             orphans += self.drop_graph_orphans()
         self.journal.end()
         return {"op": j.get("op"), "sources": len(sids), "pending_units": dropped, "orphans": orphans}
@@ -176,9 +325,7 @@ class Catalog:
         """Graph rows whose unit is not committed (left by a writer killed mid-batch)."""
         if self.graph is None or not self.graph.exists():
             return 0
-        from memcli.store.lance import sql_list
-
-        live = {r["id"] for r in self.lance.units_where("status != 'pending'", ["id"])}
+        live = {r["id"] for r in self.lance.units_where(units(status=KEPT), ["id"])}
         n = 0
         for name in ("mentions", "relations"):
             t = self.graph.table(name)
@@ -223,12 +370,12 @@ def drop_summaries_of(lance, lexical, ids) -> int:
     next summarize step writes fresh ones from the live units."""
     gone: set[str] = set()
     frontier = set(ids)
-    rows = lance.units_where("level > 0 AND status != 'pending'", ["id", "children"])
+    rows = lance.units_where(units(min_level=1, status=KEPT), ["id", "children"])
     while frontier:
         hit = [r["id"] for r in rows if set(r["children"] or []) & frontier and r["id"] not in gone]
         gone.update(hit)
         frontier = set(hit)
     if gone:
-        lance.units_table().delete(f"id IN {sql_list(sorted(gone))}")
+        lance.delete_units(sorted(gone))
         lexical.delete_ids(sorted(gone))
     return len(gone)

@@ -11,6 +11,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from memcli.store.query import KEPT, units
 
 
 @dataclass
@@ -73,10 +74,10 @@ def diagnose(mem, *, repair: bool = False) -> DoctorReport:
         f.repaired = True
     add(f)
 
-    pending = lance.count_units("status = 'pending'")
+    pending = lance.count_units(units(status="pending"))
     f = Finding("pending units", pending == 0, f"{pending} uncommitted unit(s)")
     if pending and repair:
-        lance.delete_pending()
+        cat.delete_pending()
         f.repaired = True
     add(f)
 
@@ -88,7 +89,6 @@ def diagnose(mem, *, repair: bool = False) -> DoctorReport:
     add(Finding("embedding model", same, detail if same else detail + " — run `mem reindex` (not done by --repair)"))
 
     sources = lance.source_map()
-    t = lance.units_table()
     tbl = lance.committed(["id", "source_id", "source_hash", "title", "section", "text"])
     rows = [] if tbl is None else tbl.to_pylist()
 
@@ -96,17 +96,14 @@ def diagnose(mem, *, repair: bool = False) -> DoctorReport:
                     or r["source_hash"] != sources[r["source_id"]].content_hash]
     f = Finding("units without their source", not orphan_units, f"{len(orphan_units)} unit(s)")
     if orphan_units and repair:
-        from memcli.store.lance import sql_list
-
-        t.delete(f"id IN {sql_list(orphan_units)}")
-        lex.delete_ids(orphan_units)
+        cat.drop_orphan_units(orphan_units)
         f.repaired = True
     add(f)
 
     # A source's units include those consolidation moved out of the live set (merged,
     # superseded, archived); summaries (level > 0) are extra.
     kept: dict[str, int] = {}
-    for r in lance.units_where("status != 'pending' AND level = 0", ["source_id"]):
+    for r in lance.units_where(units(status=KEPT, level=0), ["source_id"]):
         kept[r["source_id"]] = kept.get(r["source_id"], 0) + 1
     broken = [s for s in sources.values() if kept.get(s.source_id, 0) != s.n_units]
     f = Finding("sources with all their units", not broken,
@@ -123,10 +120,7 @@ def diagnose(mem, *, repair: bool = False) -> DoctorReport:
     f = Finding("lexical index matches LanceDB", not extra and not missing,
                 f"{len(extra)} orphan doc(s) in Tantivy, {len(missing)} unit(s) missing from it")
     if (extra or missing) and repair:
-        if extra:
-            lex.delete_ids(sorted(extra))
-        if missing:
-            cat.index_rows(r for r in rows if r["id"] in missing)
+        cat.sync_lexical(sorted(extra), [r for r in rows if r["id"] in missing])
         f.repaired = True
     add(f)
 
@@ -138,7 +132,7 @@ def diagnose(mem, *, repair: bool = False) -> DoctorReport:
             if tbl is not None:
                 units_seen |= set(tbl.column("unit_id").to_pylist())
         # Merged/superseded/archived units keep their graph rows (a forget may revive them).
-        kept_ids = {r["id"] for r in lance.units_where("status != 'pending'", ["id"])}
+        kept_ids = {r["id"] for r in lance.units_where(units(status=KEPT), ["id"])}
         dangling = units_seen - kept_ids
         f = Finding("graph matches LanceDB", not dangling, f"{len(dangling)} unit(s) in the graph but not in memory")
         if dangling and repair:

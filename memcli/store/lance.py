@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from memcli.errors import StoreError
+from memcli.store.query import UnitFilter, chunks, in_list, lit, where_sql
 from memcli.types import Source, Unit
 
 UNIT_COLUMNS = [
@@ -23,10 +24,16 @@ UNIT_COLUMNS = [
     "merged_into", "merged_from", "valid_to", "superseded_by", "access_count", "last_access", "pinned", "children",
 ]
 LIVE = "status = 'committed'"
+Where = UnitFilter | str | None  # a str only from store code (see store/query.py)
 
 
 def sql_list(values: Sequence[str]) -> str:
-    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+    """``('a', 'b')`` with quotes doubled (store code; callers use store/query.UnitFilter)."""
+    return "(" + ", ".join(lit(v) for v in values) + ")"
+
+
+def _and(*preds: str | None) -> str | None:
+    return " AND ".join(f"({p})" for p in preds if p) or None
 
 
 def _ts():
@@ -153,26 +160,56 @@ class LanceStore:
     def commit_ids(self, ids: Sequence[str]) -> None:
         """Flip these pending units (derived ones: summaries) to committed."""
         t = self.units_table()
-        for i in range(0, len(ids), 500):
-            t.update(where=f"id IN {sql_list(ids[i:i + 500])} AND status = 'pending'", values={"status": "committed"})
+        for part in chunks(ids):
+            t.update(where=f"{in_list('id', part)} AND status = 'pending'", values={"status": "committed"})
 
     def set_status(self, ids: Sequence[str], status: str, **values) -> None:
         """One state change (and its bookkeeping columns) for these units, one commit per 500."""
-        t = self.units_table()
-        for i in range(0, len(ids), 500):
-            t.update(where=f"id IN {sql_list(ids[i:i + 500])}", values={"status": status, **values})
+        self.update_units(ids, status=status, **values)
 
-    def units_where(self, where: str, columns: Sequence[str]) -> list[dict]:
+    def update_units(self, ids: Sequence[str], **values) -> None:
+        """Set columns of these units, one commit per 500."""
+        t = self.units_table()
+        if t is None:
+            return
+        for part in chunks(ids):
+            t.update(where=in_list("id", part), values=values)
+
+    def set_pinned(self, ids: Sequence[str], pinned: bool) -> None:
+        self.update_units(ids, pinned=pinned)
+
+    def delete_units(self, ids: Sequence[str]) -> None:
+        t = self.units_table()
+        if t is None:
+            return
+        for part in chunks(ids):
+            t.delete(in_list("id", part))
+
+    def units_where(self, where: Where, columns: Sequence[str]) -> list[dict]:
+        """Rows (only ``columns``) of the units ``where`` selects (a UnitFilter)."""
         t = self.units_table()
         if t is None:
             return []
-        return t.search().where(where).select(list(columns)).limit(None).to_arrow().to_pylist()
+        q = t.search()
+        pred = where_sql(where)
+        if pred:
+            q = q.where(pred)
+        return q.select(list(columns)).limit(None).to_arrow().to_pylist()
+
+    def has_summaries(self) -> bool:
+        return self.count_units("status = 'committed' AND level > 0") > 0
+
+    def status_counts(self) -> dict[str, int]:
+        """Units per state (pending excluded) and live summaries: what consolidate reports."""
+        by = {st: self.count_units(f"status = {lit(st)}") for st in ("committed", "merged", "superseded", "archived")}
+        by["summaries"] = self.count_units("status = 'committed' AND level > 0")
+        return by
 
     def vectors_of(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         t = self.units_table()
         out: dict[str, np.ndarray] = {}
-        for i in range(0, len(ids), 500):
-            rows = t.search().where(f"id IN {sql_list(ids[i:i + 500])}").select(["id", "vector"]).limit(None).to_arrow()
+        for part in chunks(ids):
+            rows = t.search().where(in_list("id", part)).select(["id", "vector"]).limit(None).to_arrow()
             out.update(zip(rows.column("id").to_pylist(), np.asarray(rows.column("vector").to_pylist(), dtype=np.float32)))
         return out
 
@@ -316,17 +353,18 @@ class LanceStore:
     def source_map(self) -> dict[str, Source]:
         return {s.source_id: s for s in self.sources()}
 
-    def count_units(self, where: str | None = "status = 'committed'") -> int:
+    def count_units(self, where: Where = LIVE) -> int:
         t = self.units_table()
-        return 0 if t is None else int(t.count_rows(where))
+        return 0 if t is None else int(t.count_rows(where_sql(where)))
 
     def units_by_ids(self, ids: Sequence[str], columns: Sequence[str] | None = None,
-                     where: str | None = None) -> dict[str, dict]:
+                     where: Where = None) -> dict[str, dict]:
+        """Committed units among ``ids`` (that also match ``where``), by id."""
         t = self.units_table()
         if t is None or not ids:
             return {}
         cols = list(columns or [c for c in UNIT_COLUMNS])
-        pred = f"id IN {sql_list(ids)} AND status = 'committed'" + (f" AND ({where})" if where else "")
+        pred = _and(in_list("id", ids), LIVE, where_sql(where))
         q = t.search().where(pred).select(cols).limit(len(ids))
         return {r["id"]: r for r in q.to_arrow().to_pylist()}
 
@@ -335,7 +373,7 @@ class LanceStore:
         if t is None:
             return []
         cols = list(dict.fromkeys([*(columns or UNIT_COLUMNS), "ord"]))
-        rows = t.search().where(f"source_id = {sql_list([source_id])[1:-1]} AND status = 'committed'").select(cols)
+        rows = t.search().where(f"source_id = {lit(source_id)} AND {LIVE}").select(cols)
         return sorted(rows.limit(None).to_arrow().to_pylist(), key=lambda r: r["ord"])
 
     def committed(self, columns: Sequence[str]):
@@ -350,11 +388,11 @@ class LanceStore:
         return set() if tbl is None else set(tbl.column("id").to_pylist())
 
     def dense_search(self, vector: np.ndarray, k: int, columns: Sequence[str], *,
-                     ann_nprobes: int = 20, ann_refine: int = 5, where: str | None = None) -> list[dict]:
+                     ann_nprobes: int = 20, ann_refine: int = 5, where: Where = None) -> list[dict]:
         t = self.units_table()
         if t is None:
             return []
-        pred = "status = 'committed'" + (f" AND ({where})" if where else "")
+        pred = _and(LIVE, where_sql(where))
         q = (t.search(np.asarray(vector, dtype=np.float32), vector_column_name="vector")
              .metric("cosine").where(pred, prefilter=True)
              .select([*columns, "_distance"]).limit(k))

@@ -70,6 +70,13 @@ class LexicalIndex:
         w.wait_merging_threads()
         self._searcher = None
 
+    def compact(self) -> None:
+        """Drop files of merged-away segments (deleted docs go with them)."""
+        w = self._writer()
+        w.garbage_collect_files()
+        w.wait_merging_threads()
+        self._searcher = None
+
     def refresh(self) -> None:
         """Another process committed: the next search opens a fresh searcher."""
         self._searcher = None
