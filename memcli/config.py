@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from memcli.errors import ConfigError
 from memcli.paths import APP, default_home
+from memcli.types import Mode
 
 
 
@@ -67,7 +68,7 @@ class IngestSettings(_Section):
 
 
 class SearchSettings(_Section):
-    mode: Literal["hybrid", "bm25", "dense", "graph"] = "hybrid"
+    mode: Mode = "hybrid"
     fusion: Literal["convex", "rrf"] = "convex"
     k: int = Field(10, ge=1)
     # How many candidates each retriever contributes before fusion.

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+
+# The vocabularies users type (CLI choices, config values, MCP arguments): written once here.
+MODES = ("hybrid", "bm25", "dense", "graph")
+Mode = Literal[MODES]
+TRUST = ("low", "normal", "high")
+Trust = Literal[TRUST]
+CHAT_FORMATS = ("chatgpt", "claude", "jsonl", "locomo")
+ChatFormat = Literal[CHAT_FORMATS]
 
 
 @dataclass(slots=True)

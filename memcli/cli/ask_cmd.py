@@ -9,7 +9,8 @@ from typing import Annotated, Optional
 import typer
 
 from memcli.cli import render
-from memcli.cli.options import HopsOpt, KOpt, ModeOpt, check_mode
+from memcli.cli.help import complete_path
+from memcli.cli.options import HopsOpt, KOpt, ModeOpt
 
 models_app = typer.Typer(help="Show and choose the answer model (a GGUF for llama.cpp).", no_args_is_help=False,
                          invoke_without_command=True)
@@ -35,9 +36,8 @@ def ask(
     json_: Annotated[bool, typer.Option("--json", help="Answer, citations and timings as JSON.")] = False,
 ) -> None:
     """Answer a question from memory, citing the units it used."""
-    from memcli.cli.app import memory
+    from memcli.cli.context import memory
 
-    check_mode(mode)
     overrides = {"llm.model": str(model)} if model else {}
     mem = memory(**overrides)
     how = "generate" if (generate or model) else ("extractive" if generate is False else None)
@@ -66,7 +66,7 @@ def models(ctx: typer.Context, json_: Annotated[bool, typer.Option("--json", hel
     """List the configured embedding and answer models, and whether they are found."""
     if ctx.invoked_subcommand:
         return
-    from memcli.cli.app import memory
+    from memcli.cli.context import memory
     from memcli.errors import ModelError
     from memcli.llm.models import resolve_gguf
 
@@ -105,10 +105,10 @@ def models(ctx: typer.Context, json_: Annotated[bool, typer.Option("--json", hel
 
 
 @models_app.command("use")
-def models_use(path: Annotated[Path, typer.Argument(help="A .gguf file, 'smollm2' (the bundled default) or 'gemma3-270m'.")],
+def models_use(path: Annotated[Path, typer.Argument(help="A .gguf file, 'smollm2' (the bundled default) or 'gemma3-270m'.", autocompletion=complete_path)],
                global_: Annotated[bool, typer.Option("--global", help="Write the user's config file, not this home's.")] = False) -> None:
     """Answer with another GGUF from now on (written to this home's config, or the user's)."""
-    from memcli.cli.app import config_target
+    from memcli.cli.context import config_target
     from memcli.config import set_config_value
     from memcli.llm.models import resolve_gguf
 

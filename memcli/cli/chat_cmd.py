@@ -21,7 +21,7 @@ def chat(
 
     Reads one question per line when stdin is piped. Slash commands: /sources, /forget, /exit.
     """
-    from memcli.cli.app import memory
+    from memcli.cli.context import memory
     from memcli.llm.chat import ChatSession
 
     mem = memory()

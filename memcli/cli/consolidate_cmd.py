@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from memcli.cli import render
+from memcli.cli.help import complete_path
 from memcli.cli.options import JsonOpt
 
 schedule_app = typer.Typer(help="Run `mem consolidate` from cron for this memory home.", no_args_is_help=True)
@@ -29,7 +30,7 @@ def consolidate(
 
     Takes the same write lock as `mem ingest`; run it from cron with `mem schedule install`.
     """
-    from memcli.cli.app import memory
+    from memcli.cli.context import memory
 
     rep = memory().consolidate(dry_run=dry_run, only=only)
     if json_:
@@ -67,12 +68,12 @@ def _counts(counts: dict) -> str:
 
 
 def pin(
-    ref: Annotated[str, typer.Argument(help="A unit id, or a source (path, directory or source id).")],
+    ref: Annotated[str, typer.Argument(help="A unit id, or a source (path, directory or source id).", autocompletion=complete_path)],
     unpin: Annotated[bool, typer.Option("--unpin", help="Let it decay again.")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Make memory evergreen: pinned units never decay or get archived."""
-    from memcli.cli.app import memory
+    from memcli.cli.context import memory
 
     n = memory().pin(ref, pinned=not unpin)
     if json_:
@@ -86,7 +87,7 @@ def history(
     json_: JsonOpt = False,
 ) -> None:
     """A fact's update history: the units that superseded each other, oldest first."""
-    from memcli.cli.app import memory
+    from memcli.cli.context import memory
 
     chain = memory().history(unit)
     if json_:
@@ -106,7 +107,7 @@ def schedule_install(
     json_: JsonOpt = False,
 ) -> None:
     """Add (or replace) the crontab line that consolidates this memory home."""
-    from memcli.cli.app import memory, state
+    from memcli.cli.context import memory, state
     from memcli.consolidate import schedule
 
     home = memory().ensure_home()
@@ -120,7 +121,7 @@ def schedule_install(
 @schedule_app.command("show")
 def schedule_show(json_: JsonOpt = False) -> None:
     """The crontab line for this home and how its last run went."""
-    from memcli.cli.app import memory
+    from memcli.cli.context import memory
     from memcli.consolidate import schedule
 
     home = memory().home
@@ -147,7 +148,7 @@ def schedule_show(json_: JsonOpt = False) -> None:
 @schedule_app.command("remove")
 def schedule_remove(json_: JsonOpt = False) -> None:
     """Remove this home's crontab line (other lines are untouched)."""
-    from memcli.cli.app import memory
+    from memcli.cli.context import memory
     from memcli.consolidate import schedule
 
     n = schedule.remove(memory().home)

@@ -9,10 +9,15 @@ from typing import Annotated, Optional
 import typer
 
 from memcli.cli import render
+from memcli.cli.help import complete_path
 from memcli.cli.options import JsonOpt
 
 eval_app = typer.Typer(help="Measure retrieval quality on public benchmarks (modes side by side).",
                        no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(eval_app, name="eval")
 
 ModesOpt = Annotated[Optional[str], typer.Option("--modes", help="Comma list: bm25,dense,hybrid,hybrid/rrf,hybrid/convex")]
 LimitOpt = Annotated[Optional[int], typer.Option("--limit", help="Only the first N queries.", min=1)]
@@ -37,7 +42,7 @@ def _ks(raw: str) -> list[int]:
 
 def _run(benchmark: str, dataset: str, passages, queries, scorer, depth, modes, workdir, json_,
          consolidate: bool = False, answers: list[str] | None = None):
-    from memcli.cli.app import memory
+    from memcli.cli.context import memory
     from memcli.eval.runner import parse_modes, retrieval_eval
 
     mem = memory()
@@ -138,7 +143,7 @@ def render_table(result: dict) -> None:
 
 @eval_app.command("multihop")
 def multihop(
-    directory: Annotated[Path, typer.Argument(help="Dir with corpus.jsonl and queries.jsonl")],
+    directory: Annotated[Path, typer.Argument(help="Dir with corpus.jsonl and queries.jsonl", autocompletion=complete_path)],
     k: Annotated[str, typer.Option("-k", help="Recall cut-offs, comma-separated.")] = "2,5",
     modes: ModesOpt = None, limit: LimitOpt = None, workdir: WorkOpt = None, consolidate: ConsolidateOpt = False,
     answer: Annotated[Optional[str], typer.Option("--answer", help="Also answer each query: extractive, generate (comma list); EM and token F1 against its answer.")] = None,
@@ -160,7 +165,7 @@ def multihop(
 
 @eval_app.command("beir")
 def beir(
-    directory: Annotated[Path, typer.Argument(help="BEIR layout: corpus.jsonl, queries.jsonl, qrels/")],
+    directory: Annotated[Path, typer.Argument(help="BEIR layout: corpus.jsonl, queries.jsonl, qrels/", autocompletion=complete_path)],
     split: Annotated[str, typer.Option("--split", help="qrels split file name.")] = "test",
     k: Annotated[str, typer.Option("-k", help="nDCG cut-offs, comma-separated.")] = "10",
     modes: ModesOpt = None, limit: LimitOpt = None, workdir: WorkOpt = None, consolidate: ConsolidateOpt = False,
@@ -178,7 +183,7 @@ def beir(
 
 @eval_app.command("locomo")
 def locomo(
-    file: Annotated[Path, typer.Argument(help="LoCoMo JSON (list of conversations with qa)")],
+    file: Annotated[Path, typer.Argument(help="LoCoMo JSON (list of conversations with qa)", autocompletion=complete_path)],
     units: Annotated[Optional[str], typer.Option("--units", "--granularity", help="Conversation units, one or a comma list: segment (topic), turn, session. Several give rows like segment/hybrid.")] = None,
     k: Annotated[str, typer.Option("-k", help="Evidence recall cut-offs, comma-separated.")] = "5,10,20",
     modes: ModesOpt = None, limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N conversations.", min=1)] = None,
@@ -187,7 +192,7 @@ def locomo(
     workdir: WorkOpt = None, consolidate: ConsolidateOpt = False, json_: JsonOpt = False,
 ) -> None:
     """LoCoMo: evidence recall@k and at a token budget, per question category."""
-    from memcli.cli.app import memory
+    from memcli.cli.context import memory
     from memcli.eval.locomo import locomo_eval
     from memcli.eval.runner import parse_modes
 
@@ -220,7 +225,7 @@ def locomo(
 
 @eval_app.command("docsqa")
 def docsqa(
-    directory: Annotated[Path, typer.Argument(help="A docsqa directory: corpus/ (Markdown), questions.jsonl, tools/score.py")],
+    directory: Annotated[Path, typer.Argument(help="A docsqa directory: corpus/ (Markdown), questions.jsonl, tools/score.py", autocompletion=complete_path)],
     answer: Annotated[str, typer.Option("--answer", help="Answer modes, comma list: extractive, generate.")] = "extractive",
     modes: Annotated[Optional[str], typer.Option("--modes", help="Reranking rows to add (hybrid+features, hybrid+llm, ...): each answers again after that reranker.")] = None,
     k: Annotated[int, typer.Option("-k", help="Retrieval hit cut-off (files).", min=1)] = 3,
@@ -228,7 +233,7 @@ def docsqa(
 ) -> None:
     """Questions about your own documents: retrieval hit@k, answers right, abstentions right
     (scored by the set's own tools/score.py)."""
-    from memcli.cli.app import memory
+    from memcli.cli.context import memory
     from memcli.errors import ConfigError
     from memcli.eval.docsqa import docsqa_eval
     from memcli.eval.runner import RERANKERS, parse_modes

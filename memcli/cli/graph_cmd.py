@@ -13,6 +13,10 @@ from memcli.cli.options import JsonOpt
 graph_app = typer.Typer(help="Inspect the knowledge graph (entities, relations, PPR retrieval).", no_args_is_help=True)
 
 
+def register(app: typer.Typer) -> None:
+    app.add_typer(graph_app, name="graph")
+
+
 @graph_app.command("show")
 def show(
     entity: Annotated[str, typer.Argument(help="An entity name (case and whitespace are folded).")],
@@ -20,7 +24,7 @@ def show(
     json_: JsonOpt = False,
 ) -> None:
     """An entity's neighbours and the relations that name it, with their sources."""
-    from memcli.cli.app import memory
+    from memcli.cli.context import memory
 
     mem = memory()
     info = mem.graph.show(entity, limit)
@@ -42,7 +46,7 @@ def show(
 @graph_app.command("build")
 def build(json_: JsonOpt = False) -> None:
     """Extract entities and relations for units ingested without the graph (resumable)."""
-    from memcli.cli.app import memory
+    from memcli.cli.context import memory
 
     res = memory().graph_build()
     if json_:
@@ -55,7 +59,7 @@ def build(json_: JsonOpt = False) -> None:
 @graph_app.command("stats")
 def stats(json_: JsonOpt = False) -> None:
     """Entity, mention and relation counts, graph size, and extraction failures."""
-    from memcli.cli.app import memory
+    from memcli.cli.context import memory
 
     st = memory().graph.stats()
     if json_:
@@ -71,7 +75,7 @@ def export(
     json_: JsonOpt = False,
 ) -> None:
     """Write the graph (entity and unit nodes, weighted edges) for Gephi or Cytoscape."""
-    from memcli.cli.app import memory
+    from memcli.cli.context import memory
     from memcli.errors import ConfigError, NotFoundError
     from memcli.graph.graph import export_graphml
 

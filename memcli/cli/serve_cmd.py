@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from memcli.cli import render
+from memcli.cli.help import complete_path
 from memcli.cli.options import JsonOpt
 
 
@@ -32,7 +33,7 @@ def serve(
 
     One server per home, on a Unix socket inside the home (mode 0600); it exits after an idle
     timeout. Exit 1 from --status when none runs."""
-    from memcli.cli.app import memory
+    from memcli.cli.context import memory
     from memcli.server.client import control
 
     settings = memory().settings  # builds nothing: the settings say which home and timeout
@@ -103,14 +104,14 @@ def mcp() -> None:
 
     Tools: search, ask, ingest, forget, sources, stats (same JSON as --json). Add it to an
     MCP client as the command `mem mcp` (see docs/integrations.md)."""
-    from memcli.cli.app import memory
+    from memcli.cli.context import memory
     from memcli.server.mcp import build_server
 
     build_server(memory()).run("stdio")
 
 
 def watch(
-    paths: Annotated[list[Path], typer.Argument(help="Folders (or files) to keep ingested.")],
+    paths: Annotated[list[Path], typer.Argument(help="Folders (or files) to keep ingested.", autocompletion=complete_path)],
     glob: Annotated[Optional[list[str]], typer.Option("--glob", "-g", help="Only files matching this glob (repeatable).")] = None,
     prune: Annotated[bool, typer.Option("--prune/--no-prune", help="Forget sources whose files are deleted (default: on).")] = True,
     once: Annotated[bool, typer.Option("--once", help="Catch up (ingest, prune) and exit without watching.")] = False,
@@ -120,7 +121,7 @@ def watch(
     forgotten — debounced, through `mem serve` when it runs. Ctrl-C stops."""
     from memcli.server.watch import Watcher
 
-    from memcli.cli.app import memory
+    from memcli.cli.context import memory
 
     mem = memory()
     from memcli.errors import NotFoundError

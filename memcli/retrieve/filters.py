@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timezone
 
 from memcli.errors import ConfigError
-from memcli.types import SearchFilters  # noqa: F401  (re-exported: parse and filter together)
+
 
 
 def parse_day(raw: str, *, end: bool = False) -> datetime:

@@ -21,7 +21,6 @@ from memcli.types import Hit, SearchFilters
 
 HIT_COLUMNS = ["id", "source_id", "title", "section", "text", "line_start", "line_end",
                "char_start", "char_end", "event_time", "speaker", "session"]
-MODES = ("hybrid", "bm25", "dense", "graph")
 
 
 _TURN_SPEAKER = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?([^:\n]{1,40}):")

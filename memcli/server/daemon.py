@@ -178,7 +178,7 @@ class Server:
 
     def _warm_up(self) -> None:
         """Load what the first query needs (embedder, tables, index) before saying ready."""
-        from memcli.cli.app import state
+        from memcli.cli.context import state
         from memcli.config import load_settings
 
         t0 = time.perf_counter()

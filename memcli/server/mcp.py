@@ -42,7 +42,7 @@ def build_server(mem):
     @server.tool(description="Search memory (hybrid BM25 + dense by default). Returns ranked hits "
                              "with text, source uri, section, line span and score.")
     def search(query: str, k: int = 10, mode: str | None = None) -> dict:
-        from memcli.retrieve.hybrid import MODES
+        from memcli.types import MODES
 
         if mode is not None and mode not in MODES:
             raise ToolError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")

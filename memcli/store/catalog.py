@@ -23,7 +23,7 @@ import numpy as np
 
 from memcli.store.lance import LanceStore, sql_list
 from memcli.store.lexical import LexicalIndex
-from memcli.store.query import KEPT, chunks, units
+from memcli.store.query import KEPT, units
 
 # Ops that change which units are live without going through a source: after a kill, the
 # lexical index is reconciled with LanceDB (the source of truth) instead of wiping sources.

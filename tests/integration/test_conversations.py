@@ -129,7 +129,8 @@ def test_full_conversation_transcript_keeps_the_latest_turns():
 
 
 def test_search_filters_on_time_speaker_and_session(mem, tmp_path):
-    from memcli.retrieve.filters import SearchFilters, parse_day
+    from memcli.retrieve.filters import parse_day
+    from memcli.types import SearchFilters
 
     mem.settings.segment.chat_units = "turn"
     f = tmp_path / "chat.json"

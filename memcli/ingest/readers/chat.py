@@ -17,6 +17,7 @@ from pathlib import Path
 
 from memcli.errors import ReadError, SkipInput
 from memcli.ingest.readers.base import Block, Document, decode_text
+from memcli.types import CHAT_FORMATS
 
 _SESSION = re.compile(r"^session_(\d+)$")
 _TIME_FORMATS = ("%I:%M %p on %d %B, %Y", "%I:%M %p on %d %b, %Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
@@ -40,7 +41,7 @@ def is_locomo(data: object) -> bool:
             and isinstance(data[0].get("conversation"), dict))
 
 
-FORMATS = ("chatgpt", "claude", "jsonl", "locomo")
+FORMATS = CHAT_FORMATS
 
 
 def read_chat_json(path: Path, raw: bytes, fmt: str | None = None) -> Document:
