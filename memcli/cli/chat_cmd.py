@@ -22,11 +22,10 @@ def chat(
     Reads one question per line when stdin is piped. Slash commands: /sources, /forget, /exit.
     """
     from memcli.cli.context import memory
-    from memcli.llm.chat import ChatSession
 
     mem = memory()
     how = "generate" if generate else ("extractive" if generate is False else None)
-    session = ChatSession(mem, answer=how, k=k)
+    session = mem.chat_session(answer=how, k=k)
     session.save_enabled = save
     interactive = sys.stdin.isatty()
     if interactive:

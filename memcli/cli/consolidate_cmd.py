@@ -91,13 +91,13 @@ def history(
 
     chain = memory().history(unit)
     if json_:
-        render.emit_json(chain)
+        render.emit_json([r.to_dict() for r in chain])
         return
     for r in chain:
-        when = (r["event_time"] or r["ingested_at"]).date().isoformat()
-        state = r["status"] if r["status"] != "committed" else "current"
-        until = f" (until {r['valid_to'].date().isoformat()})" if r["valid_to"] else ""
-        render.out.print(f"[bold]{when}[/bold] {state}{until}  [dim]{r['id']}[/dim]")
+        when = (r.event_time or r.ingested_at).date().isoformat()
+        state = r.status if r.status != "committed" else "current"
+        until = f" (until {r.valid_to.date().isoformat()})" if r.valid_to else ""
+        render.out.print(f"[bold]{when}[/bold] {state}{until}  [dim]{r.id}[/dim]")
         render.out.print(f"    {render.escape(r['text'][:200])}")
 
 
@@ -163,10 +163,8 @@ def forget_weak(mem, older: str, yes: bool, json_: bool) -> None:
     from memcli.consolidate.steps import older_than
 
     cutoff = older_than(older)
-    rows = mem.forget_weak(cutoff) if yes else mem.weak_units(cutoff)
-    srcs = mem.lance.sources_by_ids({r["source_id"] for r in rows})
-    items = [{"unit_id": r["id"], "source": srcs[r["source_id"]].uri if r["source_id"] in srcs else r["source_id"],
-              "section": r["section"], "text": r["text"][:120]} for r in rows]
+    recs = mem.forget_weak(cutoff) if yes else mem.weak_units(cutoff)
+    items = [{"unit_id": r.id, "source": r.uri, "section": r.section, "text": r.text[:120]} for r in recs]
     if json_:
         render.emit_json({"deleted": yes, "units": items})
         return

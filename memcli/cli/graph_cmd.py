@@ -26,19 +26,14 @@ def show(
     """An entity's neighbours and the relations that name it, with their sources."""
     from memcli.cli.context import memory
 
-    mem = memory()
-    info = mem.graph.show(entity, limit)
-    srcs = mem.lance.sources_by_ids({r["source_id"] for r in info["relations"] + info["units"]})
-    for r in info["relations"] + info["units"]:
-        src = srcs.get(r["source_id"])
-        r["source"] = src.uri if src else r["source_id"]
+    view = memory().graph_show(entity, limit)
     if json_:
-        render.emit_json(info)
+        render.emit_json(view.to_dict())
         return
-    render.out.print(f"[bold]{render.escape(info['entity'])}[/bold]  mentioned in {info['mentioned_in']} units")
-    if info["neighbours"]:
-        render.out.print("neighbours: " + ", ".join(f"{render.escape(n)} ({c})" for n, c in info["neighbours"]))
-    for r in info["relations"]:
+    render.out.print(f"[bold]{render.escape(view.entity)}[/bold]  mentioned in {view.mentioned_in} units")
+    if view.neighbours:
+        render.out.print("neighbours: " + ", ".join(f"{render.escape(n)} ({c})" for n, c in view.neighbours))
+    for r in view.relations:
         render.out.print(f"  {render.escape(r['subject'])} —{render.escape(r['relation'])}→ "
                          f"{render.escape(r['object'])}  [dim]{render.escape(r['source'])}[/dim]")
 
@@ -61,7 +56,7 @@ def stats(json_: JsonOpt = False) -> None:
     """Entity, mention and relation counts, graph size, and extraction failures."""
     from memcli.cli.context import memory
 
-    st = memory().graph.stats()
+    st = memory().graph_stats()
     if json_:
         render.emit_json(st)
     else:
@@ -76,17 +71,13 @@ def export(
 ) -> None:
     """Write the graph (entity and unit nodes, weighted edges) for Gephi or Cytoscape."""
     from memcli.cli.context import memory
-    from memcli.errors import ConfigError, NotFoundError
-    from memcli.graph.graph import export_graphml
+    from memcli.errors import ConfigError
 
     if fmt != "graphml":
         raise ConfigError(f"unknown --format {fmt!r}; graphml is supported")
-    mg = memory().graph.load()
-    if mg is None:
-        raise NotFoundError("this memory has no graph yet", hint="mem ingest --graph PATH")
-    export_graphml(mg, output)
+    st = memory().graph_export(output)
     if json_:
-        render.emit_json({"output": str(output), **mg.stats})
+        render.emit_json({"output": str(output), **st})
     else:
-        render.out.print(f"wrote {render.escape(str(output))}: {mg.stats['entities']} entities, "
-                         f"{mg.stats['units']} units, {mg.stats['edges']} edges")
+        render.out.print(f"wrote {render.escape(str(output))}: {st['entities']} entities, "
+                         f"{st['units']} units, {st['edges']} edges")

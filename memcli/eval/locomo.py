@@ -124,7 +124,6 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
                 embedder=None, answers: Sequence[str] = (), generator=None, ks: Sequence[int] = KS,
                 consolidate: bool = False, questions: int | None = None) -> dict:
     from memcli.memory import Memory
-    from memcli.retrieve.hybrid import Retriever
 
     progress = on_progress or (lambda p: None)
     convs = load_locomo(path)[:limit]
@@ -165,10 +164,8 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
             words = turn_words(conv["conversation"])
             as_of = _last_session_time(conv["conversation"])
             qa = spaced(list(enumerate(conv.get("qa", []))), questions)
-            texts = [str(q["question"]) for _, q in qa]
-            vectors = dict(zip(texts, embedder.embed(texts))) if texts else {}
-            retriever = Retriever(s.search, mem.lance, mem.lexical, lambda t: vectors[t],
-                                  graph=mem.graph.ranker, graph_settings=s.graph)
+            mem.prime_queries([str(q["question"]) for _, q in qa])
+            retriever = mem.retriever
             n = max(s.search.candidates, 200)
             for qi, q in qa:
                 cat = str(q.get("category"))

@@ -161,7 +161,6 @@ def retrieval_eval(
     ``answers`` (extractive, generate) adds answer rows: EM and token F1 against each
     query's ``answer`` (multi-hop sets), through `mem ask` with the default search."""
     from memcli.memory import Memory
-    from memcli.retrieve.hybrid import Retriever
 
     progress = on_progress or (lambda p: None)
     with eval_workdir(workdir, "mem-eval-") as workdir:
@@ -176,13 +175,9 @@ def retrieval_eval(
         ingest_s = time.perf_counter() - t0
         consolidated = consolidate_for_eval(mem) if consolidate else None
         unit_to_passage = _unit_map(mem, files)
-        needs_vectors = any(MODE_SPECS[m][0] != "bm25" for m in modes)
-        vectors: dict[str, object] = {}
-        if needs_vectors:
-            texts = [q.text for q in queries]
-            vectors = dict(zip(texts, mem.embedder.embed(texts)))
-        retriever = Retriever(s.search, mem.lance, mem.lexical, lambda t: vectors[t],
-                              graph=mem.graph.ranker, graph_settings=s.graph)
+        if any(MODE_SPECS[m][0] != "bm25" for m in modes):
+            mem.prime_queries([q.text for q in queries])  # one batch instead of one pass per query
+        retriever = mem.retriever  # the product's retriever: eval measures what users run
         n = max(s.search.candidates, 2 * depth)
         rerankers = rerankers_for(modes, s)
         rows, per_query = [], {q.id: {"id": q.id, "query": q.text, "gold": sorted(q.gold), "modes": {}}

@@ -13,6 +13,7 @@ import numpy as np
 from memcli.graph import graph as G
 from memcli.graph.extract import Extraction, make_extractor, normalise
 from memcli.graph.store import GraphStore
+from memcli.types import EntityView
 
 
 @dataclass
@@ -118,7 +119,7 @@ class GraphIndex:
         return GraphRanker(mg, damping=self.s.damping, passage_weight=self.s.passage_weight,
                            link_threshold=self.s.link_threshold, embed=self.embed)
 
-    def show(self, name: str, limit: int = 20) -> dict:
+    def show(self, name: str, limit: int = 20) -> "EntityView":
         """An entity's neighbours and the relations that name it, with their sources."""
         from memcli.errors import NotFoundError
 
@@ -132,9 +133,9 @@ class GraphIndex:
             other = r["object"] if r["subject"] == n else r["subject"]
             counts[other] = counts.get(other, 0) + 1
         units = self.store.mentions_of(n)
-        return {"entity": shown, "id": n, "mentioned_in": len(units),
-                "neighbours": sorted(counts.items(), key=lambda x: -x[1])[:limit],
-                "relations": rows[:limit], "units": units[:limit]}
+        return EntityView(entity=shown, id=n, mentioned_in=len(units),
+                          neighbours=sorted(counts.items(), key=lambda x: -x[1])[:limit],
+                          relations=rows[:limit], units=units[:limit])
 
     def stats(self) -> dict:
         out = self.store.counts() | {"unusable_extractions": self.store.extraction_failures(),

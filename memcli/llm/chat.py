@@ -53,8 +53,14 @@ class ChatTurn:
 
 
 class ChatSession:
-    def __init__(self, memory, *, answer: str | None = None, k: int | None = None, use_llm_rewrite: bool = True) -> None:
-        self.mem = memory
+    """One chat. Its collaborators come in (Memory.chat_session builds it): ``ask`` and
+    ``ingest`` are Memory's, ``generator`` a provider (loaded only to rewrite with the
+    LLM), ``chats_dir`` where the transcript is written when the chat is saved."""
+
+    def __init__(self, *, ask, ingest, generator, chats_dir, default_answer: str = "extractive",
+                 answer: str | None = None, k: int | None = None, use_llm_rewrite: bool = True) -> None:
+        self._ask, self._ingest, self._generator, self._chats_dir = ask, ingest, generator, chats_dir
+        self.default_answer = default_answer
         self.answer_mode = answer
         self.k = k
         self.use_llm_rewrite = use_llm_rewrite
@@ -66,12 +72,12 @@ class ChatSession:
         history = [(t.question, t.answer.answer) for t in self.turns[-3:]]
         if not history or not needs_context(question):
             return question
-        if self.use_llm_rewrite and (self.answer_mode or self.mem.settings.llm.answer) == "generate":
+        if self.use_llm_rewrite and (self.answer_mode or self.default_answer) == "generate":
             convo = "\n".join(f"User: {q}\nAssistant: {a}" for q, a in history)
             msgs = [{"role": "system", "content": REWRITE_SYSTEM},
                     {"role": "user", "content": f"{convo}\nUser: {question}\n\nRewritten question:"}]
             try:
-                out = "".join(self.mem.generator.stream(msgs, max_tokens=48, temperature=0.0)).strip()
+                out = "".join(self._generator().stream(msgs, max_tokens=48, temperature=0.0)).strip()
             except Exception:  # a model failure must not end the chat: fall back
                 out = ""
             out = out.splitlines()[0].strip() if out else ""
@@ -83,7 +89,7 @@ class ChatSession:
 
     def ask(self, question: str, on_token=None):
         standalone = self.rewrite(question)
-        ans = self.mem.ask(standalone, k=self.k, answer=self.answer_mode, on_token=on_token)
+        ans = self._ask(standalone, k=self.k, answer=self.answer_mode, on_token=on_token)
         ans.question = question
         self.turns.append(ChatTurn(question, standalone, ans))
         return ans
@@ -108,9 +114,9 @@ class ChatSession:
         """Write the chat under <home>/chats/ and ingest it like any conversation export."""
         if not self.turns or not self.save_enabled:
             return None
-        d = self.mem.ensure_home() / "chats"
+        d = self._chats_dir()
         d.mkdir(exist_ok=True)
         path = d / f"chat-{self.started:%Y%m%d-%H%M%S}.jsonl"
         path.write_text(self.transcript_jsonl(), encoding="utf-8")
-        self.mem.ingest([path])
+        self._ingest([path])
         return path

@@ -44,13 +44,16 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def diagnose(mem, *, repair: bool = False) -> DoctorReport:
+def diagnose(home: Path, cat, configured_model: str, *, repair: bool = False,
+             home_mode: int | None = None) -> DoctorReport:
+    """Check (and with ``repair``, fix through ``cat``, the Catalog) one home's stores;
+    ``configured_model`` is the embedder the settings name; ``home_mode`` the home's mode
+    as found (opening the stores tightens it)."""
     rep = DoctorReport()
     add = rep.findings.append
-    home: Path = mem.home
-    cat, lance, lex = mem.catalog, mem.lance, mem.lexical
+    lance, lex = cat.lance, cat.lexical
 
-    mode = home.stat().st_mode & 0o777
+    mode = home_mode if home_mode is not None else home.stat().st_mode & 0o777
     f = Finding("home permissions", mode == 0o700, f"{home} is {oct(mode)}")
     if not f.ok and repair:
         os.chmod(home, 0o700)
@@ -82,7 +85,7 @@ def diagnose(mem, *, repair: bool = False) -> DoctorReport:
     add(f)
 
     stored = lance.fingerprint()
-    configured = mem.settings.embed.model
+    configured = configured_model
     same = not stored or stored.get("embed_model") == configured or configured.startswith("fake")
     detail = (f"vectors: {stored.get('embed_model')} (dim {stored.get('embed_dim')}); configured: {configured}"
               if stored else "no vectors yet")
@@ -124,8 +127,8 @@ def diagnose(mem, *, repair: bool = False) -> DoctorReport:
         f.repaired = True
     add(f)
 
-    g = mem.graph.store
-    if g.exists():
+    g = cat.graph
+    if g is not None and g.exists():
         units_seen: set[str] = set()
         for name in ("mentions", "relations"):
             tbl = g.all(name, ["unit_id"])

@@ -8,7 +8,6 @@ import pytest
 
 from memcli.cli import run
 from memcli.embed.fake import FakeEmbedder
-from memcli.llm.chat import ChatSession
 from memcli.memory import Memory
 
 TYRES = """# Road bike tyres
@@ -48,7 +47,7 @@ def test_the_question_is_never_the_answer(memory):
 def test_a_saved_chat_does_not_answer_with_its_own_question(memory):
     m = memory({"rust.md": "# Rust smart pointers\n\nArc stands for Atomically Reference Counted: "
                            "a thread-safe reference-counting pointer.\n"})
-    chat = ChatSession(m, answer="extractive")
+    chat = m.chat_session(answer="extractive")
     chat.ask("What does the Arc type stand for in Rust?")
     saved = chat.save()
     assert saved is not None and "you asked" in saved.read_text()

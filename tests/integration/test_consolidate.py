@@ -62,7 +62,8 @@ def test_a_newer_fact_supersedes_the_older_one(mem, tmp_path):
     assert "555-9876" in texts and "555-1234" not in texts  # the stale fact is out of default retrieval
     old = mem.lance.units_where("status = 'superseded'", ["id", "superseded_by", "valid_to"])[0]
     chain = mem.history(old["id"])
-    assert [r["status"] for r in chain] == ["superseded", "committed"] and "555-9876" in chain[-1]["text"]
+    assert [r.status for r in chain] == ["superseded", "committed"] and "555-9876" in chain[-1].text
+    assert chain[0].uri.endswith("chat.json")
     assert old["valid_to"].year == 2023 and old["valid_to"].month == 6
     audit = [json.loads(x) for x in (mem.home / "consolidate.log").read_text().splitlines()]
     assert audit[-1]["step"] == "supersede" and audit[-1]["superseded"] == 1

@@ -31,9 +31,10 @@ def test_ingest_writes_entities_mentions_and_relations(mem, notes):
     mem.ingest([notes])
     counts = mem.graph.store.counts()
     assert counts["entities"] > 0 and counts["mentions"] > 0 and counts["relations"] > 0
-    info = mem.graph.show("tove ahlgren")
-    assert info["mentioned_in"] == 2  # the film note and her own note
-    assert "night harbour" in dict(info["neighbours"])
+    view = mem.graph_show("tove ahlgren")
+    assert view.mentioned_in == 2  # the film note and her own note
+    assert "night harbour" in dict(view.neighbours)
+    assert all(r["source"].endswith(".md") for r in view.relations)  # each with the file it came from
     assert mem.stats()["graph"]["entities"] == counts["entities"]
 
 
