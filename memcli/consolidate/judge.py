@@ -10,8 +10,8 @@ from collections import Counter
 from datetime import datetime
 
 from memcli.retrieve.snippet import STOP
+from memcli.text import WORD
 
-_WORD = re.compile(r"\w+")
 _SENT = re.compile(r"(?<=[.!?])\s+|\n+")
 # Words with which people state that a fact changed ("my new number", "moved to", "no longer").
 UPDATE_CUES = re.compile(
@@ -20,7 +20,7 @@ UPDATE_CUES = re.compile(
 
 
 def normalise_text(text: str) -> str:
-    return " ".join(_WORD.findall(text.lower()))
+    return " ".join(WORD.findall(text.lower()))
 
 
 def body(text: str) -> str:
@@ -30,7 +30,7 @@ def body(text: str) -> str:
 
 
 def words(text: str) -> set[str]:
-    return set(_WORD.findall(text.lower()))
+    return set(WORD.findall(text.lower()))
 
 
 def jaccard(a: set[str], b: set[str]) -> float:
@@ -44,7 +44,7 @@ really much many more most one ones thing things lot lots""".split())
 
 
 def content(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in FUNCTION and not w.isdigit()}
+    return {w for w in WORD.findall(text.lower()) if w not in FUNCTION and not w.isdigit()}
 
 
 def values(text: str) -> set[str]:

@@ -7,14 +7,13 @@ without loading torch.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
 from memcli.embed.base import UNCALIBRATED_FLOOR
+from memcli.text import WORD
 
-_WORD = re.compile(r"\w+")
 
 
 class FakeEmbedder:
@@ -27,7 +26,7 @@ class FakeEmbedder:
 
     def _vec(self, text: str) -> np.ndarray:
         v = np.zeros(self.dim, dtype=np.float32)
-        for w in _WORD.findall(text.lower()):
+        for w in WORD.findall(text.lower()):
             h = int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "little")
             v[h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
         n = float(np.linalg.norm(v))
@@ -46,4 +45,4 @@ class FakeEmbedder:
         return self._vec(text)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return [len(_WORD.findall(t)) for t in texts]
+        return [len(WORD.findall(t)) for t in texts]

@@ -6,18 +6,16 @@ written back into memory as a conversation when it ends.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from memcli.llm.extractive import QUESTION_SPEAKERS
-from memcli.text import STOP
+from memcli.text import STOP, WORD
 
 QUESTION_SPEAKER = next(iter(QUESTION_SPEAKERS))  # "you asked"
 ANSWER_SPEAKER = "memcli answered"
 
-_WORD = re.compile(r"\w+")
 # Words that lean on earlier turns ("when did she do it?").
 _ANAPHORA = {"it", "its", "they", "them", "their", "he", "him", "his", "she", "her", "hers", "that", "this",
              "those", "these", "there", "then", "one", "else", "more", "also"}
@@ -26,7 +24,7 @@ REWRITE_SYSTEM = ("Rewrite the user's last question so that it can be understood
 
 
 def needs_context(question: str) -> bool:
-    words = [w.lower() for w in _WORD.findall(question)]
+    words = [w.lower() for w in WORD.findall(question)]
     return bool(words) and (len(words) <= 3 or any(w in _ANAPHORA for w in words))
 
 
@@ -36,10 +34,10 @@ def cheap_rewrite(question: str, history: list[tuple[str, str]]) -> str:
     if not history or not needs_context(question):
         return question
     prev_q, prev_a = history[-1]
-    own = {w.lower() for w in _WORD.findall(question)}
-    carry = [w for w in _WORD.findall(prev_q) if w.lower() not in STOP and w.lower() not in own
+    own = {w.lower() for w in WORD.findall(question)}
+    carry = [w for w in WORD.findall(prev_q) if w.lower() not in STOP and w.lower() not in own
              and w.lower() not in _ANAPHORA]
-    carry += [w for w in _WORD.findall(prev_a)[:12] if w[:1].isupper() and w.lower() not in own]
+    carry += [w for w in WORD.findall(prev_a)[:12] if w[:1].isupper() and w.lower() not in own]
     extra = " ".join(dict.fromkeys(carry))
     return f"{question} ({extra})" if extra else question
 
@@ -82,8 +80,8 @@ class ChatSession:
                 out = ""
             out = out.splitlines()[0].strip() if out else ""
             # A tiny model rewrites badly: keep its rewrite only if it still asks the question.
-            asked = {w.lower() for w in _WORD.findall(question)} - STOP - _ANAPHORA
-            if 3 <= len(out.split()) <= 40 and asked & {w.lower() for w in _WORD.findall(out)}:
+            asked = {w.lower() for w in WORD.findall(question)} - STOP - _ANAPHORA
+            if 3 <= len(out.split()) <= 40 and asked & {w.lower() for w in WORD.findall(out)}:
                 return out
         return cheap_rewrite(question, history)
 

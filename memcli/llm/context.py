@@ -9,13 +9,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from memcli.text import WORD
 from memcli.types import Hit
 
-_WORD = re.compile(r"\w+")
 
 
 @dataclass
@@ -33,7 +32,7 @@ class Excerpt:
 
 
 def _words(text: str) -> set[str]:
-    return set(_WORD.findall(text.lower()))
+    return set(WORD.findall(text.lower()))
 
 
 def _near_duplicate(a: set[str], b: set[str]) -> bool:

@@ -31,9 +31,8 @@ import numpy as np
 from memcli.llm.context import Excerpt
 from memcli.llm.dates import date_in, fmt_day
 from memcli.llm.qtypes import aggregate_kind, question_type, short_span, type_fit
-from memcli.text import STOP
+from memcli.text import STOP, WORD
 
-_WORD = re.compile(r"\w+")
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[`\"'(\[A-Z0-9*_])")
 _TURN_PREFIX = re.compile(r"^\[(\d{4}-\d{2}-\d{2})\]\s+([^:]{1,60}):\s*")
 _LIST_ITEM = re.compile(r"^([-*+]|\d{1,2}[.)])\s+")
@@ -55,7 +54,7 @@ def _key(w: str) -> str:
 
 
 def _terms(text: str) -> list[str]:
-    return [_key(w) for w in _WORD.findall(text) if w.lower() not in STOP]
+    return [_key(w) for w in WORD.findall(text) if w.lower() not in STOP]
 
 
 def is_when_question(question: str) -> bool:
@@ -170,7 +169,7 @@ def candidates(ex: Excerpt, rank: int = 0) -> list[Candidate]:
 
 def _answerable(c: Candidate, q_terms: set[str]) -> bool:
     """Not a question, not a heading, and not made of the question's words alone."""
-    if c.text.rstrip().endswith("?") or len(_WORD.findall(c.text)) < 3 and c.kind != "code":
+    if c.text.rstrip().endswith("?") or len(WORD.findall(c.text)) < 3 and c.kind != "code":
         return False
     own = set(_terms(c.text))
     if not own:

@@ -12,15 +12,14 @@
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from memcli.errors import ConfigError, ModelError
 from memcli.retrieve.snippet import STOP
+from memcli.text import WORD
 
-_WORD = re.compile(r"\w+")
 RERANK_COLUMNS = ["id", "title", "section", "text"]
 
 
@@ -32,7 +31,7 @@ class Reranker(Protocol):
 
 
 def _content(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.lower()) if w not in STOP]
+    return [w for w in WORD.findall(text.lower()) if w not in STOP]
 
 
 class FeatureReranker:

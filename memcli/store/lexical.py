@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-_WORD = re.compile(r"\w+")
+from memcli.text import WORD
+
 # Lucene's classic English stop set. Dropped from queries only: "what is the name of ..."
 # otherwise lets rare function words ("of") outscore the content words.
 STOPWORDS = frozenset(
@@ -21,7 +21,7 @@ def safe_query(text: str, max_terms: int = 64) -> str:
     Lower-casing also turns AND/OR/NOT into ordinary words; the term cap keeps a 10k-char
     paste from becoming a 2,000-clause query.
     """
-    words = _WORD.findall(text.lower())
+    words = WORD.findall(text.lower())
     content = [w for w in words if w not in STOPWORDS] or words
     seen: dict[str, None] = {}
     for w in content:

@@ -61,3 +61,30 @@ def test_a_homes_own_config_wins_over_the_users(tmp_path):
     assert origins["llm.n_ctx"].startswith("environment")
     other = load_settings(environ={"MEM_HOME": str(tmp_path / "other")}, path=user)
     assert other.search.k == 5  # another home is not affected
+
+
+def test_every_setting_says_what_it_does_and_the_docs_say_the_same():
+    from pathlib import Path
+
+    from memcli.config import explain
+
+    rows = explain()
+    assert len(rows) > 60
+    assert all(desc.strip() for _, _, desc in rows), [k for k, _, d in rows if not d.strip()]
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
+    for key, default, desc in rows:
+        assert f"| `{key}` | `{'' if default is None else default}` | {desc.replace('|', '/')} |" in doc, key
+
+
+def test_config_show_explain_prints_values_origins_and_descriptions(tmp_path, monkeypatch, capsys):
+    import json
+
+    from memcli.cli import run
+
+    monkeypatch.setenv("MEM_HOME", str(tmp_path / "h"))
+    monkeypatch.setenv("MEM_SEARCH__K", "7")
+    assert run(["config", "show", "--explain", "--json"]) == 0
+    rows = {r["key"]: r for r in json.loads(capsys.readouterr().out)["explain"]}
+    assert rows["search.k"]["value"] == 7 and rows["search.k"]["default"] == 10
+    assert "environment" in rows["search.k"]["from"] and rows["search.k"]["description"]
+    assert rows["search.fusion"]["from"] == "default"
