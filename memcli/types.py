@@ -157,3 +157,14 @@ class EntityView:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class GraphTrace:
+    """What one graph retrieval did (seed entities, rounds, PPR time, why it stopped): the
+    graph ranker fills it, search and eval report it."""
+
+    seeds: list[str] = field(default_factory=list)
+    rounds: int = 0
+    ppr_ms: float = 0.0
+    stopped: str = ""

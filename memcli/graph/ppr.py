@@ -15,23 +15,15 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from memcli.graph.extract import _NOT_NAMES, capitalised_spans, normalise
 from memcli.graph.graph import MemGraph
 from memcli.text import STOP
+from memcli.types import GraphTrace
 
 _WORD = re.compile(r"[\w'’.\-&]+")
-
-
-@dataclass
-class GraphTrace:
-    seeds: list[str] = field(default_factory=list)
-    rounds: int = 0
-    ppr_ms: float = 0.0
-    stopped: str = ""
 
 
 def personalized_pagerank(mg: MemGraph, reset: np.ndarray, damping: float, tol: float = 1e-10,

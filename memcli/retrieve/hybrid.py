@@ -17,7 +17,7 @@ from memcli.retrieve.fusion import convex, protect_outliers, rrf
 from memcli.store.lance import LanceStore
 from memcli.store.lexical import LexicalIndex
 from memcli.store.query import Near, UnitFilter, units
-from memcli.types import Hit, SearchFilters
+from memcli.types import GraphTrace, Hit, SearchFilters
 
 HIT_COLUMNS = ["id", "source_id", "title", "section", "text", "line_start", "line_end",
                "char_start", "char_end", "event_time", "speaker", "session"]
@@ -127,8 +127,6 @@ class Retriever:
         ranker = self._graph() if self._graph else None
         if ranker is None:
             return None
-        from memcli.graph.ppr import GraphTrace
-
         trace = GraphTrace()
         hops = hops or (self.g.hops if self.g else 1)
         texts = (lambda ids: {u: r["text"] for u, r in self.lance.units_by_ids(ids, ["id", "text"]).items()})

@@ -160,16 +160,18 @@ def test_an_interrupted_ingest_keeps_what_it_committed_and_leaves_no_stale_lock(
 
     many = tmp_path / "many"
     many.mkdir()
-    for i in range(120):
+    for i in range(400):  # far more than can finish between the first commit and the signal
         (many / f"note{i:03d}.md").write_text(f"# Note {i}\n\n" + f"Paragraph {i} about bees and honey. " * 40)
     env = {**os.environ, "MEM_HOME": str(home), "MEM_EMBED__MODEL": "fake:64", "MEM_INGEST__BATCH_UNITS": "8"}
     p = subprocess.Popen([sys.executable, "-c", "from memcli.cli import main; main()", "ingest", "-r", str(many)],
                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.time() + 60
-    units = home / "lance" / "units.lance" / "data"
-    while not (units.exists() and any(units.iterdir())) and p.poll() is None and time.time() < deadline:
-        time.sleep(0.02)  # until the first batch is committed
-    time.sleep(0.5)
+    deadline = time.time() + 120
+    # A batch's last write is its sources row: once that table has data, a batch is committed
+    # (waiting for this, not a fixed delay, keeps the test true on a loaded machine).
+    sources = home / "lance" / "sources.lance" / "data"
+    while not (sources.exists() and any(sources.iterdir())) and p.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    assert p.poll() is None, "the ingest ended before it could be interrupted"
     p.send_signal(getattr(signal, sig))
     rc = p.wait(timeout=60)
     err = p.stderr.read().decode()
