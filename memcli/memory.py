@@ -360,6 +360,42 @@ class Memory:
             self._auto_compact()
             return gone
 
+    # -- export / import ------------------------------------------------------------------
+    def export(self, path: str | Path) -> dict:
+        """The whole memory as one file (store/archive.py): a backup, or a move to another
+        home (another machine, object storage). Read under the write lock: a consistent cut."""
+        from memcli import __version__
+        from memcli.store.archive import write_archive
+
+        with self.lock():
+            self.catalog.recover()
+            tables = self.catalog.dump()
+            fp = self.lance.fingerprint()
+            size = write_archive(Path(path).expanduser(), tables,
+                                 {"memcli": __version__, "embedder": fp, "home": str(self.settings.home)})
+        return {"file": str(path), "bytes": size, **{n: t.num_rows for n, t in tables.items()}}
+
+    def import_(self, path: str | Path, *, merge: bool = False) -> dict:
+        """Load an archive into this home. An empty home takes it whole; a home with memory
+        needs ``merge`` (the archive's sources then replace any with the same id)."""
+        from memcli.errors import ConfigError
+        from memcli.store.archive import read_archive
+
+        manifest, tables = read_archive(Path(path).expanduser())
+        fp = manifest.get("embedder") or {}
+        if "units" in tables and not fp:
+            raise ConfigError(f"{path}: the archive does not name the embedder of its vectors")
+        with self.lock():
+            self.catalog.recover()
+            if self.lance.sources() and not merge:
+                raise ConfigError(f"{self.settings.home} already holds memory",
+                                  hint="import into an empty home, or add --merge")
+            if "units" in tables:
+                self.lance.units_table(fp, create=True)  # a different vector space is refused here
+            res = self.catalog.restore(tables, fp)
+            self.catalog.maintain(self.settings.search.ann_min_units)
+        return {"file": str(path), **res, "embedder": fp}
+
     def _auto_compact(self) -> dict | None:
         """Disk that grows with every ingest and forget comes back without anyone running
         `mem consolidate`: past ``ingest.compact_after_versions`` table versions, the compact

@@ -15,8 +15,9 @@ from memcli.cli.options import FormatOpt, HopsOpt, JsonOpt, KOpt, ModeOpt, Trust
 
 
 def register(app: typer.Typer) -> None:
-    for fn in (ingest, search, forget, sources, stats, reindex, doctor):
+    for fn in (ingest, search, forget, sources, stats, reindex, doctor, export):
         app.command()(fn)
+    app.command("import")(import_)
 
 
 def ingest(
@@ -204,3 +205,33 @@ def doctor(
         from memcli.llm.probe import REBUILD_HINT
 
         raise ModelError(model.detail, hint=REBUILD_HINT)
+
+
+def export(
+    file: Annotated[Path, typer.Argument(help="The archive to write (one file; e.g. memory.tar).", autocompletion=complete_path)],
+    json_: JsonOpt = False,
+) -> None:
+    """Write the whole memory to one file: units with vectors, provenance, states and pins.
+
+    A backup, or a move: `mem --home NEW import FILE` restores it (another machine, or a home
+    on object storage)."""
+    res = memory().export(file)
+    if json_:
+        render.emit_json(res)
+    else:
+        render.out.print(f"wrote {render.escape(str(file))}: {res.get('sources', 0)} sources, "
+                         f"{res.get('units', 0)} units ({res['bytes'] / 1e6:.1f} MB)")
+
+
+def import_(
+    file: Annotated[Path, typer.Argument(help="An archive written by `mem export`.", autocompletion=complete_path)],
+    merge: Annotated[bool, typer.Option("--merge", help="Import into a home that already holds memory (the archive's sources replace any with the same id).")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Load an archive written by `mem export` into this home (empty, unless --merge)."""
+    res = memory().import_(file, merge=merge)
+    if json_:
+        render.emit_json(res)
+    else:
+        render.out.print(f"imported {res['sources']} sources, {res['units']} units"
+                         + (f" ({res['replaced']} replaced)" if res["replaced"] else ""))

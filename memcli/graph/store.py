@@ -21,6 +21,12 @@ from memcli.store.lance import sql_list
 from memcli.store.query import lit
 
 
+def pa_array(values):
+    import pyarrow as pa
+
+    return pa.array(values, pa.string())
+
+
 def _schemas(dim: int):
     import pyarrow as pa
 
@@ -105,6 +111,28 @@ class GraphStore:
             if t is not None:
                 for i in range(0, len(unit_ids), 500):
                     t.delete(f"unit_id IN {sql_list(unit_ids[i:i + 500])}")
+
+    def dump(self) -> dict:
+        """The graph tables as Arrow (`mem export`)."""
+        return {n: t.to_arrow() for n in ("entities", "mentions", "relations", "extractions")
+                if (t := self.table(n)) is not None}
+
+    def restore(self, tables: dict, dim: int) -> None:
+        """Rows of an archive's graph tables; entities (and cached extractions) this home
+        already has are kept, not duplicated."""
+        import pyarrow.compute as pc
+
+        for name, key in (("entities", "id"), ("extractions", "key"), ("relations", None), ("mentions", None)):
+            rows = tables.get(name)
+            if rows is None or rows.num_rows == 0:
+                continue
+            t = self.table(name, dim)
+            if key is not None:
+                have = set(self.all(name, [key]).column(key).to_pylist())
+                if have:
+                    rows = rows.filter(pc.invert(pc.is_in(rows.column(key), value_set=pa_array(sorted(have)))))
+            if rows.num_rows:
+                t.add(rows.cast(t.schema))
 
     # -- extraction cache -------------------------------------------------------------
     def cached(self, keys: Sequence[str], extractor: str) -> dict[str, tuple[bool, str]]:

@@ -24,6 +24,7 @@ import numpy as np
 from memcli.store.lance import LanceStore, sql_list
 from memcli.store.lexical import LexicalIndex
 from memcli.store.query import KEPT, units
+from memcli.text import index_text
 
 # Ops that change which units are live without going through a source: after a kill, the
 # lexical index is reconciled with LanceDB (the source of truth) instead of wiping sources.
@@ -229,6 +230,56 @@ class Catalog:
                     t.optimize(cleanup_older_than=keep, delete_unverified=keep.total_seconds() == 0)
         self.lexical.compact()
 
+    # -- export / import ---------------------------------------------------------------------
+    def dump(self) -> dict:
+        """Every table that is memory rather than derived data (store/archive.py)."""
+        out = self.lance.dump()
+        if self.graph is not None and self.graph.exists():
+            out.update(self.graph.dump())
+        return out
+
+    def restore(self, tables: dict, fp: dict[str, object]) -> dict[str, int]:
+        """Write an archive's tables through the same pending -> Tantivy -> committed path as
+        ingest: a kill leaves a journal naming the archive's sources, and the next writer
+        wipes them (the import is then simply run again). Sources this home already has are
+        replaced by the archive's version; states, supersede links and pins come back as
+        they were."""
+        from memcli.types import Source
+
+        sources = [Source(**r) for r in tables["sources"].to_pylist()]
+        sids = [s.source_id for s in sources]
+        units = tables.get("units")
+        with self.journaled("import", sids):
+            have = set(self.lance.source_map()) & set(sids)
+            if have:  # replaced, as a re-ingest of a changed file replaces it
+                self.lexical.delete_sources(sorted(have))
+                self._delete_graph(sorted(have), drop_entities=False)
+                self.lance.delete_sources(sorted(have))
+            n_units = 0
+            if units is not None and units.num_rows:
+                self.lance.add_rows(units, fp)
+                n_units = units.num_rows
+            turns = tables.get("turn_vectors")
+            if turns is not None and turns.num_rows:
+                import numpy as np
+
+                self.lance.turns.add(turns.column("unit_id").to_pylist(), turns.column("source_id").to_pylist(),
+                                     turns.column("text").to_pylist(),
+                                     np.asarray(turns.column("vector").to_pylist(), dtype=np.float32))
+            if self.graph is not None and any(n in tables for n in ("entities", "mentions", "relations")):
+                self.graph.restore(tables, int(fp["embed_dim"]))
+            if units is not None and units.num_rows:
+                rows = units.select(["id", "source_id", "title", "section", "text", "status"]).to_pylist()
+                self.lexical.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"]))
+                                          for r in rows if r["status"] == "committed"))
+                self.lance.commit_units(sids)  # every pending row of these sources -> committed
+                for status in KEPT:
+                    ids = [r["id"] for r in rows if r["status"] == status]
+                    if status != "committed" and ids:
+                        self.lance.set_status(ids, status)
+            self.lance.upsert_sources(sources)
+        return {"sources": len(sources), "units": n_units, "replaced": len(have)}
+
     # -- doctor's repairs ------------------------------------------------------------------
     def delete_pending(self) -> int:
         return self.lance.delete_pending()
@@ -342,8 +393,6 @@ class Catalog:
 
     def index_rows(self, rows) -> None:
         """Put unit rows (id, source_id, title, section, text) back into the lexical index."""
-        from memcli.text import index_text
-
         self.lexical.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"]))
                                   for r in rows))
 

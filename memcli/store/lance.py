@@ -147,6 +147,35 @@ class LanceStore:
         # newer columns after the vector.
         t.add(pa.Table.from_arrays([arrays[f.name] for f in schema], schema=schema))
 
+    def add_rows(self, rows, fp: dict[str, object]) -> None:
+        """Whole unit rows (an Arrow table with every column and the vector, as ``dump``
+        gives them), written ``pending`` whatever state they had: the caller commits."""
+        import pyarrow as pa
+
+        t = self.units_table(fp, create=True)
+        schema = t.schema
+        n = rows.num_rows
+        cols = []
+        for f in schema:
+            if f.name == "status":
+                cols.append(pa.array(["pending"] * n, pa.string()))
+            elif f.name in rows.column_names:
+                cols.append(rows.column(f.name).cast(f.type))
+            else:
+                cols.append(pa.nulls(n, f.type))
+        t.add(pa.Table.from_arrays(cols, schema=schema))
+
+    def dump(self) -> dict:
+        """Every source and every settled unit (with its vector): what `mem export` writes."""
+        out = {"sources": self.sources_table().to_arrow()}
+        t = self.units_table()
+        if t is not None:
+            out["units"] = t.search().where("status != 'pending'").limit(None).to_arrow()
+        turns = self.turns.table()
+        if turns is not None:
+            out["turn_vectors"] = turns.to_arrow()
+        return out
+
     def commit_units(self, source_ids: Sequence[str]) -> None:
         """Replace the committed units of these sources with their pending ones."""
         t = self.units_table()
