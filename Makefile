@@ -77,11 +77,17 @@ demo: install
 	MEM_HOME=$(DEMO_HOME) $(BIN)/mem ask "what prize did the honey win?"
 	MEM_HOME=$(DEMO_HOME) $(BIN)/mem ask --generate "what prize did the honey win?"
 
+# The scale extra (Ray) is for `mem ingest --ray`; the suite tests it, the demo does not need it.
+SCALE_STAMP := $(VENV)/.scale-installed
+$(SCALE_STAMP): $(STAMP)
+	$(BIN)/pip install -q -e '.[dev,scale]'
+	touch $(SCALE_STAMP)
+
 # pytest exits 5 when it collects no tests; that is not a failure here.
-test: install
+test: install $(SCALE_STAMP)
 	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
-test-fast: install
+test-fast: install $(SCALE_STAMP)
 	$(BIN)/python -m pytest -q -m "not models"
 
 bench: install

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from memcli.errors import ConfigError
-from memcli.paths import APP, default_home
+from memcli.paths import APP, default_home, local_dir
 from memcli.types import Mode
 
 
@@ -159,8 +159,20 @@ class ServeSettings(_Section):
         "`mem watch` waits this long after the last change (a burst of saves becomes one ingest)."))
 
 
+class StorageSettings(_Section):
+    endpoint: str | None = Field(None, description=(
+        "Object-storage endpoint for a home on s3:// (an S3-compatible server: MinIO, Ceph, R2...). "
+        "Credentials come from the environment (AWS_ACCESS_KEY_ID...), never from config."))
+    region: str | None = Field(None, description="Object-storage region (default: the environment's).")
+    allow_http: bool = Field(False, description="Allow a plain-HTTP endpoint (a test or LAN server).")
+    lock_lease_s: float = Field(300.0, gt=0, description=(
+        "A remote home's write lock lapses this long after its writer's last sign of life, so "
+        "another machine can take over from a killed writer (renewed at every batch)."))
+
+
 class Settings(_Section):
-    home: Path = Field(default_factory=lambda: default_home(), description="The memory home (MEM_HOME, --home).")
+    home: str = Field(default_factory=lambda: str(default_home()), description=(
+        "The memory home (MEM_HOME, --home): a directory, or s3://, gs://, az:// on object storage."))
     embed: EmbedSettings = Field(default_factory=EmbedSettings)
     segment: SegmentSettings = Field(default_factory=SegmentSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
@@ -169,6 +181,25 @@ class Settings(_Section):
     graph: GraphSettings = Field(default_factory=GraphSettings)
     consolidate: ConsolidateSettings = Field(default_factory=ConsolidateSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+
+    @field_validator("home", mode="before")
+    @classmethod
+    def _home_text(cls, v: Any) -> Any:
+        """A Path is welcome; kept as text, since Path would fold an URI's "//"."""
+        return str(v) if isinstance(v, os.PathLike) else v
+
+
+def reference_markdown() -> str:
+    """The settings tables of docs/configuration.md (a test keeps that page equal to this)."""
+    out, section = [], None
+    for key, default, what in explain():
+        sec = key.split(".")[0] if "." in key else "home"
+        if sec != section:
+            section = sec
+            out.append(f"\n## `{sec}`\n\n| key | default | what it does |\n|---|---|---|")
+        out.append(f"| `{key}` | `{'' if default is None else default}` | {what.replace('|', '/')} |")
+    return "\n".join(out).strip() + "\n"
 
 
 def explain() -> list[tuple[str, object, str]]:
@@ -263,7 +294,7 @@ def home_config_path(overrides: dict[str, Any] | None = None, *, environ: dict[s
     home = (overrides or {}).get("home") or env.get("MEM_HOME")
     if not home:
         home = (read_yaml(path or config_path()) if user_tree is None else user_tree).get("home")
-    return Path(str(home)).expanduser() / HOME_CONFIG if home else default_home() / HOME_CONFIG
+    return local_dir(home) / HOME_CONFIG if home else default_home() / HOME_CONFIG
 
 
 def load_settings(

@@ -26,8 +26,14 @@ if TYPE_CHECKING:
 class Memory:
     def __init__(self, settings: Settings | None = None, *, embedder: "Embedder | None" = None,
                  generator=None) -> None:
+        from memcli.paths import is_remote, local_dir
+
         self.settings = settings or load_settings()
-        self.home = Path(self.settings.home).expanduser()
+        # ``location``: where the memory lives (a directory or an object-store URI);
+        # ``home``: this machine's directory for it (the same directory for a local home).
+        self.location = str(self.settings.home)
+        self.remote = is_remote(self.location)
+        self.home = local_dir(self.location)
         self._embedder = embedder
         self._generator = generator
         self._primed: dict[str, object] = {}  # question -> vector (prime_queries)
@@ -51,7 +57,20 @@ class Memory:
     def lance(self):
         from memcli.store.lance import LanceStore
 
+        if self.remote:
+            from memcli.store.remote import storage_options
+
+            self.ensure_home()
+            return LanceStore(self.location.rstrip("/") + "/lance", storage_options(self.settings.storage))
         return LanceStore(self.ensure_home() / "lance")
+
+    @cached_property
+    def _remote_lock(self):
+        """The cross-machine write lock and journal of a home on object storage."""
+        from memcli.store.remote import RemoteLock
+
+        return RemoteLock(self.lance.db, lease_s=self.settings.storage.lock_lease_s,
+                          timeout=self.settings.ingest.lock_timeout_s)
 
     @cached_property
     def lexical(self):
@@ -63,7 +82,8 @@ class Memory:
     def catalog(self):
         from memcli.store.catalog import Catalog
 
-        return Catalog(self.home, self.lance, self.lexical, self.graph.store)
+        return Catalog(self.home, self.lance, self.lexical, self.graph.store,
+                       journal=self._remote_lock if self.remote else None)
 
     @cached_property
     def graph(self):
@@ -73,10 +93,33 @@ class Memory:
         return GraphIndex(self.ensure_home(), self.lance.db, self.settings.graph,
                           lambda names: self.embedder.embed(names), lambda: self.generator)
 
-    def lock(self):
+    def lock(self, timeout: float | None = None):
+        """One writer at a time: a file lock in the home; for a remote home also the
+        cross-machine lock (store/remote.py)."""
         from memcli.store.lock import WriteLock
 
-        return WriteLock(self.ensure_home(), timeout=self.settings.ingest.lock_timeout_s)
+        timeout = self.settings.ingest.lock_timeout_s if timeout is None else timeout
+        local = WriteLock(self.ensure_home(), timeout=timeout)
+        if not self.remote:
+            return local
+        from memcli.store.remote import RemoteWriteLock
+
+        self._remote_lock.timeout = timeout
+        return RemoteWriteLock(local, self._remote_lock)
+
+    def _sync_lexical(self) -> None:
+        """A remote home's Tantivy cache on this machine catches up with LanceDB (other
+        machines' writes); skipped, not waited for, while a writer here holds the lock."""
+        if not self.remote:
+            return
+        from memcli.errors import LockBusyError
+        from memcli.store.lock import WriteLock
+
+        try:
+            with WriteLock(self.ensure_home(), timeout=0):
+                self.catalog.sync_lexical_cache(self.home / "tantivy.synced")
+        except LockBusyError:
+            pass
 
     @cached_property
     def retriever(self):
@@ -144,10 +187,9 @@ class Memory:
         """Cited units were recalled: decay reads this. Skipped, not waited for, while a
         writer holds the lock (an answer never blocks on ingest)."""
         from memcli.errors import LockBusyError
-        from memcli.store.lock import WriteLock
 
         try:
-            with WriteLock(self.ensure_home(), timeout=0):
+            with self.lock(timeout=0):
                 self.catalog.record_access(ids)
         except LockBusyError:
             pass
@@ -287,7 +329,10 @@ class Memory:
 
     def ingest(self, paths: list[str | Path], *, recursive: bool = False, globs: list[str] | None = None,
                prune: bool = False, on_progress: "Callable[[IngestProgress], None] | None" = None,
-               fmt: str | None = None, trust: str = "normal", graph: bool | None = None) -> "IngestReport":
+               fmt: str | None = None, trust: str = "normal", graph: bool | None = None,
+               ray: bool = False, ray_address: str | None = None, workers: int | None = None) -> "IngestReport":
+        """``ray``: embed on Ray Data actors (a cluster at ``ray_address``, else a local Ray
+        with ``workers`` actors); everything else, writes included, happens here."""
         from memcli.ingest.pipeline import IngestPipeline
 
         missing = [str(p) for p in paths if not os.path.lexists(os.path.expanduser(str(p)))]
@@ -295,12 +340,23 @@ class Memory:
             # Say so at once, before the embedding model loads.
             raise NotFoundError(f"no such file or directory: {missing[0]}")
         use_graph = self.settings.graph.enabled if graph is None else graph
-        with self.lock():
-            pipe = IngestPipeline(self.settings, self.catalog, self.embedder, on_progress,
-                                  graph=self.graph if use_graph else None)
-            report = pipe.run(paths, recursive=recursive, globs=globs, prune=prune, fmt=fmt, trust=trust)
-            if report.units_written or report.pruned:
-                report.maintenance["compacted"] = self._auto_compact()
+        encode = None
+        if ray or ray_address:
+            from memcli.ingest.parallel import RayEncoder
+
+            e = self.settings.embed
+            encode = RayEncoder(e.model, batch_size=e.batch_size, backend=e.backend, address=ray_address,
+                                workers=workers)
+        try:
+            with self.lock():
+                pipe = IngestPipeline(self.settings, self.catalog, self.embedder, on_progress,
+                                      graph=self.graph if use_graph else None, encode=encode)
+                report = pipe.run(paths, recursive=recursive, globs=globs, prune=prune, fmt=fmt, trust=trust)
+                if report.units_written or report.pruned:
+                    report.maintenance["compacted"] = self._auto_compact()
+        finally:
+            if encode is not None:
+                encode.close()
         if report.units_written:
             self._prepare_light_encoder(report.maintenance)
         return report
@@ -319,6 +375,7 @@ class Memory:
     def search(self, query: str, *, k: int | None = None, mode: str | None = None, filters=None,
                as_of=None, reranker=None, hops: int | None = None) -> "list[Hit]":
         _require_query(query)
+        self._sync_lexical()
         kw = dict(k=k, mode=mode, filters=filters, as_of=as_of, reranker=reranker, hops=hops)
         try:
             return self.retriever.search(query, **kw)
@@ -425,6 +482,7 @@ class Memory:
         from memcli.store.doctor import diagnose
 
         found = self.home.stat().st_mode & 0o777 if self.home.exists() else None  # before opening tightens it
+        self._sync_lexical()  # a remote home's Tantivy is this machine's cache: bring it up to date first
         if not repair:
             rep = diagnose(self.home, self.catalog, self.settings.embed.model, home_mode=found)
         else:
@@ -465,7 +523,8 @@ class Memory:
             by_kind[s.kind] = by_kind.get(s.kind, 0) + 1
         size = sum(f.stat().st_size for f in self.home.rglob("*") if f.is_file()) if self.home.exists() else 0
         return {
-            "home": str(self.home),
+            "home": self.location,
+            **({"local_cache": str(self.home)} if self.remote else {}),
             "sources": len(srcs),
             "units": self.lance.count_units(),
             "indexed_units": self.lexical.count(),
@@ -478,6 +537,9 @@ class Memory:
 
     def destroy(self) -> None:
         """Remove the whole memory home (used by tests and throw-away eval homes)."""
+        if self.remote:
+            for name in self.lance.db.list_tables(limit=10_000).tables:
+                self.lance.db.drop_table(name)
         shutil.rmtree(self.home, ignore_errors=True)
 
 

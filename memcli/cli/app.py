@@ -12,6 +12,7 @@ import typer
 
 from memcli.cli import ask_cmd, config_cmd, consolidate_cmd, core_cmd, eval_cmd, graph_cmd, help, render, serve_cmd
 from memcli.cli.context import state
+from memcli.cli.help import complete_path
 
 help.install()
 
@@ -35,7 +36,7 @@ def version_cb(value: bool) -> None:
 
 @app.callback()
 def _root(
-    home: Annotated[Optional[Path], typer.Option("--home", envvar="MEM_HOME", help="Memory home directory.")] = None,
+    home: Annotated[Optional[str], typer.Option("--home", envvar="MEM_HOME", metavar="DIR|URI", help="Memory home: a directory, or s3://bucket/prefix (gs://, az://) on object storage.", autocompletion=complete_path)] = None,
     config: Annotated[Optional[Path], typer.Option("--config", envvar="MEM_CONFIG", help="Config YAML file.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
     version: Annotated[bool, typer.Option("--version", callback=version_cb, is_eager=True, help="Show the version.")] = False,

@@ -9,7 +9,7 @@ from typing import Optional
 
 
 class State:
-    home: Optional[Path] = None
+    home: Optional[str] = None  # a directory or an object-store URI
     config: Optional[Path] = None
     debug: bool = False
     # `mem serve` sets this: settings → its resident Memory (models and stores stay loaded).

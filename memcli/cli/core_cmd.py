@@ -28,6 +28,9 @@ def ingest(
     fmt: FormatOpt = None,
     trust: TrustOpt = "normal",
     graph: Annotated[Optional[bool], typer.Option("--graph/--no-graph", help="Extract entities and relations into the knowledge graph (default: config graph.enabled).")] = None,
+    ray: Annotated[bool, typer.Option("--ray", help="Bulk: embed on Ray Data actors (a local Ray unless --ray-address; needs memcli[scale]).")] = False,
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", metavar="ADDRESS", help="A Ray cluster to embed on (implies --ray), e.g. ray://head:10001.")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="With --ray: embedding actors (default: the cluster's CPUs).")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Read files (md, txt, html, pdf, docx, code, chat exports) into memory units.
@@ -37,10 +40,11 @@ def ingest(
     from memcli.errors import IngestFailures
 
     mem = memory(**({"graph.enabled": graph} if graph is not None else {}))
+    bulk = {"ray": ray, "ray_address": ray_address, "workers": workers} if ray or ray_address else {}
     if json_ or not sys.stderr.isatty():
-        rep = mem.ingest(list(paths), recursive=recursive, globs=glob, prune=prune, fmt=fmt, trust=trust)
+        rep = mem.ingest(list(paths), recursive=recursive, globs=glob, prune=prune, fmt=fmt, trust=trust, **bulk)
     else:
-        rep = _ingest_with_progress(mem, paths, recursive, glob, prune, fmt, trust)
+        rep = _ingest_with_progress(mem, paths, recursive, glob, prune, fmt, trust, bulk)
     if json_:
         render.emit_json(rep.to_dict())
     else:
@@ -49,7 +53,7 @@ def ingest(
         raise IngestFailures(f"{len(rep.failed)} of {len(rep.results)} files failed; the rest were ingested")
 
 
-def _ingest_with_progress(mem, paths, recursive, glob, prune, fmt, trust):
+def _ingest_with_progress(mem, paths, recursive, glob, prune, fmt, trust, bulk):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -67,7 +71,8 @@ def _ingest_with_progress(mem, paths, recursive, glob, prune, fmt, trust):
             rate = f"{p.units_done / dt:.0f}" if dt > 0 and p.units_done else "–"
             bar.update(task, total=p.files_total, completed=p.files_done, units=p.units_done, rate=rate)
 
-        return mem.ingest(list(paths), recursive=recursive, globs=glob, prune=prune, on_progress=on_progress, fmt=fmt, trust=trust)
+        return mem.ingest(list(paths), recursive=recursive, globs=glob, prune=prune, on_progress=on_progress, fmt=fmt,
+                          trust=trust, **bulk)
 
 
 def search(

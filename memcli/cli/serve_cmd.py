@@ -36,8 +36,10 @@ def serve(
     from memcli.cli.context import memory
     from memcli.server.client import control
 
+    from memcli.paths import is_remote, local_dir
+
     settings = memory().settings  # builds nothing: the settings say which home and timeout
-    home = Path(settings.home).expanduser().resolve()
+    home = settings.home if is_remote(settings.home) else local_dir(settings.home).resolve()
     if stop or status:
         reply = control(home, "status" if status else "stop")
         if json_:
@@ -70,16 +72,19 @@ def _wait_gone(home: Path, limit: float = 30.0) -> None:
         time.sleep(0.1)
 
 
-def _detach(home: Path, timeout: float, json_: bool) -> None:
+def _detach(home: Path | str, timeout: float, json_: bool) -> None:
     from memcli.errors import LockBusyError, MemError
     from memcli.server.client import control
+
+    from memcli.paths import local_dir
 
     running = control(home, "status")
     if running is not None:
         raise LockBusyError(f"a memory server already runs for {home} (pid {running['pid']})",
                             hint="mem serve --stop first to restart it")
-    home.mkdir(parents=True, exist_ok=True)
-    log = open(home / "serve.log", "ab")
+    here = local_dir(home)  # this machine's directory for the home (itself, when local)
+    here.mkdir(parents=True, exist_ok=True)
+    log = open(here / "serve.log", "ab")
     cmd = [sys.executable, "-m", "memcli", "--home", str(home), "serve", "--idle-timeout", str(timeout)]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
     t0 = time.time()
@@ -93,10 +98,10 @@ def _detach(home: Path, timeout: float, json_: bool) -> None:
                                  f"{time.time() - t0:.1f} s; stops after {timeout:g} s idle)")
             return
         if proc.poll() is not None:
-            tail = (home / "serve.log").read_text(errors="replace").strip().splitlines()[-3:]
+            tail = (here / "serve.log").read_text(errors="replace").strip().splitlines()[-3:]
             raise MemError("the memory server did not start: " + " / ".join(tail))
         time.sleep(0.1)
-    raise MemError("the memory server did not become ready within 120 s", hint=f"see {home / 'serve.log'}")
+    raise MemError("the memory server did not become ready within 120 s", hint=f"see {here / 'serve.log'}")
 
 
 def mcp() -> None:

@@ -120,8 +120,11 @@ SEGMENTER_VERSION = 3  # 3: no fragment units, sentences do not end inside URLs,
 
 class IngestPipeline:
     def __init__(self, settings: Settings, catalog: Catalog, embedder: Embedder,
-                 on_progress: Callable[[IngestProgress], None] | None = None, graph=None) -> None:
+                 on_progress: Callable[[IngestProgress], None] | None = None, graph=None, encode=None) -> None:
+        """``encode``: embeds unit texts elsewhere (ingest/parallel.RayEncoder, with its
+        ``chunk_units``); the embedder still segments and names the vector space."""
         self.s = settings
+        self.encode = encode
         self.catalog = catalog
         self.embedder = embedder
         self.graph = graph  # GraphIndex, or None when graph extraction is off
@@ -214,7 +217,11 @@ class IngestPipeline:
                     batch.append((src, units, res))
                     pending_units += len(units)
             prog.files_done += 1
-            if pending_units >= self.s.ingest.batch_units or len(batch) >= self.s.ingest.batch_files:
+            if self.encode is not None:  # bulk: large chunks, so the workers start rarely
+                full = pending_units >= self.encode.chunk_units
+            else:
+                full = pending_units >= self.s.ingest.batch_units or len(batch) >= self.s.ingest.batch_files
+            if full:
                 self._flush(batch, prog)
                 batch, pending_units = [], 0
             self.on_progress(prog)
@@ -258,7 +265,11 @@ class IngestPipeline:
         if not batch:
             return
         units = [u for _, us, _ in batch for u in us]
-        vectors = self._embed([u.index_text for u in units], prog)
+        if self.encode is not None:
+            vectors = self.encode([u.index_text for u in units])
+            prog.units_done += len(units)
+        else:
+            vectors = self._embed([u.index_text for u in units], prog)
         turns = [(u, *self._turns.pop(u.id)) for u in units if u.id in self._turns]
         rows = None
         if self.graph is not None:

@@ -54,6 +54,8 @@ def forwardable(argv: list[str]) -> str | None:
     """The socket to try, or None when this command runs here anyway."""
     if os.environ.get("MEM_NO_SERVER") or LOCAL_FLAGS & set(argv):
         return None
+    if any(a == "--ray" or a.startswith("--ray-address") for a in argv):
+        return None  # a bulk ingest brings its own workers: not one command of a resident server
     home, cmd = _route(argv)
     if cmd not in FORWARD or (cmd == "chat" and _tty(sys.stdin)):
         return None

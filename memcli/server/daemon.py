@@ -24,7 +24,7 @@ from pathlib import Path
 
 from memcli import __version__
 from memcli.errors import LockBusyError
-from memcli.paths import socket_path
+from memcli.paths import is_remote, local_dir, socket_path
 from memcli.server import wire
 
 
@@ -62,6 +62,8 @@ class _Out(_SocketStream):
         return True
 
     def write(self, s: str) -> int:
+        if not isinstance(s, str):  # a text stream, as click checks with write(b"")
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
         if self.gone:
             raise BrokenPipeError
         if s:
@@ -120,8 +122,11 @@ def _model_label(key: str, model) -> str:
 
 
 class Server:
-    def __init__(self, home: Path, *, idle_timeout_s: float, log=None, warm: bool = True) -> None:
-        self.home = Path(os.path.abspath(os.path.expanduser(str(home))))
+    def __init__(self, home: Path | str, *, idle_timeout_s: float, log=None, warm: bool = True) -> None:
+        # ``location``: the home as settings name it (a directory or an object-store URI);
+        # ``home``: this machine's directory for it (socket, lock, log).
+        self.location = str(home) if is_remote(home) else os.path.abspath(os.path.expanduser(str(home)))
+        self.home = Path(os.path.abspath(local_dir(home)))
         self.idle_timeout_s = idle_timeout_s
         self.sock_path = socket_path(self.home)
         self.log = log or (lambda msg: print(msg, file=sys.__stderr__, flush=True))
@@ -183,7 +188,7 @@ class Server:
 
         t0 = time.perf_counter()
         try:
-            mem = self.memory_for(load_settings({"home": str(self.home)}, path=state.config))
+            mem = self.memory_for(load_settings({"home": self.location}, path=state.config))
             mem.embedder.embed_query("warm up")
             try:
                 mem.search("warm up", k=1)
@@ -400,8 +405,8 @@ class Server:
         """The resident Memory for these settings (models shared across settings)."""
         from memcli.memory import Memory
 
-        if Path(settings.home).expanduser().resolve() != self.home.resolve():
-            raise Fallback(f"this server holds {self.home}")
+        if local_dir(settings.home).resolve() != self.home.resolve():
+            raise Fallback(f"this server holds {self.location}")
         key = settings.model_dump_json()
         mem = self._mems.get(key)
         if mem is None:

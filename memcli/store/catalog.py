@@ -59,11 +59,12 @@ class Journal:
 class Catalog:
     """Writes that keep LanceDB and Tantivy in agreement. Call only under the write lock."""
 
-    def __init__(self, home: Path, lance: LanceStore, lexical: LexicalIndex, graph=None) -> None:
+    def __init__(self, home: Path, lance: LanceStore, lexical: LexicalIndex, graph=None, journal=None) -> None:
         self.lance = lance
         self.lexical = lexical
         self.graph = graph  # GraphStore or None
-        self.journal = Journal(home)
+        # A file in the home; for a home on object storage, the cross-machine one (store/remote.py).
+        self.journal = journal or Journal(home)
         self._open = 0  # depth of journaled() blocks
 
     @contextmanager
@@ -405,6 +406,23 @@ class Catalog:
         if rows:
             self.index_rows(rows)
         return len(rows)
+
+    def sync_lexical_cache(self, marker: Path) -> int:
+        """A remote home's per-machine Tantivy cache follows LanceDB: when the units table
+        moved since ``marker`` was written, docs of units no longer live go and live units it
+        lacks are added (other machines' writes, or recoveries). Returns docs changed."""
+        t = self.lance.units_table()
+        if t is None:
+            return 0
+        version = str(t.version)
+        try:
+            if marker.read_text() == version:
+                return 0
+        except OSError:
+            pass
+        n = self.drop_lexical_orphans() + self.add_lexical_missing()
+        marker.write_text(version)
+        return n
 
     def drop_lexical_orphans(self) -> int:
         """Remove index docs whose unit is not committed in LanceDB (the source of truth)."""

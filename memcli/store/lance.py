@@ -73,14 +73,19 @@ def units_schema(dim: int, fp: dict[str, object]):
 
 
 class LanceStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | str, storage_options: dict[str, str] | None = None) -> None:
+        """``path``: a directory, or an object-store URI (s3://bucket/prefix/lance)."""
         import lancedb
 
-        path.mkdir(parents=True, exist_ok=True)
+        from memcli.paths import is_remote
+
+        if not is_remote(path):
+            Path(path).mkdir(parents=True, exist_ok=True)
         # Every read sees the latest committed version: a long-lived reader (a chat, a server,
         # a search during another process's ingest) must not keep reading a version whose
         # files compaction has since removed ("Not found"), nor miss what was committed since.
-        self.db = lancedb.connect(str(path), read_consistency_interval=timedelta(0))
+        self.db = lancedb.connect(str(path), read_consistency_interval=timedelta(0),
+                                  storage_options=storage_options or None)
         self._units = None
         self._sources = None
         self._ann: bool | None = None

@@ -67,5 +67,6 @@ def test_shells_complete_commands_modes_and_paths(shell, tmp_path):
 def test_completion_scripts_install_for_each_shell():
     for shell in ("bash", "zsh", "fish"):
         p = subprocess.run([sys.executable, "-m", "memcli", "--show-completion", shell], capture_output=True,
-                           text=True, env=dict(os.environ, MEM_NO_SERVER="1"), timeout=60)
+                           text=True, timeout=60,
+                           env=dict(os.environ, MEM_NO_SERVER="1", _TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION="1"))
         assert p.returncode == 0 and "_MEM_COMPLETE" in p.stdout, (shell, p.stderr)
