@@ -165,6 +165,9 @@ class StorageSettings(_Section):
         "Credentials come from the environment (AWS_ACCESS_KEY_ID...), never from config."))
     region: str | None = Field(None, description="Object-storage region (default: the environment's).")
     allow_http: bool = Field(False, description="Allow a plain-HTTP endpoint (a test or LAN server).")
+    consistency_s: float = Field(5.0, ge=0, description=(
+        "A remote home's reads may be this many seconds behind other machines' writes (each "
+        "freshness check is a request; 0: check on every read). Writers always see the latest."))
     lock_lease_s: float = Field(300.0, gt=0, description=(
         "A remote home's write lock lapses this long after its writer's last sign of life, so "
         "another machine can take over from a killed writer (renewed at every batch)."))

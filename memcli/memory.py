@@ -61,7 +61,8 @@ class Memory:
             from memcli.store.remote import storage_options
 
             self.ensure_home()
-            return LanceStore(self.location.rstrip("/") + "/lance", storage_options(self.settings.storage))
+            st = self.settings.storage
+            return LanceStore(self.location.rstrip("/") + "/lance", storage_options(st), consistency_s=st.consistency_s)
         return LanceStore(self.ensure_home() / "lance")
 
     @cached_property
@@ -105,7 +106,12 @@ class Memory:
         from memcli.store.remote import RemoteWriteLock
 
         self._remote_lock.timeout = timeout
-        return RemoteWriteLock(local, self._remote_lock)
+        return RemoteWriteLock(local, self._remote_lock, on_acquire=self._read_latest)
+
+    def _read_latest(self) -> None:
+        self.lance.refresh()
+        if "graph" in self.__dict__:
+            self.graph.store.refresh()
 
     def _sync_lexical(self) -> None:
         """A remote home's Tantivy cache on this machine catches up with LanceDB (other

@@ -58,6 +58,11 @@ class GraphStore:
                 return None
         return self._tables[name]
 
+    def refresh(self) -> None:
+        """The latest version of every open graph table (see LanceStore.refresh)."""
+        for t in self._tables.values():
+            t.checkout_latest()
+
     def exists(self) -> bool:
         return self._exists("mentions")
 

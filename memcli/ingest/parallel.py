@@ -62,15 +62,20 @@ class RayEncoder:
         ctx = DataContext.get_current()
         ctx.enable_progress_bars = False
         ctx.verbose_progress = False
+        import logging
+
+        for name in ("ray", "ray.data"):  # mem prints its own progress; Ray's INFO lines are noise here
+            logging.getLogger(name).setLevel(logging.ERROR)
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 1), dtype=np.float32)
+        import warnings
+
         ds = self.ray.data.from_items([{"row": i, "text": t} for i, t in enumerate(texts)])
-        out = ds.map_batches(_EmbedActor, fn_constructor_kwargs={"model": self.model, "batch_size": self.batch_size,
-                                                                 "backend": self.backend, "threads": self.threads},
-                             batch_size=max(self.batch_size, 64), concurrency=self.workers,
-                             num_cpus=self.threads, batch_format="numpy")
+        with warnings.catch_warnings():  # max_restarts=0 (no retry of a model load) is a deprecated spelling in 2.60
+            warnings.simplefilter("ignore")
+            out = self._map(ds)
         rows, vecs = [], []
         for b in out.iter_batches(batch_format="numpy", batch_size=None):
             rows.append(b["row"])
@@ -79,6 +84,13 @@ class RayEncoder:
         result = np.empty((len(texts), vecs[0].shape[1]), dtype=np.float32)
         result[order] = np.concatenate(vecs)
         return result
+
+    def _map(self, ds):
+        return ds.map_batches(_EmbedActor, fn_constructor_kwargs={"model": self.model, "batch_size": self.batch_size,
+                                                                  "backend": self.backend, "threads": self.threads},
+                              batch_size=max(self.batch_size, 64),
+                              compute=self.ray.data.ActorPoolStrategy(size=self.workers),
+                              num_cpus=self.threads, max_restarts=0, batch_format="numpy")
 
     def close(self) -> None:
         if self.ray.is_initialized():

@@ -73,24 +73,36 @@ def units_schema(dim: int, fp: dict[str, object]):
 
 
 class LanceStore:
-    def __init__(self, path: Path | str, storage_options: dict[str, str] | None = None) -> None:
-        """``path``: a directory, or an object-store URI (s3://bucket/prefix/lance)."""
+    def __init__(self, path: Path | str, storage_options: dict[str, str] | None = None,
+                 consistency_s: float = 0.0) -> None:
+        """``path``: a directory, or an object-store URI (s3://bucket/prefix/lance).
+
+        ``consistency_s``: how stale a read may be. 0 (local homes): every read sees the
+        latest committed version, so a long-lived reader (a chat, a server, a search during
+        another process's ingest) never reads a version whose files compaction removed, nor
+        misses what was committed since. On object storage each such check is a request
+        (~30 per search), so a remote home allows a little staleness (its own writes are
+        seen at once: they go through the same table handles)."""
         import lancedb
 
         from memcli.paths import is_remote
 
         if not is_remote(path):
             Path(path).mkdir(parents=True, exist_ok=True)
-        # Every read sees the latest committed version: a long-lived reader (a chat, a server,
-        # a search during another process's ingest) must not keep reading a version whose
-        # files compaction has since removed ("Not found"), nor miss what was committed since.
-        self.db = lancedb.connect(str(path), read_consistency_interval=timedelta(0),
+        self.db = lancedb.connect(str(path), read_consistency_interval=timedelta(seconds=consistency_s),
                                   storage_options=storage_options or None)
         self._units = None
         self._sources = None
         self._ann: bool | None = None
 
     # -- tables -----------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Read the latest version of every open table now (a writer on a remote home does,
+        right after taking the lock, whatever ``consistency_s`` allows readers)."""
+        for t in (self._units, self._sources, getattr(self, "_turns", None) and self._turns.table()):
+            if t is not None:
+                t.checkout_latest()
+
     def _exists(self, name: str) -> bool:
         # table_exists() needs a namespace-capable connection; listing works on every kind.
         return name in self.db.list_tables(limit=1000).tables

@@ -176,14 +176,17 @@ class RemoteWriteLock:
     """A remote home's write lock: this machine's file lock (its Tantivy cache has one
     writer), then the cross-machine lock. A context manager, like store/lock.WriteLock."""
 
-    def __init__(self, local, remote: RemoteLock) -> None:
-        self.local, self.remote = local, remote
+    def __init__(self, local, remote: RemoteLock, on_acquire=None) -> None:
+        self.local, self.remote, self.on_acquire = local, remote, on_acquire
 
     def __enter__(self) -> "RemoteWriteLock":
         self.local.__enter__()
         try:
             self.remote.acquire()
+            if self.on_acquire is not None:
+                self.on_acquire()  # a writer reads the latest versions, never a cached one
         except BaseException:
+            self.remote.release()
             self.local.__exit__(None, None, None)
             raise
         return self

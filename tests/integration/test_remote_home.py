@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -19,13 +18,10 @@ from memcli.config import Settings
 from memcli.embed.fake import FakeEmbedder
 from memcli.memory import Memory
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import s3server  # noqa: E402
+
 BUCKET = "memcli-test"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -33,19 +29,10 @@ def s3():
     """An S3-compatible server on localhost for this module (skipped, with the reason, only
     when moto is not installed: it is in the dev extras)."""
     pytest.importorskip("moto.server", reason="moto[server] (dev extra) provides the S3-compatible test server")
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            urllib.request.urlopen(urllib.request.Request(f"{endpoint}/{BUCKET}", method="PUT"), timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                pytest.fail("the S3 test server did not start")
-            time.sleep(0.2)
+    try:
+        proc, endpoint = s3server.start(BUCKET)
+    except RuntimeError as e:
+        pytest.fail(str(e))
     yield endpoint
     proc.terminate()
     proc.wait(timeout=10)
@@ -54,7 +41,7 @@ def s3():
 @pytest.fixture
 def remote_env(s3, tmp_path, monkeypatch) -> dict:
     """A fresh prefix in the bucket; credentials only in the environment, as in real use."""
-    env = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1",
+    env = {**s3server.CREDENTIALS,
            "MEM_HOME": f"s3://{BUCKET}/{uuid.uuid4().hex[:10]}", "MEM_STORAGE__ENDPOINT": s3,
            "MEM_STORAGE__ALLOW_HTTP": "true", "MEM_STORAGE__REGION": "us-east-1",
            "MEM_EMBED__MODEL": "fake:64", "MEM_GRAPH__ENABLED": "true", "MEM_INGEST__BATCH_FILES": "2",
@@ -110,12 +97,24 @@ def test_another_machine_sees_only_committed_units_and_follows_writes(remote_env
     a = _mem(remote_env)
     b = _mem(remote_env, cache=str(tmp_path / "machine-b"))
     assert b.home != a.home  # each machine its own Tantivy cache
+    lag = b.settings.storage.consistency_s  # how stale b's reads may be (5 s: each check is a request)
+    assert b.search("hive queen", mode="bm25") == []
     a.ingest([corpus], recursive=True)
-    assert [h.unit_id for h in b.search("hive queen", mode="bm25")] == \
-        [h.unit_id for h in a.search("hive queen", mode="bm25")]
+    assert _eventually(lambda: [h.unit_id for h in b.search("hive queen", mode="bm25")] ==
+                       [h.unit_id for h in a.search("hive queen", mode="bm25")], lag + 10)
     a.forget(str(corpus / "garden.md"))
-    assert all("garden" not in h.uri for h in b.search("hive queen", mode="bm25"))  # b's cache followed
+    # b's Tantivy cache follows LanceDB: the forgotten file's units leave b's results too.
+    assert _eventually(lambda: all("garden" not in h.uri for h in b.search("hive queen", mode="bm25")), lag + 10)
     assert b.doctor().healthy
+
+
+def _eventually(check, seconds: float) -> bool:
+    deadline = time.time() + seconds
+    while not check():
+        if time.time() > deadline:
+            return False
+        time.sleep(0.5)
+    return True
 
 
 def test_two_writers_at_once_take_turns_and_lose_nothing(remote_env, tmp_path):
