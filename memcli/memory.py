@@ -70,7 +70,7 @@ class Memory:
         """The cross-machine write lock and journal of a home on object storage."""
         from memcli.store.remote import RemoteLock
 
-        return RemoteLock(self.lance.db, lease_s=self.settings.storage.lock_lease_s,
+        return RemoteLock(self.location, self.settings.storage, lease_s=self.settings.storage.lock_lease_s,
                           timeout=self.settings.ingest.lock_timeout_s)
 
     @cached_property

@@ -11,6 +11,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from memcli.store.lock import pid_alive
 from memcli.store.query import KEPT, units
 
 
@@ -34,16 +35,6 @@ class DoctorReport:
         return {"healthy": self.healthy, "findings": [asdict(f) for f in self.findings]}
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def diagnose(home: Path, cat, configured_model: str, *, repair: bool = False,
              home_mode: int | None = None) -> DoctorReport:
     """Check (and with ``repair``, fix through ``cat``, the Catalog) one home's stores;
@@ -62,7 +53,7 @@ def diagnose(home: Path, cat, configured_model: str, *, repair: bool = False,
 
     pid_file = home / "write.pid"
     pid = pid_file.read_text().strip() if pid_file.exists() else ""
-    stale = bool(pid) and pid.isdigit() and not _pid_alive(int(pid))
+    stale = bool(pid) and pid.isdigit() and not pid_alive(int(pid))
     f = Finding("write lock", not stale, f"stale writer pid {pid}" if stale else "no stale writer")
     if stale and repair:
         pid_file.unlink(missing_ok=True)

@@ -8,6 +8,17 @@ from pathlib import Path
 from memcli.errors import LockBusyError
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this machine still runs (a stale lock or lease is one whose is gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class WriteLock:
     def __init__(self, home: Path, timeout: float = 10.0) -> None:
         from filelock import FileLock

@@ -179,3 +179,45 @@ def test_a_writer_killed_mid_ingest_is_recovered_by_the_next_run(remote_env, tmp
     assert len(m.sources()) == 60 and m.lance.count_units("status = 'pending'") == 0
     assert m.doctor().healthy
     assert m.lance.committed_ids() == m.lexical.all_ids()
+
+
+def test_racing_writers_never_hold_the_lock_together(remote_env):
+    """Six threads, each its own RemoteLock on one home, take the lock repeatedly: at most
+    one holds it at any time (one creator wins each generation)."""
+    import threading
+
+    from memcli.store.remote import RemoteLock
+
+    m = _mem(remote_env)
+    holding, overlaps, done = [], [], []
+    guard = threading.Lock()
+
+    errors = []
+
+    def writer(n: int) -> None:
+        try:
+            work(n)
+        except Exception:  # reported by the assertion below
+            import traceback
+
+            errors.append(traceback.format_exc())
+
+    def work(n: int) -> None:
+        lock = RemoteLock(m.location, m.settings.storage, timeout=60)
+        for _ in range(3):
+            lock.acquire()
+            with guard:
+                holding.append(n)
+                if len(holding) > 1:
+                    overlaps.append(tuple(holding))
+            time.sleep(0.02)
+            with guard:
+                holding.remove(n)
+            lock.release()
+            done.append(n)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    [t.start() for t in threads]
+    [t.join(timeout=120) for t in threads]
+    assert not errors, errors[0]
+    assert len(done) == 18 and overlaps == []
