@@ -165,6 +165,9 @@ class StorageSettings(_Section):
         "Credentials come from the environment (AWS_ACCESS_KEY_ID...), never from config."))
     region: str | None = Field(None, description="Object-storage region (default: the environment's).")
     allow_http: bool = Field(False, description="Allow a plain-HTTP endpoint (a test or LAN server).")
+    batch_files: int = Field(256, ge=1, description=(
+        "ingest.batch_files for a home on object storage, where each batch commit is a round of "
+        "requests (batch_units still caps a batch)."))
     consistency_s: float = Field(5.0, ge=0, description=(
         "A remote home's reads may be this many seconds behind other machines' writes (each "
         "freshness check is a request; 0: check on every read). Writers always see the latest."))

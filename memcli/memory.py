@@ -356,7 +356,7 @@ class Memory:
         try:
             with self.lock():
                 pipe = IngestPipeline(self.settings, self.catalog, self.embedder, on_progress,
-                                      graph=self.graph if use_graph else None, encode=encode)
+                                      graph=self.graph if use_graph else None, encode=encode, remote=self.remote)
                 report = pipe.run(paths, recursive=recursive, globs=globs, prune=prune, fmt=fmt, trust=trust)
                 if report.units_written or report.pruned:
                     report.maintenance["compacted"] = self._auto_compact()

@@ -120,11 +120,14 @@ SEGMENTER_VERSION = 3  # 3: no fragment units, sentences do not end inside URLs,
 
 class IngestPipeline:
     def __init__(self, settings: Settings, catalog: Catalog, embedder: Embedder,
-                 on_progress: Callable[[IngestProgress], None] | None = None, graph=None, encode=None) -> None:
+                 on_progress: Callable[[IngestProgress], None] | None = None, graph=None, encode=None,
+                 remote: bool = False) -> None:
         """``encode``: embeds unit texts elsewhere (ingest/parallel.RayEncoder, with its
         ``chunk_units``); the embedder still segments and names the vector space."""
         self.s = settings
         self.encode = encode
+        # On object storage every commit is a round of requests: batches there hold more files.
+        self.batch_files = settings.storage.batch_files if remote else settings.ingest.batch_files
         self.catalog = catalog
         self.embedder = embedder
         self.graph = graph  # GraphIndex, or None when graph extraction is off
@@ -220,7 +223,7 @@ class IngestPipeline:
             if self.encode is not None:  # bulk: large chunks, so the workers start rarely
                 full = pending_units >= self.encode.chunk_units
             else:
-                full = pending_units >= self.s.ingest.batch_units or len(batch) >= self.s.ingest.batch_files
+                full = pending_units >= self.s.ingest.batch_units or len(batch) >= self.batch_files
             if full:
                 self._flush(batch, prog)
                 batch, pending_units = [], 0

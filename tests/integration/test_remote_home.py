@@ -44,7 +44,7 @@ def remote_env(s3, tmp_path, monkeypatch) -> dict:
     env = {**s3server.CREDENTIALS,
            "MEM_HOME": f"s3://{BUCKET}/{uuid.uuid4().hex[:10]}", "MEM_STORAGE__ENDPOINT": s3,
            "MEM_STORAGE__ALLOW_HTTP": "true", "MEM_STORAGE__REGION": "us-east-1",
-           "MEM_EMBED__MODEL": "fake:64", "MEM_GRAPH__ENABLED": "true", "MEM_INGEST__BATCH_FILES": "2",
+           "MEM_EMBED__MODEL": "fake:64", "MEM_GRAPH__ENABLED": "true", "MEM_STORAGE__BATCH_FILES": "2",
            "XDG_CACHE_HOME": str(tmp_path / "cache")}
     for k, v in env.items():
         monkeypatch.setenv(k, v)
