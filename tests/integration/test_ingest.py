@@ -183,7 +183,7 @@ def test_older_homes_gain_new_columns(settings, corpus):
 
     from memcli.store.lance import sources_schema
 
-    home = settings.home / "lance"
+    home = Path(settings.home) / "lance"
     home.mkdir(parents=True)
     old = pa.schema([f for f in sources_schema() if f.name != "pipeline"])
     lancedb.connect(str(home)).create_table("sources", schema=old)
@@ -266,8 +266,8 @@ def test_units_table_from_an_older_version_takes_new_units_and_consolidation(set
                 "pinned", "children"}
     full = units_schema(64, fp)
     old = pa.schema([f for f in full if f.name not in old_cols], metadata=full.metadata)
-    (settings.home / "lance").mkdir(parents=True)
-    lancedb.connect(str(settings.home / "lance")).create_table("units", schema=old)
+    (Path(settings.home) / "lance").mkdir(parents=True)
+    lancedb.connect(str(Path(settings.home) / "lance")).create_table("units", schema=old)
     m = Memory(settings, embedder=FakeEmbedder(dim=64))
     assert m.ingest([corpus], recursive=True).count("added") == 3
     assert m.lance.units_table().schema.names[-1] != "vector"  # migrated: new columns at the end
