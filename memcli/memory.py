@@ -62,7 +62,13 @@ class Memory:
 
             self.ensure_home()
             st = self.settings.storage
-            return LanceStore(self.location.rstrip("/") + "/lance", storage_options(st), consistency_s=st.consistency_s)
+            try:
+                store = LanceStore(self.location.rstrip("/") + "/lance", storage_options(st),
+                                   consistency_s=st.consistency_s)
+                store.db.list_tables(limit=1)  # one request: an unreachable store says so here, once
+            except (OSError, RuntimeError, ValueError) as e:
+                raise _unreachable(self.location, e) from None
+            return store
         return LanceStore(self.ensure_home() / "lance")
 
     @cached_property
@@ -105,6 +111,7 @@ class Memory:
             return local
         from memcli.store.remote import RemoteWriteLock
 
+        self.lance  # noqa: B018 - opens the store first: an unreachable bucket is one clear error
         self._remote_lock.timeout = timeout
         return RemoteWriteLock(local, self._remote_lock, on_acquire=self._read_latest)
 
@@ -555,3 +562,18 @@ def _require_query(text: str) -> None:
 
     if not text or not text.strip():
         raise ConfigError("empty query", hint="ask or search for something, e.g. mem search \"tomato blight\"")
+
+
+def _unreachable(location: str, e: Exception):
+    """A remote home that cannot be reached: one line of the cause, and where to look."""
+    import re
+
+    from memcli.errors import StoreError
+
+    text = " ".join(str(e).split())
+    known = re.search(r"Connection refused|Failed to resolve region[^,]*|NoSuchBucket|AccessDenied|"
+                      r"InvalidAccessKeyId|SignatureDoesNotMatch|dns error[^,)]*|timed out", text)
+    cause = known.group(0) if known else text[:160]
+    return StoreError(f"cannot reach the memory home {location}: {cause}",
+                      hint="check storage.endpoint / storage.region, that the bucket exists, and the credentials "
+                           "in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")

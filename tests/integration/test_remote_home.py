@@ -221,3 +221,16 @@ def test_racing_writers_never_hold_the_lock_together(remote_env):
     [t.join(timeout=120) for t in threads]
     assert not errors, errors[0]
     assert len(done) == 18 and overlaps == []
+
+
+def test_an_unreachable_bucket_is_a_clear_error(tmp_path):
+    """No S3 server at the endpoint: exit 5 and one line that says so, not a traceback."""
+    env = {**os.environ, **s3server.CREDENTIALS, "MEM_NO_SERVER": "1", "MEM_HOME": "s3://memcli-test/x",
+           "MEM_STORAGE__ENDPOINT": f"http://127.0.0.1:{s3server.free_port()}", "MEM_STORAGE__ALLOW_HTTP": "true",
+           "MEM_STORAGE__REGION": "us-east-1", "MEM_EMBED__MODEL": "fake:64", "XDG_CACHE_HOME": str(tmp_path)}
+    for args in (["search", "hello"], ["ingest", str(tmp_path)]):
+        p = subprocess.run([sys.executable, "-m", "memcli", *args], env=env, capture_output=True, text=True,
+                           timeout=300)
+        assert p.returncode == 5, p.stderr
+        assert "cannot reach the memory home s3://memcli-test/x" in p.stderr and "Connection refused" in p.stderr
+        assert "internal error" not in p.stderr and len(p.stderr.splitlines()) <= 4
