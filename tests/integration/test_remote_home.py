@@ -234,3 +234,20 @@ def test_an_unreachable_bucket_is_a_clear_error(tmp_path):
         assert p.returncode == 5, p.stderr
         assert "cannot reach the memory home s3://memcli-test/x" in p.stderr and "Connection refused" in p.stderr
         assert "internal error" not in p.stderr and len(p.stderr.splitlines()) <= 4
+
+
+def test_a_local_home_moves_to_the_bucket_and_back(remote_env, mem, corpus, tmp_path):
+    """export -> import into s3:// -> export -> import into a local home: the same memory."""
+    mem.ingest([corpus], recursive=True)
+    mem.export(tmp_path / "local.tar")
+    remote = _mem(remote_env)
+    assert remote.import_(tmp_path / "local.tar")["units"] == mem.lance.count_units()
+    remote.export(tmp_path / "remote.tar")
+    back = Memory(Settings(home=tmp_path / "back", embed={"model": "fake:64"}, graph={"enabled": True}),
+                  embedder=FakeEmbedder(dim=64))
+    back.import_(tmp_path / "remote.tar")
+    for m in (remote, back):
+        assert m.lance.committed_ids() == mem.lance.committed_ids()
+        for q in ("tomatoes frost", "hive queen", "Lisbon"):
+            assert [h.unit_id for h in m.search(q)] == [h.unit_id for h in mem.search(q)]
+        assert m.doctor().healthy
