@@ -266,12 +266,17 @@ class Memory:
                               if max(t for t in (r["ingested_at"], r["last_access"]) if t is not None) < cutoff])
 
     def _records(self, rows: list[dict]) -> "list[UnitRecord]":
-        """Rows with the file each came from (the source id when the source is gone)."""
+        """Rows with the file each came from."""
         from memcli.types import UnitRecord
 
-        srcs = self.lance.sources_by_ids({r["source_id"] for r in rows})
-        return [UnitRecord(uri=srcs[r["source_id"]].uri if r["source_id"] in srcs else r["source_id"], **r)
-                for r in rows]
+        uris = self._uris(r["source_id"] for r in rows)
+        return [UnitRecord(uri=uris[r["source_id"]], **r) for r in rows]
+
+    def _uris(self, source_ids) -> dict[str, str]:
+        """source id -> the file it names (the id itself when the source is gone)."""
+        ids = set(source_ids)
+        srcs = self.lance.sources_by_ids(ids)
+        return {sid: srcs[sid].uri if sid in srcs else sid for sid in ids}
 
     def forget_weak(self, cutoff) -> "list[UnitRecord]":
         with self.lock():
@@ -295,8 +300,6 @@ class Memory:
 
     def history(self, unit_id: str) -> "list[UnitRecord]":
         """A unit's chain of knowledge updates, oldest first (superseded ones included)."""
-        from memcli.errors import NotFoundError
-
         from memcli.store.query import KEPT, units
 
         cols = ["id", "status", "text", "ingested_at", "event_time", "valid_to", "superseded_by", "source_id"]
@@ -321,10 +324,9 @@ class Memory:
     def graph_show(self, name: str, limit: int = 20) -> "EntityView":
         """An entity's neighbours and relations, each row with the file it came from."""
         view = self.graph.show(name, limit)
-        srcs = self.lance.sources_by_ids({r["source_id"] for r in view.relations + view.units})
+        uris = self._uris(r["source_id"] for r in view.relations + view.units)
         for r in view.relations + view.units:
-            src = srcs.get(r["source_id"])
-            r["source"] = src.uri if src else r["source_id"]
+            r["source"] = uris[r["source_id"]]
         return view
 
     def graph_stats(self) -> dict:
@@ -363,7 +365,9 @@ class Memory:
         try:
             with self.lock():
                 pipe = IngestPipeline(self.settings, self.catalog, self.embedder, on_progress,
-                                      graph=self.graph if use_graph else None, encode=encode, remote=self.remote)
+                                      graph=self.graph if use_graph else None, encode=encode,
+                                      # each commit on object storage is a round of requests
+                                      batch_files=self.settings.storage.batch_files if self.remote else None)
                 report = pipe.run(paths, recursive=recursive, globs=globs, prune=prune, fmt=fmt, trust=trust)
                 if report.units_written or report.pruned:
                     report.maintenance["compacted"] = self._auto_compact()

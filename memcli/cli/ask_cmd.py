@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from memcli.cli import render
+from memcli.cli.context import config_target, memory
 from memcli.cli.help import complete_path
 from memcli.cli.options import HopsOpt, KOpt, ModeOpt
 
@@ -36,8 +37,6 @@ def ask(
     json_: Annotated[bool, typer.Option("--json", help="Answer, citations and timings as JSON.")] = False,
 ) -> None:
     """Answer a question from memory, citing the units it used."""
-    from memcli.cli.context import memory
-
     overrides = {"llm.model": str(model)} if model else {}
     mem = memory(**overrides)
     how = "generate" if (generate or model) else ("extractive" if generate is False else None)
@@ -66,7 +65,6 @@ def models(ctx: typer.Context, json_: Annotated[bool, typer.Option("--json", hel
     """List the configured embedding and answer models, and whether they are found."""
     if ctx.invoked_subcommand:
         return
-    from memcli.cli.context import memory
     from memcli.errors import ModelError
     from memcli.llm.models import resolve_gguf
 
@@ -94,10 +92,7 @@ def models(ctx: typer.Context, json_: Annotated[bool, typer.Option("--json", hel
         if verdict is not None:
             rows["probe"] = f"{verdict.message()} ({verdict.seconds:.1f} s)"
             rows["probe_ok"] = verdict.ok
-    if json_:
-        render.emit_json(rows)
-    else:
-        render.kv_table("Models", rows)
+    render.record("Models", rows, json_)
     if verdict is not None and not verdict.ok:
         from memcli.llm.probe import REBUILD_HINT
 
@@ -108,7 +103,6 @@ def models(ctx: typer.Context, json_: Annotated[bool, typer.Option("--json", hel
 def models_use(path: Annotated[Path, typer.Argument(help="A .gguf file, 'smollm2' (the bundled default) or 'gemma3-270m'.", autocompletion=complete_path)],
                global_: Annotated[bool, typer.Option("--global", help="Write the user's config file, not this home's.")] = False) -> None:
     """Answer with another GGUF from now on (written to this home's config, or the user's)."""
-    from memcli.cli.context import config_target
     from memcli.config import set_config_value
     from memcli.llm.models import resolve_gguf
 

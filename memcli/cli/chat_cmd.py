@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from memcli.cli import render
+from memcli.cli.context import memory
 
 HELP = "/sources  citations of the last answer · /forget  do not save this chat · /exit  end"
 
@@ -21,8 +22,6 @@ def chat(
 
     Reads one question per line when stdin is piped. Slash commands: /sources, /forget, /exit.
     """
-    from memcli.cli.context import memory
-
     mem = memory()
     how = "generate" if generate else ("extractive" if generate is False else None)
     session = mem.chat_session(answer=how, k=k)

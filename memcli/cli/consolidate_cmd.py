@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from memcli.cli import render
+from memcli.cli.context import memory, state
 from memcli.cli.help import complete_path
 from memcli.cli.options import JsonOpt
 
@@ -30,8 +31,6 @@ def consolidate(
 
     Takes the same write lock as `mem ingest`; run it from cron with `mem schedule install`.
     """
-    from memcli.cli.context import memory
-
     rep = memory().consolidate(dry_run=dry_run, only=only)
     if json_:
         render.emit_json(rep.to_dict(verbose))
@@ -73,8 +72,6 @@ def pin(
     json_: JsonOpt = False,
 ) -> None:
     """Make memory evergreen: pinned units never decay or get archived."""
-    from memcli.cli.context import memory
-
     n = memory().pin(ref, pinned=not unpin)
     if json_:
         render.emit_json({"ref": ref, "pinned": not unpin, "units": n})
@@ -87,17 +84,15 @@ def history(
     json_: JsonOpt = False,
 ) -> None:
     """A fact's update history: the units that superseded each other, oldest first."""
-    from memcli.cli.context import memory
-
     chain = memory().history(unit)
     if json_:
         render.emit_json([r.to_dict() for r in chain])
         return
     for r in chain:
         when = (r.event_time or r.ingested_at).date().isoformat()
-        state = r.status if r.status != "committed" else "current"
+        label = r.status if r.status != "committed" else "current"
         until = f" (until {r.valid_to.date().isoformat()})" if r.valid_to else ""
-        render.out.print(f"[bold]{when}[/bold] {state}{until}  [dim]{r.id}[/dim]")
+        render.out.print(f"[bold]{when}[/bold] {label}{until}  [dim]{r.id}[/dim]")
         render.out.print(f"    {render.escape(r['text'][:200])}")
 
 
@@ -107,7 +102,6 @@ def schedule_install(
     json_: JsonOpt = False,
 ) -> None:
     """Add (or replace) the crontab line that consolidates this memory home."""
-    from memcli.cli.context import memory, state
     from memcli.consolidate import schedule
 
     home = memory().ensure_home()
@@ -121,7 +115,6 @@ def schedule_install(
 @schedule_app.command("show")
 def schedule_show(json_: JsonOpt = False) -> None:
     """The crontab line for this home and how its last run went."""
-    from memcli.cli.context import memory
     from memcli.consolidate import schedule
 
     home = memory().home
@@ -148,7 +141,6 @@ def schedule_show(json_: JsonOpt = False) -> None:
 @schedule_app.command("remove")
 def schedule_remove(json_: JsonOpt = False) -> None:
     """Remove this home's crontab line (other lines are untouched)."""
-    from memcli.cli.context import memory
     from memcli.consolidate import schedule
 
     n = schedule.remove(memory().home)

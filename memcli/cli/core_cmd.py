@@ -162,11 +162,7 @@ def sources(json_: JsonOpt = False) -> None:
 
 def stats(json_: JsonOpt = False) -> None:
     """Counts and sizes of this memory."""
-    st = memory().stats()
-    if json_:
-        render.emit_json(st)
-    else:
-        render.kv_table("Memory", st)
+    render.record("Memory", memory().stats(), json_)
 
 
 def reindex(json_: JsonOpt = False) -> None:

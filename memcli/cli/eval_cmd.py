@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from memcli.cli import render
+from memcli.cli.context import memory
 from memcli.cli.help import complete_path
 from memcli.cli.options import JsonOpt
 
@@ -42,7 +43,6 @@ def _ks(raw: str) -> list[int]:
 
 def _run(benchmark: str, dataset: str, passages, queries, scorer, depth, modes, workdir, json_,
          consolidate: bool = False, answers: list[str] | None = None):
-    from memcli.cli.context import memory
     from memcli.eval.runner import parse_modes, retrieval_eval
 
     mem = memory()
@@ -192,7 +192,6 @@ def locomo(
     workdir: WorkOpt = None, consolidate: ConsolidateOpt = False, json_: JsonOpt = False,
 ) -> None:
     """LoCoMo: evidence recall@k and at a token budget, per question category."""
-    from memcli.cli.context import memory
     from memcli.eval.locomo import locomo_eval
     from memcli.eval.runner import parse_modes
 
@@ -233,7 +232,6 @@ def docsqa(
 ) -> None:
     """Questions about your own documents: retrieval hit@k, answers right, abstentions right
     (scored by the set's own tools/score.py)."""
-    from memcli.cli.context import memory
     from memcli.errors import ConfigError
     from memcli.eval.docsqa import docsqa_eval
     from memcli.eval.runner import RERANKERS, parse_modes

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from memcli.cli import render
+from memcli.cli.context import memory
 from memcli.cli.options import JsonOpt
 
 graph_app = typer.Typer(help="Inspect the knowledge graph (entities, relations, PPR retrieval).", no_args_is_help=True)
@@ -24,8 +25,6 @@ def show(
     json_: JsonOpt = False,
 ) -> None:
     """An entity's neighbours and the relations that name it, with their sources."""
-    from memcli.cli.context import memory
-
     view = memory().graph_show(entity, limit)
     if json_:
         render.emit_json(view.to_dict())
@@ -41,8 +40,6 @@ def show(
 @graph_app.command("build")
 def build(json_: JsonOpt = False) -> None:
     """Extract entities and relations for units ingested without the graph (resumable)."""
-    from memcli.cli.context import memory
-
     res = memory().graph_build()
     if json_:
         render.emit_json(res)
@@ -54,13 +51,7 @@ def build(json_: JsonOpt = False) -> None:
 @graph_app.command("stats")
 def stats(json_: JsonOpt = False) -> None:
     """Entity, mention and relation counts, graph size, and extraction failures."""
-    from memcli.cli.context import memory
-
-    st = memory().graph_stats()
-    if json_:
-        render.emit_json(st)
-    else:
-        render.kv_table("Graph", st)
+    render.record("Graph", memory().graph_stats(), json_)
 
 
 @graph_app.command("export")
@@ -70,7 +61,6 @@ def export(
     json_: JsonOpt = False,
 ) -> None:
     """Write the graph (entity and unit nodes, weighted edges) for Gephi or Cytoscape."""
-    from memcli.cli.context import memory
     from memcli.errors import ConfigError
 
     if fmt != "graphml":

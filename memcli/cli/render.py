@@ -106,6 +106,14 @@ def ingest_summary(rep) -> None:
         err.print(f"[red]✗[/red] {escape(f.path)}: {escape(f.message)}")
 
 
+def record(title: str, data, as_json: bool) -> None:
+    """One mapping, as --json or as a two-column table (stats, models, graph stats)."""
+    if as_json:
+        emit_json(data)
+    else:
+        kv_table(title, data)
+
+
 def kv_table(title: str, rows: dict[str, Any]) -> None:
     t = Table(title=title, show_header=False)
     t.add_column("key", style="bold")

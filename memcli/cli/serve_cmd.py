@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from memcli.cli import render
+from memcli.cli.context import memory
 from memcli.cli.help import complete_path
 from memcli.cli.options import JsonOpt
 
@@ -33,7 +34,6 @@ def serve(
 
     One server per home, on a Unix socket inside the home (mode 0600); it exits after an idle
     timeout. Exit 1 from --status when none runs."""
-    from memcli.cli.context import memory
     from memcli.server.client import control
 
     from memcli.paths import is_remote, local_dir
@@ -109,7 +109,6 @@ def mcp() -> None:
 
     Tools: search, ask, ingest, forget, sources, stats (same JSON as --json). Add it to an
     MCP client as the command `mem mcp` (see docs/integrations.md)."""
-    from memcli.cli.context import memory
     from memcli.server.mcp import build_server
 
     build_server(memory()).run("stdio")
@@ -126,7 +125,6 @@ def watch(
     forgotten — debounced, through `mem serve` when it runs. Ctrl-C stops."""
     from memcli.server.watch import Watcher
 
-    from memcli.cli.context import memory
 
     mem = memory()
     from memcli.errors import NotFoundError

@@ -17,14 +17,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from memcli.store.lance import sql_list
-from memcli.store.query import lit
-
-
-def pa_array(values):
-    import pyarrow as pa
-
-    return pa.array(values, pa.string())
+from memcli.store.query import chunks, in_list, lit
 
 
 def _schemas(dim: int):
@@ -77,8 +70,8 @@ class GraphStore:
         if t is None or not ids:
             return set()
         out = set()
-        for i in range(0, len(ids), 500):
-            rows = t.search().where(f"id IN {sql_list(ids[i:i + 500])}").select(["id"]).limit(None).to_arrow()
+        for part in chunks(ids):
+            rows = t.search().where(in_list("id", part)).select(["id"]).limit(None).to_arrow()
             out.update(rows.column("id").to_pylist())
         return out
 
@@ -106,16 +99,16 @@ class GraphStore:
         used = set(men.search().select(["entity_id"]).limit(None).to_arrow().column("entity_id").to_pylist())
         have = ents.search().select(["id"]).limit(None).to_arrow().column("id").to_pylist()
         gone = [e for e in have if e not in used]
-        for i in range(0, len(gone), 500):
-            ents.delete(f"id IN {sql_list(gone[i:i + 500])}")
+        for part in chunks(gone):
+            ents.delete(in_list("id", part))
         return len(gone)
 
     def delete_units(self, unit_ids: Sequence[str]) -> None:
         for name in ("mentions", "relations"):
             t = self.table(name)
             if t is not None:
-                for i in range(0, len(unit_ids), 500):
-                    t.delete(f"unit_id IN {sql_list(unit_ids[i:i + 500])}")
+                for part in chunks(unit_ids):
+                    t.delete(in_list("unit_id", part))
 
     def dump(self) -> dict:
         """The graph tables as Arrow (`mem export`)."""
@@ -125,6 +118,7 @@ class GraphStore:
     def restore(self, tables: dict, dim: int) -> None:
         """Rows of an archive's graph tables; entities (and cached extractions) this home
         already has are kept, not duplicated."""
+        import pyarrow as pa
         import pyarrow.compute as pc
 
         for name, key in (("entities", "id"), ("extractions", "key"), ("relations", None), ("mentions", None)):
@@ -135,7 +129,7 @@ class GraphStore:
             if key is not None:
                 have = set(self.all(name, [key]).column(key).to_pylist())
                 if have:
-                    rows = rows.filter(pc.invert(pc.is_in(rows.column(key), value_set=pa_array(sorted(have)))))
+                    rows = rows.filter(pc.invert(pc.is_in(rows.column(key), value_set=pa.array(sorted(have), pa.string()))))
             if rows.num_rows:
                 t.add(rows.cast(t.schema))
 
@@ -145,8 +139,8 @@ class GraphStore:
         if t is None or not keys:
             return {}
         out = {}
-        for i in range(0, len(keys), 500):
-            rows = t.search().where(f"extractor = {lit(extractor)} AND key IN {sql_list(keys[i:i + 500])}").select(
+        for part in chunks(keys):
+            rows = t.search().where(f"extractor = {lit(extractor)} AND {in_list('key', part)}").select(
                 ["key", "ok", "json"]).limit(None).to_arrow().to_pylist()
             out.update({r["key"]: (r["ok"], r["json"]) for r in rows})
         return out

@@ -121,13 +121,13 @@ SEGMENTER_VERSION = 3  # 3: no fragment units, sentences do not end inside URLs,
 class IngestPipeline:
     def __init__(self, settings: Settings, catalog: Catalog, embedder: Embedder,
                  on_progress: Callable[[IngestProgress], None] | None = None, graph=None, encode=None,
-                 remote: bool = False) -> None:
+                 batch_files: int | None = None) -> None:
         """``encode``: embeds unit texts elsewhere (ingest/parallel.RayEncoder, with its
-        ``chunk_units``); the embedder still segments and names the vector space."""
+        ``chunk_units``); the embedder still segments and names the vector space.
+        ``batch_files``: files per commit (default ingest.batch_files)."""
         self.s = settings
         self.encode = encode
-        # On object storage every commit is a round of requests: batches there hold more files.
-        self.batch_files = settings.storage.batch_files if remote else settings.ingest.batch_files
+        self.batch_files = batch_files or settings.ingest.batch_files
         self.catalog = catalog
         self.embedder = embedder
         self.graph = graph  # GraphIndex, or None when graph extraction is off

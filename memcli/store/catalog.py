@@ -21,15 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
-from memcli.store.lance import LanceStore, sql_list
+from memcli.store.lance import LanceStore
 from memcli.store.lexical import LexicalIndex
-from memcli.store.query import KEPT, units
+from memcli.store.query import KEPT, chunks, in_list, units
 from memcli.text import index_text
+from memcli.types import Source, Unit
 
 # Ops that change which units are live without going through a source: after a kill, the
 # lexical index is reconciled with LanceDB (the source of truth) instead of wiping sources.
 RESYNC_OPS = ("unknown", "consolidate", "pin", "forget-units")
-from memcli.types import Source, Unit
 
 
 class Journal:
@@ -89,33 +89,31 @@ class Catalog:
               fp: dict[str, object], graph_rows=None, updated: bool = False, turns=()) -> None:
         """``turns``: (unit, turn texts, turn vectors) of conversation segments (store/turns.py)."""
         sids = [s.source_id for s in sources]
-        self.journal.begin("ingest", sids)
-        if units:
-            self.lance.add_units(units, vectors, fp)
-        self.lance.turns.delete_sources(sids)
-        if turns:
-            self.lance.turns.add([u.id for u, texts, _ in turns for _ in texts],
-                                 [u.source_id for u, texts, _ in turns for _ in texts],
-                                 [t for _, texts, _ in turns for t in texts],
-                                 np.concatenate([v for _, _, v in turns]))
-        if self.graph is not None:
-            if updated:  # the sources' old graph rows go with their old units
-                self._delete_graph(sids, drop_entities=False)
-            if graph_rows is not None:
-                graph_rows.write(self.graph, int(fp["embed_dim"]))
-            if updated:
-                self.graph.drop_unmentioned()
-        self.lexical.replace(sids, ((u.id, u.source_id, u.index_text) for u in units))
-        self.lance.commit_units(sids)
-        self.lance.upsert_sources(sources)
-        self.journal.end()
+        with self.journaled("ingest", sids):
+            if units:
+                self.lance.add_units(units, vectors, fp)
+            self.lance.turns.delete_sources(sids)
+            if turns:
+                self.lance.turns.add([u.id for u, texts, _ in turns for _ in texts],
+                                     [u.source_id for u, texts, _ in turns for _ in texts],
+                                     [t for _, texts, _ in turns for t in texts],
+                                     np.concatenate([v for _, _, v in turns]))
+            if self.graph is not None:
+                if updated:  # the sources' old graph rows go with their old units
+                    self._delete_graph(sids, drop_entities=False)
+                if graph_rows is not None:
+                    graph_rows.write(self.graph, int(fp["embed_dim"]))
+                if updated:
+                    self.graph.drop_unmentioned()
+            self.lexical.replace(sids, ((u.id, u.source_id, u.index_text) for u in units))
+            self.lance.commit_units(sids)
+            self.lance.upsert_sources(sources)
 
     def reindex(self, embed, fp: dict[str, object], on_progress=None) -> int:
         """New vectors for every unit; ids, text and the lexical index stay as they are."""
-        self.journal.begin("reindex", [])
-        n = self.lance.reindex(embed, fp, on_progress)
-        self.lance.turns.reembed(embed)
-        self.journal.end()
+        with self.journaled("reindex"):
+            n = self.lance.reindex(embed, fp, on_progress)
+            self.lance.turns.reembed(embed)
         return n
 
     def maintain(self, ann_min_units: int) -> dict[str, object]:
@@ -123,13 +121,12 @@ class Catalog:
         return self.lance.maintain(ann_min_units)
 
     def forget(self, source_ids: Sequence[str]) -> None:
-        self.journal.begin("forget", source_ids)
-        self.lexical.delete_sources(source_ids)
-        self._delete_graph(source_ids)
-        self._revive_duplicates(source_ids)
-        self._drop_summaries(source_ids)
-        self.lance.delete_sources(source_ids)
-        self.journal.end()
+        with self.journaled("forget", source_ids):
+            self.lexical.delete_sources(source_ids)
+            self._delete_graph(source_ids)
+            self._revive_duplicates(source_ids)
+            self._drop_summaries(source_ids)
+            self.lance.delete_sources(source_ids)
 
     # -- state changes of single units (pin, consolidation, forget --weak) -------------------
     def pin(self, ids: Sequence[str], pinned: bool = True) -> int:
@@ -245,8 +242,6 @@ class Catalog:
         wipes them (the import is then simply run again). Sources this home already has are
         replaced by the archive's version; states, supersede links and pins come back as
         they were."""
-        from memcli.types import Source
-
         sources = [Source(**r) for r in tables["sources"].to_pylist()]
         sids = [s.source_id for s in sources]
         units = tables.get("units")
@@ -262,8 +257,6 @@ class Catalog:
                 n_units = units.num_rows
             turns = tables.get("turn_vectors")
             if turns is not None and turns.num_rows:
-                import numpy as np
-
                 self.lance.turns.add(turns.column("unit_id").to_pylist(), turns.column("source_id").to_pylist(),
                                      turns.column("text").to_pylist(),
                                      np.asarray(turns.column("vector").to_pylist(), dtype=np.float32))
@@ -341,7 +334,7 @@ class Catalog:
         for name in ("mentions", "relations"):
             t = self.graph.table(name)
             if t is not None:
-                t.delete(f"source_id IN {sql_list(source_ids)}")
+                t.delete(in_list("source_id", source_ids))
         if drop_entities:
             self.graph.drop_unmentioned()
 
@@ -385,8 +378,8 @@ class Catalog:
                 continue
             ids = set(t.search().select(["unit_id"]).limit(None).to_arrow().column("unit_id").to_pylist())
             dead = sorted(ids - live)
-            for i in range(0, len(dead), 500):
-                t.delete(f"unit_id IN {sql_list(dead[i:i + 500])}")
+            for part in chunks(dead):
+                t.delete(in_list("unit_id", part))
             n += len(dead)
         if n:
             self.graph.drop_unmentioned()

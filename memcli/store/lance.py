@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from memcli.errors import StoreError
-from memcli.store.query import UnitFilter, chunks, in_list, lit, where_sql
+from memcli.store.query import KEPT, UnitFilter, chunks, in_list, lit, where_sql
 from memcli.types import Source, Unit
 
 UNIT_COLUMNS = [
@@ -24,6 +24,7 @@ UNIT_COLUMNS = [
     "merged_into", "merged_from", "valid_to", "superseded_by", "access_count", "last_access", "pinned", "children",
 ]
 LIVE = "status = 'committed'"
+LIVE_SUMMARIES = "status = 'committed' AND level > 0"
 Where = UnitFilter | str | None  # a str only from store code (see store/query.py)
 
 
@@ -243,12 +244,12 @@ class LanceStore:
         return q.select(list(columns)).limit(None).to_arrow().to_pylist()
 
     def has_summaries(self) -> bool:
-        return self.count_units("status = 'committed' AND level > 0") > 0
+        return self.count_units(LIVE_SUMMARIES) > 0
 
     def status_counts(self) -> dict[str, int]:
         """Units per state (pending excluded) and live summaries: what consolidate reports."""
-        by = {st: self.count_units(f"status = {lit(st)}") for st in ("committed", "merged", "superseded", "archived")}
-        by["summaries"] = self.count_units("status = 'committed' AND level > 0")
+        by = {st: self.count_units(f"status = {lit(st)}") for st in KEPT}
+        by["summaries"] = self.count_units(LIVE_SUMMARIES)
         return by
 
     def vectors_of(self, ids: Sequence[str]) -> dict[str, np.ndarray]:

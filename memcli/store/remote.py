@@ -6,7 +6,7 @@ remote form here, so that it holds across machines:
 - **the write lock** is a small object per *generation*, ``<home>/lock/000042``. Taking the
   lock means creating the next generation's object, only if absent (a conditional put, via
   obstore, the Python face of the object_store crate LanceDB itself uses): of several
-  machines only one can win. A holder renews its lease while it writes; a lock whose lease
+  machines only one can win. A holder renews its lease while it writes (each journal entry does); a lock whose lease
   ran out (its writer was killed) is taken over by creating the next generation, and the old
   holder, should it wake, finds it lost the lock at its next renewal and stops
   (``LockLostError``) before writing again.
@@ -128,10 +128,6 @@ class RemoteLock:
             return False  # killed on this machine: no need to wait out its lease
         return True
 
-    def holder(self) -> str:
-        _, row = self._current()
-        return row["owner"] if self._held(row) else "nobody"
-
     # -- lock -------------------------------------------------------------------------
     def acquire(self) -> None:
         import obstore
@@ -184,9 +180,6 @@ class RemoteLock:
                                 hint="the work in progress was stopped; run the command again")
         self._mine = {**self._mine, **values}
         obstore.put(self.store, f"{self.gen:06d}.state", json.dumps(self._mine).encode())
-
-    def renew(self) -> None:
-        self._update(expires=time.time() + self.lease_s)
 
     def release(self) -> None:
         if self.gen is None:

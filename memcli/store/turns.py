@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from memcli.store.lance import sql_list
+from memcli.store.query import chunks, in_list
 
 TABLE = "turn_vectors"
 
@@ -50,7 +50,7 @@ class TurnStore:
     def delete_sources(self, source_ids: Sequence[str]) -> None:
         t = self.table()
         if t is not None and source_ids:
-            t.delete(f"source_id IN {sql_list(source_ids)}")
+            t.delete(in_list("source_id", source_ids))
 
     def search(self, vector: np.ndarray, n: int, boost: Callable[[str], float] = lambda text: 0.0
                ) -> list[tuple[str, float]]:
@@ -75,8 +75,8 @@ class TurnStore:
         q = np.asarray(vector, dtype=np.float32)
         q = q / max(float(np.linalg.norm(q)), 1e-9)
         out: dict[str, float] = {}
-        for i in range(0, len(unit_ids), 500):
-            rows = (t.search().where(f"unit_id IN {sql_list(unit_ids[i:i + 500])}")
+        for part in chunks(unit_ids):
+            rows = (t.search().where(in_list("unit_id", part))
                     .select(["unit_id", "text", "vector"]).limit(None).to_arrow())
             if not rows.num_rows:
                 continue
