@@ -142,6 +142,9 @@ class LLMSettings(_Section):
     n_gpu_layers: int = Field(-1, description="Layers offloaded to a GPU (-1: all, when the build has a GPU backend).")
     temperature: float = Field(0.0, ge=0, description="Sampling temperature of generated answers.")
     max_tokens: int = Field(160, ge=1, description="Longest generated answer, in tokens.")
+    repeat_penalty: float = Field(1.1, ge=1.0, description=(
+        "llama.cpp's penalty on tokens the answer already used (1: none); a generated answer also "
+        "stops at its first repeated sentence."))
     context_tokens: int = Field(1024, ge=64, description="Memory tokens an answer is drawn from.")
     generate_context_tokens: int | None = Field(512, ge=64, description=(
         "Memory tokens in a generated answer's prompt (default: context_tokens); a small model answers "
@@ -151,6 +154,12 @@ class LLMSettings(_Section):
         "extractive: the best-supported sentence, cited; generate: the LLM writes the answer."))
     min_similarity: float | None = Field(None, ge=-1, le=1, description=(
         "Abstain when the best unit's dense cosine is below this (default: the embedder's calibrated floor)."))
+    pick: Literal["learned", "hand"] = Field("learned", description=(
+        "How the extractive answer's sentence is picked: learned (the ranker fitted by bench/train_pick.py, "
+        "shipped in the package) or hand (the earlier hand-set weights, for comparison)."))
+    refuse_uncovered: bool = Field(True, description=(
+        "Refuse when the question names a specific term memory never mentions, or the evidence lacks "
+        "most of the question's rare terms (refusal by coverage)."))
 
 
 class ServeSettings(_Section):

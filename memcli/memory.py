@@ -184,14 +184,15 @@ class Memory:
 
     # -- operations -------------------------------------------------------------------
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
-            on_token=None, reranker=None, hops: int | None = None):
+            on_token=None, reranker=None, hops: int | None = None, explain: bool = False):
         from memcli.llm.rag import Asker
 
         def search(q, **kw):
             return self.search(q, reranker=reranker, hops=hops, **kw)
         asker = Asker(self.settings.llm, search, lambda: self.generator,
-                      floor=lambda: self.embedder.abstain_floor, embed=lambda texts: self.embedder.embed(texts))
-        ans = asker.ask(question, k=k, mode=mode, answer=answer, on_token=on_token)
+                      floor=lambda: self.embedder.abstain_floor, embed=lambda texts: self.embedder.embed(texts),
+                      doc_freq=self.lexical.doc_freq)
+        ans = asker.ask(question, k=k, mode=mode, answer=answer, on_token=on_token, explain=explain)
         if ans.citations and self.settings.consolidate.track_access:
             self._record_access([c.unit_id for c in ans.citations])
         return ans

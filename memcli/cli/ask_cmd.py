@@ -34,6 +34,7 @@ def ask(
     generate: Annotated[Optional[bool], typer.Option("--generate/--extractive", help="LLM-written answer, or the best-supported sentence (default: config llm.answer).")] = None,
     no_stream: Annotated[bool, typer.Option("--no-stream", help="Print the answer when it is complete.")] = False,
     show_context: Annotated[bool, typer.Option("--show-context", help="Print the excerpts given to the model.")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Also print the candidate sentences the answer was picked from, with their features and scores.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Answer, citations and timings as JSON.")] = False,
 ) -> None:
     """Answer a question from memory, citing the units it used."""
@@ -50,13 +51,16 @@ def ask(
             started = True
         render.out.print(piece, end="", markup=False)
 
-    ans = mem.ask(question, k=k, mode=mode, answer=how, on_token=on_token if stream else None, hops=hops)
+    ans = mem.ask(question, k=k, mode=mode, answer=how, on_token=on_token if stream else None, hops=hops,
+                  explain=explain)
     if json_:
         render.emit_json(ans.to_dict())
         return
     if started:
         render.out.print()
     render.answer_view(ans, streamed=started, show_context=show_context)
+    if explain:
+        render.explain_view(ans)
 
 
 @models_app.callback()

@@ -67,6 +67,7 @@ def location(uri: str, section: str, line_start: int, line_end: int) -> str:
 
 
 def hits_view(hits, query: str) -> None:
+    from memcli.markup import prose
     from memcli.retrieve.snippet import snippet
 
     if not hits:
@@ -76,7 +77,7 @@ def hits_view(hits, query: str) -> None:
         out.print(f"[bold cyan]{h.rank:>2}.[/bold cyan] [green]{h.score:.3f}[/green]  "
                   f"{escape(location(h.uri, h.section, h.line_start, h.line_end))}")
         line = Text("    ")
-        line.append_text(highlight(snippet(h.text, query), query))
+        line.append_text(highlight(snippet(prose(h.text), query), query))
         out.print(line)
 
 
@@ -140,7 +141,13 @@ def answer_view(ans, *, streamed: bool, show_context: bool) -> None:
     if not streamed:
         style = "yellow" if ans.abstained else "bold"
         out.print(f"[bold]Answer:[/bold] [{style}]{escape(ans.answer)}[/{style}]")
+    if ans.note:
+        out.print(f"[yellow]Note:[/yellow] {escape(ans.note)}")
+        if streamed and ans.generated:
+            out.print(f"[bold]Answer:[/bold] {escape(ans.answer)}")
     if ans.abstained:
+        if ans.refusal:
+            out.print(f"[dim]Why: {escape(ans.refusal)}[/dim]")
         if ans.closest:
             out.print("[dim]Closest memory:[/dim]")
             hits_view(ans.closest, ans.question)
@@ -165,7 +172,9 @@ def context_view(ans) -> None:
     for ctx in ans.context:
         where = location(ctx["uri"], ctx.get("section", ""), ctx.get("line_start", 0), ctx.get("line_end", 0))
         out.print(f"[cyan][{ctx['number']}][/cyan] {escape(where)} [dim]({ctx['tokens']} tokens)[/dim]")
-        body = Text("\n".join("    " + line for line in ctx.get("text", "").splitlines()), style="dim")
+        from memcli.markup import prose
+
+        body = Text("\n".join("    " + line for line in prose(ctx.get("text", "")).splitlines()), style="dim")
         if ans.evidence:
             # The evidence was read across wrapped lines: any whitespace between its words.
             import re
@@ -173,3 +182,17 @@ def context_view(ans) -> None:
             words = ans.evidence.split()
             body.highlight_regex(r"\s+".join(re.escape(w) for w in words), style="bold yellow")
         out.print(body)
+
+
+def explain_view(ans) -> None:
+    """The ranked candidates (`mem ask --explain`): score, the columns that moved it most, text."""
+    if not ans.explain:
+        out.print("[dim]No candidates to explain.[/dim]")
+        return
+    t = Table(title=f"Candidates ({ans.pick} pick)", show_header=True, header_style="bold")
+    for col in ("#", "score", "features", "sentence"):
+        t.add_column(col, overflow="fold")
+    for i, row in enumerate(ans.explain, start=1):
+        feats = ", ".join(f"{k} {v:.2f}" for k, v in row["features"].items() if k != "bias" and v)
+        t.add_row(str(i), f"{row['score']:.2f}", feats, row["text"][:200])
+    out.print(t)

@@ -20,4 +20,4 @@ def make_generator(llm, home: Path):
     path = resolve_gguf(llm.model)
     ensure_safe(path, home)
     return LlamaGenerator(path, n_ctx=llm.n_ctx, n_threads=llm.n_threads, n_gpu_layers=llm.n_gpu_layers,
-                          prompt_style=llm.prompt_style)
+                          prompt_style=llm.prompt_style, repeat_penalty=llm.repeat_penalty)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from memcli.llm.extractive import QUESTION_SPEAKERS
+from memcli.answer.candidates import QUESTION_SPEAKERS
 from memcli.text import STOP, WORD
 
 QUESTION_SPEAKER = next(iter(QUESTION_SPEAKERS))  # "you asked"

@@ -62,7 +62,8 @@ def gpu_offload_supported() -> bool:
 
 class LlamaGenerator:
     def __init__(self, path: Path, *, n_ctx: int = 4096, n_threads: int | None = None,
-                 n_gpu_layers: int = -1, seed: int = 0, prompt_style: str = "auto") -> None:
+                 n_gpu_layers: int = -1, seed: int = 0, prompt_style: str = "auto",
+                 repeat_penalty: float = 1.1) -> None:
         try:
             from llama_cpp import Llama
         except ImportError as e:
@@ -71,6 +72,7 @@ class LlamaGenerator:
         self.name = self.path.name
         self.n_threads = n_threads or physical_cores()
         self.n_gpu_layers = n_gpu_layers
+        self.repeat_penalty = repeat_penalty
         try:
             with _quiet_stderr():  # llama.cpp prints context notes even with verbose=False
                 self._llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=self.n_threads,
@@ -165,13 +167,15 @@ class LlamaGenerator:
         if self.completion:
             prompt = "\n\n".join(m["content"] for m in messages) + "\nAnswer:"
             for chunk in self._llm.create_completion(prompt, max_tokens=max_tokens, temperature=temperature,
-                                                     stop=["\n\n", "\nQuestion:"], stream=True):
+                                                     stop=["\n\n", "\nQuestion:"], stream=True,
+                                                     repeat_penalty=self.repeat_penalty):
                 text = chunk["choices"][0].get("text")
                 if text:
                     yield text
             return
         out = self._llm.create_chat_completion(messages=list(messages), max_tokens=max_tokens,
-                                               temperature=temperature, stream=True)
+                                               temperature=temperature, stream=True,
+                                               repeat_penalty=self.repeat_penalty)
         for chunk in out:
             delta = chunk["choices"][0].get("delta", {})
             if delta.get("content"):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from memcli.llm.base import Message
-from memcli.llm.context import Excerpt
+from memcli.answer.context import Excerpt
 
 SYSTEM = (
     "You answer the user's question using only the memory excerpts in the message. "

@@ -14,8 +14,13 @@ from dataclasses import asdict, dataclass, field
 
 from memcli.embed.base import UNCALIBRATED_FLOOR
 from memcli.text import estimate_tokens
-from memcli.llm.context import Excerpt, build_context
-from memcli.llm.extractive import _terms, best_sentence
+from memcli.answer.candidates import terms as _terms
+from memcli.answer.context import Excerpt, build_context
+from memcli.answer.hops import bridge, named_by
+from memcli.answer.pick import best_sentence
+from memcli.answer.ranker import load as load_ranker
+from memcli.answer.refusal import check as refusal_check
+from memcli.llm.guard import RepeatGuard, supported
 from memcli.llm.prompts import NOT_IN_MEMORY, messages
 from memcli.types import Hit
 
@@ -50,6 +55,12 @@ class Answer:
     model: str | None = None
     answer_span: list[int] | None = None  # [start, end) of the answer inside ``evidence``, when it is a part of it
     evidence_unit: str | None = None  # the unit that holds the evidence sentence
+    refusal: str | None = None  # why memory does not hold the answer (when abstained)
+    pick: str | None = None  # the extractive ranker that picked the evidence: learned | hand
+    explain: list[dict] | None = None  # the ranked candidates and their features (--explain)
+    note: str | None = None  # what the reader should know about how this answer was made
+    generated: str | None = None  # a generated answer the grounding check replaced
+    hops: list[dict] | None = None  # a two-hop answer: the second question and the bridge it went through
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -89,20 +100,48 @@ def used_excerpts(answer: str, excerpts: list[Excerpt]) -> list[Excerpt]:
 
 class Asker:
     def __init__(self, settings, search: Callable[..., list[Hit]], generator: Callable[[], object],
-                 floor: Callable[[], float] | None = None, embed: Callable[[list[str]], object] | None = None) -> None:
+                 floor: Callable[[], float] | None = None, embed: Callable[[list[str]], object] | None = None,
+                 doc_freq: Callable[[list[str]], dict[str, int]] | None = None) -> None:
         self.s = settings  # LLMSettings
         self.search = search
         self.generator = generator
         self.embed = embed  # question/sentence similarity for the extractive pick
         self.floor = floor or (lambda: UNCALIBRATED_FLOOR)  # the embedder's calibrated abstention floor
+        self.doc_freq = doc_freq  # the memory's term statistics, for refusal by coverage
+        self.ranker = load_ranker(self.s.pick)
 
     def _extract(self, question: str, hits: list[Hit]):
         """The extractive context and its best evidence (kept: the extractive answer reuses them)."""
         excerpts = build_context(hits, budget=self.s.context_tokens, count_tokens=estimate_tokens)
-        return excerpts, best_sentence(question, excerpts, self.embed)
+        return excerpts, best_sentence(question, excerpts, self.embed, self.ranker)
+
+    def _second_hop(self, question: str, k: int | None, mode: str | None):
+        """(first-hop evidence, second-hop evidence, bridge name, second question) when the
+        question asks through a bridge ("the author of X") and memory names it; else None."""
+        b = bridge(question)
+        if b is None:
+            return None
+        _, first = self._extract(b.question, self.search(b.question, k=k or self.s.k, mode=mode))
+        if first is None:
+            return None
+        name = named_by(first.sentence, b.question) or (first.answer if first.span else None)
+        if not name or len(name) > 60:
+            return None
+        q2 = b.substitute(question, name)
+        _, second = self._extract(q2, self.search(q2, k=k or self.s.k, mode=mode))
+        if second is None or second.other_speaker or self._refusal(q2, second):
+            return None
+        return first, second, name, q2
+
+    def _refusal(self, question: str, best) -> str:
+        """Why memory does not hold the answer, or "" (refusal by coverage)."""
+        if not self.s.refuse_uncovered or self.doc_freq is None or best is None:
+            return ""
+        r = refusal_check(question, [x.features.get("type", 0.0) for x in best.ranked], self.doc_freq)
+        return r.reason() if r.refuse else ""
 
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
-            on_token: Callable[[str], None] | None = None) -> Answer:
+            on_token: Callable[[str], None] | None = None, explain: bool = False) -> Answer:
         how = answer or self.s.answer
         t0 = time.perf_counter()
         hits = self.search(question, k=k or self.s.k, mode=mode)
@@ -116,7 +155,8 @@ class Asker:
             extracted = self._extract(question, hits)
             top_dense = max(top_dense, (extracted[1].signals or {}).get("similarity", 0.0) if extracted[1] else 0.0)
         if not hits or top_dense < floor:
-            return Answer(question, NOT_IN_MEMORY, how, True, closest=hits[:3], timings=timings)
+            return Answer(question, NOT_IN_MEMORY, how, True, closest=hits[:3], timings=timings,
+                          refusal="nothing in memory is close to the question" if hits else "memory is empty")
         t = time.perf_counter()
         gen = self.generator() if how == "generate" else None
         timings["model_load"] = time.perf_counter() - t
@@ -131,23 +171,46 @@ class Asker:
             excerpts, best = extracted or self._extract(question, hits)
         else:
             excerpts = build_context(hits, budget=budget, count_tokens=count)
-            best = best_sentence(question, excerpts, self.embed)
+            best = best_sentence(question, excerpts, self.embed, self.ranker)
         timings["context"] = time.perf_counter() - t
         context = [{"number": e.number, "unit_ids": [h.unit_id for h in e.hits], "tokens": e.tokens,
                     "uri": e.first.uri, "section": e.first.section, "line_start": e.first.line_start,
                     "line_end": e.hits[-1].line_end, "text": e.text} for e in excerpts]
         ans = Answer(question, "", how, False, context=context, timings=timings,
-                     evidence=best.sentence if best else None, evidence_date=best.date if best else None)
+                     evidence=best.sentence if best else None, evidence_date=best.date if best else None,
+                     pick=self.ranker.name)
+        if explain and best is not None:
+            ans.explain = [{"text": r.cand.text, "score": round(r.score, 4), "features": {k: round(v, 4) for k, v in r.features.items()},
+                            "uri": r.cand.excerpt.first.uri} for r in best.ranked[:10]]
         if best is not None:
             ans.answer_span = list(best.span) if best.span else None
             ans.evidence_unit = _evidence_unit(best)
             if best.other_speaker:
                 # Memory holds what someone else said about it, not what the question asks.
                 ans.answer, ans.abstained, ans.closest = NOT_IN_MEMORY, True, hits[:3]
+                ans.refusal = f"the evidence is what someone else said, not {best.other_speaker}"
+                return ans
+            ans.refusal = self._refusal(question, best)
+            if ans.refusal:
+                ans.answer, ans.abstained, ans.closest = NOT_IN_MEMORY, True, hits[:3]
                 return ans
         if gen is None:
+            hop = self._second_hop(question, k, mode) if best is not None else None
             if best is None:
                 ans.answer, ans.abstained, ans.closest = NOT_IN_MEMORY, True, hits[:3]
+                ans.refusal = "no sentence in the closest excerpts answers it"
+            elif hop is not None:
+                first, second, name, q2 = hop
+                ans.answer, ans.evidence, ans.evidence_date = second.answer, second.sentence, second.date
+                ans.answer_span = list(second.span) if second.span else None
+                ans.evidence_unit = _evidence_unit(second)
+                ans.hops = [{"question": q2, "bridge": name, "bridge_evidence": first.sentence}]
+                ans.note = f"answered in two hops, through {name}"
+                first.excerpt.number, second.excerpt.number = 2, 1
+                ans.citations = _citations([second.excerpt, first.excerpt])
+                ans.context = [{"number": e.number, "unit_ids": [h.unit_id for h in e.hits], "tokens": e.tokens,
+                                "uri": e.first.uri, "section": e.first.section, "line_start": e.first.line_start,
+                                "line_end": e.hits[-1].line_end, "text": e.text} for e in (second.excerpt, first.excerpt)]
             else:
                 ans.answer = best.answer
                 # No prompt to order for: the cited excerpt is [1], the rest follow by rank.
@@ -161,23 +224,45 @@ class Asker:
                 ans.citations = _citations([best.excerpt])
             timings["answer"] = time.perf_counter() - t
             return ans
+        return self._generate(ans, gen, question, excerpts, best, hits, on_token)
+
+    def _generate(self, ans: Answer, gen, question: str, excerpts: list[Excerpt], best, hits: list[Hit],
+                  on_token: Callable[[str], None] | None) -> Answer:
         ans.model = gen.name
         t = time.perf_counter()
-        parts: list[str] = []
+        guard = RepeatGuard()
         first = None
-        for piece in gen.stream(messages(question, excerpts), max_tokens=self.s.max_tokens,
-                                temperature=self.s.temperature):
-            if first is None:
-                first = time.perf_counter() - t
-            parts.append(piece)
-            if on_token:
-                on_token(piece)
-        text = "".join(parts).strip()
-        timings["first_token"] = first or 0.0
-        timings["generate"] = time.perf_counter() - t
+        stream = gen.stream(messages(question, excerpts), max_tokens=self.s.max_tokens, temperature=self.s.temperature)
+        try:
+            for piece in stream:
+                if first is None:
+                    first = time.perf_counter() - t
+                shown = guard.feed(piece)
+                if shown and on_token:
+                    on_token(shown)
+                if guard.stopped:
+                    break  # a loop: the rest would only repeat
+        finally:
+            close = getattr(stream, "close", None)
+            if close:
+                close()
+        rest = guard.finish()
+        if rest and on_token:
+            on_token(rest)
+        text = guard.text.strip()
+        ans.timings["first_token"] = first or 0.0
+        ans.timings["generate"] = time.perf_counter() - t
+        if guard.stopped:
+            ans.note = "generation stopped at a repeated sentence"
         ans.answer = text
         if not text or "not in your memory" in text.lower():
             ans.abstained, ans.answer, ans.closest = True, NOT_IN_MEMORY, hits[:3]
+            ans.refusal = "the model found no answer in the excerpts"
+        elif not supported(text, "\n".join(e.text for e in excerpts)) and best is not None:
+            # The model wrote something the excerpts do not say: the extractive answer instead.
+            ans.generated, ans.answer = text, best.answer
+            ans.note = "the generated answer was not supported by the excerpts; the best-supported sentence instead"
+            ans.citations = _citations([best.excerpt])
         else:
             ans.citations = _citations(used_excerpts(text, excerpts))
         return ans

@@ -102,6 +102,22 @@ class LexicalIndex:
     def count(self) -> int:
         return int(self.searcher().num_docs)
 
+    def doc_freq(self, words: Sequence[str]) -> dict[str, int]:
+        """How many units hold each word (stemmed as the index stems it): the answer's
+        refusal asks whether a question's rare terms are in memory at all."""
+        s = self.searcher()
+        out = {}
+        for w in words:
+            q_text = safe_query(w)
+            if not q_text:
+                continue
+            try:
+                q = self.index.parse_query(q_text, ["text"])
+            except ValueError:
+                continue
+            out[w] = int(s.search(q, 1, count=True).count or 0)
+        return out
+
     def all_ids(self) -> set[str]:
         s = self.searcher()
         n = int(s.num_docs)

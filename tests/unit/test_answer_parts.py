@@ -2,9 +2,10 @@
 
 import pytest
 
-from memcli.llm.dates import date_in
-from memcli.llm.extractive import split_question
-from memcli.llm.qtypes import aggregate_kind, question_type, short_span, type_fit
+from memcli.answer.dates import date_in
+from memcli.answer.candidates import split_question
+from memcli.answer.qtypes import aggregate_kind, question_type, type_fit
+from memcli.answer.span import answer_span
 
 
 @pytest.mark.parametrize("sentence, said_on, answer", [
@@ -51,12 +52,12 @@ def test_type_fit_wants_something_the_question_does_not_say():
 def test_short_spans():
     q = "Who directed Night Harbour?"
     s = "Night Harbour is a 1998 film directed by Tove Ahlgren."
-    a, b = short_span("who", s, q)
+    a, b = answer_span("who", s, q, grounded=1.0)
     assert s[a:b] == "Tove Ahlgren"
     s = "We got 31 jars this year."
-    a, b = short_span("number", s, "How many jars did we get?")
+    a, b = answer_span("number", s, "How many jars did we get?", grounded=1.0)
     assert s[a:b] == "31 jars"
-    assert short_span("who", "Ana met Ben and Carl at the lake.", "Who did Ana meet?") is None  # two names
+    assert answer_span("who", "Ana met Ben and Carl at the lake.", "Who did Ana meet?", grounded=1.0) is None  # two names
 
 
 def test_compound_questions_split_and_aggregates():

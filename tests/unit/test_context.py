@@ -1,7 +1,7 @@
 """Context assembly and extractive answers on hand-made hits."""
 
-from memcli.llm.context import build_context, dedupe, lost_in_the_middle, merge_adjacent, Excerpt
-from memcli.llm.extractive import best_sentence
+from memcli.answer.context import build_context, dedupe, lost_in_the_middle, merge_adjacent, Excerpt
+from memcli.answer.pick import best_sentence
 from memcli.llm.prompts import messages
 from memcli.types import Hit
 
@@ -61,7 +61,7 @@ def test_best_sentence_prefers_question_words_and_keeps_turn_dates():
 
 
 def test_when_questions_are_detected_and_dates_formatted():
-    from memcli.llm.extractive import format_date, is_when_question
+    from memcli.answer.pick import format_date, is_when_question
 
     assert is_when_question("When did Ana adopt the kitten?")
     assert is_when_question("What year did Ben run?")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from memcli.llm.dates import has_time_expression
+from memcli.answer.dates import has_time_expression
 
 _Q = [
     ("when", re.compile(r"^\s*(when\b|what (date|day|year|month|time)\b|(in )?which (year|month)\b|how long ago\b)", re.I)),
@@ -103,21 +103,10 @@ def type_fit(qtype: str | None, sentence: str, question: str, *, code: bool = Fa
     return 1.0
 
 
-_NAME_SPAN = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:of|de|van|von|da|del|la|le|the)?\s*[A-Z][\w'’-]+)*")
-_COUNT_SPAN = re.compile(r"([£$€]?\d[\d,.]*\d|[£$€]?\d)(\s*(?:%|[a-z]+))?", re.I)
+def code_terms(text: str) -> list[str]:
+    """Code-looking terms: `spans`, --flags, ENV_VARS, snake_case, CamelCase, dotted.names."""
+    return [m.group(0) for m in _CODE.finditer(text)]
 
 
-def short_span(qtype: str | None, sentence: str, question: str) -> tuple[int, int] | None:
-    """The few words of the sentence that answer, when there is exactly one candidate: the one
-    name a "who" question does not already say, or the one new number for "how many/much"."""
-    if qtype == "who":
-        q = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
-        # A capitalised first word is only a name when more capitalised words follow it.
-        spans = [m for m in _NAME_SPAN.finditer(sentence) if (m.start() > 0 or " " in m.group(0))
-                 and not any(w.lower() in q or w.lower() in _NOT_NAMES for w in m.group(0).split())]
-        return (spans[0].start(), spans[0].end()) if len(spans) == 1 else None
-    if qtype == "number" and re.search(r"\bhow (many|much)\b", question, re.I):
-        q = question.lower()
-        spans = [m for m in _COUNT_SPAN.finditer(sentence) if m.group(1).lower() not in q]
-        return (spans[0].start(), spans[0].end()) if len(spans) == 1 else None
-    return None
+def new_numbers(text: str, question: str) -> list[str]:
+    return _new([m.group(0) for m in _NUMBER.finditer(text)], question)

@@ -1,0 +1,5 @@
+"""Extractive answers as a pipeline: candidates → features → ranker → span → refusal.
+
+Each stage is a module with one job (candidates.py, features.py, ranker.py, span.py,
+refusal.py); pick.py runs them in a straight line; llm/rag.py asks it for evidence.
+"""

@@ -1,0 +1,153 @@
+"""Stage 1: the excerpts split into answer candidates — sentences, adjacent pairs, list
+items, table rows, short code blocks with their lead-in, conversation turns.
+
+Candidates carry clean text (memcli.markup: links read as their text, admonition and tab
+markers gone, `code` kept), so every later stage — features, the ranker, spans, the answer
+a person reads — sees prose, while citations keep the unit's line numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from memcli.answer.context import Excerpt
+from memcli.markup import prose_line, structure_line
+from memcli.text import STOP, WORD
+
+_SENT_END = re.compile(r"(?<=[.!?])\s+(?=[`\"'(\[A-Z0-9*_])")
+TURN_PREFIX = re.compile(r"^\[(\d{4}-\d{2}-\d{2})\]\s+([^:]{1,60}):\s*")
+_LIST_ITEM = re.compile(r"^([-*+]|\d{1,2}[.)])\s+")
+_FENCE = re.compile(r"^(```|~~~)")
+# Speakers whose turns are questions, never answers (a saved `mem chat` writes its questions so).
+QUESTION_SPEAKERS = frozenset({"you asked"})
+MAX_EXCERPTS = 6  # candidates come from the best excerpts only (latency; the answer is nearly always there)
+MAX_CANDIDATES = 120
+PAIR_CHARS = 320  # two sentences shown together stay a short answer
+
+
+def key(w: str) -> str:
+    """A word's comparison key: lower case, 5-letter prefix (light stemming)."""
+    w = w.lower()
+    return w[:5] if len(w) > 5 else w
+
+
+def terms(text: str) -> list[str]:
+    return [key(w) for w in WORD.findall(text) if w.lower() not in STOP]
+
+
+@dataclass
+class Candidate:
+    text: str
+    excerpt: Excerpt
+    rank: int = 0  # the excerpt's place in retrieval order (0: best)
+    date: str | None = None  # the turn's date (ISO day), conversations only
+    speaker: str | None = None
+    prev: str = ""  # the sentence before it in its paragraph or turn
+    kind: str = "prose"  # prose | turn | code | item
+    pair: bool = False  # two adjacent sentences
+    parts: tuple[str, ...] = ()  # a pair's two sentences
+    position: int = 0  # its place among its excerpt's candidates
+
+
+def sentences(para: str) -> list[str]:
+    return [s.strip() for s in _SENT_END.split(para) if s.strip()]
+
+
+def candidates(ex: Excerpt, rank: int = 0) -> list[Candidate]:
+    """Sentences, list items, short code blocks (with their lead-in) and turns of an excerpt."""
+    out: list[Candidate] = []
+    prose: list[str] = []
+    last = ""  # the last sentence seen: a code block's lead-in, a sentence's context
+    code: list[str] | None = None
+
+    def add(text: str, kind: str, **kw) -> None:
+        nonlocal last
+        if text:
+            out.append(Candidate(text, ex, rank, prev=last, kind=kind, position=len(out), **kw))
+            last = text
+
+    def pairs(sents: list[str], **kw) -> None:
+        # A sentence that restates the question is often followed by the one that answers
+        # it: adjacent pairs are candidates too (scored as one text, shown as one answer).
+        for a, b in zip(sents, sents[1:]):
+            if len(a) + len(b) <= PAIR_CHARS and not a.endswith("?") and not b.endswith("?"):
+                out.append(Candidate(f"{a} {b}", ex, rank, pair=True, parts=(a, b), position=len(out), **kw))
+
+    def flush(kind: str = "prose") -> None:
+        if prose:
+            sents = sentences(" ".join(prose))
+            for s in sents:
+                add(s, kind)
+            pairs(sents)
+            prose.clear()
+
+    for raw in ex.text.splitlines():
+        line = raw.strip()
+        if code is not None:
+            if _FENCE.match(line):
+                body = [c.lstrip("$> ").strip() for c in code if c.strip()]
+                if body and len(body) <= 4 and sum(map(len, body)) <= 240:
+                    snippet = "`" + " ; ".join(body) + "`"
+                    lead = last if last.endswith(":") else ""
+                    add(f"{lead} {snippet}".strip(), "code")
+                code = None
+            else:
+                code.append(line)
+            continue
+        if _FENCE.match(line):
+            flush()
+            code = []
+            continue
+        m = TURN_PREFIX.match(line)
+        if not line or line.startswith("#") or m or structure_line(line) is not None or line.startswith("|"):
+            flush()
+            if m:
+                if m.group(2).strip().lower() in QUESTION_SPEAKERS:
+                    continue
+                last = ""
+                said = sentences(line[m.end():]) or [line[m.end():]]
+                who = m.group(2).strip()
+                for s in said:
+                    add(s, "turn", date=m.group(1), speaker=who)
+                pairs(said, kind="turn", date=m.group(1), speaker=who)
+            elif line.startswith("|") and line.count("|") >= 3 and not set(line) <= set("|-: "):
+                add(" | ".join(prose_line(c.strip()) for c in line.strip("|").split("|")), "item")
+            continue
+        if _LIST_ITEM.match(line):
+            flush()
+            prose.append(prose_line(_LIST_ITEM.sub("", line)))
+            continue
+        prose.append(prose_line(line))
+    flush()
+    return out
+
+
+def answerable(c: Candidate, q_terms: set[str]) -> bool:
+    """Not a question, not a heading, and not made of the question's words alone."""
+    if c.text.rstrip().endswith("?") or len(WORD.findall(c.text)) < 3 and c.kind != "code":
+        return False
+    own = set(terms(c.text))
+    if not own:
+        return False
+    return len(own - q_terms) / len(own) >= 0.3
+
+
+_SECOND_PART = re.compile(r"^(.{12,}?)(?:[,;]?\s+and\s+|\?\s+(?:and\s+)?)((?:what|which|how|where|when|why|who|whose|"
+                          r"can|could|do|does|is|are|will|should|would)\b.{6,})$", re.I)
+
+
+def split_question(question: str) -> list[str]:
+    """"Will uv download Python itself, and what setting turns that off?" asks two things;
+    each part gets its own evidence sentence."""
+    m = _SECOND_PART.match(question.strip())
+    return [m.group(1).strip(), m.group(2).strip()] if m else [question]
+
+
+def pool(question: str, excerpts: Sequence[Excerpt]) -> list[Candidate]:
+    """The answerable candidates of the best excerpts, best excerpt first."""
+    q_terms = set(terms(question))
+    best_first = sorted(excerpts, key=lambda e: -e.score)[:MAX_EXCERPTS]
+    cands = [c for r, ex in enumerate(best_first) for c in candidates(ex, r)]
+    return [c for c in cands if answerable(c, q_terms)][:MAX_CANDIDATES]

@@ -1,0 +1,65 @@
+"""Two-hop questions: answer the bridge first, then the question about it.
+
+"Which city did the author of Night Harbour grow up in?" names its answer through a bridge —
+*the author of Night Harbour*. Search finds both pages, but one sentence answers only the
+first hop (the sentence naming the author). So the bridge becomes its own question ("Who is
+the author of Night Harbour?"), its answer — a name — replaces the bridge in the question
+("Which city did Tove Ahlgren grow up in?"), and that question is answered from a second
+retrieval. Both pieces of evidence are cited.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+ROLES = ("author|director|writer|composer|performer|singer|producer|creator|founder|co-founder|father|mother|"
+         "wife|husband|spouse|son|daughter|child|brother|sister|owner|publisher|designer|architect|"
+         "president|chairman|ceo|coach|captain|manager|developer|manufacturer|inventor|illustrator|"
+         "editor|screenwriter|lyricist|painter|sculptor|star|leader|head|maker|"
+         "(?:paternal|maternal) (?:grandfather|grandmother)|grandfather|grandmother|stepfather|stepmother|"
+         "father-in-law|mother-in-law")
+KINDS = r"(?:film|movie|song|album|book|novel|poem|play|opera|band|company|game|series|show|magazine|newspaper|painting|single)"
+_WORD_T = r"[A-Z0-9\"'“][\w'’.:&!-]*"
+# A title: capitalised words, with the small words titles keep inside ("Me And Bobby Mcgee").
+_TITLE = rf"{_WORD_T}(?:\s+(?:(?:of|and|the|a|an|de|in|on|to|for|with|&)\s+)*{_WORD_T})*"
+_OF = re.compile(rf"\b(?:the\s+)?(?P<role>{ROLES})\s+of\s+(?:the\s+)?(?:(?P<kind>{KINDS})\s+)?(?P<entity>{_TITLE})")
+_POSSESSIVE = re.compile(rf"(?P<entity>[A-Z][\w'.-]*(?:\s+(?:[A-Z][\w'.-]*|of|de|the|and|von|van))*?)'s\s+(?P<role>{ROLES})\b")
+_BY = re.compile(r"\bby\s+([A-Z][\w'’.-]+(?:\s+(?:[A-Z][\w'’.-]+|de|van|von|da|del|le|la|bin|ibn))*)")
+
+
+@dataclass(frozen=True)
+class Bridge:
+    phrase: str  # the words of the question that name the bridge entity
+    question: str  # the first hop, asked on its own
+
+    def substitute(self, question: str, answer: str) -> str:
+        return question.replace(self.phrase, answer, 1)
+
+
+def bridge(question: str) -> Bridge | None:
+    """The bridge phrase of a two-hop question, or None for a one-hop question."""
+    for rx in (_OF, _POSSESSIVE):
+        m = rx.search(question)
+        if not m:
+            continue
+        entity = m.group("entity").strip(" \"'“”")
+        if len(entity) < 2:
+            continue
+        role = m.group("role")
+        kind = (m.groupdict().get("kind") or "").strip()
+        phrase = m.group(0).strip()
+        of = f"{kind} {entity}".strip()
+        return Bridge(phrase, f"Who is the {role} of {of}?")
+    return None
+
+
+def named_by(sentence: str, question: str) -> str | None:
+    """The name a first-hop sentence gives for the bridge ("a 1998 film directed by Tove
+    Ahlgren" → Tove Ahlgren): the name after "by", else None."""
+    q = question.lower()
+    for m in _BY.finditer(sentence):
+        name = m.group(1).rstrip(".")
+        if name.lower() not in q:
+            return name
+    return None

@@ -1,0 +1,215 @@
+"""The extractive reader, one straight line:
+
+    excerpts → candidates (stage 1) → features (2) → ranker (3) → span (4) → Extract
+
+Refusal (stage 5, memcli.answer.refusal) is the asker's, since it needs the memory's term
+statistics. The cheap ranker orders every candidate; the best few per question part are
+encoded, and the full ranker (with the question–sentence similarity) picks among them.
+Compound questions get one sentence per part; "how many times" / listing questions gather
+every close piece of evidence; conversation questions that name one participant prefer that
+participant's own turn.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from memcli.answer.candidates import TURN_PREFIX, Candidate, pool as candidate_pool, split_question, terms
+from memcli.answer.context import Excerpt
+from memcli.answer.dates import date_in, fmt_day
+from memcli.answer.features import table
+from memcli.answer.qtypes import aggregate_kind, question_type
+from memcli.answer.ranker import Ranker, load
+from memcli.answer.span import answer_span
+
+SIM_TOP = 8  # candidates per question part that are encoded for the similarity signal
+MAX_ANSWER_CHARS = 400  # a compound question's answer: one sentence per part, within this
+
+
+def is_when_question(question: str) -> bool:
+    return question_type(question) == "when"
+
+
+def format_date(iso: str) -> str:
+    from datetime import date
+
+    return fmt_day(date.fromisoformat(iso[:10]))
+
+
+@dataclass
+class Scored:
+    score: float
+    cand: Candidate
+    features: dict[str, float]
+
+
+@dataclass
+class Extract:
+    sentence: str  # the evidence
+    excerpt: Excerpt
+    score: float
+    date: str | None  # the evidence's date: written in it, else the turn's
+    answer: str = ""  # the answer line: a date for "when" questions, a value, else the sentence
+    span: tuple[int, int] | None = None  # where the answer sits in the sentence
+    speaker: str | None = None
+    signals: dict | None = None
+    # The participant the question names, when the evidence was said by someone else and does
+    # not mention them ("What did Melanie realise after the race?" from Caroline's turn).
+    other_speaker: str | None = None
+    ranked: list[Scored] = field(default_factory=list)  # the feature table, best first (--explain)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = float(np.linalg.norm(v))
+    return v / n if n else v
+
+
+def _ranked(ranker_model, question: str, part: str, cands: list[Candidate], sims, top: float) -> list[Scored]:
+    X, names = table(question, question_type(part), cands, sims, top)
+    s = ranker_model.score(X, names)
+    out = [Scored(float(v), c, dict(zip(names, map(float, x)))) for v, c, x in zip(s, cands, X)]
+    out.sort(key=lambda x: -x.score)
+    return out
+
+
+def score_candidates(question: str, excerpts: Sequence[Excerpt], embed: Callable[[list[str]], np.ndarray] | None = None,
+                     parts: Sequence[str] | None = None, ranker: Ranker | None = None) -> list[list[Scored]]:
+    """Candidates ranked for the whole question, then for each further part of a compound one."""
+    if not set(terms(question)):
+        return []
+    ranker = ranker or load()
+    cands = candidate_pool(question, excerpts)
+    if not cands:
+        return []
+    top = max((e.score for e in excerpts), default=0.0) or 1.0
+    parts = list(parts or [question])
+    # Later parts ("and what's the catch?") lean on the first for their subject.
+    texts = [question] + [f"{p} {parts[0]}" for p in parts[1:]]
+    cheap = [_ranked(ranker.cheap, text, part, cands, None, top) for text, part in zip(texts, parts)]
+    if embed is None:
+        return cheap
+    # Encoding is the cost (MiniLM is compute-bound: ~1 s per 2,000 tokens on 2 cores), so only
+    # the cheap ranker's best few per part are encoded and ranked again with similarity.
+    short: list[Candidate] = []
+    for ranked in cheap:
+        for r in ranked[:SIM_TOP]:
+            if all(r.cand is not o for o in short):
+                short.append(r.cand)
+    # Sentences are encoded once each; a pair's vector is the sum of its two sentences'
+    # (normalised), which keeps the batch short (padding follows the longest text).
+    pieces = {s: None for c in short for s in (c.parts or [c.text])}
+    vecs = embed(texts + list(pieces))
+    qv = vecs[:len(texts)]
+    for s_, v in zip(pieces, vecs[len(texts):]):
+        pieces[s_] = v
+    cv = np.stack([_unit(sum(pieces[s_] for s_ in (c.parts or [c.text]))) for c in short])
+    return [_ranked(ranker.full, text, part, short, cv @ qv[i], top) for i, (text, part) in enumerate(zip(texts, parts))]
+
+
+def _dated(r: Scored, question: str) -> Extract:
+    c = r.cand
+    turn_date = c.date or (c.excerpt.first.event_time or "")[:10] or None
+    found = date_in(c.text, turn_date)
+    ex = Extract(c.text, c.excerpt, r.score, found.answer if found else turn_date, answer=c.text,
+                 speaker=c.speaker, signals=r.features)
+    if is_when_question(question):
+        if found is not None:
+            ex.answer, ex.span = found.answer, (found.start, found.end)
+        elif c.date:
+            ex.answer = format_date(c.date)  # nothing written: the turn's own date
+        return ex
+    grounded = max(r.features.get("overlap", 0.0), r.features.get("context", 0.0))
+    if (span := answer_span(question_type(question), c.text, question, grounded)) is not None:
+        ex.answer, ex.span = c.text[span[0]:span[1]].strip(" ,.;:"), span
+    return ex
+
+
+def best_sentence(question: str, excerpts: Sequence[Excerpt], embed: Callable[[list[str]], np.ndarray] | None = None,
+                  ranker: Ranker | None = None) -> Extract | None:
+    parts = split_question(question)
+    ranked = score_candidates(question, excerpts, embed, parts, ranker)
+    if not ranked or not ranked[0]:
+        return None
+    best = ranked[0][0]
+    named = _named_speaker(question, excerpts)
+    if named and not _about(best.cand, named):
+        # The question asks about one participant: their own turn (or one naming them) wins
+        # when it scores close to the best; otherwise the evidence is about someone else.
+        alt = next((r for r in ranked[0] if _about(r.cand, named) and r.score >= best.score - SPEAKER_MARGIN), None)
+        if alt is not None:
+            best = alt
+    ex = _dated(best, parts[0] if len(parts) > 1 else question)
+    ex.ranked = ranked[0]
+    kind = aggregate_kind(question)
+    if kind is not None:
+        return _mismatch(_aggregate(ex, ranked[0], kind), named)
+    c = best.cand
+    for more in ranked[1:]:
+        # The best evidence for the next part, unless the first answer already holds it.
+        other = next((r for r in more if r.cand.text not in c.text and c.text not in r.cand.text), None)
+        if other is None or other.score < best.score - SPEAKER_MARGIN * 2:
+            continue
+        add = other.cand
+        if len(ex.answer) + len(add.text) + 1 <= MAX_ANSWER_CHARS:
+            ex.answer = f"{ex.answer} {add.text}"
+            ex.sentence = f"{ex.sentence} {add.text}"
+            ex.span = None
+    return _mismatch(ex, named)
+
+
+AGGREGATE_MARGIN = 0.3  # evidence scoring within this of the best counts as another occurrence
+AGGREGATE_MAX = 5
+
+
+def _aggregate(ex: Extract, ranked: list[Scored], kind: str) -> Extract:
+    """"How many times…" and "what activities…": every distinct piece of evidence that scores
+    close to the best one and shares the question's words (one per unit or turn; by the same
+    speaker as the best in conversations)."""
+    best = ranked[0]
+    seen_units: set[str] = set()
+    picked: list[Candidate] = []
+    for r in ranked:
+        if r.score < best.score - AGGREGATE_MARGIN or len(picked) >= AGGREGATE_MAX:
+            break
+        c = r.cand
+        if r.features.get("overlap", 0.0) == 0:
+            continue
+        unit = c.excerpt.first.unit_id + (c.date or "")
+        if c.pair or unit in seen_units or (best.cand.speaker and c.speaker != best.cand.speaker):
+            continue
+        seen_units.add(unit)
+        picked.append(c)
+    if len(picked) < 2:
+        return ex
+    items = "; ".join(c.text for c in picked)
+    ex.answer = f"{len(picked)} times: {items}" if kind == "count" else items
+    ex.answer = ex.answer if len(ex.answer) <= MAX_ANSWER_CHARS else ex.answer[:MAX_ANSWER_CHARS - 1].rstrip() + "…"
+    ex.sentence, ex.span = items, None
+    return ex
+
+
+SPEAKER_MARGIN = 0.3  # how much lower the named speaker's own turn may score and still be preferred
+
+
+def _named_speaker(question: str, excerpts: Sequence[Excerpt]) -> str | None:
+    """The one conversation participant the question names, if any."""
+    speakers = {m.group(2).strip() for ex in excerpts for line in ex.text.splitlines()
+                if (m := TURN_PREFIX.match(line.strip()))}
+    named = [sp for sp in speakers if re.search(rf"\b{re.escape(sp)}\b", question, re.I)]
+    return named[0] if len(named) == 1 else None
+
+
+def _about(c: Candidate, person: str) -> bool:
+    return not c.speaker or c.speaker == person or re.search(rf"\b{re.escape(person)}\b", c.text, re.I) is not None
+
+
+def _mismatch(ex: Extract, named: str | None) -> Extract:
+    """Mark evidence said by someone other than the participant the question names, unless it
+    mentions them (conversations only): the asker abstains on it."""
+    if named and ex.speaker and named != ex.speaker and not re.search(rf"\b{re.escape(named)}\b", ex.sentence, re.I):
+        ex.other_speaker = named
+    return ex

@@ -1,0 +1,106 @@
+"""Markdown markup → prose, for what a person reads (answers, evidence, snippets).
+
+Units keep their raw text (citations point at lines of the file, BM25 indexes what was
+written); this is applied where text is shown or read as a sentence. Links read as their
+text, admonition / tab / snippet markers and emphasis marks go, HTML elements go (but not
+placeholders such as ``<name>``, which manuals use as text), and `code` stays code —
+nothing inside backticks is touched.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+# Whole lines that are only structure: MkDocs admonitions, pymdownx blocks and tabs, snippets.
+_ADMONITION = re.compile(r'^\s*(?:!!!|\?\?\?\+?)\s*[\w-]+(?:\s+[\w-]+)*\s*(?:"([^"]*)")?\s*$')
+_BLOCK = re.compile(r"^\s*///\s*([\w-]*)(?:\s*\|\s*(.*))?$")
+_VERSION_BLOCK = {"version-added": "Added in", "version-changed": "Changed in", "version-deprecated": "Deprecated in",
+                  "deprecated": "Deprecated in"}
+_TAB = re.compile(r'^\s*===\+?\s*"([^"]*)"\s*$')
+_SNIPPET = re.compile(r'^\s*-{1,2}8<-{1,2}\s*(?:"[^"]*")?\s*$')
+_CALLOUT = re.compile(r"^\s*>\s*\[!(\w+)\][+-]?\s*")
+_ATTRS = re.compile(r"\s*\{\s*[#.:][^}\n]*\}")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)|!\[([^\]]*)\]\[[^\]]*\]|!\[\[[^\]]*\]\]")
+_WIKI = re.compile(r"\[\[([^\]|#]*)(?:#([^\]|]*))?(?:\|([^\]]*))?\]\]")
+_LINK_INLINE = re.compile(r"\[([^\]\n]+)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
+_LINK_REF = re.compile(r"\[([^\]\n]+)\]\[[^\]\n]*\]")
+_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
+_FOOTNOTE = re.compile(r"\[\^[^\]]+\]")
+_HTML_NAMES = ("a|abbr|b|br|center|code|del|details|div|em|font|hr|i|img|ins|kbd|mark|p|pre|s|small|span|"
+               "strong|sub|summary|sup|table|tbody|td|th|thead|tr|u|ul|ol|li|h[1-6]|figure|figcaption|video|source|picture")
+_HTML = re.compile(rf"</?(?:{_HTML_NAMES})(?:\s[^<>]*)?/?>", re.I)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_EM_STAR = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=\S)\*(?![\w*])")
+_EM_UNDER = re.compile(r"(?<![\w_])_(?=[^\s_])([^_\n]+?)(?<=\S)_(?![\w_])")
+_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+_ICON = re.compile(r":(?:material|octicons|fontawesome|simple)-[\w-]+:")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
+_SPACES = re.compile(r"[ \t]{2,}")
+
+
+def _inline(text: str) -> str:
+    text = _IMAGE.sub(lambda m: m.group(1) or m.group(2) or "", text)
+    text = _WIKI.sub(lambda m: (m.group(3) or m.group(1) or m.group(2) or "").strip(), text)
+    text = _LINK_INLINE.sub(r"\1", text)
+    text = _LINK_REF.sub(r"\1", text)
+    text = _AUTOLINK.sub(r"\1", text)
+    text = _FOOTNOTE.sub("", text)
+    text = _HTML.sub("", text)
+    text = _ICON.sub("", text)
+    text = _ATTRS.sub("", text)
+    text = _STRONG.sub(r"\2", text)
+    text = _STRIKE.sub(r"\1", text)
+    text = _EM_STAR.sub(r"\1", text)
+    return _EM_UNDER.sub(r"\1", text)
+
+
+def _outside_code(text: str, fn) -> str:
+    """Apply ``fn`` to the parts of ``text`` outside `code` spans (links may wrap code:
+    ``[`Model.dump()`][pkg.Model.dump]`` reads as `Model.dump()`)."""
+    out, pos = [], 0
+    # Links whose text is code: resolve them first so the code span stays intact.
+    text = _LINK_REF.sub(r"\1", _LINK_INLINE.sub(r"\1", text)) if "`" in text else text
+    for m in _CODE_SPAN.finditer(text):
+        out.append(fn(text[pos:m.start()]))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(fn(text[pos:]))
+    return "".join(out)
+
+
+def structure_line(line: str) -> str | None:
+    """What a structure-only line says (an admonition's or tab's title), "" when it says
+    nothing, None when it is not a structure line."""
+    for rx in (_ADMONITION, _TAB):
+        m = rx.match(line)
+        if m:
+            return (m.group(1) or "").strip()
+    m = _BLOCK.match(line)
+    if m:
+        kind, title = m.group(1).lower(), (m.group(2) or "").strip()
+        lead = _VERSION_BLOCK.get(kind)
+        return f"{lead} {title}".strip() + "." if lead and title else title
+    if _SNIPPET.match(line):
+        return ""
+    return None
+
+
+def prose_line(line: str) -> str:
+    """One line of Markdown as a person reads it."""
+    said = structure_line(line)
+    if said is not None:
+        return said
+    line = _CALLOUT.sub("", line)
+    line = _HEADING.sub("", line)
+    if line.lstrip().startswith(">"):
+        line = line.lstrip()[1:].lstrip()
+    return _SPACES.sub(" ", _outside_code(line, _inline)).strip()
+
+
+def prose(text: str) -> str:
+    """Markdown (one sentence or several lines) as prose: markup gone, `code` kept."""
+    text = _COMMENT.sub("", text)
+    lines = [prose_line(ln) for ln in text.splitlines()]
+    return "\n".join(ln for ln in lines if ln)

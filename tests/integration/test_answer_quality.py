@@ -1,0 +1,137 @@
+"""Answers a reader can trust (#26), each problem a user saw as a small fixture: Markdown
+markup in answers, a bare number lifted from an unrelated sentence, the topical sentence
+instead of the value, a two-hop question answered with its first hop, an on-topic question
+memory cannot answer, and a generator that loops or makes things up."""
+
+import pytest
+
+from memcli.embed.fake import FakeEmbedder
+from memcli.llm.fake import FakeGenerator
+from memcli.memory import Memory
+
+MKDOCS = """# Serialization
+
+## Dumping models
+
+[`Model.dump()`][pkg.main.Model.dump] can also be used to **serialize** a model into a dict, see the
+[guide](../concepts/serialization.md#dumping) for details.
+
+/// version-changed | v2
+`Model.dump()` replaced the old `Model.dict()` method.
+///
+
+!!! note "Performance"
+    Dumping is _much_ faster in v2 <br/> than in v1.
+"""
+
+BENCH = """# Benchmarks
+
+Parsing large files is 37% faster than in the previous release, measured on a laptop.
+"""
+
+PLUGINS = """# Plugins
+
+Plugins extend the tool with new commands. Each plugin lives in its own package and is
+loaded at start-up when it is installed.
+"""
+
+SETTINGS = """# Settings
+
+## timeout
+
+The `timeout` setting controls how long a request may wait for the server before giving up.
+The timeout defaults to `30s`, and `0` disables it.
+"""
+
+BOOK = """# Night Harbour
+
+Night Harbour is a 1998 novel written by Tove Ahlgren. It follows a ferry crew through one
+winter on the northern coast.
+"""
+
+AUTHOR = """# Tove Ahlgren
+
+Tove Ahlgren grew up in Bergen, where her father ran a bookshop near the harbour. She later
+taught literature at a school in Oslo.
+"""
+
+TIMEOUTS = """# Timeouts
+
+Requests time out after five seconds by default. You can set a longer timeout on the client
+or on a single request with the `timeout` argument.
+"""
+
+
+@pytest.fixture
+def memory(settings, tmp_path):
+    def make(files: dict[str, str], generator=None):
+        d = tmp_path / "notes"
+        d.mkdir(exist_ok=True)
+        for name, body in files.items():
+            (d / name).write_text(body, encoding="utf-8")
+        m = Memory(settings, embedder=FakeEmbedder(dim=64), generator=generator)
+        m.ingest([d], recursive=True)
+        return m
+    return make
+
+
+def test_answers_read_as_prose_not_markdown(memory):
+    m = memory({"serialization.md": MKDOCS})
+    ans = m.ask("How can a model be serialized into a dict?", answer="extractive")
+    assert not ans.abstained
+    assert "`Model.dump()`" in ans.answer  # code stays code
+    for mark in ("][", "](", "**", "///", "!!!", "<br", "pkg.main"):
+        assert mark not in ans.answer and mark not in (ans.evidence or ""), (mark, ans.answer)
+    c = ans.citations[0]
+    assert c.line_start <= 4 <= c.line_end  # citations keep the file's own lines
+
+
+def test_a_number_from_an_unrelated_sentence_is_not_an_answer(memory):
+    m = memory({"benchmarks.md": BENCH, "plugins.md": PLUGINS})
+    ans = m.ask("How many plugins does the tool ship with?", answer="extractive")
+    assert ans.answer.strip() not in ("37%", "37")
+    assert ans.abstained or len(ans.answer.split()) > 3  # a refusal, or the whole sentence
+
+
+def test_a_default_value_question_gets_the_value(memory):
+    m = memory({"settings.md": SETTINGS})
+    ans = m.ask("What is the default timeout?", answer="extractive")
+    assert ans.answer == "`30s`", ans.answer
+    assert "defaults to `30s`" in ans.evidence
+    a, b = ans.answer_span
+    assert ans.evidence[a:b].strip() == "`30s`"
+
+
+def test_a_two_hop_question_answers_the_second_hop_and_cites_both(memory):
+    m = memory({"night-harbour.md": BOOK, "tove-ahlgren.md": AUTHOR})
+    ans = m.ask("Which city did the author of Night Harbour grow up in?", answer="extractive")
+    assert "Bergen" in ans.answer, ans.answer
+    assert {c.uri.rsplit("/", 1)[-1] for c in ans.citations} == {"night-harbour.md", "tove-ahlgren.md"}
+    assert ans.hops and ans.hops[0]["bridge"] == "Tove Ahlgren"
+
+
+def test_an_on_topic_question_about_something_memory_never_mentions_is_refused(memory):
+    m = memory({"timeouts.md": TIMEOUTS, "settings.md": SETTINGS})
+    ans = m.ask("How do I raise the `max_redirects` limit for requests?", answer="extractive")
+    assert ans.abstained and "max_redirects" in ans.refusal
+    assert ans.closest  # the closest hits are still shown
+    ok = m.ask("How long before requests time out by default?", answer="extractive")
+    assert not ok.abstained and "five seconds" in ok.answer  # no false refusal beside it
+
+
+def test_a_looping_generator_says_its_sentence_once(memory):
+    loop = "Requests time out after five seconds by default [1]. " * 4
+    m = memory({"timeouts.md": TIMEOUTS}, generator=FakeGenerator(reply=loop))
+    shown = []
+    ans = m.ask("How long before requests time out by default?", answer="generate", on_token=shown.append)
+    assert ans.answer.count("five seconds") == 1, ans.answer
+    assert "".join(shown).count("five seconds") == 1  # the loop never reached the screen
+    assert "repeated" in (ans.note or "")
+
+
+def test_an_unsupported_generated_answer_falls_back_to_the_evidence(memory):
+    made_up = "Bananas ripen faster in paper bags because of ethylene gas [1]."
+    m = memory({"timeouts.md": TIMEOUTS}, generator=FakeGenerator(reply=made_up))
+    ans = m.ask("How long before requests time out by default?", answer="generate")
+    assert "five seconds" in ans.answer and "Bananas" not in ans.answer
+    assert ans.generated and "not supported" in ans.note
