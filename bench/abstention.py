@@ -42,8 +42,8 @@ def answer_score(mem, questions: list[str], k: int) -> np.ndarray:
     and the best extractive sentence's cosine (a short question can be far from every whole
     unit and close to the one sentence that answers it)."""
     from memcli.ingest.segment import estimate_tokens
-    from memcli.llm.context import build_context
-    from memcli.llm.extractive import best_sentence
+    from memcli.answer.context import build_context
+    from memcli.answer.pick import best_sentence
 
     out = []
     for q in questions:
