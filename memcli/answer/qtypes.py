@@ -52,7 +52,26 @@ def aggregate_kind(question: str) -> str | None:
     return None
 
 
+_CLAUSE = re.compile(r"(?:^|[.!?:;]\s+|,\s+|\s[-–—]\s+)(?=(?:what|which|how|where|when|why|who|whom|whose|is|are|does|do|"
+                     r"did|can|could|should|will|would)\b)", re.I)
+
+
+def focus(question: str) -> str:
+    """The clause that asks: people set the scene first ("When I lock a script with uv,
+    where does the lockfile end up?", "I turned on http2=True. How can I check …?"), and the
+    kind of answer wanted is the last clause-initial question word's."""
+    text = question.strip()
+    starts = [m.end() for m in _CLAUSE.finditer(text)]
+    # The last clause that opens with a question word and runs to the question mark.
+    for at in reversed(starts):
+        clause = text[at:]
+        if clause.endswith("?") or at == 0:
+            return clause
+    return text
+
+
 def question_type(question: str) -> str | None:
+    question = focus(question)
     for name, rx in _Q:
         if rx.search(question):
             return name

@@ -59,3 +59,60 @@ def answer_span(qtype: str | None, sentence: str, question: str, grounded: float
     if qtype == "term" and _TERM_Q.search(question):
         return _one(_new(list(_CODE.finditer(sentence)), question))
     return None
+
+
+_TOKEN = re.compile(r"[\w'’-]+")
+_PRONOUNS = frozenset("i me my mine we us our you your he him his she her they them their it its this that these those "
+                      "so just really also too very well oh yeah yes no not don't didn't been being am is are was were "
+                      "be have has had do does did will would can could should there here then than".split())
+NOVEL_MAX_WORDS = 8
+
+
+def novel_span(sentence: str, question: str) -> tuple[int, int] | None:
+    """What a conversation turn says that the question does not: the longest run of the
+    turn's words between the question's own words ("I used to go horseback riding with my
+    dad" → "go horseback riding" for "What activity did Caroline used to do with her dad?").
+    None when that run is the whole sentence or too long to be a short answer."""
+    from memcli.answer.candidates import key
+    from memcli.text import STOP
+
+    q = {key(w) for w in _TOKEN.findall(question)}
+    toks = list(_TOKEN.finditer(sentence))
+
+    def content(m: re.Match) -> bool:
+        w = m.group(0).lower()
+        return w not in STOP and w not in _PRONOUNS and key(w) not in q
+
+    def near_question(k: int, step: int) -> bool:
+        # The nearest word that is not a small word, on one side of the run, is the question's.
+        k += step
+        while 0 <= k < len(toks) and not content(toks[k]) and key(toks[k].group(0)) not in q:
+            if sentence[toks[k - step].end() if step > 0 else toks[k].end():toks[k].start() if step > 0 else toks[k - step].start()].strip():
+                return False  # punctuation between: another clause
+            k += step
+        return 0 <= k < len(toks) and key(toks[k].group(0)) in q
+
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < len(toks):
+        if not content(toks[i]):
+            i += 1
+            continue
+        j = i
+        # Extend over content words and the small words between them, within one clause;
+        # a question word ends it.
+        while (j + 1 < len(toks) and key(toks[j + 1].group(0)) not in q
+               and not sentence[toks[j].end():toks[j + 1].start()].strip()):
+            j += 1
+        while j > i and not content(toks[j]):
+            j -= 1
+        runs.append((i, j))
+        i = j + 1
+    best = max(runs, key=lambda r: (r[1] - r[0] + 1) + 3 * (near_question(r[0], -1) + near_question(r[1], 1)),
+               default=None)
+    if best is None:
+        return None
+    n = best[1] - best[0] + 1
+    if n > NOVEL_MAX_WORDS or n >= len(toks) - 1:
+        return None
+    return toks[best[0]].start(), toks[best[1]].end()

@@ -228,18 +228,23 @@ def docsqa(
     answer: Annotated[str, typer.Option("--answer", help="Answer modes, comma list: extractive, generate.")] = "extractive",
     modes: Annotated[Optional[str], typer.Option("--modes", help="Reranking rows to add (hybrid+features, hybrid+llm, ...): each answers again after that reranker.")] = None,
     k: Annotated[int, typer.Option("-k", help="Retrieval hit cut-off (files).", min=1)] = 3,
+    variants: Annotated[str, typer.Option("--variants", help="Answer variants, comma list: default (what mem ask does), learned (fitted pick, no refusal by coverage), hand (the hand-set weights).")] = "default",
     limit: LimitOpt = None, workdir: WorkOpt = None, json_: JsonOpt = False,
 ) -> None:
     """Questions about your own documents: retrieval hit@k, answers right, abstentions right
     (scored by the set's own tools/score.py)."""
     from memcli.errors import ConfigError
-    from memcli.eval.docsqa import docsqa_eval
+    from memcli.eval.docsqa import VARIANTS, docsqa_eval
     from memcli.eval.runner import RERANKERS, parse_modes
 
     answers = [a.strip() for a in answer.split(",") if a.strip()]
     if not answers or any(a not in ("extractive", "generate") for a in answers):
         raise ConfigError("--answer takes extractive, generate (comma list)")
     rr = [m for m in parse_modes(modes) if m in RERANKERS] if modes else []
-    kw = dict(root=directory, settings=memory().settings, answers=answers, modes=rr, limit=limit, workdir=workdir, k=k)
+    vs = [v.strip() for v in variants.split(",") if v.strip()]
+    if not vs or any(v not in VARIANTS for v in vs):
+        raise ConfigError(f"--variants takes {', '.join(VARIANTS)} (comma list)")
+    kw = dict(root=directory, settings=memory().settings, answers=answers, modes=rr, limit=limit, workdir=workdir, k=k,
+              variants=vs)
     result = docsqa_eval(**kw) if json_ or not sys.stderr.isatty() else _with_progress(docsqa_eval, kw)
     _finish(result, workdir, json_)

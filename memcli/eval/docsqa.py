@@ -45,9 +45,17 @@ def prediction(qid: str, hits, ans) -> dict:
             "abstained": bool(ans.abstained)}
 
 
+# Answer variants an eval can compare (`--variants`): settings each one changes.
+VARIANTS = {
+    "hand": {"pick": "hand", "refuse_uncovered": False},  # the hand-set weights, no refusal by coverage
+    "learned": {"pick": "learned", "refuse_uncovered": False},  # the fitted ranker alone
+    "default": {},  # what `mem ask` does: the fitted ranker and refusal by coverage
+}
+
+
 def docsqa_eval(*, root: Path, settings: Settings, answers: Sequence[str] = ("extractive",),
                 modes: Sequence[str] = (), limit: int | None = None, workdir: Path | None = None,
-                k: int = 3, embedder=None, generator=None,
+                k: int = 3, embedder=None, generator=None, variants: Sequence[str] = ("default",),
                 on_progress: Callable[[EvalProgress], None] | None = None) -> dict:
     from memcli.memory import Memory
 
@@ -62,21 +70,25 @@ def docsqa_eval(*, root: Path, settings: Settings, answers: Sequence[str] = ("ex
                             on_progress=lambda p: progress(EvalProgress("ingest", p.files_done, p.files_total)))
         ingest_s = time.perf_counter() - t0
         rerankers = rerankers_for(modes, s, generator)
-        runs = [(how, None) for how in answers] + [(how, rr) for how in answers for rr in rerankers.values()]
+        mems = {v: mem if not VARIANTS[v] else Memory(
+            s.model_copy(update={"llm": s.llm.model_copy(update=VARIANTS[v])}), embedder=mem.embedder,
+            generator=generator) for v in variants}
+        runs = [(how, None, v) for how in answers for v in variants] + [
+            (how, rr, "default") for how in answers for rr in rerankers.values()]
         preds: dict[str, list[dict]] = {}
         seconds: dict[str, float] = {}
         per_query = []
         for i, q in enumerate(questions):
             entry = {"id": q["id"], "question": q["question"], "answerable": q["answerable"], "runs": {}}
-            for how, rr in runs:
-                label = how + (f"+{rr.name}" if rr else "")
+            for how, rr, v in runs:
+                label = how + (f"+{rr.name}" if rr else "") + (f"/{v}" if v != "default" else "")
                 t = time.perf_counter()
                 hits = mem.search(q["question"], k=10, reranker=rr)
-                ans = mem.ask(q["question"], answer=how, reranker=rr)
+                ans = mems[v].ask(q["question"], answer=how, reranker=rr)
                 seconds[label] = seconds.get(label, 0.0) + time.perf_counter() - t
                 p = prediction(q["id"], hits, ans)
                 preds.setdefault(label, []).append(p)
-                entry["runs"][label] = {"answer": p["answer"], "abstained": p["abstained"],
+                entry["runs"][label] = {"answer": p["answer"], "abstained": p["abstained"], "refusal": ans.refusal,
                                         "evidence": ans.evidence, "sources": p["sources"][:k]}
             per_query.append(entry)
             progress(EvalProgress("questions", i + 1, len(questions)))
