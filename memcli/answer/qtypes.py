@@ -25,7 +25,8 @@ _Q = [
     ("how", re.compile(r"^\s*(how (do|can|should|would) (i|you|we)|how to|is there a way to|what('s| is) the (way|command) to)\b", re.I)),
 ]
 
-_NUMBER = re.compile(r"\b\d+(\.\d+)?\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+# A quantity: not an enumerator "(1)", not part of a version or a version constraint (">=3.8", "v0.4.2").
+_NUMBER = re.compile(r"(?<![(<>=~^.\w])(?<!\bv)\d+(\.\d+)?\b(?![.)]\d|\))|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
                      r"thirty|forty|fifty|hundred|thousand|once|twice|several|dozen)\b", re.I)
 _CODE = re.compile(r"`[^`]+`|(?<![\w-])--?[a-z][\w-]+|\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|\b[a-z]+_[a-z_]+\b|\b[A-Z][a-z]+[A-Z]\w+\b|\b\w+\.\w+\(?\)?")
 _REASON = re.compile(r"\b(because|so that|in order to|to (prevent|avoid|ensure|protect|guard)|intent|the reason|due to|"

@@ -62,7 +62,7 @@ def absent_terms(question: str, doc_freq: Callable[[Sequence[str]], dict[str, in
     return [t for t in specific if any(df.get(w.lower(), 0) == 0 for w in _WORDS.findall(t) if len(w) >= 3)]
 
 
-_NUMBER_Q = re.compile(r"how (many|much)|what (is|'s|are) the (maximum|minimum|max|min|number)", re.I)
+_NUMBER_Q = re.compile(r"\bhow (many|much)\b|\bwhat(\s+is|'s|\s+are)\s+the\s+(maximum|minimum|max|min|number)\b", re.I)
 TYPE_TOP = 3  # the best candidates that may state the asked-for number
 
 
