@@ -95,7 +95,9 @@ def locomo(data: Path, work: Path, settings: Settings, per_conv: int | None) -> 
         cdir = work / "locomo" / re.sub(r"[^\w.-]", "_", sid)
         cdir.mkdir(parents=True, exist_ok=True)
         f = cdir / "conversation.json"
-        f.write_text(json.dumps([{"sample_id": sid, "conversation": conv["conversation"]}]), encoding="utf-8")
+        body = json.dumps([{"sample_id": sid, "conversation": conv["conversation"]}], ensure_ascii=False)
+        if not f.exists() or f.read_text(encoding="utf-8") != body:
+            f.write_text(body, encoding="utf-8")  # the layout `mem eval locomo --workdir` uses
         mem = Memory(settings.model_copy(update={"home": cdir / "home"}))
         mem.ingest([f])
         turns = {str(t["dia_id"]): norm(t.get("text", "")) for k, v in conv["conversation"].items()

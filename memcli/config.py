@@ -154,9 +154,10 @@ class LLMSettings(_Section):
         "extractive: the best-supported sentence, cited; generate: the LLM writes the answer."))
     min_similarity: float | None = Field(None, ge=-1, le=1, description=(
         "Abstain when the best unit's dense cosine is below this (default: the embedder's calibrated floor)."))
-    pick: Literal["learned", "hand"] = Field("learned", description=(
-        "How the extractive answer's sentence is picked: learned (the ranker fitted by bench/train_pick.py, "
-        "shipped in the package) or hand (the earlier hand-set weights, for comparison)."))
+    pick: Literal["hand", "learned"] = Field("hand", description=(
+        "How the extractive answer's sentence is picked: hand (hand-set weights over the feature table) or "
+        "learned (the ranker bench/train_pick.py fits, shipped in the package; it did not beat the hand "
+        "weights on held-out sets, docs/evaluation.md)."))
     refuse_uncovered: bool = Field(True, description=(
         "Refuse when the question names a specific term memory never mentions, or the evidence lacks "
         "most of the question's rare terms (refusal by coverage)."))

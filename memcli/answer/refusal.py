@@ -20,6 +20,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from memcli.answer.qtypes import aggregate_kind
+
 
 _SPECIFIC = re.compile(r"`([^`]+)`|\b([A-Za-z]+[-_.][\w.-]*\w|[a-z]+[A-Z]\w*|[A-Z][a-z]+[A-Z]\w*|[A-Z]{2,}\w*)\b")
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'’]+")
@@ -69,6 +71,8 @@ TYPE_TOP = 3  # the best candidates that may state the asked-for number
 def check(question: str, ranked_types: Sequence[float], doc_freq: Callable[[Sequence[str]], dict[str, int]]) -> Refusal:
     """``ranked_types``: the answer-type fit (-1 .. 1) of the best candidates, best first."""
     out = Refusal(absent_terms(question, doc_freq))
-    if _NUMBER_Q.search(question) and ranked_types and max(ranked_types[:TYPE_TOP]) <= 0:
+    # "How many times…" is answered by counting the evidence, not by a number written in it.
+    if (_NUMBER_Q.search(question) and aggregate_kind(question) is None and ranked_types
+            and max(ranked_types[:TYPE_TOP]) <= 0):
         out.missing_type = "number"
     return out

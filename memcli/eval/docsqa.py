@@ -48,8 +48,9 @@ def prediction(qid: str, hits, ans) -> dict:
 # Answer variants an eval can compare (`--variants`): settings each one changes.
 VARIANTS = {
     "hand": {"pick": "hand", "refuse_uncovered": False},  # the hand-set weights, no refusal by coverage
-    "learned": {"pick": "learned", "refuse_uncovered": False},  # the fitted ranker alone
-    "default": {},  # what `mem ask` does: the fitted ranker and refusal by coverage
+    "learned": {"pick": "learned", "refuse_uncovered": False},  # the fitted ranker, no refusal by coverage
+    "learned+refusal": {"pick": "learned", "refuse_uncovered": True},
+    "default": {},  # what `mem ask` does (llm.pick, llm.refuse_uncovered as configured)
 }
 
 

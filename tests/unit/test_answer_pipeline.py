@@ -1,0 +1,106 @@
+"""The answer pipeline's stages, each alone: markup → prose, question focus, spans, refusal,
+two-hop bridges, the repeat guard, the shipped ranker file."""
+
+import json
+
+import numpy as np
+
+from memcli.answer.features import CHEAP, FULL
+from memcli.answer.hops import bridge, named_by
+from memcli.answer.qtypes import focus, new_numbers, question_type
+from memcli.answer.ranker import MODEL_FILE, Ranker, load
+from memcli.answer.refusal import absent_terms, check, specific_terms
+from memcli.answer.span import answer_span, novel_span
+from memcli.llm.guard import RepeatGuard, supported
+from memcli.markup import prose
+
+
+def test_markdown_reads_as_prose_and_code_stays_code():
+    assert prose("[`Model.dump()`][pkg.main.Model.dump] can also be used") == "`Model.dump()` can also be used"
+    assert prose("See the [guide](../other.md#anchor).") == "See the guide."
+    assert prose("**New in 1.4**, the cache is _shared_.") == "New in 1.4, the cache is shared."
+    assert prose('!!! note "Careful"') == "Careful" and prose("!!! note") == ""
+    assert prose("/// version-changed | v2") == "Changed in v2."
+    assert prose("a <br/> b <sup>1</sup>") == "a b 1"
+    assert prose("Run `uv add <name>` to add <name>.") == "Run `uv add <name>` to add <name>."  # placeholders stay
+    assert prose("Use `**kwargs` and snake_case_names") == "Use `**kwargs` and snake_case_names"
+    assert prose("[[Other note|the alias]] and [[Plain]]") == "the alias and Plain"
+
+
+def test_the_clause_that_asks_sets_the_answer_type():
+    assert focus("When I lock a script with uv, where does the lockfile end up?") == "where does the lockfile end up?"
+    assert question_type("When I lock a script with uv, where does the lockfile end up?") == "where"
+    assert question_type("I turned on http2. How can I check it?") == "how"
+    assert question_type("When did Caroline go to the support group?") == "when"
+
+
+def test_enumerators_and_versions_are_not_quantities():
+    assert new_numbers("trades off between (1) minimizing and (2) selecting", "how many?") == []
+    assert new_numbers("requires Python >=3.8 or uv v0.4.2", "how many?") == []
+    assert new_numbers("It waits 5 minutes for 100 connections", "how many?") == ["5", "100"]
+
+
+def test_value_spans_only_when_grounded():
+    s = "The timeout defaults to `30s`, and `0` disables it."
+    a, b = answer_span(None, s, "What is the default timeout?", grounded=1.0)
+    assert s[a:b] == "`30s`"
+    assert answer_span(None, s, "What is the default timeout?", grounded=0.1) is None
+    v = "The `--locked` flag was added in v0.4.2 of the tool."
+    a, b = answer_span("term", v, "Since which version does `--locked` exist?", grounded=1.0)
+    assert v[a:b] == "v0.4.2"
+    assert answer_span("number", "Parsing is 37% faster.", "How many plugins ship?", grounded=0.0) is None
+
+
+def test_what_a_chat_turn_adds_to_the_question():
+    s = "I used to go horseback riding with my dad when I was a kid, we went through the fields."
+    a, b = novel_span(s, "What activity did Caroline used to do with her dad?")
+    assert s[a:b] == "go horseback riding"
+    assert novel_span("My own journey and the support I got made a huge difference.",
+                      "What motivated Caroline to pursue counseling?") is None  # all of it is the answer
+
+
+def test_refusal_by_absent_term_and_missing_number():
+    df = {"max": 3, "redirects": 4, "timeout": 9}.get
+    freq = lambda words: {w: df(w.lower(), 0) for w in words}  # noqa: E731
+    assert specific_terms("How do I set `max_redirects` or HTTPS_PROXY?") == ["max_redirects", "HTTPS_PROXY"]
+    assert absent_terms("Which RateLimitError does it raise?", freq) == ["RateLimitError"]
+    assert absent_terms("What does `max-redirects` do?", freq) == []  # both words are in memory
+    assert check("How many retries by default?", [-1.0, -1.0, -1.0, 1.0], freq).missing_type == "number"
+    assert not check("How many retries by default?", [-1.0, 1.0], freq).refuse
+    assert not check("Why is the sky blue?", [-1.0], freq).refuse
+
+
+def test_two_hop_bridges():
+    b = bridge("Which city did the author of Night Harbour grow up in?")
+    assert b.phrase == "the author of Night Harbour" and b.question == "Who is the author of Night Harbour?"
+    assert b.substitute("Which city did the author of Night Harbour grow up in?", "Tove Ahlgren") == \
+        "Which city did Tove Ahlgren grow up in?"
+    assert bridge("When did Lothair Ii's mother die?").question == "Who is the mother of Lothair Ii?"
+    assert bridge("What country was the author of Brand a citizen of?").phrase == "the author of Brand"
+    assert bridge("What is the default timeout?") is None
+    assert named_by("Night Harbour is a 1998 novel written by Tove Ahlgren.", b.question) == "Tove Ahlgren"
+
+
+def test_the_repeat_guard_stops_a_loop_before_the_reader_sees_it():
+    g, shown = RepeatGuard(), []
+    for word in ("The honey won second prize [1]. It was light honey. " + "The honey won second prize [1]. " * 3).split(" "):
+        shown.append(g.feed(word + " "))
+    shown.append(g.finish())
+    assert g.stopped and "".join(shown).count("second prize") == 1
+    g = RepeatGuard()
+    text = "".join(g.feed(w + " ") for w in "One answer. Another line here.".split(" ")) + g.finish()
+    assert not g.stopped and text.strip() == "One answer. Another line here."
+    assert supported("The honey won second prize [1].", "the honey won second prize at the county show")
+    assert not supported("Bananas ripen in paper bags.", "the honey won second prize at the county show")
+
+
+def test_the_shipped_ranker_matches_the_feature_columns():
+    d = json.loads(MODEL_FILE.read_text())
+    assert d["cheap"]["features"] == list(CHEAP) and d["full"]["features"] == list(FULL)
+    assert "command" in d  # how to fit it again
+    r = load()
+    assert r.name == "learned"
+    X = np.zeros((3, len(FULL)), np.float32)
+    X[1, FULL.index("overlap")] = 1.0
+    assert r.full.score(X, FULL).shape == (3,)
+    assert Ranker.hand().full.score(X, FULL).argmax() == 1
