@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+_FENCED = re.compile(r"(^[ \t]*(?:```|~~~).*?^[ \t]*(?:```|~~~)[ \t]*$)", re.M | re.S)
 # Whole lines that are only structure: MkDocs admonitions, pymdownx blocks and tabs, snippets.
 _ADMONITION = re.compile(r'^\s*(?:!!!|\?\?\?\+?)\s*[\w-]+(?:\s+[\w-]+)*\s*(?:"([^"]*)")?\s*$')
 _BLOCK = re.compile(r"^\s*///\s*([\w-]*)(?:\s*\|\s*(.*))?$")
@@ -23,8 +24,9 @@ _CALLOUT = re.compile(r"^\s*>\s*\[!(\w+)\][+-]?\s*")
 _ATTRS = re.compile(r"\s*\{\s*[#.:][^}\n]*\}")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)|!\[([^\]]*)\]\[[^\]]*\]|!\[\[[^\]]*\]\]")
 _WIKI = re.compile(r"\[\[([^\]|#]*)(?:#([^\]|]*))?(?:\|([^\]]*))?\]\]")
-_LINK_INLINE = re.compile(r"\[([^\]\n]+)\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
-_LINK_REF = re.compile(r"\[([^\]\n]+)\]\[[^\]\n]*\]")
+# Link text may wrap onto the next line of the file.
+_LINK_INLINE = re.compile(r"\[([^\]]{1,300})\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
+_LINK_REF = re.compile(r"\[([^\]]{1,300})\]\[[^\]\n]*\]")
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
 _FOOTNOTE = re.compile(r"\[\^[^\]]+\]")
 _HTML_NAMES = ("a|abbr|b|br|center|code|del|details|div|em|font|hr|i|img|ins|kbd|mark|p|pre|s|small|span|"
@@ -99,8 +101,20 @@ def prose_line(line: str) -> str:
     return _SPACES.sub(" ", _outside_code(line, _inline)).strip()
 
 
+def resolve_links(text: str) -> str:
+    """Links (which may wrap across lines) as their text, and comments gone: done on a whole
+    passage before it is cut into lines."""
+    text = _COMMENT.sub("", text)
+    if "[" not in text:
+        return text
+    # Fenced code is left as written: `handlers[0](event)` is not a link.
+    parts = _FENCED.split(text)
+    for i in range(0, len(parts), 2):
+        parts[i] = _outside_code(parts[i], lambda t: _LINK_REF.sub(r"\1", _LINK_INLINE.sub(r"\1", t)))
+    return "".join(parts)
+
+
 def prose(text: str) -> str:
     """Markdown (one sentence or several lines) as prose: markup gone, `code` kept."""
-    text = _COMMENT.sub("", text)
-    lines = [prose_line(ln) for ln in text.splitlines()]
+    lines = [prose_line(ln) for ln in resolve_links(text).splitlines()]
     return "\n".join(ln for ln in lines if ln)

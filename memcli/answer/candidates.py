@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from memcli.answer.context import Excerpt
-from memcli.markup import prose_line, structure_line
+from memcli.markup import prose_line, resolve_links, structure_line
 from memcli.text import STOP, WORD
 
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[`\"'(\[A-Z0-9*_])")
@@ -99,7 +99,7 @@ def candidates(ex: Excerpt, rank: int = 0) -> list[Candidate]:
         items.clear()
         lead_in = ""
 
-    for raw in ex.text.splitlines():
+    for raw in resolve_links(ex.text).splitlines():
         line = raw.strip()
         if code is not None:
             if _FENCE.match(line):

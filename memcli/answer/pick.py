@@ -24,9 +24,8 @@ from memcli.answer.dates import date_in, fmt_day
 from memcli.answer.features import table
 from memcli.answer.qtypes import aggregate_kind, question_type
 from memcli.answer.ranker import Ranker, load
-from memcli.answer.span import answer_span, novel_span
+from memcli.answer.span import answer_span
 
-_WH = re.compile(r"^\s*(what|which|how|where|who|whom)\b", re.I)
 SIM_TOP = 8  # candidates per question part that are encoded for the similarity signal
 MAX_ANSWER_CHARS = 400  # a compound question's answer: one sentence per part, within this
 
@@ -125,9 +124,6 @@ def _dated(r: Scored, question: str) -> Extract:
         return ex
     grounded = max(r.features.get("overlap", 0.0), r.features.get("context", 0.0))
     span = answer_span(question_type(question), c.text, question, grounded)
-    if span is None and c.kind == "turn" and _WH.match(question):
-        # A conversation turn says more than its answer: what it adds to the question.
-        span = novel_span(c.text, question)
     if span is not None:
         ex.answer, ex.span = c.text[span[0]:span[1]].strip(" ,.;:"), span
     return ex

@@ -10,7 +10,7 @@ from memcli.answer.hops import bridge, named_by
 from memcli.answer.qtypes import focus, new_numbers, question_type
 from memcli.answer.ranker import MODEL_FILE, Ranker, load
 from memcli.answer.refusal import absent_terms, check, specific_terms
-from memcli.answer.span import answer_span, novel_span
+from memcli.answer.span import answer_span
 from memcli.llm.guard import RepeatGuard, supported
 from memcli.markup import prose
 
@@ -49,14 +49,6 @@ def test_value_spans_only_when_grounded():
     a, b = answer_span("term", v, "Since which version does `--locked` exist?", grounded=1.0)
     assert v[a:b] == "v0.4.2"
     assert answer_span("number", "Parsing is 37% faster.", "How many plugins ship?", grounded=0.0) is None
-
-
-def test_what_a_chat_turn_adds_to_the_question():
-    s = "I used to go horseback riding with my dad when I was a kid, we went through the fields."
-    a, b = novel_span(s, "What activity did Caroline used to do with her dad?")
-    assert s[a:b] == "go horseback riding"
-    assert novel_span("My own journey and the support I got made a huge difference.",
-                      "What motivated Caroline to pursue counseling?") is None  # all of it is the answer
 
 
 def test_refusal_by_absent_term_and_missing_number():
