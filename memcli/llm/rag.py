@@ -16,6 +16,7 @@ from memcli.embed.base import UNCALIBRATED_FLOOR
 from memcli.text import estimate_tokens
 from memcli.answer.candidates import terms as _terms
 from memcli.answer.context import Excerpt, build_context
+from memcli.answer.compare import comparison, dated_mention, decide
 from memcli.answer.hops import bridge, named_by
 from memcli.answer.pick import best_sentence
 from memcli.answer.ranker import load as load_ranker
@@ -115,6 +116,23 @@ class Asker:
         excerpts = build_context(hits, budget=self.s.context_tokens, count_tokens=estimate_tokens)
         return excerpts, best_sentence(question, excerpts, self.embed, self.ranker)
 
+    def _compare(self, question: str, k: int | None, mode: str | None):
+        """(the answer, [(side, its dated sentence, date)]) for "which came first, A or B?"
+        when memory dates both sides; else None."""
+        c = comparison(question)
+        if c is None:
+            return None
+        sides = []
+        for name in (c.a, c.b):
+            hits = self.search(c.query(name, question), k=k or self.s.k, mode=mode)
+            excerpts = build_context(hits, budget=self.s.context_tokens, count_tokens=estimate_tokens)
+            found = dated_mention(name, excerpts, c.died)
+            if found is None:
+                return None
+            sides.append((name, *found))
+        winner = decide(c, [(name, key) for name, _, key in sides])
+        return (winner, sides) if winner else None
+
     def _second_hop(self, question: str, k: int | None, mode: str | None):
         """(first-hop evidence, second-hop evidence, bridge name, second question) when the
         question asks through a bridge ("the author of X") and memory names it; else None."""
@@ -195,8 +213,18 @@ class Asker:
                 ans.answer, ans.abstained, ans.closest = NOT_IN_MEMORY, True, hits[:3]
                 return ans
         if gen is None:
-            hop = self._second_hop(question, k, mode) if best is not None else None
-            if best is None:
+            versus = self._compare(question, k, mode)
+            hop = self._second_hop(question, k, mode) if best is not None and versus is None else None
+            if versus is not None:
+                winner, sides = versus
+                ans.answer = winner
+                ans.evidence = " ".join(c.text for _, c, _ in sides)
+                ans.answer_span, ans.evidence_unit = None, sides[0][1].excerpt.first.unit_id
+                ans.note = "compared: " + "; ".join(f"{name} {key[0]}" for name, _, key in sides)
+                for i, (_, c, _) in enumerate(sides, start=1):
+                    c.excerpt.number = i
+                ans.citations = _citations([c.excerpt for _, c, _ in sides])
+            elif best is None:
                 ans.answer, ans.abstained, ans.closest = NOT_IN_MEMORY, True, hits[:3]
                 ans.refusal = "no sentence in the closest excerpts answers it"
             elif hop is not None:

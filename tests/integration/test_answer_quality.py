@@ -135,3 +135,13 @@ def test_an_unsupported_generated_answer_falls_back_to_the_evidence(memory):
     ans = m.ask("How long before requests time out by default?", answer="generate")
     assert "five seconds" in ans.answer and "Bananas" not in ans.answer
     assert ans.generated and "not supported" in ans.note
+
+
+def test_a_comparison_question_compares_the_two_dates(memory):
+    m = memory({"night-harbour.md": BOOK, "low-tide.md": "# Low Tide\n\nLow Tide is a 2004 novel by Sven Ek about a "
+                "lighthouse keeper and his daughter.\n"})
+    ans = m.ask("Which novel came out first, Night Harbour or Low Tide?", answer="extractive")
+    assert ans.answer == "Night Harbour"  # 1998 before 2004
+    assert len(ans.citations) == 2 and "1998" in ans.note and "2004" in ans.note
+    later = m.ask("Which novel came out later, Night Harbour or Low Tide?", answer="extractive")
+    assert later.answer == "Low Tide"

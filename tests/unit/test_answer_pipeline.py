@@ -96,3 +96,16 @@ def test_the_shipped_ranker_matches_the_feature_columns():
     X[1, FULL.index("overlap")] = 1.0
     assert r.full.score(X, FULL).shape == (3,)
     assert Ranker.hand().full.score(X, FULL).argmax() == 1
+
+
+def test_comparison_questions_and_their_dates():
+    from memcli.answer.compare import comparison, date_key, decide
+
+    c = comparison("Who was born first out of Aivar Kuusmaa and Andy Summers?")
+    assert (c.a, c.b, c.earliest, c.died) == ("Aivar Kuusmaa", "Andy Summers", True, False)
+    assert comparison("Which film has the director who died first, A or B?") is None  # through a bridge
+    assert comparison("What is the default timeout?") is None
+    assert date_key("John Middleton Murry (6 August 1889 – 12 March 1957) was a writer.", died=True) == (1957, 3, 12)
+    assert date_key("Aas Ka Panchhi is a 1961 Hindi movie.", died=False) == (1961, 0, 0)
+    assert decide(c, [("Aivar Kuusmaa", (1967, 6, 12)), ("Andy Summers", (1942, 12, 31))]) == "Andy Summers"
+    assert decide(c, [("A", (1967, 0, 0)), ("B", (1967, 5, 1))]) is None  # the year cannot tell them apart
