@@ -17,6 +17,9 @@ _EARLY = r"first|earlier|older|oldest|sooner"
 _LATE = r"later|last|younger|youngest|more recently|most recently"
 _Q = re.compile(rf"^\s*(?:which|who|what)\b(?P<ask>.*?\b(?P<dir>{_EARLY}|{_LATE})\b.*?)"
                 rf"(?:,|\bout of\b|\bbetween\b)\s*(?P<a>[^,?]+?)\s+(?:or|and)\s+(?P<b>[^?]+?)\s*\??\s*$", re.I)
+# "Which band was formed first The Exies or Circus Diablo?": the two names follow the direction word.
+_Q_BARE = re.compile(rf"^\s*(?i:which|who|what)\b(?P<ask>.*?\b(?P<dir>{_EARLY}|{_LATE}))\s*,?\s+"
+                     rf"(?P<a>[A-Z0-9][^?]*?)\s+or\s+(?P<b>[A-Z0-9][^?]+?)\s*\??\s*$")
 _MONTHS = {m: i for i, m in enumerate(["january", "february", "march", "april", "may", "june", "july", "august",
                                        "september", "october", "november", "december"], start=1)}
 _DATE = re.compile(r"\b(?:(\d{1,2})\s+(" + "|".join(_MONTHS) + r")\s+)?(?:(" + "|".join(_MONTHS) +
@@ -32,11 +35,12 @@ class Comparison:
 
     def query(self, entity: str, question: str) -> str:
         """What to search for one side: the entity and what the question compares."""
-        return f"{entity} {_Q.match(question).group('ask')}".strip()
+        m = _Q.match(question) or _Q_BARE.match(question)
+        return f"{entity} {m.group('ask')}".strip()
 
 
 def comparison(question: str) -> Comparison | None:
-    m = _Q.match(question)
+    m = _Q.match(question) or _Q_BARE.match(question)
     if not m or len(m.group("a")) < 2 or len(m.group("b")) < 2:
         return None
     if re.search(rf"\b(?:{ROLES})\s+(?:who|whose|that)\b", m.group("ask"), re.I):
