@@ -79,6 +79,14 @@ def _citations(excerpts: list[Excerpt]) -> list[Citation]:
     return out
 
 
+def _context_rows(excerpts: list[Excerpt]) -> list[dict]:
+    """The excerpts as `--json` and `--show-context` show them, in their numbered order."""
+    rows = [{"number": e.number, "unit_ids": [h.unit_id for h in e.hits], "tokens": e.tokens,
+             "uri": e.first.uri, "section": e.first.section, "line_start": e.first.line_start,
+             "line_end": e.hits[-1].line_end, "text": e.text} for e in excerpts]
+    return sorted(rows, key=lambda c: c["number"])
+
+
 def _evidence_unit(best) -> str:
     """The unit of the excerpt whose text holds the evidence (an excerpt can merge several)."""
     probe = best.sentence[:40]
@@ -191,10 +199,7 @@ class Asker:
             excerpts = build_context(hits, budget=budget, count_tokens=count)
             best = best_sentence(question, excerpts, self.embed, self.ranker)
         timings["context"] = time.perf_counter() - t
-        context = [{"number": e.number, "unit_ids": [h.unit_id for h in e.hits], "tokens": e.tokens,
-                    "uri": e.first.uri, "section": e.first.section, "line_start": e.first.line_start,
-                    "line_end": e.hits[-1].line_end, "text": e.text} for e in excerpts]
-        ans = Answer(question, "", how, False, context=context, timings=timings,
+        ans = Answer(question, "", how, False, context=_context_rows(excerpts), timings=timings,
                      evidence=best.sentence if best else None, evidence_date=best.date if best else None,
                      pick=self.ranker.name)
         if explain and best is not None:
@@ -213,46 +218,48 @@ class Asker:
                 ans.answer, ans.abstained, ans.closest = NOT_IN_MEMORY, True, hits[:3]
                 return ans
         if gen is None:
-            versus = self._compare(question, k, mode)
-            hop = self._second_hop(question, k, mode) if best is not None and versus is None else None
-            if versus is not None:
-                winner, sides = versus
-                ans.answer = winner
-                ans.evidence = " ".join(c.text for _, c, _ in sides)
-                ans.answer_span, ans.evidence_unit = None, sides[0][1].excerpt.first.unit_id
-                ans.note = "compared: " + "; ".join(f"{name} {key[0]}" for name, _, key in sides)
-                for i, (_, c, _) in enumerate(sides, start=1):
-                    c.excerpt.number = i
-                ans.citations = _citations([c.excerpt for _, c, _ in sides])
-            elif best is None:
-                ans.answer, ans.abstained, ans.closest = NOT_IN_MEMORY, True, hits[:3]
-                ans.refusal = "no sentence in the closest excerpts answers it"
-            elif hop is not None:
-                first, second, name, q2 = hop
-                ans.answer, ans.evidence, ans.evidence_date = second.answer, second.sentence, second.date
-                ans.answer_span = list(second.span) if second.span else None
-                ans.evidence_unit = _evidence_unit(second)
-                ans.hops = [{"question": q2, "bridge": name, "bridge_evidence": first.sentence}]
-                ans.note = f"answered in two hops, through {name}"
-                first.excerpt.number, second.excerpt.number = 2, 1
-                ans.citations = _citations([second.excerpt, first.excerpt])
-                ans.context = [{"number": e.number, "unit_ids": [h.unit_id for h in e.hits], "tokens": e.tokens,
-                                "uri": e.first.uri, "section": e.first.section, "line_start": e.first.line_start,
-                                "line_end": e.hits[-1].line_end, "text": e.text} for e in (second.excerpt, first.excerpt)]
-            else:
-                ans.answer = best.answer
-                # No prompt to order for: the cited excerpt is [1], the rest follow by rank.
-                rest = sorted((e for e in excerpts if e is not best.excerpt), key=lambda e: -e.score)
-                for i, e in enumerate([best.excerpt] + rest, start=1):
-                    e.number = i
-                number = {e.first.unit_id: e.number for e in excerpts}
-                for c in context:
-                    c["number"] = number[c["unit_ids"][0]]
-                ans.context = sorted(context, key=lambda c: c["number"])
-                ans.citations = _citations([best.excerpt])
+            self._extractive(ans, question, k, mode, best, excerpts, hits)
             timings["answer"] = time.perf_counter() - t
             return ans
         return self._generate(ans, gen, question, excerpts, best, hits, on_token)
+
+    def _extractive(self, ans: Answer, question: str, k: int | None, mode: str | None, best,
+                    excerpts: list[Excerpt], hits: list[Hit]) -> None:
+        """The extractive answer: a comparison, a two-hop answer, or the picked sentence (or span)."""
+        versus = self._compare(question, k, mode)
+        hop = self._second_hop(question, k, mode) if best is not None and versus is None else None
+        if versus is not None:
+            winner, sides = versus
+            ans.answer, ans.evidence = winner, " ".join(c.text for _, c, _ in sides)
+            ans.answer_span, ans.evidence_unit = None, sides[0][1].excerpt.first.unit_id
+            ans.note = "compared: " + "; ".join(f"{name} {key[0]}" for name, _, key in sides)
+            cited = [c.excerpt for _, c, _ in sides]
+        elif best is None:
+            ans.answer, ans.abstained, ans.closest = NOT_IN_MEMORY, True, hits[:3]
+            ans.refusal = "no sentence in the closest excerpts answers it"
+            return
+        elif hop is not None:
+            first, second, name, q2 = hop
+            ans.answer, ans.evidence, ans.evidence_date = second.answer, second.sentence, second.date
+            ans.answer_span = list(second.span) if second.span else None
+            ans.evidence_unit = _evidence_unit(second)
+            ans.hops = [{"question": q2, "bridge": name, "bridge_evidence": first.sentence}]
+            ans.note = f"answered in two hops, through {name}"
+            cited = [second.excerpt, first.excerpt]
+        else:
+            ans.answer = best.answer
+            # No prompt to order for: the cited excerpt is [1], the rest follow by rank.
+            cited = [best.excerpt]
+            excerpts = cited + sorted((e for e in excerpts if e is not best.excerpt), key=lambda e: -e.score)
+            for i, e in enumerate(excerpts, start=1):
+                e.number = i
+            ans.context = _context_rows(excerpts)
+            ans.citations = _citations(cited)
+            return
+        for i, e in enumerate(cited, start=1):
+            e.number = i
+        ans.context = _context_rows(cited)
+        ans.citations = _citations(cited)
 
     def _generate(self, ans: Answer, gen, question: str, excerpts: list[Excerpt], best, hits: list[Hit],
                   on_token: Callable[[str], None] | None) -> Answer:
