@@ -1,11 +1,13 @@
-"""Stage 3: the fitted ranker — a linear score over the feature table, loaded once.
+"""Stage 3: the ranker — a linear score over the feature table, loaded once.
 
-The weights are a conditional-logit (softmax over one question's candidates) model fitted by
-``bench/train_pick.py`` on labelled dev data and shipped as ``pick.json`` beside this file:
-plain numbers, no pickle. Two models: ``cheap`` ranks every candidate without a neural
-signal and picks the shortlist the encoder sees; ``full`` ranks that shortlist with the
-question–sentence similarity added. ``HAND`` is the hand-set weighting that came before, kept
-as the baseline the eval compares against (``llm.pick: hand``).
+Two kinds (``llm.pick``): ``HAND``, set by hand (the default), and ``learned``: a
+conditional-logit model (softmax over one question's candidates) fitted by
+``bench/train_pick.py`` on labelled dev data and shipped as ``pick.json`` beside this file —
+plain numbers, no pickle. The fitted weights did not beat the hand ones on any held-out set
+(a manual, a chat and an encyclopedia reward different columns; docs/evaluation.md), so they
+are the baseline a new feature must beat rather than the default. Each kind has two models:
+``cheap`` ranks every candidate without a neural signal and picks the shortlist the encoder
+sees; ``full`` ranks that shortlist with the question–sentence similarity added.
 """
 
 from __future__ import annotations
