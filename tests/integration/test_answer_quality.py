@@ -145,3 +145,27 @@ def test_a_comparison_question_compares_the_two_dates(memory):
     assert len(ans.citations) == 2 and "1998" in ans.note and "2004" in ans.note
     later = m.ask("Which novel came out later, Night Harbour or Low Tide?", answer="extractive")
     assert later.answer == "Low Tide"
+
+
+def test_ask_explain_and_a_refusal_say_why(capsys, tmp_path, monkeypatch):
+    import json
+
+    from memcli.cli import run
+
+    monkeypatch.setenv("MEM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MEM_EMBED__MODEL", "fake:64")
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "settings.md").write_text(SETTINGS)
+    assert run(["ingest", str(notes)]) == 0
+    capsys.readouterr()
+    assert run(["ask", "What is the default timeout?", "--explain"]) == 0
+    out = capsys.readouterr().out
+    assert "30s" in out and "Candidates" in out and "overlap" in out
+    assert run(["ask", "What is the default timeout?", "--explain", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["explain"] and {"text", "score", "features"} <= set(data["explain"][0])
+    assert data["explain"][0]["score"] >= data["explain"][-1]["score"]
+    assert run(["ask", "How do I set `max_redirects` on the client?"]) == 0
+    out = capsys.readouterr().out
+    assert "Not in your memory" in out and "Why:" in out and "max_redirects" in out
