@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+_FENCE_LINE = re.compile(r"^[ \t]*(```|~~~)")
 _FENCED = re.compile(r"(^[ \t]*(?:```|~~~).*?^[ \t]*(?:```|~~~)[ \t]*$)", re.M | re.S)
 # Whole lines that are only structure: MkDocs admonitions, pymdownx blocks and tabs, snippets.
 _ADMONITION = re.compile(r'^\s*(?:!!!|\?\?\?\+?)\s*[\w-]+(?:\s+[\w-]+)*\s*(?:"([^"]*)")?\s*$')
@@ -115,6 +116,12 @@ def resolve_links(text: str) -> str:
 
 
 def prose(text: str) -> str:
-    """Markdown (one sentence or several lines) as prose: markup gone, `code` kept."""
-    lines = [prose_line(ln) for ln in resolve_links(text).splitlines()]
+    """Markdown (one sentence or several lines) as prose: markup gone, `code` kept (the
+    lines of a fenced block as written, without the fences)."""
+    lines, fenced = [], False
+    for ln in resolve_links(text).splitlines():
+        if _FENCE_LINE.match(ln):
+            fenced = not fenced
+            continue
+        lines.append(ln.rstrip() if fenced else prose_line(ln))
     return "\n".join(ln for ln in lines if ln)

@@ -109,3 +109,8 @@ def test_comparison_questions_and_their_dates():
     assert date_key("Aas Ka Panchhi is a 1961 Hindi movie.", died=False) == (1961, 0, 0)
     assert decide(c, [("Aivar Kuusmaa", (1967, 6, 12)), ("Andy Summers", (1942, 12, 31))]) == "Andy Summers"
     assert decide(c, [("A", (1967, 0, 0)), ("B", (1967, 5, 1))]) is None  # the year cannot tell them apart
+
+
+def test_fenced_code_reads_as_written():
+    text = "Follow **redirects**:\n```pycon\n>>> r = httpx.get(url)\n>>> handlers[0](event)\n```\n> a quote"
+    assert prose(text) == "Follow redirects:\n>>> r = httpx.get(url)\n>>> handlers[0](event)\na quote"
