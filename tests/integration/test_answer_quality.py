@@ -147,13 +147,11 @@ def test_a_comparison_question_compares_the_two_dates(memory):
     assert later.answer == "Low Tide"
 
 
-def test_ask_explain_and_a_refusal_say_why(capsys, tmp_path, monkeypatch):
+def test_ask_explain_and_a_refusal_say_why(capsys, tmp_path, fake_cli):
     import json
 
     from memcli.cli import run
 
-    monkeypatch.setenv("MEM_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("MEM_EMBED__MODEL", "fake:64")
     notes = tmp_path / "notes"
     notes.mkdir()
     (notes / "settings.md").write_text(SETTINGS)
