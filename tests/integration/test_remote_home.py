@@ -105,7 +105,8 @@ def test_another_machine_sees_only_committed_units_and_follows_writes(remote_env
     a.forget(str(corpus / "garden.md"))
     # b's Tantivy cache follows LanceDB: the forgotten file's units leave b's results too.
     assert _eventually(lambda: all("garden" not in h.uri for h in b.search("hive queen", mode="bm25")), lag + 10)
-    assert b.doctor().healthy
+    report = b.doctor()
+    assert report.healthy, [f for f in report.findings if not f.ok]  # (failed once under load, cause not yet seen)
 
 
 def _eventually(check, seconds: float) -> bool:
