@@ -21,6 +21,13 @@ STOP = frozenset(
 )
 
 
+def stem_key(w: str) -> str:
+    """A word's comparison key: lower case, its first five letters (light stemming, so
+    "compile" and "compiled" meet without a stemmer)."""
+    w = w.lower()
+    return w[:5] if len(w) > 5 else w
+
+
 def words(text: str) -> list[str]:
     """Lower-cased word tokens."""
     return WORD.findall(text.lower())

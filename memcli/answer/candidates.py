@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from memcli.answer.context import Excerpt
 from memcli.markup import prose_line, resolve_links, structure_line
-from memcli.text import STOP, WORD
+from memcli.text import STOP, WORD, stem_key
 
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[`\"'(\[A-Z0-9*_])")
 TURN_PREFIX = re.compile(r"^\[(\d{4}-\d{2}-\d{2})\]\s+([^:]{1,60}):\s*")
@@ -29,14 +29,8 @@ LIST_CHARS = 400  # a lead-in with its list items, as one candidate
 CODE_LINE_CHARS = 160
 
 
-def key(w: str) -> str:
-    """A word's comparison key: lower case, 5-letter prefix (light stemming)."""
-    w = w.lower()
-    return w[:5] if len(w) > 5 else w
-
-
 def terms(text: str) -> list[str]:
-    return [key(w) for w in WORD.findall(text) if w.lower() not in STOP]
+    return [stem_key(w) for w in WORD.findall(text) if w.lower() not in STOP]
 
 
 @dataclass

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from memcli.text import STOP, WORD
+from memcli.text import STOP, WORD, stem_key
 
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+|\n+")
 _CITE = re.compile(r"\[\d{1,3}\]")
@@ -84,8 +84,8 @@ SUPPORTED = 0.5  # share of the answer's content words the excerpts must hold
 def supported(answer: str, evidence: str) -> bool:
     """Whether the excerpts hold most of the answer's content words (5-letter prefixes)."""
     answer = _CITE.sub(" ", answer)  # the answer's own apparatus: "[1]"
-    own = {w.lower()[:5] for w in WORD.findall(answer) if w.lower() not in STOP}
+    own = {stem_key(w) for w in WORD.findall(answer) if w.lower() not in STOP}
     if not own:
         return True
-    have = {w.lower()[:5] for w in WORD.findall(evidence)}
+    have = {stem_key(w) for w in WORD.findall(evidence)}
     return len(own & have) / len(own) >= SUPPORTED

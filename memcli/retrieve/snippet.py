@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from memcli.text import STOP, WORD as _WORD  # noqa: F401  (STOP re-exported)
+from memcli.text import STOP, WORD as _WORD, stem_key  # noqa: F401  (STOP re-exported)
 
 
 def query_terms(query: str) -> list[str]:
@@ -13,13 +13,9 @@ def query_terms(query: str) -> list[str]:
     return terms
 
 
-def _stem_key(w: str) -> str:
-    return w[:5] if len(w) > 5 else w
-
-
 def term_matches(word: str, terms: list[str]) -> bool:
     wl = word.lower()
-    return any(wl == t or (len(t) > 3 and wl.startswith(_stem_key(t))) for t in terms)
+    return any(wl == t or (len(t) > 3 and wl.startswith(stem_key(t))) for t in terms)
 
 
 def snippet(text: str, query: str, width: int = 40) -> str:
