@@ -8,13 +8,12 @@ and the training script print this same table.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
 from memcli.answer.candidates import Candidate, terms
-from memcli.answer.qtypes import code_terms, new_numbers, type_fit
+from memcli.answer.qtypes import new_code_terms, new_numbers, type_fit
 
 # Cheap columns (no model); "similarity" is added for the shortlist the encoder sees.
 CHEAP = ("overlap", "context", "type", "retrieval", "rank", "pair", "code", "item", "turn",
@@ -41,7 +40,6 @@ def table(question: str, qtype: str | None, pool: Sequence[Candidate], sims: np.
     weight = idf_weights(question, pool)
     total = sum(weight.values()) or 1.0
     q_terms = set(weight)
-    q_lower = question.lower()
 
     def cover(text: str) -> float:
         return sum(weight[t] for t in q_terms & set(terms(text))) / total
@@ -56,7 +54,7 @@ def table(question: str, qtype: str | None, pool: Sequence[Candidate], sims: np.
                c.excerpt.score / (top or 1.0), 1.0 / (1 + c.rank), float(c.pair),
                float(c.kind == "code"), float(c.kind == "item"), float(c.kind == "turn"),
                math.log1p(len(c.text.split())) / 5, len(own - q_terms) / len(own) if own else 0.0,
-               min(len([t for t in code_terms(c.text) if t.lower().strip("`") not in q_lower]), 3) / 3,
+               min(len(new_code_terms(c.text, question)), 3) / 3,
                float(bool(new_numbers(c.text, question))), cover(head), 1.0 / (1 + c.position), 1.0]
         if sims is not None:
             row.append(float(sims[i]))

@@ -109,13 +109,13 @@ def type_fit(qtype: str | None, sentence: str, question: str, *, code: bool = Fa
     if qtype == "where":
         return 1.0 if _WHERE.search(sentence) else 0.0
     if qtype == "how":
-        return 1.0 if _new([m.group(0) for m in _CODE.finditer(sentence)], question) or _INSTRUCTION.search(sentence) else 0.0
+        return 1.0 if new_code_terms(sentence, question) or _INSTRUCTION.search(sentence) else 0.0
     if qtype == "when":
         return 1.0 if has_time_expression(sentence) else 0.0
     if qtype == "number":
-        return 1.0 if _new([m.group(0) for m in _NUMBER.finditer(sentence)], question) else 0.0
+        return 1.0 if new_numbers(sentence, question) else 0.0
     if qtype == "term":
-        return 1.0 if _new([m.group(0) for m in _CODE.finditer(sentence)], question) else 0.0
+        return 1.0 if new_code_terms(sentence, question) else 0.0
     if qtype == "why":
         return 1.0 if _REASON.search(sentence) else 0.0
     if qtype == "who":
@@ -123,10 +123,12 @@ def type_fit(qtype: str | None, sentence: str, question: str, *, code: bool = Fa
     return 1.0
 
 
-def code_terms(text: str) -> list[str]:
-    """Code-looking terms: `spans`, --flags, ENV_VARS, snake_case, CamelCase, dotted.names."""
-    return [m.group(0) for m in _CODE.finditer(text)]
+def new_code_terms(text: str, question: str) -> list[str]:
+    """Code-looking terms (`spans`, --flags, ENV_VARS, snake_case, CamelCase, dotted.names)
+    the question does not already say."""
+    return _new([m.group(0) for m in _CODE.finditer(text)], question)
 
 
 def new_numbers(text: str, question: str) -> list[str]:
+    """Quantities the question does not already say."""
     return _new([m.group(0) for m in _NUMBER.finditer(text)], question)
