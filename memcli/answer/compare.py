@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from memcli.answer.candidates import candidates
+from memcli.answer.dates import MONTHS, month_number
 from memcli.answer.hops import ROLES
 
 _EARLY = r"first|earlier|older|oldest|sooner"
@@ -20,9 +22,7 @@ _Q = re.compile(rf"^\s*(?:which|who|what)\b(?P<ask>.*?\b(?P<dir>{_EARLY}|{_LATE}
 # "Which band was formed first The Exies or Circus Diablo?": the two names follow the direction word.
 _Q_BARE = re.compile(rf"^\s*(?i:which|who|what)\b(?P<ask>.*?\b(?P<dir>{_EARLY}|{_LATE}))\s*,?\s+"
                      rf"(?P<a>[A-Z0-9][^?]*?)\s+or\s+(?P<b>[A-Z0-9][^?]+?)\s*\??\s*$")
-_MONTHS = {m: i for i, m in enumerate(["january", "february", "march", "april", "may", "june", "july", "august",
-                                       "september", "october", "november", "december"], start=1)}
-_DATE = re.compile(r"\b(?:(\d{1,2})\s+(" + "|".join(_MONTHS) + r")\s+)?(?:(" + "|".join(_MONTHS) +
+_DATE = re.compile(r"\b(?:(\d{1,2})\s+(" + "|".join(MONTHS) + r")\s+)?(?:(" + "|".join(MONTHS) +
                    r")\s+(\d{1,2}),?\s+)?(1[0-9]\d\d|20\d\d)\b", re.I)
 
 
@@ -32,11 +32,11 @@ class Comparison:
     b: str
     earliest: bool  # the answer is the one that came first
     died: bool  # the dates to compare are deaths
+    ask: str  # what the question compares ("film was released first")
 
-    def query(self, entity: str, question: str) -> str:
+    def query(self, entity: str) -> str:
         """What to search for one side: the entity and what the question compares."""
-        m = _Q.match(question) or _Q_BARE.match(question)
-        return f"{entity} {m.group('ask')}".strip()
+        return f"{entity} {self.ask}".strip()
 
 
 def comparison(question: str) -> Comparison | None:
@@ -47,7 +47,7 @@ def comparison(question: str) -> Comparison | None:
         return None  # "the film whose director died first": a comparison through a bridge, not handled
     early = re.fullmatch(_EARLY, m.group("dir"), re.I) is not None
     return Comparison(m.group("a").strip(" \"'"), m.group("b").strip(" \"'"), early,
-                      re.search(r"\bdie[ds]?\b|\bdeath\b", m.group("ask"), re.I) is not None)
+                      re.search(r"\bdie[ds]?\b|\bdeath\b", m.group("ask"), re.I) is not None, m.group("ask").strip())
 
 
 def date_key(sentence: str, died: bool) -> tuple[int, int, int] | None:
@@ -56,7 +56,7 @@ def date_key(sentence: str, died: bool) -> tuple[int, int, int] | None:
     found = []
     for m in _DATE.finditer(sentence):
         day = int(m.group(1) or m.group(4) or 0)
-        month = _MONTHS.get((m.group(2) or m.group(3) or "").lower(), 0)
+        month = month_number(m.group(2) or m.group(3) or "")
         found.append((int(m.group(5)), month, day))
     if not found:
         return None
@@ -65,8 +65,6 @@ def date_key(sentence: str, died: bool) -> tuple[int, int, int] | None:
 
 def dated_mention(entity: str, excerpts, died: bool):
     """The best excerpts' first sentence that names ``entity`` and gives a date: (candidate, date key)."""
-    from memcli.answer.candidates import candidates
-
     name = entity.lower()
     for ex in sorted(excerpts, key=lambda e: -e.score):
         for c in candidates(ex):

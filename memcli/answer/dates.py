@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september",
            "october", "november", "december"]
-_MON = {m: i + 1 for i, m in enumerate(_MONTHS)} | {m[:3]: i + 1 for i, m in enumerate(_MONTHS)} | {"sept": 9}
+_MON = {m: i + 1 for i, m in enumerate(MONTHS)} | {m[:3]: i + 1 for i, m in enumerate(MONTHS)} | {"sept": 9}
 _MON_RE = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 _DAY_RE = r"(\d{1,2})(?:st|nd|rd|th)?"
 _YEAR_RE = r"((?:19|20)\d{2})"
@@ -52,7 +52,7 @@ def fmt_day(d: date) -> str:
     return f"{d.day} {d:%B %Y}"
 
 
-def _month(name: str) -> int:
+def month_number(name: str) -> int:
     n = name.lower().rstrip(".")
     return _MON.get(n, _MON.get(n[:3], 0))
 
@@ -67,15 +67,15 @@ def _explicit(sentence: str, base: date | None) -> FoundDate | None:
             if kind == "iso":
                 text = fmt_day(date(int(g[0]), int(g[1]), int(g[2])))
             elif kind == "dmy":
-                text = fmt_day(date(int(g[2]), _month(g[1]), int(g[0])))
+                text = fmt_day(date(int(g[2]), month_number(g[1]), int(g[0])))
             elif kind == "mdy":
-                text = fmt_day(date(int(g[2]), _month(g[0]), int(g[1])))
+                text = fmt_day(date(int(g[2]), month_number(g[0]), int(g[1])))
             elif kind == "my":
-                text = f"{calendar.month_name[_month(g[0])]} {g[1]}"
+                text = f"{calendar.month_name[month_number(g[0])]} {g[1]}"
             elif kind in ("dm", "md"):
                 day, mon = (g[0], g[1]) if kind == "dm" else (g[1], g[0])
                 year = base.year if base else None
-                text = fmt_day(date(year, _month(mon), int(day))) if year else f"{int(day)} {calendar.month_name[_month(mon)]}"
+                text = fmt_day(date(year, month_number(mon), int(day))) if year else f"{int(day)} {calendar.month_name[month_number(mon)]}"
             else:
                 text = g[0]
         except ValueError:

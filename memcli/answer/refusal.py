@@ -37,8 +37,6 @@ def specific_terms(question: str) -> list[str]:
     return out
 
 
-
-
 @dataclass
 class Refusal:
     absent: list[str] = field(default_factory=list)  # specific terms memory never mentions

@@ -132,7 +132,7 @@ class Asker:
             return None
         sides = []
         for name in (c.a, c.b):
-            hits = self.search(c.query(name, question), k=k or self.s.k, mode=mode)
+            hits = self.search(c.query(name), k=k or self.s.k, mode=mode)
             excerpts = build_context(hits, budget=self.s.context_tokens, count_tokens=estimate_tokens)
             found = dated_mention(name, excerpts, c.died)
             if found is None:
