@@ -84,9 +84,10 @@ class LanceStore:
         misses what was committed since. On object storage each such check is a request
         (~30 per search), so a remote home allows a little staleness (its own writes are
         seen at once: they go through the same table handles)."""
-        import lancedb
-
         from memcli.paths import is_remote
+        from memcli.store.lazy_import import import_lancedb
+
+        lancedb = import_lancedb()
 
         if not is_remote(path):
             Path(path).mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from memcli.retrieve.timeparse import parse_time_expression
+from memcli.retrieve.timeparse import mentions_time, parse_time_expression
 
 NOW = datetime(2024, 6, 15, 12, 0, tzinfo=timezone.utc)
 
@@ -30,3 +30,24 @@ def test_expressions_become_ranges(query, since, until):
 @pytest.mark.parametrize("query", ["what is my cat called?", "may I ask who the mentor is?"])
 def test_no_time_expression(query):
     assert parse_time_expression(query, NOW) is None
+
+
+@pytest.mark.parametrize("query", [
+    "what did I do last March?", "trips in 2022", "what happened yesterday", "notes a fortnight ago",
+    "plans for next weekend", "the meeting on Tuesday", "what did we eat this morning", "in the spring of 1999",
+])
+def test_the_cheap_gate_lets_every_time_expression_through(query):
+    assert mentions_time(query)
+
+
+@pytest.mark.parametrize("query", [
+    "what is my cat called?", "Which exception does httpx raise on a timeout?", "who wrote the README",
+    "Where does uv put the lockfile of a script?",
+])
+def test_questions_without_time_words_skip_dateparser(query, monkeypatch):
+    """The gate says no, and dateparser (called past the gate) agrees: nothing lost."""
+    import memcli.retrieve.timeparse as tp
+
+    assert not mentions_time(query)
+    monkeypatch.setattr(tp, "mentions_time", lambda q: True)
+    assert tp.parse_time_expression(query, NOW) is None

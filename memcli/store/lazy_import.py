@@ -1,0 +1,133 @@
+"""Import lancedb without the half second its REST namespace client costs a cold process.
+
+``import lancedb`` imports ``lance_namespace``, which imports the generated OpenAPI client
+``lance_namespace_urllib3_client``: its package ``__init__`` loads every API class and all
+~160 pydantic request/response models (0.45 s of a 1.2 s import on this machine). memcli
+opens tables on a directory or an object store, never through a REST namespace, so nearly
+all of that is dead weight for a `mem search` that must answer in under a second.
+
+The client package is therefore imported *deferred*: its submodules import normally (its
+``__path__`` is the real one), the package ``__init__`` runs on the first attribute it does
+not yet have, and a model named in ``from …models import Name`` is loaded from its own
+module (the generator's convention: ``CreateTableRequest`` lives in
+``models/create_table_request.py``), falling back to the whole ``__init__`` when the
+convention does not hold. Nothing is stubbed: every name resolves to the real object, so
+a namespace connection still works. (``lancedb.embeddings`` is not deferred: its providers
+register themselves on import, and a table that names one must find it: 45 ms kept.)
+
+``overrides.override``, which lancedb puts on ~100 methods, disassembles the caller's
+bytecode to find base classes — a definition-time check by and for lancedb's developers
+that costs ~0.1 s per process; it is a pass-through (marking ``__override__``, as the real
+one does) while lancedb's modules load, and restored right after.
+
+tests/unit/test_lazy_import.py pins all of this; if a lancedb upgrade stops importing one of
+these packages, its finder entry is simply never asked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import re
+import sys
+import threading
+import types
+
+# The deferred packages, and where a missing name is looked for before the package's own
+# ``__init__`` runs: "snake" (the generated client's one-model-per-module convention) or
+# the submodules to try in order.
+DEFERRED: dict[str, str | tuple[str, ...]] = {
+    "lance_namespace_urllib3_client": (),
+    "lance_namespace_urllib3_client.models": "snake",
+}
+_lock = threading.RLock()
+
+
+def _module_name(class_name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
+
+
+class _DeferredPackage(types.ModuleType):
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        d = self.__dict__
+        with _lock:
+            if not d.get("_memcli_full"):
+                where = d["_memcli_where"]
+                for sub in [_module_name(name)] if where == "snake" else where:
+                    try:
+                        mod = importlib.import_module(f"{self.__name__}.{sub}")
+                    except ImportError:
+                        continue
+                    if hasattr(mod, name):
+                        return getattr(mod, name)
+                d["_memcli_full"] = True
+                exec(d.pop("_memcli_code"), d)  # the real __init__, into this very module
+        if name in d:
+            return d[name]
+        raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
+
+
+class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def __init__(self) -> None:
+        self._real: dict[str, importlib.machinery.ModuleSpec] = {}
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname not in DEFERRED:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or not spec.submodule_search_locations or not hasattr(spec.loader, "get_code"):
+            return None  # not installed, or not a plain package: import it the usual way
+        self._real[fullname] = spec
+        return importlib.machinery.ModuleSpec(fullname, self, origin=spec.origin, is_package=True)
+
+    def create_module(self, spec):
+        return _DeferredPackage(spec.name)
+
+    def exec_module(self, module) -> None:
+        real = self._real[module.__name__]
+        module.__path__ = list(real.submodule_search_locations)
+        module.__file__ = real.origin
+        module.__dict__["_memcli_code"] = real.loader.get_code(module.__name__)
+        module.__dict__["_memcli_where"] = DEFERRED[module.__name__]
+
+
+def import_lancedb():
+    """``lancedb``, imported with its REST namespace client deferred."""
+    if "lancedb" in sys.modules:
+        return sys.modules["lancedb"]
+    with _lock:
+        if not any(isinstance(f, _Finder) for f in sys.meta_path):
+            sys.meta_path.insert(0, _Finder())
+        with _plain_override():
+            return importlib.import_module("lancedb")
+
+
+def _mark_override(method=None, **_checks):
+    def mark(m):
+        try:
+            m.__override__ = True
+        except AttributeError:
+            pass
+        return m
+
+    return mark if method is None else mark(method)
+
+
+@contextlib.contextmanager
+def _plain_override():
+    try:
+        import overrides
+    except ImportError:  # a lancedb that no longer uses it
+        yield
+        return
+    saved = overrides.override, overrides.overrides
+    overrides.override = overrides.overrides = _mark_override
+    try:
+        yield
+    finally:
+        overrides.override, overrides.overrides = saved
