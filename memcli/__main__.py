@@ -1,3 +1,3 @@
-from memcli.server.client import main
+from memcli.main import main
 
 main()

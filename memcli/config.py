@@ -164,6 +164,10 @@ class LLMSettings(_Section):
 
 
 class ServeSettings(_Section):
+    autostart: bool = Field(True, description=(
+        "The first command typed at a terminal starts this home's resident process in the background "
+        "(later commands answer in a fraction of a second). Never under CI=1, MEM_NO_SERVER=1, or without "
+        "a terminal (cron, scripts)."))
     idle_timeout_s: float = Field(1800.0, gt=0, description="`mem serve` exits after this long without a command.")
     watch_debounce_ms: int = Field(800, ge=50, description=(
         "`mem watch` waits this long after the last change (a burst of saves becomes one ingest)."))

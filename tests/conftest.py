@@ -32,6 +32,9 @@ def _isolated_env(tmp_path_factory, monkeypatch, onnx_cache):
     monkeypatch.setenv("MEM_HOME", str(cfg / "default-home"))
     monkeypatch.setenv("MEM_ONNX_CACHE", str(onnx_cache))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # A suite run from a terminal hands its tty to child processes: none may start a server
+    # by itself (tests/integration/test_autostart.py turns this on where it is the subject).
+    monkeypatch.setenv("MEM_SERVE__AUTOSTART", "false")
 
 
 @pytest.fixture
@@ -102,7 +105,8 @@ def child_env(tmp_path) -> dict:
     e = {k: v for k, v in os.environ.items() if not k.startswith("MEM_")}
     e.update({"MEM_HOME": str(tmp_path / "home"), "MEM_CONFIG": str(tmp_path / "config.yaml"),
               "MEM_ONNX_CACHE": os.environ["MEM_ONNX_CACHE"],
-              "MEM_EMBED__MODEL": "fake:64", "MEM_LLM__MODEL": "fake", "HF_HUB_OFFLINE": "1"})
+              "MEM_EMBED__MODEL": "fake:64", "MEM_LLM__MODEL": "fake", "HF_HUB_OFFLINE": "1",
+              "MEM_SERVE__AUTOSTART": "false"})
     return e
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,14 +25,16 @@ def serve(
     detach: Annotated[bool, typer.Option("--detach", "-d", help="Run in the background (log: <home>/serve.log); return when it is ready.")] = False,
     stop: Annotated[bool, typer.Option("--stop", help="Stop the server of this home.")] = False,
     status: Annotated[bool, typer.Option("--status", help="Say whether a server runs for this home, and how it is doing.")] = False,
-    idle_timeout: Annotated[Optional[float], typer.Option("--idle-timeout", help="Seconds without a command before it exits (default: config serve.idle_timeout_s).", min=1)] = None,
+    idle_timeout: Annotated[Optional[float], typer.Option("--idle-timeout", help="Seconds without a command before it exits (default: config serve.idle_timeout_s).", min=0.1)] = None,
+    autostarted: Annotated[bool, typer.Option("--autostarted", hidden=True, help="Started by a command (serve.autostart), not typed.")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Keep this home's models and stores loaded: `mem search`/`ask`/`ingest`… then answer in a
     fraction of a second. Every `mem` command uses it when it runs, and works the same without it.
 
     One server per home, on a Unix socket inside the home (mode 0600); it exits after an idle
-    timeout. Exit 1 from --status when none runs."""
+    timeout. The first command typed at a terminal starts one by itself (serve.autostart);
+    while one runs, every write goes through it. Exit 1 from --status when none runs."""
     from memcli.server.client import control
 
     from memcli.paths import is_remote, local_dir
@@ -59,9 +60,12 @@ def serve(
     if detach:
         _detach(home, timeout, json_)
         return
+    from memcli.cli.host import CliHost
     from memcli.server.daemon import Server
 
-    Server(home, idle_timeout_s=timeout).serve()
+    # An autostarted server may find the previous one still finishing its exit: it waits.
+    Server(home, host=CliHost(), idle_timeout_s=timeout, autostarted=autostarted,
+           claim_wait_s=10.0 if autostarted else 0.0).serve()
 
 
 def _wait_gone(home: Path, limit: float = 30.0) -> None:
@@ -82,11 +86,10 @@ def _detach(home: Path | str, timeout: float, json_: bool) -> None:
     if running is not None:
         raise LockBusyError(f"a memory server already runs for {home} (pid {running['pid']})",
                             hint="mem serve --stop first to restart it")
+    from memcli.server import spawn
+
     here = local_dir(home)  # this machine's directory for the home (itself, when local)
-    here.mkdir(parents=True, exist_ok=True)
-    log = open(here / "serve.log", "ab")
-    cmd = [sys.executable, "-m", "memcli", "--home", str(home), "serve", "--idle-timeout", str(timeout)]
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+    proc = spawn.start(home, timeout)
     t0 = time.time()
     while time.time() - t0 < 120:
         reply = control(home, "status", timeout=1.0)

@@ -1,9 +1,11 @@
-"""The `mem` entry point: hand the command to a running `mem serve`, else run it here.
+"""The thin client of a home's resident process (`mem serve`): route, relay, control.
 
-Standard library only until it knows it must do the work itself: with a server running, a
-`mem search` costs a Python start and a socket round trip instead of seconds of imports.
-The server replies FALLBACK (busy with another command, a different home, another
-version) and the client then runs the command in-process, exactly as without a server.
+Standard library only: with a server running, a `mem search` costs a Python start and a
+socket round trip instead of seconds of imports. The server replies FALLBACK (a read while
+it is busy, a different home, another version, stopping) and the caller then runs the
+command in-process, exactly as without a server. A write is never sent back: the server
+queues it behind the write it is running, so one process writes the home.
+(memcli/main.py decides; this module only speaks the protocol.)
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from memcli.server import wire
 # Commands worth a resident process. `chat` only when stdin is piped (an interactive chat
 # keeps readline history and line editing in its own terminal).
 FORWARD = {"search", "ask", "ingest", "forget", "stats", "sources", "doctor", "consolidate",
-           "pin", "history", "reindex", "graph", "chat"}
+           "pin", "history", "reindex", "graph", "chat", "import"}
+# Commands that write the home: queued by a busy server instead of sent back to run here.
+WRITES = {"ingest", "forget", "consolidate", "pin", "reindex", "import"}
 ENV_KEYS = ("NO_COLOR", "FORCE_COLOR", "TERM", "COLORTERM", "COLUMNS", "LINES", "TZ", "HF_HUB_OFFLINE")
 LOCAL_FLAGS = {"--help", "-h", "--version"}
 
@@ -41,6 +45,14 @@ def _route(argv: list[str]) -> tuple[str | None, str | None]:
         else:
             return home, a
     return home, None
+
+
+def is_write(argv: list[str]) -> bool:
+    """Whether this command writes the home (and so must wait for the one writer)."""
+    _, cmd = _route(argv)
+    rest = argv[argv.index(cmd) + 1:] if cmd in argv else []
+    return (cmd in WRITES or (cmd == "doctor" and "--repair" in rest)
+            or (cmd == "graph" and bool(rest) and rest[0] == "build"))
 
 
 def _tty(f) -> bool:
@@ -73,7 +85,7 @@ def _columns() -> int | None:
 
 def request(argv: list[str]) -> dict:
     return {
-        "argv": argv, "cwd": os.getcwd(), "version": __version__,
+        "argv": argv, "cwd": os.getcwd(), "version": __version__, "write": is_write(argv),
         "env": {k: v for k, v in os.environ.items() if k.startswith("MEM_") or k in ENV_KEYS},
         "tty": {"stdin": _tty(sys.stdin), "stdout": _tty(sys.stdout), "stderr": _tty(sys.stderr)},
         "columns": _columns(),
@@ -85,7 +97,10 @@ def relay(sock: socket.socket, req: dict, *, out=None, err=None) -> int | None:
     Output goes to our stdout/stderr, or to the binary files ``out``/``err``."""
     out = out or sys.stdout.buffer
     err = err or sys.stderr.buffer
-    wire.send(sock, wire.REQUEST, req)
+    try:
+        wire.send(sock, wire.REQUEST, req)
+    except OSError:  # a server that closed its socket as we connected (exiting): do it here
+        return None
     accepted, cancelled, out_ok = False, False, True
     while True:
         try:
@@ -176,11 +191,20 @@ def control(home, what: str, timeout: float = 5.0) -> dict | None:
         sock.close()
 
 
-def main() -> None:
-    argv = sys.argv[1:]
-    code = try_server(argv)
-    if code is None:
-        from memcli.cli import main as local
+def served_json(home, argv: list[str]) -> dict | None:
+    """``mem --home HOME ARGV --json`` on the server of ``home``, parsed; None when no server
+    takes it. A non-zero exit raises RuntimeError with the command's own message."""
+    import io
 
-        local()
-    sys.exit(code)
+    out, err = io.BytesIO(), io.BytesIO()
+    req = request(["--home", str(home), *argv])
+    req["tty"] = {"stdin": False, "stdout": False, "stderr": False}
+    code = run_on_server(str(socket_path(home)), req, out=out, err=err)
+    if code is None:
+        return None
+    try:
+        if code == 0:
+            return json.loads(out.getvalue())
+    except ValueError:
+        pass
+    raise RuntimeError(err.getvalue().decode(errors="replace").strip() or f"mem {argv[0]}: exit {code}")

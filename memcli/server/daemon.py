@@ -1,11 +1,18 @@
 """`mem serve`: one resident process per memory home, on a Unix socket inside the home.
 
-It runs the CLI's own commands (memcli.cli.app.run) with the client's argv, working
-directory, ``MEM_*`` environment, terminal facts and stdin, so a served command prints and
-exits exactly as a local one. Models and stores stay loaded between commands; writes take
-the same write lock and journal as any process, so a server killed mid-write is recovered
-like a killed ingest. One command runs at a time: a client that finds the server busy is
-told to fall back and does the work itself, it never waits behind a long ingest.
+It runs the CLI's own commands with the client's argv, working directory, ``MEM_*``
+environment, terminal facts and stdin, so a served command prints and exits exactly as a
+local one. The server package never imports the CLI: the front end that starts it hands it
+a ``Host`` (run argv, bind the streams, load settings). Models and stores stay loaded
+between commands; writes take the same write lock and journal as any process, so a server
+killed mid-write is recovered like a killed ingest.
+
+One command runs at a time. A read that finds the server busy is told to fall back (it
+never waits behind a long ingest); a write is queued behind the running one, so that while
+a server runs it is the home's only writer. Exiting (idle, `--stop`, SIGTERM) first closes
+admissions under the same lock that admits commands and removes the socket, and happens
+only once nothing admitted is left to run: a client that connects meanwhile is told to fall
+back, never dropped (the race tools that stop idle daemons are known for).
 """
 
 from __future__ import annotations
@@ -22,10 +29,28 @@ import threading
 import time
 from pathlib import Path
 
+from typing import Protocol
+
 from memcli import __version__
 from memcli.errors import LockBusyError
 from memcli.paths import is_remote, local_dir, socket_path
 from memcli.server import wire
+
+
+class Host(Protocol):
+    """What the server needs from the front end whose commands it runs."""
+
+    def settings(self, location: str):
+        """The settings of the home at ``location`` (to warm its Memory up)."""
+
+    def run(self, argv: list[str]) -> int:
+        """Run one command with the process's (rebound) streams; its exit code."""
+
+    def enter(self, provider, width: int | None) -> None:
+        """Before a command: Memory objects come from ``provider``; render ``width`` columns."""
+
+    def leave(self) -> None:
+        """After a command: back to the server's own state."""
 
 
 class Fallback(BaseException):
@@ -122,24 +147,31 @@ def _model_label(key: str, model) -> str:
 
 
 class Server:
-    def __init__(self, home: Path | str, *, idle_timeout_s: float, log=None, warm: bool = True) -> None:
+    def __init__(self, home: Path | str, *, host: Host, idle_timeout_s: float, log=None, warm: bool = True,
+                 autostarted: bool = False, claim_wait_s: float = 0.0) -> None:
         # ``location``: the home as settings name it (a directory or an object-store URI);
         # ``home``: this machine's directory for it (socket, lock, log).
         self.location = str(home) if is_remote(home) else os.path.abspath(os.path.expanduser(str(home)))
         self.home = Path(os.path.abspath(local_dir(home)))
+        self.host = host
         self.idle_timeout_s = idle_timeout_s
+        self.autostarted = autostarted
+        self.claim_wait_s = claim_wait_s  # an autostarted server waits for one that is exiting
         self.sock_path = socket_path(self.home)
         self.log = log or (lambda msg: print(msg, file=sys.__stderr__, flush=True))
         self.warm = warm
         self.started = time.time()
         self.served = 0
         self.last_active = time.time()
-        self._queue: "queue.Queue[tuple[socket.socket, dict] | None]" = queue.Queue(maxsize=1)
-        self._busy = threading.Lock()  # held from accept of a run request until it finishes
+        self._queue: "queue.Queue[tuple[socket.socket, dict]]" = queue.Queue()
+        self._gate = threading.Lock()  # admission and the decision to exit, one at a time
+        self._pending = 0  # admitted commands: queued or running
+        self._closing = False  # admissions closed, socket removed: the server is leaving
         self._active = threading.Lock()  # guards _cancel_ok
         self._cancel_ok = False  # True while a command runs in the main thread
         self._cancel_pending = False
         self._stopping = False
+        self._terminated = False
         self._mems: dict[str, object] = {}
         self._models: dict[str, object] = {}
         self._sig: tuple | None = None
@@ -152,13 +184,19 @@ class Server:
         self.home.mkdir(parents=True, exist_ok=True)
         os.chmod(self.home, 0o700)
         self._lockf = open(self.home / "serve.lock", "a+")
-        try:
-            fcntl.flock(self._lockf, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self._lockf.seek(0)
-            pid = self._lockf.read().strip() or "?"
-            raise LockBusyError(f"a memory server already runs for {self.home} (pid {pid})",
-                                hint="mem serve --status, or mem serve --stop") from None
+        deadline = time.time() + self.claim_wait_s
+        while True:
+            try:
+                fcntl.flock(self._lockf, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.time() < deadline:
+                    time.sleep(0.1)
+                    continue
+                self._lockf.seek(0)
+                pid = self._lockf.read().strip() or "?"
+                raise LockBusyError(f"a memory server already runs for {self.home} (pid {pid})",
+                                    hint="mem serve --status, or mem serve --stop") from None
         self._lockf.seek(0)
         self._lockf.truncate()
         self._lockf.write(str(os.getpid()))
@@ -183,12 +221,9 @@ class Server:
 
     def _warm_up(self) -> None:
         """Load what the first query needs (embedder, tables, index) before saying ready."""
-        from memcli.cli.context import state
-        from memcli.config import load_settings
-
         t0 = time.perf_counter()
         try:
-            mem = self.memory_for(load_settings({"home": self.location}, path=state.config))
+            mem = self.memory_for(self.host.settings(self.location))
             mem.embedder.embed_query("warm up")
             try:
                 mem.search("warm up", k=1)
@@ -213,39 +248,64 @@ class Server:
         finally:
             self._stopping = True
             signal.signal(signal.SIGTERM, prev_term)
+            with self._gate:
+                self._close_admissions()
+            self._refuse_queued()
             if self._listener is not None:
                 self._listener.close()
-            try:
-                self.sock_path.unlink()
-            except FileNotFoundError:
-                pass
             if self._lockf is not None:
                 self._lockf.close()
             self.log("stopped")
 
     def _on_term(self, signum, frame) -> None:
-        self._stopping = True
+        self._stopping = self._terminated = True  # SIGTERM: what is queued is not run
         raise KeyboardInterrupt
 
-    def _main_loop(self) -> None:
-        while not self._stopping:
+    def _close_admissions(self) -> None:
+        """No command is admitted from now on; the socket goes (once: the next server may
+        already be binding the same path once we release the serve lock). Call with _gate."""
+        if self._closing:
+            return
+        self._closing = True
+        try:
+            self.sock_path.unlink()
+        except FileNotFoundError:
+            pass
+
+    def _refuse_queued(self) -> None:
+        """Commands admitted but never started (SIGTERM): their clients run them themselves."""
+        while True:
             try:
-                left = self.idle_timeout_s - (time.time() - self.last_active)
-                if left <= 0:
-                    self.log(f"idle for {self.idle_timeout_s:g} s: stopping")
-                    return
+                conn, _ = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                wire.send(conn, wire.FALLBACK, {"reason": "the memory server is stopping"})
+            except OSError:
+                pass
+            conn.close()
+
+    def _main_loop(self) -> None:
+        while True:
+            try:
+                with self._gate:
+                    idle = time.time() - self.last_active
+                    if self._terminated or self._pending == 0 and (self._stopping or idle >= self.idle_timeout_s):
+                        self._close_admissions()
+                        if not self._stopping:
+                            self.log(f"idle for {self.idle_timeout_s:g} s: stopping")
+                        return
                 try:
-                    item = self._queue.get(timeout=min(left, 1.0))
+                    item = self._queue.get(timeout=max(0.05, min(self.idle_timeout_s - idle, 0.5)))
                 except queue.Empty:
                     continue
-                if item is None:
-                    return
                 self._execute(*item)
             except KeyboardInterrupt:
                 if self._cancel_pending and not self._stopping:
                     self._cancel_pending = False  # a client's Ctrl-C that landed after its command ended
                     continue
-                return
+                if self._stopping:  # SIGTERM: what was queued is sent back to its clients
+                    return
 
     # -- requests ---------------------------------------------------------------------
     def _accept_loop(self) -> None:
@@ -272,15 +332,29 @@ class Server:
         if "control" in req:
             self._control(conn, req["control"])
             return
-        if req.get("version") != __version__:
-            wire.send(conn, wire.FALLBACK, {"reason": f"server runs memcli {__version__}"})
-            conn.close()
-            return
-        if not self._busy.acquire(blocking=False):
-            wire.send(conn, wire.FALLBACK, {"reason": "busy"})
+        reason, ahead = None, 0
+        with self._gate:
+            if req.get("version") != __version__:
+                reason = f"server runs memcli {__version__}"
+            elif self._closing:
+                reason = "the memory server is stopping"
+            elif self._pending and not req.get("write"):
+                reason = "busy"  # a read never waits behind a long write: it runs in the client
+            else:
+                ahead = self._pending
+                self._pending += 1
+                self.last_active = time.time()
+        if reason is not None:
+            wire.send(conn, wire.FALLBACK, {"reason": reason})
             conn.close()
             return
         conn.settimeout(None)
+        if ahead:
+            try:
+                wire.send(conn, wire.ERR, (f"waiting: the memory server runs {ahead} command(s) before this one "
+                                           "(one writer at a time)\n").encode())
+            except OSError:
+                pass
         self._queue.put((conn, req))
 
     def _control(self, conn: socket.socket, what: str) -> None:
@@ -288,15 +362,14 @@ class Server:
             reply = {"pid": os.getpid(), "home": str(self.home), "socket": str(self.sock_path),
                      "version": __version__, "uptime_s": round(time.time() - self.started, 1),
                      "served": self.served, "idle_s": round(time.time() - self.last_active, 1),
-                     "idle_timeout_s": self.idle_timeout_s, "busy": self._busy.locked(),
+                     "idle_timeout_s": self.idle_timeout_s, "busy": self._pending > 0,
+                     "queued": max(0, self._pending - 1), "autostarted": self.autostarted,
                      "models": sorted(_model_label(k, m) for k, m in self._models.items())}
-        elif what == "stop":
+        elif what == "stop":  # what was admitted still runs; nothing new is admitted
             reply = {"stopping": True, "pid": os.getpid()}
-            self._stopping = True
-            try:
-                self._queue.put_nowait(None)
-            except queue.Full:  # a command is queued or running: it finishes first
-                pass
+            with self._gate:
+                self._stopping = True
+                self._close_admissions()
         else:
             reply = {"error": f"unknown control {what!r}"}
         wire.send(conn, wire.REPLY, reply)
@@ -324,12 +397,6 @@ class Server:
                 lines.put(frame[1])
 
     def _execute(self, conn: socket.socket, req: dict) -> None:
-        import importlib
-
-        from memcli.cli import render
-
-        cli = importlib.import_module("memcli.cli.app")  # the module (memcli.cli.app is also the Typer app's name)
-
         t0 = time.perf_counter()
         tty = req.get("tty", {})
         lock = threading.Lock()
@@ -349,16 +416,18 @@ class Server:
             sys.stdout = _Out(conn, wire.OUT, bool(tty.get("stdout")), lock)
             sys.stderr = _Out(conn, wire.ERR, bool(tty.get("stderr")), lock)
             sys.stdin = _In(conn, bool(tty.get("stdin")), lines, lock)
-            render.bind(width=req.get("columns"))
-            cli.state.provider = self.memory_for
+            self.host.enter(self.memory_for, req.get("columns"))
             threading.Thread(target=self._reader, args=(conn, lines, done, cancelled), daemon=True).start()
             with self._active:
                 self._cancel_ok = not cancelled.is_set()
             if cancelled.is_set():  # Ctrl-C while the command was being set up: it never starts
                 raise KeyboardInterrupt
-            code = cli.run(list(req.get("argv", [])))
+            code = self.host.run(list(req.get("argv", [])))
         except KeyboardInterrupt:  # a client's Ctrl-C that landed outside the command's own handling
-            render.err.print("[yellow]interrupted[/yellow]")
+            try:
+                sys.stderr.write("interrupted\n")
+            except OSError:
+                pass
             code = 130
         except Fallback as e:
             fell_back = True
@@ -376,9 +445,8 @@ class Server:
             with self._active:
                 self._cancel_ok = False
             done.set()
-            cli.state.provider = None
             sys.stdin, sys.stdout, sys.stderr = saved_streams
-            render.bind()
+            self.host.leave()
             os.chdir(saved_cwd)
             os.environ.clear()
             os.environ.update(saved_env)
@@ -394,8 +462,9 @@ class Server:
                 pass
             conn.close()
             self.served += 1
-            self.last_active = time.time()
-            self._busy.release()
+            with self._gate:
+                self._pending -= 1
+                self.last_active = time.time()
         argv = req.get("argv", [])
         self.log(f"{time.strftime('%H:%M:%S')} {' '.join(argv[:3])[:60]} → "
                  f"{'fallback' if fell_back else code} in {(time.perf_counter() - t0) * 1000:.0f} ms")

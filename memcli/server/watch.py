@@ -10,7 +10,6 @@ this home (its models are already loaded), else through this process's own Memor
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from collections.abc import Callable
@@ -102,20 +101,9 @@ class Watcher:
 
 
 def via_server(home: Path, paths: list[str], globs: list[str], prune: bool) -> dict | None:
-    """The ingest report from `mem serve` of ``home``; None when none runs (or it is busy)."""
-    from memcli.paths import socket_path
-    from memcli.server.client import request, run_on_server
+    """The ingest report from `mem serve` of ``home``; None when none runs."""
+    from memcli.server.client import served_json
 
-    argv = ["--home", str(home), "ingest", "--recursive", "--json", *sum((["--glob", g] for g in globs), [])]
+    argv = ["ingest", "--recursive", "--json", *sum((["--glob", g] for g in globs), [])]
     argv += ["--prune"] if prune else []
-    argv += ["--", *paths]
-    out, err = io.BytesIO(), io.BytesIO()
-    req = request(argv)
-    req["tty"] = {"stdin": False, "stdout": False, "stderr": False}
-    code = run_on_server(str(socket_path(home)), req, out=out, err=err)
-    if code is None:
-        return None
-    try:
-        return json.loads(out.getvalue())
-    except ValueError:
-        raise RuntimeError(err.getvalue().decode(errors="replace").strip() or f"mem serve: ingest exit {code}")
+    return served_json(home, [*argv, "--", *paths])

@@ -34,7 +34,7 @@ def test_import_cli_loads_no_heavy_modules():
 def test_the_entry_point_is_a_thin_client():
     # `mem` first tries a running `mem serve`: before it knows it must work itself, it loads
     # only the standard library (a served `mem search` costs a Python start, not seconds).
-    code = ("import sys, memcli.server.client; "
+    code = ("import sys, memcli.main; "
             "print(','.join(m for m in %r if m in sys.modules))" % (HEAVY + ("typer", "rich", "pydantic", "yaml", "numpy"),))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
