@@ -77,7 +77,7 @@ def forwardable(argv: list[str]) -> str | None:
 def _columns() -> int | None:
     for f in (sys.stdout, sys.stderr):
         try:
-            return os.get_terminal_size(f.fileno()).columns
+            return os.get_terminal_size(f.fileno()).columns or None  # 0: a terminal with no size yet
         except (OSError, ValueError, AttributeError):
             continue
     return None

@@ -243,6 +243,7 @@ class Server:
                 self._warm_up()
             self.log(f"serving {self.home} on {self.sock_path} (pid {os.getpid()}, "
                      f"stops after {self.idle_timeout_s:g} s idle)")
+            self.last_active = time.time()  # idle counts from ready, not from the start of warm-up
             threading.Thread(target=self._accept_loop, name="mem-accept", daemon=True).start()
             self._main_loop()
         finally:
