@@ -3,6 +3,10 @@
 Tools return the same JSON shapes as the CLI's ``--json``; a memcli error becomes an MCP
 tool error carrying the CLI's message and hint, never a crash of the server. Stray prints
 from libraries go to stderr: stdout belongs to the protocol.
+
+When this home's resident process runs, search, ask, ingest and forget are its commands
+(`mem … --json` over its socket): one set of models per home, and one writer. Without one
+(or while it is busy with a read) they run on this process's own Memory.
 """
 
 from __future__ import annotations
@@ -39,6 +43,15 @@ def build_server(mem):
             except MemError as e:
                 raise ToolError(e.message + (f" (hint: {e.hint})" if e.hint else "")) from e
 
+    def served(argv: list[str]) -> dict | None:
+        """``mem ARGV --json`` on the running server of this home; None: do it here."""
+        from memcli.server.client import served_json
+
+        try:
+            return served_json(mem.settings.home, argv)
+        except RuntimeError as e:  # the command's own error message (and hint), as the CLI prints it
+            raise ToolError(" ".join(str(e).replace("error: ", "", 1).split())) from None
+
     @server.tool(description="Search memory (hybrid BM25 + dense by default). Returns ranked hits "
                              "with text, source uri, section, line span and score.")
     def search(query: str, k: int = 10, mode: str | None = None) -> dict:
@@ -46,6 +59,9 @@ def build_server(mem):
 
         if mode is not None and mode not in MODES:
             raise ToolError(f"unknown mode {mode!r}; choose from {', '.join(MODES)}")
+        reply = served(["search", "-k", str(k), "--json", *(["--mode", mode] if mode else []), "--", query])
+        if reply is not None:
+            return reply
         hits = call(mem.search, query, k=k, mode=mode)
         return {"query": query, "mode": mode or mem.settings.search.mode, "hits": [h.to_dict() for h in hits]}
 
@@ -54,18 +70,23 @@ def build_server(mem):
     def ask(question: str, k: int | None = None, answer: str | None = None) -> dict:
         if answer not in (None, "extractive", "generate"):
             raise ToolError("answer must be 'extractive' or 'generate'")
-        return call(mem.ask, question, k=k, answer=answer).to_dict()
+        flags = (["-k", str(k)] if k else []) + ({"generate": ["--generate"], "extractive": ["--extractive"]}.get(answer, []))
+        reply = served(["ask", "--json", *flags, "--", question])
+        return reply if reply is not None else call(mem.ask, question, k=k, answer=answer).to_dict()
 
     @server.tool(description="Remember files or folders (md, txt, html, pdf, docx, code, chat exports). "
                              "Unchanged files are skipped; changed files replace their old units.")
     def ingest(paths: list[str], recursive: bool = True, glob: list[str] | None = None) -> dict:
         if not paths:
             raise ToolError("name at least one path")
-        return call(mem.ingest, paths, recursive=recursive, globs=glob).to_dict()
+        flags = (["--recursive"] if recursive else []) + sum((["--glob", g] for g in glob or []), [])
+        reply = served(["ingest", "--json", *flags, "--", *paths])
+        return reply if reply is not None else call(mem.ingest, paths, recursive=recursive, globs=glob).to_dict()
 
     @server.tool(description="Forget a source (a path, a folder of sources, or a source id) from every store.")
     def forget(source: str) -> dict:
-        return {"forgotten": [s.to_dict() for s in call(mem.forget, source)]}
+        reply = served(["forget", "--yes", "--json", "--", source])
+        return reply if reply is not None else {"forgotten": [s.to_dict() for s in call(mem.forget, source)]}
 
     @server.tool(description="List the sources in memory (uri, kind, units, times).")
     def sources() -> dict:

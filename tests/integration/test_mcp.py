@@ -30,7 +30,7 @@ async def _session_run(home, steps):
         return await steps(session)
 
 
-def test_an_agent_lists_ingests_searches_asks_and_forgets(tmp_path, corpus):
+def _agent_steps(corpus):
     async def steps(s: ClientSession):
         tools = {t.name for t in (await s.list_tools()).tools}
         assert {"search", "ask", "ingest", "forget", "sources", "stats"} <= tools
@@ -66,5 +66,36 @@ def test_an_agent_lists_ingests_searches_asks_and_forgets(tmp_path, corpus):
         again = _payload(await s.call_tool("search", {"query": "varroa mites sticky board", "k": 1}))
         return again
 
-    again = anyio.run(_session_run, tmp_path / "home", steps)
+    return steps
+
+
+def test_an_agent_lists_ingests_searches_asks_and_forgets(tmp_path, corpus):
+    again = anyio.run(_session_run, tmp_path / "home", _agent_steps(corpus))
     assert again["hits"][0]["uri"].endswith("garden.md")
+
+
+def test_with_a_resident_server_the_agent_uses_its_models_and_its_one_writer(tmp_path, corpus, child_env):
+    """The same session while `mem serve` runs for the home: search, ask, ingest and forget are
+    the server's commands (one set of models, one writer), with the same answers and errors."""
+    import subprocess
+    import time
+
+    from memcli.server.client import control
+
+    home = tmp_path / "home"
+    server = subprocess.Popen([sys.executable, "-m", "memcli", "serve", "--idle-timeout", "120"],
+                              env={**child_env, "MEM_HOME": str(home)}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        t0 = time.time()
+        while control(home, "status", timeout=1) is None:
+            assert time.time() - t0 < 60 and server.poll() is None, "server did not start"
+            time.sleep(0.1)
+        again = anyio.run(_session_run, home, _agent_steps(corpus))
+        assert again["hits"][0]["uri"].endswith("garden.md")
+        # ingest, search, ask, forget, the failed forget, the last search (the bad mode and the
+        # malformed call never leave the MCP process)
+        assert control(home, "status")["served"] == 6
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
