@@ -88,6 +88,11 @@ def main() -> None:
     code = client.try_server(argv)
     if code is None:
         autostart(argv)
+        if client.server_command(argv) or client._route(argv)[1] == "serve":
+            # the commands a server runs never give pyarrow a pandas object (not eval, not --ray)
+            from memcli.store import lazy_import
+
+            lazy_import.withhold_pandas()
         from memcli.cli.app import main as here
 
         here()  # exits with the command's code

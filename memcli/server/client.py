@@ -62,14 +62,19 @@ def _tty(f) -> bool:
         return False
 
 
+def server_command(argv: list[str]) -> bool:
+    """Whether this is a command a resident server runs (whether or not one does)."""
+    if LOCAL_FLAGS & set(argv) or any(a == "--ray" or a.startswith("--ray-address") for a in argv):
+        return False  # a bulk ingest brings its own workers: not one command of a resident server
+    return _route(argv)[1] in FORWARD
+
+
 def forwardable(argv: list[str]) -> str | None:
     """The socket to try, or None when this command runs here anyway."""
-    if os.environ.get("MEM_NO_SERVER") or LOCAL_FLAGS & set(argv):
+    if os.environ.get("MEM_NO_SERVER") or not server_command(argv):
         return None
-    if any(a == "--ray" or a.startswith("--ray-address") for a in argv):
-        return None  # a bulk ingest brings its own workers: not one command of a resident server
     home, cmd = _route(argv)
-    if cmd not in FORWARD or (cmd == "chat" and _tty(sys.stdin)):
+    if cmd == "chat" and _tty(sys.stdin):
         return None
     return str(socket_path(home or default_home()))
 

@@ -20,6 +20,13 @@ bytecode to find base classes — a definition-time check by and for lancedb's d
 that costs ~0.1 s per process; it is a pass-through (marking ``__override__``, as the real
 one does) while lancedb's modules load, and restored right after.
 
+pyarrow asks whether pandas is installed the first time it converts a Python value (a
+``pa.scalar(True)`` while ``pyarrow._dataset`` loads) and imports all of pandas (0.2 s) to
+answer. A process that owns its imports and never hands pyarrow a pandas object — a `mem`
+command, the resident server — calls ``withhold_pandas()`` first: the probe is told "not
+installed" once (pyarrow remembers), and pandas itself stays importable for anyone who
+imports it. A library user's process (`import memcli` in a notebook) is never affected.
+
 tests/unit/test_lazy_import.py pins all of this; if a lancedb upgrade stops importing one of
 these packages, its finder entry is simply never asked.
 """
@@ -96,10 +103,41 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         module.__dict__["_memcli_where"] = DEFERRED[module.__name__]
 
 
+_withhold_pandas = False
+
+
+def withhold_pandas() -> None:
+    """This process never gives pyarrow a pandas object: skip pyarrow's pandas probe."""
+    global _withhold_pandas
+    _withhold_pandas = True
+
+
+class _NoPandas(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path, target=None):
+        if fullname == "pandas":
+            raise ImportError("pandas is withheld from pyarrow's probe in a mem process")
+        return None
+
+
+def _answer_pyarrows_pandas_probe() -> None:
+    if "pandas" in sys.modules:
+        return
+    import pyarrow as pa
+
+    finder = _NoPandas()
+    sys.meta_path.insert(0, finder)
+    try:
+        pa.scalar(True)  # the probe runs here, once per process, and hears "not installed"
+    finally:
+        sys.meta_path.remove(finder)
+
+
 def import_lancedb():
     """``lancedb``, imported with its REST namespace client deferred."""
     if "lancedb" in sys.modules:
         return sys.modules["lancedb"]
+    if _withhold_pandas:
+        _answer_pyarrows_pandas_probe()
     with _lock:
         if not any(isinstance(f, _Finder) for f in sys.meta_path):
             sys.meta_path.insert(0, _Finder())

@@ -41,3 +41,42 @@ def test_every_deferred_name_is_the_real_object():
     assert out.split() == ["lance_namespace_urllib3_client.api_client",
                            "lance_namespace_urllib3_client.models.create_table_request",
                            "True", "overrides.overrides"]
+
+
+def test_a_mem_process_withholds_pandas_from_pyarrows_probe(tmp_path):
+    out = run(f"""
+        import sys
+        from memcli.store import lazy_import
+        lazy_import.withhold_pandas()
+        from memcli.store.lance import LanceStore
+        import pyarrow as pa
+        t = LanceStore({str(tmp_path / 'a')!r}).db.create_table("t", pa.table({{"id": ["a"], "vector": [[1.0, 0.0]]}}))
+        t.add([{{"id": "b", "vector": [0.0, 1.0]}}])
+        print(t.search([0.0, 1.0]).where("id != 'a'").limit(1).to_list()[0]["id"], "pandas" in sys.modules)
+        import pandas  # still importable by whoever needs it
+        print(pandas.DataFrame({{"x": [1]}}).shape)
+    """)
+    assert out.split("\n")[:2] == ["b False", "(1, 1)"]
+
+
+def test_a_library_users_process_keeps_pyarrows_pandas_integration(tmp_path):
+    out = run(f"""
+        from memcli.store.lance import LanceStore
+        import pyarrow as pa
+        LanceStore({str(tmp_path / 'b')!r})
+        print(pa.table({{"x": [1, 2]}}).to_pandas().shape)
+    """)
+    assert out.strip() == "(2, 1)"
+
+
+def test_the_mem_command_itself_never_imports_pandas(tmp_path):
+    import os
+
+    env = {**os.environ, "MEM_HOME": str(tmp_path / "home"), "MEM_EMBED__MODEL": "fake:64", "MEM_NO_SERVER": "1"}
+    (tmp_path / "n.md").write_text("# Hive\n\nThe hive kit cost 189 GBP.\n")
+    for argv in (["ingest", str(tmp_path / "n.md")], ["search", "hive kit cost", "--json"]):
+        p = subprocess.run([sys.executable, "-X", "importtime", "-m", "memcli", *argv], env=env,
+                           capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, p.stderr[-2000:]
+        # (pyarrow's probe shows as a refused `pandas` import of a few microseconds)
+        assert "pandas.core.frame" not in p.stderr, argv
