@@ -58,18 +58,26 @@ def run_trials(workdir: Path, trials: int, files: int = 40, seed: int = 0, ops: 
     if ops != ("ingest",):
         mem(["ingest", str(corpus)], env)  # something to consolidate, forget and pin
     killed, by_op, unclean = 0, {op: 0 for op in ops}, []
+    # How long each command runs when left alone (updated as runs finish): kills are timed
+    # within it, so they land in the work, whatever the machine and however fast startup is.
+    took = {op: 1.5 for op in ops}
     for t in range(trials):
-        # Change a file now and then, so kills also land in "replace the old units".
-        victim = corpus / f"note-{rng.randrange(files):03d}.md"
-        victim.write_text(victim.read_text() + f"\nEdit {t}: the lantern moved.\n")
+        # Change a few files each time, so kills also land in "replace the old units".
+        for victim in {corpus / f"note-{rng.randrange(files):03d}.md" for _ in range(3)}:
+            victim.write_text(victim.read_text() + f"\nEdit {t}: the lantern moved.\n")
         op = rng.choice(ops)
+        t0 = time.monotonic()
         p = subprocess.Popen([sys.executable, "-m", "memcli", *command(op, corpus, rng, files)], env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.4, 3.0))
+        deadline = t0 + rng.uniform(0.3, 1.0) * took[op]
+        while p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
             killed += 1
             by_op[op] += 1
+        else:
+            took[op] = time.monotonic() - t0
         p.wait()
         if check_each:  # recover what the kill left (as the next command would), then a clean doctor
             mem(["doctor", "--repair"], env)
