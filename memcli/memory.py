@@ -71,6 +71,20 @@ class Memory:
             self._light_query = light or False
         return self._light_query or self.embedder
 
+    def warm_up(self) -> None:
+        """Load what a question needs, for a resident process to say ready: the embedder when
+        it loads without torch (the checked ONNX export: fastest per query and per batch), else
+        the numpy query encoder — a server never holds torch for queries alone."""
+        from memcli.embed import loads_light
+
+        e = self.settings.embed
+        enc = self.embedder if loads_light(e.model, device=e.device, backend=e.backend) else self.query_encoder
+        enc.embed_query("warm up")
+        try:
+            self.search("warm up", k=1)
+        except Exception:  # an empty or new home: nothing to warm
+            pass
+
     @cached_property
     def lance(self):
         from memcli.store.lance import LanceStore

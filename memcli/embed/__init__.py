@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from memcli.embed.base import Embedder, fingerprint
 
-__all__ = ["Embedder", "fingerprint", "make_embedder", "prepare_light_encoder"]
+__all__ = ["Embedder", "fingerprint", "loads_light", "make_embedder", "prepare_light_encoder"]
 
 
 def make_embedder(model: str, *, batch_size: int = 32, device: str = "cpu", backend: str = "auto") -> Embedder:
@@ -41,6 +41,22 @@ def make_embedder(model: str, *, batch_size: int = 32, device: str = "cpu", back
                                  hint="set embed.backend to auto or torch")
             return e
     return SentenceTransformerEmbedder(model, batch_size=batch_size, device=device)
+
+
+def loads_light(model: str, *, device: str = "cpu", backend: str = "auto") -> bool:
+    """Whether ``make_embedder`` would load without torch (the fake, or a checked ONNX export)."""
+    if model.startswith("fake"):
+        return True
+    if backend == "torch" or device != "cpu":
+        return False
+    from memcli.embed import onnx
+    from memcli.embed.st import display_name, resolve_model
+
+    try:
+        path = resolve_model(model)
+    except Exception:
+        return False
+    return onnx.usable(display_name(model, path), path, variant="int8" if backend == "onnx-int8" else "fp32")
 
 
 def prepare_light_encoder(embedder: Embedder) -> dict | None:

@@ -14,6 +14,7 @@ encoder is used. Its vectors equal torch's to float rounding
 from __future__ import annotations
 
 import json
+import math
 import struct
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ import numpy as np
 
 from memcli.embed.windows import WindowedEncoder
 
+_SQRT_HALF = math.sqrt(0.5)
 _DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
 _POOL = {"pooling_mode_mean_tokens": True, "pooling_mode_cls_token": False, "pooling_mode_max_tokens": False,
          "pooling_mode_mean_sqrt_len_tokens": False}
@@ -121,13 +123,13 @@ class NumpyBertEncoder(WindowedEncoder):
             p = f"encoder.layer.{i}"
             q, k, v = (self._dense(x, f"{p}.attention.self.{m}").reshape(n, h, d).transpose(1, 0, 2)
                        for m in ("query", "key", "value"))
-            s = q @ k.transpose(0, 2, 1) / np.sqrt(d)
+            s = q @ k.transpose(0, 2, 1) / math.sqrt(d)  # a Python float keeps float32 (NEP 50)
             s = np.exp(s - s.max(-1, keepdims=True))
             ctx = (s / s.sum(-1, keepdims=True)) @ v
             a = self._dense(ctx.transpose(1, 0, 2).reshape(n, self.dim), f"{p}.attention.output.dense")
             x = _layer_norm(x + a, w[f"{p}.attention.output.LayerNorm.weight"], w[f"{p}.attention.output.LayerNorm.bias"], self.eps)
             g = self._dense(x, f"{p}.intermediate.dense")
-            g = 0.5 * g * (1.0 + _erf(g / np.sqrt(2.0)))
+            g = 0.5 * g * (1.0 + _erf(g * _SQRT_HALF))
             o = self._dense(g, f"{p}.output.dense")
             x = _layer_norm(x + o, w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"], self.eps)
         pooled = x.mean(0)

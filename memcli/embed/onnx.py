@@ -136,17 +136,22 @@ def exported(name: str, model_path: Path, root: Path | None = None) -> bool:
     return (export_dir(name, model_path, root) / "meta.json").is_file()
 
 
+def usable(name: str, model_path: Path, *, variant: str = "fp32", root: Path | None = None) -> bool:
+    """A checked export of these weights exists (``load`` would return it)."""
+    try:
+        meta = json.loads((export_dir(name, model_path, root) / "meta.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return variant in meta.get("variants", {}) and not (
+        variant == "fp32" and meta["variants"]["fp32"]["min_cosine"] < MIN_COSINE)
+
+
 def load(name: str, model_path: Path, *, variant: str = "fp32", batch_size: int = 32,
          root: Path | None = None) -> OnnxEmbedder | None:
     """The exported encoder if a checked export exists for these weights, else None."""
-    d = export_dir(name, model_path, root)
-    try:
-        meta = json.loads((d / "meta.json").read_text())
-    except (OSError, ValueError):
+    if not usable(name, model_path, variant=variant, root=root):
         return None
-    if variant not in meta.get("variants", {}) or (variant == "fp32" and meta["variants"]["fp32"]["min_cosine"] < MIN_COSINE):
-        return None
-    return OnnxEmbedder(d, variant=variant, batch_size=batch_size)
+    return OnnxEmbedder(export_dir(name, model_path, root), variant=variant, batch_size=batch_size)
 
 
 def export(st, model_path: Path, *, variants: Sequence[str] = ("fp32",), root: Path | None = None) -> dict:

@@ -223,12 +223,7 @@ class Server:
         """Load what the first query needs (embedder, tables, index) before saying ready."""
         t0 = time.perf_counter()
         try:
-            mem = self.memory_for(self.host.settings(self.location))
-            mem.embedder.embed_query("warm up")
-            try:
-                mem.search("warm up", k=1)
-            except Exception:  # an empty or new home: nothing to warm
-                pass
+            self.memory_for(self.host.settings(self.location)).warm_up()
             self._harvest()
         except Exception as e:  # a broken home still serves: each command reports its error
             self.log(f"warm-up: {type(e).__name__}: {e}")
