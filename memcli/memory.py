@@ -424,10 +424,11 @@ class Memory:
             notes["light_encoder"] = meta.get("error") or f"ONNX export checked against torch (min cosine {meta['variants']['fp32']['min_cosine']:.5f}) in {meta['seconds']} s"
 
     def search(self, query: str, *, k: int | None = None, mode: str | None = None, filters=None,
-               as_of=None, reranker=None, hops: int | None = None) -> "list[Hit]":
+               as_of=None, reranker=None, hops: int | None = None, explain: bool = False) -> "list[Hit]":
+        """Ranked hits; ``explain``: each carries why it ranks there (Hit.explain)."""
         _require_query(query)
         self._sync_lexical()
-        kw = dict(k=k, mode=mode, filters=filters, as_of=as_of, reranker=reranker, hops=hops)
+        kw = dict(k=k, mode=mode, filters=filters, as_of=as_of, reranker=reranker, hops=hops, explain=explain)
         try:
             return self.retriever.search(query, **kw)
         except RuntimeError as e:

@@ -103,9 +103,15 @@ class Hit:
     event_time: str | None = None
     speaker: str | None = None
     trust: str = "normal"
+    # `mem search --explain`: each retriever's rank and score, and what each later stage
+    # (fusion, title bridging, time boost, rerank) made of it. None unless asked for.
+    explain: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if d["explain"] is None:
+            del d["explain"]
+        return d
 
 
 @dataclass(frozen=True)

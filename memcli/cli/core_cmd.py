@@ -85,6 +85,7 @@ def search(
     speaker: Annotated[Optional[str], typer.Option("--speaker", help="Only conversation units with this speaker.")] = None,
     session: Annotated[Optional[str], typer.Option("--session", help="Only this conversation session id.")] = None,
     as_of: Annotated[Optional[str], typer.Option("--as-of", metavar="DAY", help="Read 'last March', 'two weeks ago' relative to this day.")] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Say why each hit ranks where it does: BM25 and dense ranks, fused score, what bridging, the time boost and reranking added.")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Search memory: hybrid BM25 + dense (+ graph when graph.weight > 0) by default."""
@@ -96,14 +97,15 @@ def search(
                             speaker=speaker, session=session)
     mem = memory()
     hits = mem.search(query, k=k, mode=mode, filters=filters or None, as_of=parse_day(as_of) if as_of else None,
-                      hops=hops)
+                      hops=hops, explain=explain)
     if json_:
         render.emit_json({"query": query, "mode": mode or mem.settings.search.mode,
                           "hits": [h.to_dict() for h in hits]})
     else:
         from memcli.retrieve.snippet import merge_adjacent
 
-        render.hits_view(merge_adjacent(hits), query)  # neighbouring units of a page read as one
+        # neighbouring units of a page read as one (not when each hit's own ranking is asked for)
+        render.hits_view(hits if explain else merge_adjacent(hits), query)
 
 
 def forget(

@@ -79,6 +79,19 @@ def hits_view(hits, query: str) -> None:
         line = Text("    ")
         line.append_text(highlight(snippet(prose(h.text), query), query))
         out.print(line)
+        if h.explain:
+            out.print(f"    [dim]{escape(explain_line(h.explain))}[/dim]")
+
+
+def explain_line(e: dict) -> str:
+    """`bm25 #3 (12.41) · dense #1 (0.812) · fused 0.874 · bridge +0.000 · time +0.020 · final 0.894`"""
+    parts = []
+    for name, v in e.items():
+        if isinstance(v, dict):
+            parts.append(f"{name} #{v['rank']} ({v['score']:.3g})" if v.get("rank") else f"{name} —")
+    parts += [f"{k} {e[k]:.3f}" if k in ("fused", "final") else f"{k} {e[k]:+.3f}"
+              for k in ("fused", "bridge", "time", "rerank", "final") if e.get(k) is not None]
+    return " · ".join(parts)
 
 
 def ingest_summary(rep) -> None:

@@ -175,9 +175,12 @@ class Retriever:
             fused = lists.get("graph") or lists["dense"]  # no graph yet: dense alone
         else:
             fused = lists[mode]
+        self.last_stages = {"fused": dict(fused)}
         if (self.s.bridge if bridge is None else bridge) and mode != "bm25":
             fused = self.bridged(query, fused)
+            self.last_stages["bridge"] = dict(fused)
         per = {name: dict(r) for name, r in lists.items()}
+        self.last_ranks = {name: {u: i + 1 for i, (u, _) in enumerate(r)} for name, r in lists.items()}
         return fused, per
 
     def bridged(self, query: str, fused: list[tuple[str, float]]) -> list[tuple[str, float]]:
@@ -286,15 +289,18 @@ class Retriever:
         return head + [(u, sc) for u, sc in fused[top:] if u not in seen]
 
     def search(self, query: str, *, k: int | None = None, mode: str | None = None,
-               filters: SearchFilters | None = None, as_of=None, reranker=None, hops: int | None = None
-               ) -> list[Hit]:
+               filters: SearchFilters | None = None, as_of=None, reranker=None, hops: int | None = None,
+               explain: bool = False) -> list[Hit]:
         k = k or self.s.k
         mode = mode or self.s.mode
         n = max(self.s.candidates, k)
         where = self.level_filter(filters)
         fused, per = self.ranked(query, mode, n, where=where, hops=hops)
+        stages = self.last_stages
         fused = self.time_boost(query, fused, now=as_of)
+        stages["time"] = dict(fused)
         fused = self.rerank(query, fused, reranker)
+        stages["rerank"] = dict(fused)
         if self.s.levels == "tree":
             fused = self.descend(query, fused, top=k + 10)
         if self.s.neighbours and not filters:
@@ -326,7 +332,25 @@ class Retriever:
                 scores={name: round(float(p[uid]), 6) for name, p in per.items() if uid in p},
                 event_time=r["event_time"].isoformat() if r.get("event_time") else None,
                 speaker=r.get("speaker"), trust=src.trust,
+                explain=_explain(uid, score, self.last_ranks, per, stages) if explain else None,
             ))
             if len(hits) >= k:
                 break
         return hits
+
+
+def _explain(uid: str, final: float, ranks: dict, per: dict, stages: dict) -> dict:
+    """Why a hit ranks where it does: each retriever's rank and score, the fused score, and
+    what title bridging, the time boost and the reranker each added (0.0: nothing)."""
+    out: dict = {name: {"rank": ranks[name].get(uid), "score": round(float(per[name][uid]), 6) if uid in per[name] else None}
+                 for name in per}
+    prev = stages["fused"].get(uid)
+    out["fused"] = round(float(prev), 6) if prev is not None else None
+    for stage in ("bridge", "time", "rerank"):
+        now = stages.get(stage, {}).get(uid)
+        if stage in stages:
+            out[stage] = round(float(now) - float(prev), 6) if now is not None and prev is not None else (
+                round(float(now), 6) if now is not None else None)
+            prev = now if now is not None else prev
+    out["final"] = round(float(final), 6)
+    return out

@@ -67,3 +67,20 @@ def test_one_long_page_does_not_fill_the_results(mem, tmp_path):
     assert [h.rank for h in hits] == list(range(1, 7))
     mem.settings.search.max_per_source = 0  # no cap: the long page takes more places
     assert sum(h.uri.endswith("long.md") for h in mem.search("hive inspection queen", k=6, mode="bm25")) > 3
+
+
+def test_explain_says_why_each_hit_ranks_where_it_does(filled):
+    plain = filled.search("grilled sardines Lisbon", k=3)
+    hits = filled.search("grilled sardines Lisbon", k=3, explain=True)
+    assert [h.unit_id for h in hits] == [h.unit_id for h in plain]  # explaining changes nothing
+    assert all(h.explain is None for h in plain) and "explain" not in plain[0].to_dict()
+    for h in hits:
+        e = h.explain
+        assert set(e) >= {"bm25", "dense", "fused", "final"}
+        for name in ("bm25", "dense"):  # a retriever's rank is its place in its own list
+            if e[name]["rank"] is not None:
+                assert e[name]["score"] == h.scores[name]
+        steps = sum(e.get(s) or 0.0 for s in ("bridge", "time", "rerank"))
+        assert abs(e["fused"] + steps - e["final"]) < 1e-5 and e["final"] == h.score
+    best = hits[0].explain
+    assert best["bm25"]["rank"] == 1 or best["dense"]["rank"] == 1
