@@ -9,7 +9,7 @@ DEMO_HOME ?= .demo-home
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: install install-gpu rebuild-llama demo test test-fast bench train-pick clean
+.PHONY: install install-gpu rebuild-llama demo test test-fast bench train-pick clean vendor-js
 
 # The venv is rebuilt only when pyproject.toml changes (torch alone is ~1 GB).
 $(STAMP): pyproject.toml
@@ -109,3 +109,16 @@ train-pick: install
 
 clean:
 	rm -rf $(DEMO_HOME) .pytest_cache
+
+# `mem ui` draws with cytoscape.js and vis-timeline, vendored into the package from the npm
+# registry (committed: installing memcli never needs npm, the page never fetches anything).
+# This target refreshes them; the versions and npm's integrity hashes go to VERSIONS.txt.
+VENDOR := memcli/ui/static/vendor
+vendor-js:
+	rm -rf /tmp/memcli-npm && mkdir -p /tmp/memcli-npm
+	cd /tmp/memcli-npm && npm pack --json cytoscape@3.34.4 vis-timeline@8.5.4 > packs.json && for f in *.tgz; do mkdir -p $${f%.tgz} && tar xzf $$f -C $${f%.tgz}; done
+	cp /tmp/memcli-npm/cytoscape-3.34.4/package/dist/cytoscape.min.js /tmp/memcli-npm/cytoscape-3.34.4/package/LICENSE $(VENDOR)/ && mv $(VENDOR)/LICENSE $(VENDOR)/cytoscape.LICENSE
+	sed '/sourceMappingURL/d' /tmp/memcli-npm/vis-timeline-8.5.4/package/standalone/umd/vis-timeline-graph2d.min.js > $(VENDOR)/vis-timeline-graph2d.min.js
+	sed '/sourceMappingURL/d' /tmp/memcli-npm/vis-timeline-8.5.4/package/styles/vis-timeline-graph2d.min.css > $(VENDOR)/vis-timeline-graph2d.min.css
+	cat /tmp/memcli-npm/vis-timeline-8.5.4/package/LICENSE* > $(VENDOR)/vis-timeline.LICENSE
+	$(BIN)/python -c "import json; [print(p['id'], p['integrity']) for p in json.load(open('/tmp/memcli-npm/packs.json'))]" > $(VENDOR)/VERSIONS.txt

@@ -169,6 +169,10 @@ class ServeSettings(_Section):
         "(later commands answer in a fraction of a second). Never under CI=1, MEM_NO_SERVER=1, or without "
         "a terminal (cron, scripts)."))
     idle_timeout_s: float = Field(1800.0, gt=0, description="`mem serve` exits after this long without a command.")
+    ui_port: int = Field(0, ge=0, le=65535, description=(
+        "The port `mem ui` serves the page on, on 127.0.0.1 only (0: a free port chosen at start)."))
+    ui_read_only: bool = Field(False, description=(
+        "The page may search and read but not forget or pin (every change is refused with 403)."))
     watch_debounce_ms: int = Field(800, ge=50, description=(
         "`mem watch` waits this long after the last change (a burst of saves becomes one ingest)."))
 

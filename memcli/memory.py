@@ -354,6 +354,78 @@ class Memory:
             cur = rows[cur]["superseded_by"]
         return self._records(chain)
 
+    # -- what a page shows (mem ui) --------------------------------------------------------
+    def source_units(self, source_id: str) -> dict:
+        """A source and its kept segment units in reading order (segment boundaries and
+        lines): the page's "open the source at this line"."""
+        from memcli.store.query import KEPT, units
+
+        src = self.lance.sources_by_ids([source_id]).get(source_id)
+        if src is None:
+            raise NotFoundError(f"no source {source_id!r}", hint="source ids are in `mem sources --json`")
+        cols = ["id", "ord", "status", "section", "text", "line_start", "line_end", "event_time", "speaker",
+                "pinned", "superseded_by"]
+        rows = sorted(self.lance.units_where(units(source_ids=[source_id], status=KEPT, level=0), cols),
+                      key=lambda r: (r["ord"], r["line_start"]))
+        return {"source": src.to_dict(), "units": rows}
+
+    _TIMELINE_COLUMNS = ["id", "source_id", "session", "event_time", "ingested_at", "status", "superseded_by",
+                         "valid_to", "text", "speaker"]
+
+    def timeline(self) -> dict:
+        """Dated memory for a time axis: each conversation session as a span, each document at
+        the time it was ingested, each supersession ("was … → now …") when it happened."""
+        from memcli.store.query import KEPT, units
+
+        rows = self.lance.units_where(units(status=KEPT, level=0), self._TIMELINE_COLUMNS)
+        srcs = {s.source_id: s for s in self.sources()}
+        by_id = {r["id"]: r for r in rows}
+        items, sessions = [], {}
+        for r in rows:
+            if r["session"] and r["event_time"]:
+                s = sessions.setdefault((r["source_id"], r["session"]), [r["event_time"], r["event_time"], 0])
+                s[0], s[1], s[2] = min(s[0], r["event_time"]), max(s[1], r["event_time"]), s[2] + 1
+        for (sid, session), (start, end, n) in sessions.items():
+            items.append({"kind": "session", "source_id": sid, "session": session, "start": start, "end": end,
+                          "units": n, "uri": srcs[sid].uri if sid in srcs else sid})
+        dated_sources = {sid for sid, _ in sessions}
+        for src in srcs.values():
+            if src.source_id not in dated_sources:
+                items.append({"kind": "document", "source_id": src.source_id, "start": src.ingested_at,
+                              "uri": src.uri, "title": src.title, "units": src.n_units})
+        for r in rows:
+            new = by_id.get(r["superseded_by"]) if r["superseded_by"] else None
+            if new is not None:
+                items.append({"kind": "supersession", "start": r["valid_to"] or new["event_time"] or new["ingested_at"],
+                              "was": r["text"], "now": new["text"], "unit_id": new["id"], "old_unit_id": r["id"]})
+        items.sort(key=lambda i: str(i["start"]))
+        return {"items": items}
+
+    def units_on(self, day: str) -> "list[dict]":
+        """The units whose event happened on ``day`` (YYYY-MM-DD), in time order."""
+        from memcli.store.query import KEPT, units
+
+        rows = self.lance.units_where(units(status=KEPT, level=0), self._TIMELINE_COLUMNS)
+        uris = self._uris(r["source_id"] for r in rows)
+        hits = [dict(r, uri=uris[r["source_id"]]) for r in rows
+                if r["event_time"] is not None and r["event_time"].date().isoformat() == day]
+        return sorted(hits, key=lambda r: r["event_time"])
+
+    def graph_neighbourhood(self, name: str, limit: int = 30) -> dict:
+        """An entity, its neighbours (sized by mentions) and the relations between them as
+        labelled edges, each with the sentence-bearing unit that asserted it."""
+        view = self.graph_show(name, limit)
+        units = self.lance.units_by_ids(list({r["unit_id"] for r in view.relations}), ["id", "text"])
+        edges = [{"source": r["subject"], "target": r["object"], "label": r["relation"], "unit_id": r["unit_id"],
+                  "uri": r["source"], "text": units.get(r["unit_id"], {}).get("text", "")} for r in view.relations]
+        names = {view.id: view.entity}
+        for r in view.relations:
+            for end in ("subject", "object"):
+                names.setdefault(r[end], r[end])
+        sizes = dict(view.neighbours) | {view.id: view.mentioned_in}
+        nodes = [{"id": i, "label": n, "mentions": sizes.get(i, 1), "center": i == view.id} for i, n in names.items()]
+        return {"entity": view.entity, "id": view.id, "nodes": nodes, "edges": edges}
+
     # -- the knowledge graph -------------------------------------------------------------
     def graph_show(self, name: str, limit: int = 20) -> "EntityView":
         """An entity's neighbours and relations, each row with the file it came from."""

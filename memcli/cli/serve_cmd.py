@@ -17,6 +17,7 @@ from memcli.cli.options import JsonOpt
 
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
+    app.command("ui")(ui)
     app.command("mcp")(mcp)
     app.command("watch")(watch)
 
@@ -76,7 +77,7 @@ def _wait_gone(home: Path, limit: float = 30.0) -> None:
         time.sleep(0.1)
 
 
-def _detach(home: Path | str, timeout: float, json_: bool) -> None:
+def _detach(home: Path | str, timeout: float, json_: bool, quiet: bool = False) -> None:
     from memcli.errors import LockBusyError, MemError
     from memcli.server.client import control
 
@@ -94,6 +95,8 @@ def _detach(home: Path | str, timeout: float, json_: bool) -> None:
     while time.time() - t0 < 120:
         reply = control(home, "status", timeout=1.0)
         if reply is not None:
+            if quiet:
+                return
             if json_:
                 render.emit_json({"running": True, **reply, "ready_s": round(time.time() - t0, 2)})
             else:
@@ -105,6 +108,39 @@ def _detach(home: Path | str, timeout: float, json_: bool) -> None:
             raise MemError("the memory server did not start: " + " / ".join(tail))
         time.sleep(0.1)
     raise MemError("the memory server did not become ready within 120 s", hint=f"see {here / 'serve.log'}")
+
+
+def ui(
+    no_open: Annotated[bool, typer.Option("--no-open", help="Print the address; do not open a browser.")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Open a page on your memory: search (with why each hit ranks), answers with their
+    evidence, sources, a timeline and the knowledge graph.
+
+    Served by this home's resident process (started if none runs) on 127.0.0.1 only, with a
+    secret per start in the address; `serve.ui_read_only` forbids forgetting and pinning."""
+    from memcli.errors import MemError
+    from memcli.paths import is_remote, local_dir
+    from memcli.server.client import control
+
+    settings = memory().settings
+    home = settings.home if is_remote(settings.home) else local_dir(settings.home).resolve()
+    if control(home, "status") is None:
+        _detach(home, settings.serve.idle_timeout_s, json_=False, quiet=True)
+    reply = control(home, "ui", timeout=30.0)
+    if reply is None or "error" in reply:
+        raise MemError("the memory server could not serve the page: " + (reply or {}).get("error", "no reply"),
+                       hint=f"see {local_dir(home) / 'serve.log'}")
+    if json_:
+        render.emit_json(reply)
+        return
+    render.out.print(f"mem ui: {reply['url']}", markup=False, soft_wrap=True)
+    render.out.print("[dim]the address holds this start's secret: open it here, do not share it; "
+                     "`mem serve --stop` closes the page with the server[/dim]")
+    if not no_open:
+        import webbrowser
+
+        webbrowser.open(reply["url"])
 
 
 def mcp() -> None:

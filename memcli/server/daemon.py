@@ -53,6 +53,14 @@ class Host(Protocol):
         """After a command: back to the server's own state."""
 
 
+class _Job:
+    """A write from the page (`mem ui`): ``fn(memory)`` run by the main thread in queue order."""
+
+    def __init__(self, fn) -> None:
+        self.fn, self.done = fn, threading.Event()
+        self.result, self.error = None, None
+
+
 class Fallback(BaseException):
     """This request is not for this server (another home): the client runs it itself.
     A BaseException so that the CLI's error mapping lets it through."""
@@ -177,6 +185,10 @@ class Server:
         self._sig: tuple | None = None
         self._lockf = None
         self._listener: socket.socket | None = None
+        self._ui = None  # memcli.ui.serve.UiServer, started by the first `mem ui`
+        self._ui_lock = threading.Lock()  # the page's reads, one at a time, on their own Memory
+        self._ui_mem = None
+        self._ui_sig: tuple | None = None
 
     # -- lifecycle ------------------------------------------------------------------
     def _claim(self) -> None:
@@ -272,9 +284,14 @@ class Server:
         """Commands admitted but never started (SIGTERM): their clients run them themselves."""
         while True:
             try:
-                conn, _ = self._queue.get_nowait()
+                item = self._queue.get_nowait()
             except queue.Empty:
                 return
+            if isinstance(item, _Job):
+                item.error = RuntimeError("the memory server is stopping")
+                item.done.set()
+                continue
+            conn, _ = item
             try:
                 wire.send(conn, wire.FALLBACK, {"reason": "the memory server is stopping"})
             except OSError:
@@ -295,7 +312,10 @@ class Server:
                     item = self._queue.get(timeout=max(0.05, min(self.idle_timeout_s - idle, 0.5)))
                 except queue.Empty:
                     continue
-                self._execute(*item)
+                if isinstance(item, _Job):
+                    self._run_job(item)
+                else:
+                    self._execute(*item)
             except KeyboardInterrupt:
                 if self._cancel_pending and not self._stopping:
                     self._cancel_pending = False  # a client's Ctrl-C that landed after its command ended
@@ -361,6 +381,11 @@ class Server:
                      "idle_timeout_s": self.idle_timeout_s, "busy": self._pending > 0,
                      "queued": max(0, self._pending - 1), "autostarted": self.autostarted,
                      "models": sorted(_model_label(k, m) for k, m in self._models.items())}
+        elif what == "ui":
+            try:
+                reply = self.start_ui()
+            except Exception as e:  # a port in use, uvicorn missing: said to `mem ui`, the server lives on
+                reply = {"error": f"{type(e).__name__}: {e}"}
         elif what == "stop":  # what was admitted still runs; nothing new is admitted
             reply = {"stopping": True, "pid": os.getpid()}
             with self._gate:
@@ -464,6 +489,69 @@ class Server:
         argv = req.get("argv", [])
         self.log(f"{time.strftime('%H:%M:%S')} {' '.join(argv[:3])[:60]} → "
                  f"{'fallback' if fell_back else code} in {(time.perf_counter() - t0) * 1000:.0f} ms")
+
+    # -- the page (mem ui) ----------------------------------------------------------------
+    def start_ui(self) -> dict:
+        """Serve the page (once per server start): its address with this start's secret."""
+        with self._ui_lock:
+            if self._ui is None:
+                from memcli.ui.serve import UiServer
+
+                s = self.host.settings(self.location).serve
+                self._ui = UiServer(self, port=s.ui_port, read_only=s.ui_read_only)
+                self._ui.start()
+                self.log(f"page on http://127.0.0.1:{self._ui.port}/ (read-only: {s.ui_read_only})")
+            return {"url": self._ui.url, "port": self._ui.port, "pid": os.getpid(), "read_only": self._ui.read_only}
+
+    def read(self, fn):
+        """The page's reads: on their own Memory (the models are shared), one at a time,
+        beside whatever command the main thread runs; a write elsewhere is seen at once."""
+        from memcli.memory import Memory
+
+        with self._ui_lock:
+            sig = self._signature()
+            if self._ui_mem is None or (self._ui_sig is not None and sig[:2] != self._ui_sig[:2]):
+                settings = self.host.settings(self.location)
+                self._ui_mem = Memory(settings, embedder=self._models.get(_model_key("embed", settings)))
+            elif self._ui_sig is not None and sig != self._ui_sig and "lexical" in self._ui_mem.__dict__:
+                self._ui_mem.lexical.refresh()
+            self._ui_sig = sig
+            self.last_active = time.time()
+            return fn(self._ui_mem)
+
+    def write(self, fn):
+        """The page's writes: queued for the main thread like any CLI write (one writer)."""
+        job = _Job(fn)
+        with self._gate:
+            if self._closing:
+                raise RuntimeError("the memory server is stopping")
+            self._pending += 1
+            self.last_active = time.time()
+        self._queue.put(job)
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def status(self) -> dict:
+        return {"pid": os.getpid(), "home": self.location, "uptime_s": round(time.time() - self.started, 1),
+                "served": self.served, "busy": self._pending > 0, "queued": max(0, self._pending - 1),
+                "autostarted": self.autostarted, "idle_timeout_s": self.idle_timeout_s,
+                "models": sorted(_model_label(k, m) for k, m in self._models.items())}
+
+    def _run_job(self, job: _Job) -> None:
+        try:
+            self._refresh()
+            job.result = job.fn(self.memory_for(self.host.settings(self.location)))
+        except BaseException as e:  # handed to the page's request, never out of the main loop
+            job.error = e
+        finally:
+            self._harvest()
+            with self._gate:
+                self._pending -= 1
+                self.last_active = time.time()
+            self.served += 1
+            job.done.set()
 
     # -- resident Memory objects ------------------------------------------------------
     def memory_for(self, settings):
