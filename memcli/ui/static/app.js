@@ -185,8 +185,10 @@ async function showGraph(name, expand = false) {
 async function showHealth() {
   const h = await api("/api/health");
   const findings = h.doctor.findings || [];
-  $("#health").innerHTML = `<h3>mem doctor</h3>` + (findings.length ? findings.map((f) =>
-      `<p class="finding bad">${esc(f.message || JSON.stringify(f))}</p>`).join("") : `<p class="finding ok" id="doctor-ok">every store agrees</p>`) +
+  $("#health").innerHTML = `<h3>mem doctor</h3>` +
+    (h.doctor.healthy ? `<p class="finding ok" id="doctor-ok">healthy: every store agrees</p>` : `<p class="finding bad" id="doctor-bad">something needs repair: mem doctor --repair</p>`) +
+    `<table>${findings.map((f) => `<tr><td class="finding ${f.ok || f.repaired ? "ok" : "bad"}">${f.ok ? "✓" : f.repaired ? "repaired" : "✗"}</td>
+      <td>${esc(f.check)}</td><td class="dim">${esc(f.detail)}</td></tr>`).join("")}</table>` +
     `<h3>Memory</h3><pre>${esc(JSON.stringify(h.stats, null, 2))}</pre>` +
     `<h3>Schedule</h3><pre>${esc(JSON.stringify(h.schedule, null, 2))}</pre>` +
     `<h3>Server</h3><pre id="server-status">${esc(JSON.stringify(h.server, null, 2))}</pre>`;

@@ -1,0 +1,215 @@
+"""`mem ui` in a real browser: Debian's chromium driven by Selenium (never a downloaded one),
+against a real resident process and real stores. Skips, with the reason, where chromium or
+chromedriver is not installed (.ci/run installs both)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from memcli.server.client import control
+
+CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="Debian's chromium and chromium-driver are not installed")
+MEM = [sys.executable, "-m", "memcli"]
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def mem(env, *args, check=0, stdin=None):
+    p = subprocess.run(MEM + list(args), env=env, capture_output=True, text=True, timeout=120, input=stdin)
+    assert check is None or p.returncode == check, (args, p.stdout, p.stderr)
+    return p
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    """A home with notes, a trip, a conversation and the graph; its server; the page's URL."""
+    from conftest import GARDEN, TRIP
+
+    tmp = tmp_path_factory.mktemp("ui")
+    corpus = tmp / "corpus"
+    corpus.mkdir()
+    (corpus / "garden.md").write_text(GARDEN)
+    (corpus / "trip.txt").write_text(TRIP)
+    shutil.copy(FIXTURES / "chat" / "locomo_tiny.json", corpus)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEM_")}
+    env.update({"MEM_HOME": str(tmp / "home"), "MEM_CONFIG": str(tmp / "config.yaml"), "MEM_EMBED__MODEL": "fake:64",
+                "MEM_LLM__MODEL": "fake", "HF_HUB_OFFLINE": "1", "MEM_SERVE__AUTOSTART": "false",
+                "MEM_ONNX_CACHE": os.environ.get("MEM_ONNX_CACHE", str(tmp / "onnx"))})
+    mem({**env, "MEM_NO_SERVER": "1"}, "ingest", "-r", "--graph", str(corpus))
+    reply = json.loads(mem(env, "ui", "--no-open", "--json").stdout)  # starts the server, then the page
+    yield {"env": env, "url": reply["url"], "home": tmp / "home", "corpus": corpus}
+    mem(env, "serve", "--stop", check=None)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must never fetch a browser or driver
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"):
+        opts.add_argument(a)
+    drv = webdriver.Chrome(service=Service(executable_path=DRIVER), options=opts)
+    drv.implicitly_wait(0)
+    yield drv
+    drv.quit()
+
+
+def wait(drv, css, *, n=1, timeout=20.0, text=None):
+    """The elements matching ``css`` once there are at least ``n`` (with ``text`` in one)."""
+    from selenium.webdriver.common.by import By
+
+    t0 = time.time()
+    while True:
+        els = drv.find_elements(By.CSS_SELECTOR, css)
+        if len(els) >= n and (text is None or any(text in e.text for e in els)):
+            return els
+        assert time.time() - t0 < timeout, f"{css!r} never appeared ({len(els)} found)"
+        time.sleep(0.1)
+
+
+def opened(drv, page, hash_=""):
+    drv.get(page["url"])  # the secret in the URL becomes a cookie, then the address drops it
+    wait(drv, "nav a.active")
+    assert "token=" not in drv.current_url
+    if hash_:
+        drv.get(drv.current_url.split("#")[0] + "#" + hash_)
+    return drv
+
+
+def test_search_as_you_type_explains_each_hit(page, browser):
+    from selenium.webdriver.common.by import By
+
+    opened(browser, page, "search")
+    browser.find_element(By.ID, "q").send_keys("grilled sardines Lisbon")
+    hits = wait(browser, "li.hit")
+    assert "trip.txt" in hits[0].text
+    assert browser.find_elements(By.CSS_SELECTOR, "li.hit mark")  # the matched terms
+    explain = hits[0].find_element(By.CSS_SELECTOR, ".explain").text
+    assert "bm25 #" in explain and "dense #" in explain and "final" in explain
+
+
+def test_ask_shows_the_evidence_and_a_citation_opens_the_source_at_its_line(page, browser):
+    from selenium.webdriver.common.by import By
+
+    opened(browser, page, "ask")
+    browser.find_element(By.ID, "ask-q").send_keys("Which variety is for sauce?")
+    browser.find_element(By.ID, "ask-go").click()
+    wait(browser, "#answer-text", text="San Marzano")
+    assert wait(browser, "li.citation mark.evidence")[0].text  # the evidence sentence, marked in its excerpt
+    link = wait(browser, "li.citation a.open-source")[0]
+    line = int(link.get_attribute("href").rsplit("/", 1)[1])
+    link.click()
+    target = wait(browser, "#source-view .unit.target")[0]
+    lo, hi = map(int, target.get_attribute("data-lines").split("-"))
+    assert lo <= line <= hi and "garden.md" in browser.find_element(By.ID, "source-view").text
+
+
+def test_a_refusal_shows_the_closest_hits(page, browser):
+    from selenium.webdriver.common.by import By
+
+    opened(browser, page, "ask")
+    browser.find_element(By.ID, "ask-q").send_keys("What does the frobnicate_widget() option default to?")
+    browser.find_element(By.ID, "ask-go").click()
+    wait(browser, "#answer.refusal")
+    assert "Not in your memory" in browser.find_element(By.ID, "answer-text").text
+    assert wait(browser, "li.citation")
+
+
+def test_timeline_shows_the_conversation_and_a_day_lists_its_units(page, browser):
+    from selenium.webdriver.common.by import By
+
+    opened(browser, page, "timeline")
+    items = wait(browser, ".vis-item", n=3)
+    sessions = [i for i in items if "session" in i.text]
+    assert sessions, [i.text for i in items]
+    sessions[0].click()  # a click selects the item: its day's units are listed
+    units = wait(browser, "li.day-unit")
+    assert "locomo_tiny.json" in units[0].text and browser.find_element(By.ID, "day-title").text.startswith("2023-")
+
+
+def test_graph_shows_an_entitys_neighbours_and_an_edges_sentence(page, browser):
+    from selenium.webdriver.common.by import By
+
+    opened(browser, page, "graph")
+    browser.find_element(By.ID, "graph-q").send_keys("Lisbon")
+    browser.find_element(By.CSS_SELECTOR, "#graph-form button").click()
+    wait(browser, "#graph-nodes li", n=2)
+    names = browser.execute_script("return window.memGraph.nodes().map(n => n.data('label'))")
+    assert "Lisbon" in names and len(names) >= 2
+    browser.execute_script("window.memGraph.edges()[0].emit('tap')")
+    sentence = wait(browser, "#edge-sentence")[0].text
+    assert sentence and browser.execute_script("return window.memGraph.edges()[0].data('text')").strip()
+
+
+def test_sources_forget_after_confirming(page, browser):
+    from selenium.webdriver.common.by import By
+
+    opened(browser, page, "sources")
+    rows = wait(browser, "#sources-table tbody tr", n=3)
+    assert any("trip.txt" in r.text for r in rows)
+    browser.find_element(By.CSS_SELECTOR, f'#sources-table button.forget[data-uri$="trip.txt"]').click()
+    browser.switch_to.alert.dismiss()  # "no": nothing happens
+    time.sleep(0.5)
+    assert any("trip.txt" in r.text for r in browser.find_elements(By.CSS_SELECTOR, "#sources-table tbody tr"))
+    browser.find_element(By.CSS_SELECTOR, f'#sources-table button.forget[data-uri$="trip.txt"]').click()
+    browser.switch_to.alert.accept()
+    wait(browser, "#forgot", text="trip.txt")
+    t0 = time.time()
+    while browser.find_elements(By.CSS_SELECTOR, f'#sources-table button.forget[data-uri$="trip.txt"]'):
+        assert time.time() - t0 < 10
+        time.sleep(0.1)
+    uris = [s["uri"] for s in json.loads(mem(page["env"], "sources", "--json").stdout)]
+    assert not any(u.endswith("trip.txt") for u in uris)  # the CLI sees the same memory
+    assert mem(page["env"], "doctor").returncode == 0
+
+
+def test_health_shows_doctor_and_the_server(page, browser):
+    opened(browser, page, "health")
+    wait(browser, "#doctor-ok")
+    status = json.loads(wait(browser, "#server-status")[0].text)
+    assert status["pid"] == control(page["home"], "status")["pid"]
+
+
+def _request(page, path, *, host=None, origin=None, cookie=None, method="GET", headers=None, body=None):
+    u = urlparse(page["url"])
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    h = {"Host": host or u.netloc, **(headers or {})}
+    if origin:
+        h["Origin"] = origin
+    if cookie:
+        h["Cookie"] = f"mem_ui={cookie}"
+    conn.request(method, path, body=body, headers=h)
+    r = conn.getresponse()
+    return r.status, r.read()
+
+
+def test_no_token_a_foreign_host_or_origin_gets_403(page):
+    u = urlparse(page["url"])
+    token = page["url"].split("token=", 1)[1]
+    assert _request(page, "/api/sources", cookie=token)[0] == 200
+    assert _request(page, "/api/sources")[0] == 403  # no token
+    assert _request(page, "/api/sources", cookie="guess")[0] == 403
+    assert _request(page, "/?token=guess")[0] == 403
+    assert _request(page, "/api/sources", cookie=token, host=f"attacker.example:{u.port}")[0] == 403  # DNS rebinding
+    assert _request(page, "/api/sources", cookie=token, origin="http://attacker.example")[0] == 403
+    # A change: the cookie alone is not enough (a form on another site could send it).
+    body = json.dumps({"source": str(page["corpus"] / "garden.md")})
+    origin = f"http://{u.netloc}"
+    assert _request(page, "/api/forget", method="POST", cookie=token, origin=origin, body=body)[0] == 403
+    assert _request(page, "/api/forget", method="POST", cookie=token, headers={"X-Mem-Token": token}, body=body)[0] == 403
+    status, data = _request(page, "/api/sources", cookie=token)
+    assert any(s["uri"].endswith("garden.md") for s in json.loads(data))  # nothing was forgotten
+    assert b"access-control-allow-origin" not in _request(page, "/api/sources", cookie=token, origin=origin)[1].lower()
