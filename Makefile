@@ -9,7 +9,7 @@ DEMO_HOME ?= .demo-home
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: install install-gpu rebuild-llama demo test test-fast bench train-pick clean vendor-js
+.PHONY: install install-gpu rebuild-llama demo test test-fast bench train-pick clean vendor-js screenshots
 
 # The venv is rebuilt only when pyproject.toml changes (torch alone is ~1 GB).
 $(STAMP): pyproject.toml
@@ -93,6 +93,7 @@ test-fast: install $(SCALE_STAMP)
 bench: install
 	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/cold_query.py
+	$(BIN)/python bench/ui.py
 	$(BIN)/python bench/encoders.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/search.py
@@ -122,3 +123,7 @@ vendor-js:
 	sed '/sourceMappingURL/d' /tmp/memcli-npm/vis-timeline-8.5.4/package/styles/vis-timeline-graph2d.min.css > $(VENDOR)/vis-timeline-graph2d.min.css
 	cat /tmp/memcli-npm/vis-timeline-8.5.4/package/LICENSE* > $(VENDOR)/vis-timeline.LICENSE
 	$(BIN)/python -c "import json; [print(p['id'], p['integrity']) for p in json.load(open('/tmp/memcli-npm/packs.json'))]" > $(VENDOR)/VERSIONS.txt
+
+# docs/ui.md's screenshots (Debian chromium, headless; the sample corpus in a fresh home).
+screenshots: install
+	$(BIN)/python docs/screenshots.py

@@ -418,10 +418,8 @@ class Memory:
         units = self.lance.units_by_ids(list({r["unit_id"] for r in view.relations}), ["id", "text"])
         edges = [{"source": r["subject"], "target": r["object"], "label": r["relation"], "unit_id": r["unit_id"],
                   "uri": r["source"], "text": units.get(r["unit_id"], {}).get("text", "")} for r in view.relations]
-        names = {view.id: view.entity}
-        for r in view.relations:
-            for end in ("subject", "object"):
-                names.setdefault(r[end], r[end])
+        ends = [r[end] for r in view.relations for end in ("subject", "object")]
+        names = {i: i for i in ends} | self.graph.store.entity_names(ends) | {view.id: view.entity}
         sizes = dict(view.neighbours) | {view.id: view.mentioned_in}
         nodes = [{"id": i, "label": n, "mentions": sizes.get(i, 1), "center": i == view.id} for i, n in names.items()]
         return {"entity": view.entity, "id": view.id, "nodes": nodes, "edges": edges}

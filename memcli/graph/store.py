@@ -164,6 +164,15 @@ class GraphStore:
         hit = t.search().where(f"id = {lit(entity_id)}").select(["name"]).limit(1).to_arrow().to_pylist()
         return hit[0]["name"] if hit else None
 
+    def entity_names(self, entity_ids: list[str]) -> dict[str, str]:
+        """id -> display name, in one read (a neighbourhood's labels)."""
+        t = self.table("entities")
+        if t is None or not entity_ids:
+            return {}
+        ids = ", ".join(lit(i) for i in dict.fromkeys(entity_ids))
+        rows = t.search().where(f"id IN ({ids})").select(["id", "name"]).limit(None).to_arrow().to_pylist()
+        return {r["id"]: r["name"] for r in rows}
+
     def relations_of(self, entity_id: str) -> list[dict]:
         """Relations with the entity as subject or object, with the unit that asserted them."""
         t = self.table("relations")

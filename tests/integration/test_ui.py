@@ -213,3 +213,14 @@ def test_no_token_a_foreign_host_or_origin_gets_403(page):
     status, data = _request(page, "/api/sources", cookie=token)
     assert any(s["uri"].endswith("garden.md") for s in json.loads(data))  # nothing was forgotten
     assert b"access-control-allow-origin" not in _request(page, "/api/sources", cookie=token, origin=origin)[1].lower()
+
+
+def test_the_page_shows_what_another_process_ingested(page, tmp_path):
+    """An ingest in another process (not through the server) commits; the page's next read
+    sees it (its Memory notices the new Tantivy commit and table versions)."""
+    token = page["url"].split("token=", 1)[1]
+    note = tmp_path / "owl.md"
+    note.write_text("# Owls\n\nA tawny owl nests in the old oak behind the shed.\n")
+    mem({**page["env"], "MEM_NO_SERVER": "1"}, "ingest", str(note))
+    status, data = _request(page, "/api/search?q=tawny+owl+oak&k=1", cookie=token)
+    assert status == 200 and json.loads(data)["hits"][0]["uri"] == str(note)
