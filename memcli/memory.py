@@ -473,6 +473,7 @@ class Memory:
                                       # each commit on object storage is a round of requests
                                       batch_files=self.settings.storage.batch_files if self.remote else None)
                 report = pipe.run(paths, recursive=recursive, globs=globs, prune=prune, fmt=fmt, trust=trust)
+                self._note_failures(report)
                 if report.units_written or report.pruned:
                     report.maintenance["compacted"] = self._auto_compact()
         finally:
@@ -481,6 +482,46 @@ class Memory:
         if report.units_written:
             self._prepare_light_encoder(report.maintenance)
         return report
+
+    FAILURES = "ingest-failures.json"
+
+    def _note_failures(self, report) -> None:
+        """Files that could not be read are remembered with the reason (until one reads), so
+        that `mem sources` and the page can say what is missing and why."""
+        import json
+        from datetime import datetime, timezone
+
+        path = self.home / self.FAILURES
+        known = self.ingest_failures_by_path()
+        now = datetime.now(timezone.utc).isoformat()
+        for r in report.results:
+            if r.status == "failed":
+                known[r.path] = {"path": r.path, "reason": r.message, "at": now}
+            elif r.status in ("added", "updated", "unchanged"):
+                known.pop(r.path, None)
+        for gone in report.pruned:
+            known.pop(gone, None)
+        if not known and not path.exists():
+            return
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(sorted(known.values(), key=lambda f: f["path"]), indent=1))
+        os.replace(tmp, path)
+
+    def ingest_failures_by_path(self) -> dict[str, dict]:
+        import json
+
+        try:
+            return {f["path"]: f for f in json.loads((self.home / self.FAILURES).read_text())}
+        except (OSError, ValueError, KeyError, TypeError):
+            return {}
+
+    def ingest_status(self) -> dict:
+        """What is not committed: files that failed to ingest (with the reason) and units a
+        write left pending (the next write or `mem doctor --repair` finishes or undoes them)."""
+        from memcli.store.query import units
+
+        pending = self.lance.units_where(units(status="pending"), ["id"]) if self.lance.units_table() is not None else []
+        return {"failed": list(self.ingest_failures_by_path().values()), "pending_units": len(pending)}
 
     def _prepare_light_encoder(self, notes: dict) -> None:
         """torch was loaded for this write anyway: export the model to ONNX once (a few

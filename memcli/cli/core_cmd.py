@@ -154,12 +154,15 @@ def forget(
 
 
 def sources(json_: JsonOpt = False) -> None:
-    """List the sources in memory."""
-    srcs = memory().sources()
+    """List the sources in memory (and, below them, files that failed to ingest, with why)."""
+    mem = memory()
+    srcs = mem.sources()
     if json_:
         render.emit_json([s.to_dict() for s in srcs])
     else:
         render.sources_table(srcs)
+        for f in mem.ingest_failures_by_path().values():
+            render.err.print(f"[red]failed:[/red] {render.escape(f['path'])}: {render.escape(f['reason'])}")
 
 
 def stats(json_: JsonOpt = False) -> None:

@@ -189,6 +189,7 @@ class Server:
         self._ui_lock = threading.Lock()  # the page's reads, one at a time, on their own Memory
         self._ui_mem = None
         self._ui_sig: tuple | None = None
+        self._ui_stale = False  # a write ran here: the page's Memory reads the latest at once
 
     # -- lifecycle ------------------------------------------------------------------
     def _claim(self) -> None:
@@ -483,6 +484,7 @@ class Server:
                 pass
             conn.close()
             self.served += 1
+            self._ui_stale = self._ui_stale or bool(req.get("write"))
             with self._gate:
                 self._pending -= 1
                 self.last_active = time.time()
@@ -515,6 +517,13 @@ class Server:
                 self._ui_mem = Memory(settings, embedder=self._models.get(_model_key("embed", settings)))
             elif self._ui_sig is not None and sig != self._ui_sig and "lexical" in self._ui_mem.__dict__:
                 self._ui_mem.lexical.refresh()
+            if self._ui_stale and "lance" in self._ui_mem.__dict__:
+                # a remote home's reads may lag other machines by storage.consistency_s; never
+                # this process's own writes
+                self._ui_mem._read_latest()
+                if "lexical" in self._ui_mem.__dict__:
+                    self._ui_mem.lexical.refresh()
+            self._ui_stale = False
             self._ui_sig = sig
             self.last_active = time.time()
             return fn(self._ui_mem)
@@ -547,6 +556,7 @@ class Server:
             job.error = e
         finally:
             self._harvest()
+            self._ui_stale = True
             with self._gate:
                 self._pending -= 1
                 self.last_active = time.time()

@@ -171,6 +171,9 @@ def build_app(backend: Backend, *, token: str, port: int, read_only: bool = Fals
     def sources(r: Request):
         return backend.read(lambda m: [s.to_dict() for s in m.sources()])
 
+    def source_status(r: Request):
+        return backend.read(lambda m: m.ingest_status())
+
     def source(r: Request):
         return backend.read(lambda m: m.source_units(r.path_params["source_id"]))
 
@@ -204,7 +207,8 @@ def build_app(backend: Backend, *, token: str, port: int, read_only: bool = Fals
     routes = [
         Route("/", index),
         Route("/api/search", api(search)), Route("/api/ask", api(ask)),
-        Route("/api/sources", api(sources)), Route("/api/sources/{source_id}", api(source)),
+        Route("/api/sources", api(sources)), Route("/api/status", api(source_status)),
+        Route("/api/sources/{source_id}", api(source)),
         Route("/api/timeline", api(timeline)), Route("/api/day/{day}", api(day)),
         Route("/api/graph", api(graph)), Route("/api/health", api(health)),
         Route("/api/forget", forget, methods=["POST"]), Route("/api/pin", pin, methods=["POST"]),

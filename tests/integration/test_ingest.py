@@ -286,3 +286,24 @@ def test_ignore_files_keep_paths_out(mem, tmp_path):
     rep = mem.ingest([root], recursive=True)
     kept = sorted(str(Path(r.path).relative_to(root)) for r in rep.results)
     assert kept == ["keep.md", "sub/b.md"]
+
+
+def test_a_file_that_failed_is_remembered_with_its_reason_until_it_reads(mem, tmp_path):
+    from fpdf import FPDF
+
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.4 not really a pdf")
+    good = tmp_path / "fine.md"
+    good.write_text("# Fine\n\nA note that reads.\n")
+    mem.ingest([bad, good])
+    failed = mem.ingest_status()["failed"]
+    assert [f["path"] for f in failed] == [str(bad)] and failed[0]["reason"]
+    assert mem.ingest_status()["pending_units"] == 0
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=12)
+    pdf.cell(text="The repaired report reads now.")
+    pdf.output(str(bad))
+    mem.ingest([bad])  # it reads: no longer listed as failed
+    assert mem.ingest_status()["failed"] == []
+    assert any(s.uri == str(bad) for s in mem.sources())

@@ -252,3 +252,37 @@ def test_a_local_home_moves_to_the_bucket_and_back(remote_env, mem, corpus, tmp_
         for q in ("tomatoes frost", "hive queen", "Lisbon"):
             assert [h.unit_id for h in m.search(q)] == [h.unit_id for h in mem.search(q)]
         assert m.doctor().healthy
+
+
+def test_the_page_serves_a_home_in_a_bucket(remote_env, corpus):
+    """`mem ui` on an s3:// home: the resident process serves the page's reads from the bucket
+    and its forget goes through the one writer."""
+    import http.client
+    import json as _json
+    from urllib.parse import urlparse
+
+    env = {**os.environ, **remote_env, "MEM_SERVE__AUTOSTART": "false"}
+    assert _cli(remote_env, "ingest", "-r", str(corpus)).returncode == 0
+    p = subprocess.run([sys.executable, "-m", "memcli", "ui", "--no-open", "--json"], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    url = _json.loads(p.stdout)["url"]
+    u, token = urlparse(url), url.split("token=", 1)[1]
+
+    def call(path, method="GET", body=None):
+        c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+        h = {"Host": u.netloc, "Cookie": f"mem_ui={token}"}
+        if method == "POST":
+            h |= {"Origin": f"http://{u.netloc}", "X-Mem-Token": token, "Content-Type": "application/json"}
+        c.request(method, path, body=body, headers=h)
+        r = c.getresponse()
+        return r.status, _json.loads(r.read())
+
+    try:
+        status, found = call("/api/search?q=grilled+sardines+Lisbon&k=1")
+        assert status == 200 and found["hits"][0]["uri"].endswith("trip.txt")
+        status, gone = call("/api/forget", "POST", _json.dumps({"source": str(corpus / "trip.txt")}))
+        assert status == 200 and gone["forgotten"][0]["uri"].endswith("trip.txt")
+        assert all(not s["uri"].endswith("trip.txt") for s in call("/api/sources")[1])
+    finally:
+        subprocess.run([sys.executable, "-m", "memcli", "serve", "--stop"], env=env, capture_output=True, timeout=60)

@@ -46,6 +46,9 @@ def page(tmp_path_factory):
                 "MEM_LLM__MODEL": "fake", "HF_HUB_OFFLINE": "1", "MEM_SERVE__AUTOSTART": "false",
                 "MEM_ONNX_CACHE": os.environ.get("MEM_ONNX_CACHE", str(tmp / "onnx"))})
     mem({**env, "MEM_NO_SERVER": "1"}, "ingest", "-r", "--graph", str(corpus))
+    broken = tmp / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 not really a pdf")
+    mem({**env, "MEM_NO_SERVER": "1"}, "ingest", str(broken), check=None)  # remembered as failed, with why
     reply = json.loads(mem(env, "ui", "--no-open", "--json").stdout)  # starts the server, then the page
     yield {"env": env, "url": reply["url"], "home": tmp / "home", "corpus": corpus}
     mem(env, "serve", "--stop", check=None)
@@ -158,8 +161,10 @@ def test_sources_forget_after_confirming(page, browser):
     from selenium.webdriver.common.by import By
 
     opened(browser, page, "sources")
-    rows = wait(browser, "#sources-table tbody tr", n=3)
+    rows = wait(browser, "#sources-table tbody tr", n=4)
     assert any("trip.txt" in r.text for r in rows)
+    failed = browser.find_elements(By.CSS_SELECTOR, "#sources-table tr.failed")
+    assert len(failed) == 1 and "broken.pdf" in failed[0].text and "failed:" in failed[0].text
     browser.find_element(By.CSS_SELECTOR, f'#sources-table button.forget[data-uri$="trip.txt"]').click()
     browser.switch_to.alert.dismiss()  # "no": nothing happens
     time.sleep(0.5)

@@ -50,6 +50,11 @@ async function showSources() {
     <td>${esc(s.kind)}</td><td class="num">${s.n_units}</td><td class="num">${(s.size / 1024).toFixed(1)} KB</td>
     <td>${esc(String(s.ingested_at).slice(0, 16).replace("T", " "))}</td><td>committed</td>
     <td>${READ_ONLY ? "" : `<button class="danger forget" data-uri="${esc(s.uri)}">Forget</button>`}</td></tr>`).join("");
+  const st = await api("/api/status");
+  $("#sources-table tbody").insertAdjacentHTML("beforeend", st.failed.map((f) => `<tr class="failed">
+    <td>${esc(base(f.path))}<div class="dim">${esc(f.path)}</div></td><td></td><td></td><td></td>
+    <td>${esc(String(f.at).slice(0, 16).replace("T", " "))}</td><td class="finding bad">failed: ${esc(f.reason)}</td><td></td></tr>`).join("") +
+    (st.pending_units ? `<tr class="pending"><td colspan="5">${st.pending_units} units of an interrupted write</td><td>pending</td><td></td></tr>` : ""));
   document.querySelectorAll("button.forget").forEach((b) => b.addEventListener("click", async () => {
     if (!confirm(`Forget ${b.dataset.uri}? Its units leave every store (same as \`mem forget\`).`)) return;
     try {
