@@ -411,6 +411,12 @@ class Memory:
                 if r["event_time"] is not None and r["event_time"].date().isoformat() == day]
         return sorted(hits, key=lambda r: r["event_time"])
 
+    def entity_suggestions(self, prefix: str, limit: int = 12) -> list[str]:
+        """Entity names that start like ``prefix`` (the page's graph search box)."""
+        from memcli.graph.extract import normalise
+
+        return self.graph.store.entities_starting(normalise(prefix), limit) if prefix.strip() else []
+
     def graph_neighbourhood(self, name: str, limit: int = 30) -> dict:
         """An entity, its neighbours (sized by mentions) and the relations between them as
         labelled edges, each with the sentence-bearing unit that asserted it."""

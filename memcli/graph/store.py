@@ -164,6 +164,15 @@ class GraphStore:
         hit = t.search().where(f"id = {lit(entity_id)}").select(["name"]).limit(1).to_arrow().to_pylist()
         return hit[0]["name"] if hit else None
 
+    def entities_starting(self, prefix: str, limit: int = 12) -> list[str]:
+        """Display names of entities whose (case-folded) id starts with ``prefix``."""
+        t = self.table("entities")
+        if t is None:
+            return []
+        pat = prefix.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
+        rows = t.search().where(f"id LIKE {lit(pat)}").select(["name"]).limit(limit).to_arrow().to_pylist()
+        return sorted({r["name"] for r in rows}, key=str.lower)
+
     def entity_names(self, entity_ids: list[str]) -> dict[str, str]:
         """id -> display name, in one read (a neighbourhood's labels)."""
         t = self.table("entities")

@@ -187,6 +187,9 @@ def build_app(backend: Backend, *, token: str, port: int, read_only: bool = Fals
     def graph(r: Request):
         return backend.read(lambda m: m.graph_neighbourhood(r.query_params["entity"]))
 
+    def entities(r: Request):
+        return backend.read(lambda m: {"names": m.entity_suggestions(r.query_params.get("prefix", ""))})
+
     def health(r: Request):
         def look(m):
             from memcli.consolidate.schedule import last_run
@@ -210,7 +213,7 @@ def build_app(backend: Backend, *, token: str, port: int, read_only: bool = Fals
         Route("/api/sources", api(sources)), Route("/api/status", api(source_status)),
         Route("/api/sources/{source_id}", api(source)),
         Route("/api/timeline", api(timeline)), Route("/api/day/{day}", api(day)),
-        Route("/api/graph", api(graph)), Route("/api/health", api(health)),
+        Route("/api/graph", api(graph)), Route("/api/entities", api(entities)), Route("/api/health", api(health)),
         Route("/api/forget", forget, methods=["POST"]), Route("/api/pin", pin, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -147,6 +147,8 @@ def test_graph_shows_an_entitys_neighbours_and_an_edges_sentence(page, browser):
     from selenium.webdriver.common.by import By
 
     opened(browser, page, "graph")
+    token = page["url"].split("token=", 1)[1]
+    assert "Lisbon" in json.loads(_request(page, "/api/entities?prefix=lis", cookie=token)[1])["names"]
     browser.find_element(By.ID, "graph-q").send_keys("Lisbon")
     browser.find_element(By.CSS_SELECTOR, "#graph-form button").click()
     wait(browser, "#graph-nodes li", n=2)

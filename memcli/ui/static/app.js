@@ -215,5 +215,10 @@ async function route() {
 window.addEventListener("hashchange", route);
 $("#q").addEventListener("input", () => { clearTimeout(searchTimer); searchTimer = setTimeout(runSearch, 150); });
 $("#ask-form").addEventListener("submit", (e) => { e.preventDefault(); runAsk($("#ask-q").value.trim()); });
+let suggestTimer = null;
+$("#graph-q").addEventListener("input", () => { clearTimeout(suggestTimer); suggestTimer = setTimeout(async () => {
+  const names = (await api(`/api/entities?prefix=${encodeURIComponent($("#graph-q").value)}`)).names;
+  $("#entity-names").innerHTML = names.map((n) => `<option value="${esc(n)}">`).join("");
+}, 150); });
 $("#graph-form").addEventListener("submit", (e) => { e.preventDefault(); showGraph($("#graph-q").value.trim()); });
 route();
