@@ -77,10 +77,11 @@ demo: install
 	MEM_HOME=$(DEMO_HOME) $(BIN)/mem ask "what prize did the honey win?"
 	MEM_HOME=$(DEMO_HOME) $(BIN)/mem ask --generate "what prize did the honey win?"
 
-# The scale extra (Ray) is for `mem ingest --ray`; the suite tests it, the demo does not need it.
-SCALE_STAMP := $(VENV)/.scale-installed
+# The extras the suite tests and the demo does not need: scale (Ray, `mem ingest --ray`) and the
+# LangChain / LlamaIndex retrievers (their tests use the real packages).
+SCALE_STAMP := $(VENV)/.extras-installed
 $(SCALE_STAMP): $(STAMP)
-	$(BIN)/pip install -q --no-warn-conflicts -e '.[dev,scale]'
+	$(BIN)/pip install -q --no-warn-conflicts -e '.[dev,scale,langchain,llamaindex]'
 	touch $(SCALE_STAMP)
 
 # pytest exits 5 when it collects no tests; that is not a failure here.

@@ -67,6 +67,18 @@ class IngestReport:
         return [r for r in self.results if r.status == "failed"]
 
     @property
+    def added(self) -> int:
+        return self.count("added")
+
+    @property
+    def updated(self) -> int:
+        return self.count("updated")
+
+    @property
+    def unchanged(self) -> int:
+        return self.count("unchanged")
+
+    @property
     def units_written(self) -> int:
         return sum(r.units for r in self.results if r.status in ("added", "updated"))
 
