@@ -143,14 +143,38 @@ def ui(
         webbrowser.open(reply["url"])
 
 
-def mcp() -> None:
-    """Serve this memory to AI agents over the Model Context Protocol (stdio).
+def mcp(
+    http: Annotated[bool, typer.Option("--http", help="Streamable HTTP on 127.0.0.1 instead of stdio; clients send Authorization: Bearer TOKEN.")] = False,
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="With --http: the port (0: a free one, printed).")] = 0,
+) -> None:
+    """Serve this memory to AI agents over the Model Context Protocol (stdio, or --http).
 
-    Tools: search, ask, ingest, forget, sources, stats (same JSON as --json). Add it to an
-    MCP client as the command `mem mcp` (see docs/integrations.md)."""
+    Tools: search, ask, sources, stats, history (read-only), ingest, pin, forget (annotated
+    as such; same JSON as --json). Add it to an MCP client as the command `mem mcp`, or run
+    `mem mcp --http` and give the client the URL and token it prints (MEM_MCP_TOKEN fixes
+    the token; see docs/integrations.md)."""
     from memcli.server.mcp import build_server
 
-    build_server(memory()).run("stdio")
+    server = build_server(memory())
+    if not http:
+        server.run("stdio")
+        return
+    import os
+    import secrets
+
+    from memcli.server.mcp import serve_http
+
+    token = os.environ.get("MEM_MCP_TOKEN") or secrets.token_urlsafe(24)
+
+    def ready(url: str) -> None:
+        render.err.print(f"MCP (Streamable HTTP) at {url} — send the header `Authorization: Bearer {token}`",
+                         markup=False, soft_wrap=True)
+        sys.stderr.flush()
+
+    try:
+        serve_http(server, port=port, token=token, on_ready=ready)
+    except KeyboardInterrupt:
+        pass
 
 
 def watch(

@@ -473,6 +473,13 @@ class Server:
             os.environ.clear()
             os.environ.update(saved_env)
             self._harvest()
+            # Free before the client hears the exit code: its next command (a script's, an
+            # agent's) must find the server idle, not busy, and be served rather than sent back.
+            self.served += 1
+            self._ui_stale = self._ui_stale or bool(req.get("write"))
+            with self._gate:
+                self._pending -= 1
+                self.last_active = time.time()
             if not fell_back:
                 try:
                     wire.send(conn, wire.EXIT, {"code": code})
@@ -483,11 +490,6 @@ class Server:
             except OSError:
                 pass
             conn.close()
-            self.served += 1
-            self._ui_stale = self._ui_stale or bool(req.get("write"))
-            with self._gate:
-                self._pending -= 1
-                self.last_active = time.time()
         argv = req.get("argv", [])
         self.log(f"{time.strftime('%H:%M:%S')} {' '.join(argv[:3])[:60]} → "
                  f"{'fallback' if fell_back else code} in {(time.perf_counter() - t0) * 1000:.0f} ms")

@@ -22,8 +22,17 @@ INSTRUCTIONS = (
     "memcli is the user's local, private memory of their documents and conversations. "
     "Use `search` to find passages (with file, section and lines), `ask` for a cited answer "
     "(it says when memory does not hold one), `ingest` to remember files or folders, "
-    "`forget` to remove a source, `sources` and `stats` to see what is remembered."
+    "`forget` to remove a source, `sources` and `stats` to see what is remembered, `history` for "
+    "where a passage came from and what replaced it, `pin` to keep something from decaying."
 )
+
+
+def _hints(read_only: bool, *, destructive: bool = False, idempotent: bool = False):
+    """MCP tool annotations: what an agent (and the person approving its calls) may rely on."""
+    from mcp.types import ToolAnnotations
+
+    return ToolAnnotations(read_only_hint=read_only, destructive_hint=destructive if not read_only else None,
+                           idempotent_hint=idempotent if not read_only else None, open_world_hint=False)
 
 
 def build_server(mem):
@@ -53,7 +62,7 @@ def build_server(mem):
             raise ToolError(" ".join(str(e).replace("error: ", "", 1).split())) from None
 
     @server.tool(description="Search memory (hybrid BM25 + dense by default). Returns ranked hits "
-                             "with text, source uri, section, line span and score.")
+                             "with text, source uri, section, line span and score.", annotations=_hints(True))
     def search(query: str, k: int = 10, mode: str | None = None) -> dict:
         from memcli.types import MODES
 
@@ -66,7 +75,8 @@ def build_server(mem):
         return {"query": query, "mode": mode or mem.settings.search.mode, "hits": [h.to_dict() for h in hits]}
 
     @server.tool(description="Answer a question from memory with numbered citations; says so when "
-                             "memory does not hold the answer. answer: extractive (default) or generate.")
+                             "memory does not hold the answer. answer: extractive (default) or generate.",
+                 annotations=_hints(True))
     def ask(question: str, k: int | None = None, answer: str | None = None) -> dict:
         if answer not in (None, "extractive", "generate"):
             raise ToolError("answer must be 'extractive' or 'generate'")
@@ -75,7 +85,8 @@ def build_server(mem):
         return reply if reply is not None else call(mem.ask, question, k=k, answer=answer).to_dict()
 
     @server.tool(description="Remember files or folders (md, txt, html, pdf, docx, code, chat exports). "
-                             "Unchanged files are skipped; changed files replace their old units.")
+                             "Unchanged files are skipped; changed files replace their old units.",
+                 annotations=_hints(False, idempotent=True))
     def ingest(paths: list[str], recursive: bool = True, glob: list[str] | None = None) -> dict:
         if not paths:
             raise ToolError("name at least one path")
@@ -83,18 +94,34 @@ def build_server(mem):
         reply = served(["ingest", "--json", *flags, "--", *paths])
         return reply if reply is not None else call(mem.ingest, paths, recursive=recursive, globs=glob).to_dict()
 
-    @server.tool(description="Forget a source (a path, a folder of sources, or a source id) from every store.")
+    @server.tool(description="Forget a source (a path, a folder of sources, or a source id) from every store.",
+                 annotations=_hints(False, destructive=True, idempotent=True))
     def forget(source: str) -> dict:
         reply = served(["forget", "--yes", "--json", "--", source])
         return reply if reply is not None else {"forgotten": [s.to_dict() for s in call(mem.forget, source)]}
 
-    @server.tool(description="List the sources in memory (uri, kind, units, times).")
+    @server.tool(description="List the sources in memory (uri, kind, units, times).", annotations=_hints(True))
     def sources() -> dict:
         return {"sources": [s.to_dict() for s in call(mem.sources)]}
 
-    @server.tool(description="Counts and sizes of this memory.")
+    @server.tool(description="Counts and sizes of this memory.", annotations=_hints(True))
     def stats() -> dict:
         return call(mem.stats)
+
+    @server.tool(description="Where a unit (a unit_id from search) came from — its source file, lines, section, "
+                             "times — and its update history: the units it superseded or that superseded it, "
+                             "oldest first.", annotations=_hints(True))
+    def history(unit_id: str) -> dict:
+        unit = call(mem.unit, unit_id)
+        chain = call(mem.history, unit_id)
+        keep = ("id", "uri", "source_id", "section", "line_start", "line_end", "event_time", "ingested_at", "status",
+                "superseded_by", "valid_to", "pinned", "speaker", "text")
+        return {"unit": {k: unit.get(k) for k in keep}, "history": [r.to_dict() for r in chain]}
+
+    @server.tool(description="Pin memory so it never decays or gets archived: a unit_id, or a source path "
+                             "(all its units). pinned=false unpins.", annotations=_hints(False, idempotent=True))
+    def pin(ref: str, pinned: bool = True) -> dict:
+        return {"ref": ref, "pinned": pinned, "units": call(mem.pin, ref, pinned)}
 
     @server.resource("mem://sources", name="sources", mime_type="application/json",
                      description="The sources in memory.")
@@ -111,3 +138,42 @@ def build_server(mem):
         return json.dumps(call(mem.unit, unit_id), default=str)
 
     return server
+
+
+class BearerGuard:
+    """ASGI middleware for the HTTP transport: this server's own Host, and
+    ``Authorization: Bearer <token>`` on every request (403 otherwise)."""
+
+    def __init__(self, app, *, token: str, port: int) -> None:
+        self.app, self.token = app, token
+        self.hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            import hmac
+
+            h = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            auth = h.get("authorization", "")
+            given = auth[7:] if auth.lower().startswith("bearer ") else ""
+            if h.get("host") not in self.hosts or not hmac.compare_digest(given.encode(), self.token.encode()):
+                await send({"type": "http.response.start", "status": 403,
+                            "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
+                await send({"type": "http.response.body", "body": b"forbidden: this server's Host and its bearer token\n"})
+                return
+        await self.app(scope, receive, send)
+
+
+def serve_http(server, *, port: int, token: str, on_ready) -> None:
+    """The Streamable HTTP transport on 127.0.0.1 (never another interface) until Ctrl-C."""
+    import socket
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(64)
+    port = sock.getsockname()[1]
+    app = BearerGuard(server.streamable_http_app(host="127.0.0.1"), token=token, port=port)
+    on_ready(f"http://127.0.0.1:{port}/mcp")
+    uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[sock])

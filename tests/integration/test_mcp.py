@@ -32,8 +32,12 @@ async def _session_run(home, steps):
 
 def _agent_steps(corpus):
     async def steps(s: ClientSession):
-        tools = {t.name for t in (await s.list_tools()).tools}
-        assert {"search", "ask", "ingest", "forget", "sources", "stats"} <= tools
+        listed = {t.name: t for t in (await s.list_tools()).tools}
+        assert {"search", "ask", "ingest", "forget", "sources", "stats", "history", "pin"} <= set(listed)
+        for name in ("search", "ask", "sources", "stats", "history"):  # an agent may call these freely
+            assert listed[name].annotations.read_only_hint is True, name
+        assert listed["forget"].annotations.destructive_hint is True
+        assert listed["ingest"].annotations.read_only_hint is False and not listed["ingest"].annotations.destructive_hint
 
         rep = _payload(await s.call_tool("ingest", {"paths": [str(corpus)]}))
         assert rep["added"] == 3 and not rep["failed"]
@@ -47,6 +51,10 @@ def _agent_steps(corpus):
 
         res = await s.read_resource(f"mem://units/{unit_id}")
         assert json.loads(res.contents[0].text)["uri"].endswith("trip.txt")
+        prov = _payload(await s.call_tool("history", {"unit_id": unit_id}))
+        assert prov["unit"]["uri"].endswith("trip.txt") and prov["unit"]["line_start"] >= 1
+        assert [h["id"] for h in prov["history"]] == [unit_id]
+        assert _payload(await s.call_tool("pin", {"ref": unit_id}))["units"] == 1
 
         srcs = _payload(await s.call_tool("sources", {}))["sources"]
         assert len(srcs) == 3
@@ -93,9 +101,56 @@ def test_with_a_resident_server_the_agent_uses_its_models_and_its_one_writer(tmp
             time.sleep(0.1)
         again = anyio.run(_session_run, home, _agent_steps(corpus))
         assert again["hits"][0]["uri"].endswith("garden.md")
-        # ingest, search, ask, forget, the failed forget, the last search (the bad mode and the
-        # malformed call never leave the MCP process)
+        # ingest, search, ask, forget, the failed forget, the last search (the bad mode, the
+        # malformed call, history and pin run in the MCP process itself)
         assert control(home, "status")["served"] == 6
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_the_http_transport_needs_its_token(tmp_path, corpus):
+    """`mem mcp --http`: Streamable HTTP on 127.0.0.1, the SDK's own client with the bearer
+    token; without it, or with another Host, 403."""
+    import http.client
+    import subprocess
+
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    env = {k: v for k, v in os.environ.items() if k.startswith(("MEM_", "HF_", "PATH", "HOME"))}
+    env.update({"MEM_HOME": str(tmp_path / "home"), "MEM_EMBED__MODEL": "fake:64", "MEM_LLM__MODEL": "fake",
+                "MEM_MCP_TOKEN": "t0ken-for-this-test"})
+    proc = subprocess.Popen([sys.executable, "-m", "memcli", "mcp", "--http"], env=env,
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        line = proc.stderr.readline()
+        url = line.split(" at ", 1)[1].split()[0]
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/mcp"), line
+        port = int(url.split(":")[2].split("/")[0])
+
+        def raw(headers):
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c.request("POST", "/mcp", body="{}", headers={"Content-Type": "application/json", **headers})
+            return c.getresponse().status
+
+        assert raw({}) == 403
+        assert raw({"Authorization": "Bearer wrong"}) == 403
+        assert raw({"Authorization": "Bearer t0ken-for-this-test", "Host": f"attacker.example:{port}"}) == 403
+
+        async def steps():
+            client = create_mcp_http_client(headers={"Authorization": "Bearer t0ken-for-this-test"})
+            async with client, streamable_http_client(url, http_client=client) as (read, write), \
+                    ClientSession(read, write) as s:
+                await s.initialize()
+                listed = {t.name: t for t in (await s.list_tools()).tools}
+                assert listed["forget"].annotations.destructive_hint is True
+                rep = _payload(await s.call_tool("ingest", {"paths": [str(corpus)]}))
+                assert rep["added"] == 3
+                return _payload(await s.call_tool("search", {"query": "grilled sardines in Lisbon", "k": 1}))
+
+        found = anyio.run(steps)
+        assert found["hits"][0]["uri"].endswith("trip.txt")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
