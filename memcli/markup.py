@@ -23,7 +23,12 @@ _TAB = re.compile(r'^\s*===\+?\s*"([^"]*)"\s*$')
 _SNIPPET = re.compile(r'^\s*-{1,2}8<-{1,2}\s*(?:"[^"]*")?\s*$')
 _CALLOUT = re.compile(r"^\s*>\s*\[!(\w+)\][+-]?\s*")
 _ATTRS = re.compile(r"\s*\{\s*[#.:][^}\n]*\}")
-_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)|!\[([^\]]*)\]\[[^\]]*\]|!\[\[[^\]]*\]\]")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)|!\[([^\]]*)\]\[[^\]]*\]|!\[\[[^\]]*\.(?:png|jpe?g|gif|svg|webp|bmp|pdf)(?:\|[^\]]*)?\]\]", re.I)
+# Obsidian: a note embedded in a note (``![[Other note]]``) reads as its name; a block id
+# (``^a1b2c3`` ending a line) is an anchor, not words. Logseq: ``key:: value`` properties.
+_EMBED = re.compile(r"!(?=\[\[)")
+_BLOCK_ID = re.compile(r"\s\^[\w-]+\s*$")
+_PROPERTY = re.compile(r"^(\s*(?:[-*]\s+)?)([\w-]+)::\s*")
 _WIKI = re.compile(r"\[\[([^\]|#]*)(?:#([^\]|]*))?(?:\|([^\]]*))?\]\]")
 # Link text may wrap onto the next line of the file.
 _LINK_INLINE = re.compile(r"\[([^\]]{1,300})\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
@@ -45,6 +50,7 @@ _SPACES = re.compile(r"[ \t]{2,}")
 
 def _inline(text: str) -> str:
     text = _IMAGE.sub(lambda m: m.group(1) or m.group(2) or "", text)
+    text = _EMBED.sub("", text)
     text = _WIKI.sub(lambda m: (m.group(3) or m.group(1) or m.group(2) or "").strip(), text)
     text = _LINK_INLINE.sub(r"\1", text)
     text = _LINK_REF.sub(r"\1", text)
@@ -97,6 +103,8 @@ def prose_line(line: str) -> str:
         return said
     line = _CALLOUT.sub("", line)
     line = _HEADING.sub("", line)
+    line = _BLOCK_ID.sub("", line)
+    line = _PROPERTY.sub(lambda m: f"{m.group(1)}{m.group(2)}: ", line)
     if line.lstrip().startswith(">"):
         line = line.lstrip()[1:].lstrip()
     return _SPACES.sub(" ", _outside_code(line, _inline)).strip()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from memcli.errors import EmptyInput, ReadError
 from memcli.ingest.readers.base import Document, decode_text, looks_binary
-from memcli.ingest.readers.structure import code_blocks, markdown_blocks, plain_blocks
+from memcli.ingest.readers.structure import code_blocks, front_matter, markdown_blocks, note_time, plain_blocks
 
 MARKDOWN = {".md", ".markdown", ".mdown", ".mkd"}
 TEXT = {".txt", ".text", ".rst", ".org", ".log", ".csv", ".tsv"}
@@ -73,7 +73,8 @@ def read_document(path: Path, data: bytes, fmt: str | None = None) -> Document:
     text, bom = decode_text(data)
     if kind == "markdown":
         title, blocks = markdown_blocks(text)
-        return Document(kind, title or _stem_title(path), text, blocks, verbatim=True, bom=bom)
+        return Document(kind, title or _stem_title(path), text, blocks, verbatim=True, bom=bom,
+                        time=note_time(front_matter(text)))
     if kind == "code":
         return Document(kind, path.name, text, code_blocks(text, path.suffix.lower()), verbatim=True, bom=bom)
     title, blocks = plain_blocks(text)

@@ -32,6 +32,9 @@ class Document:
     # True when ``text`` is the file decoded as-is, so char spans map to byte spans.
     verbatim: bool = False
     bom: int = 0
+    # When the document happened (a note's front-matter date): its units' event time,
+    # unless a unit carries its own (a conversation turn's).
+    time: object = None
 
 
 def looks_binary(data: bytes) -> bool:

@@ -43,6 +43,44 @@ def _front_matter(lines: list[tuple[int, int, str]]) -> tuple[int, str | None]:
     return 0, None
 
 
+def front_matter(text: str) -> dict:
+    """A note's YAML front matter as a dict ({} when there is none or it does not parse):
+    Obsidian, Logseq, Jekyll and Hugo keep title, aliases, tags and dates there."""
+    if not text.startswith("---"):
+        return {}
+    lines = _lines(text[:20000])
+    end, _ = _front_matter(lines)
+    if end == 0:
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(text[lines[1][0]:lines[end - 1][0]]) if end > 1 else None
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def note_time(meta: dict):
+    """When a note happened, from its front matter (``date``, else ``created``; ``updated``
+    is when it last changed): an aware datetime, or None."""
+    from datetime import date, datetime, time, timezone
+
+    for key in ("date", "created", "updated"):
+        v = meta.get(key)
+        if isinstance(v, datetime):
+            return v if v.tzinfo else v.replace(tzinfo=timezone.utc)
+        if isinstance(v, date):
+            return datetime.combine(v, time(), tzinfo=timezone.utc)
+        if isinstance(v, str) and v.strip():
+            try:
+                d = datetime.fromisoformat(v.strip().replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+    return None
+
+
 def markdown_blocks(text: str) -> tuple[str | None, list[Block]]:
     """Blocks of a Markdown text and its title (front matter, else first H1)."""
     lines = _lines(text)

@@ -1,0 +1,43 @@
+"""An Obsidian-style vault (tests/fixtures/vault): front-matter dates become event times,
+front matter never becomes answer text, callouts, block ids, embeds and Logseq properties
+read cleanly, and the app's own folder is not memory."""
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from memcli.types import SearchFilters
+
+VAULT = Path(__file__).resolve().parents[1] / "fixtures" / "vault"
+
+
+def test_a_vault_reads_as_notes(mem):
+    rep = mem.ingest([VAULT], recursive=True)
+    assert rep.added == 4 and not rep.failed  # .obsidian/ is the app's settings, not memory
+    by_uri = {s.uri.rsplit("/", 1)[1]: s for s in mem.sources()}
+    assert by_uri["Hive Marigold.md"].title == "Hive Marigold"
+
+    # Dates from the front matter: date, else created.
+    hits = {h.uri.rsplit("/", 1)[1]: h for h in mem.search("Marigold inspection queen brood", k=10)}
+    assert hits["2025-06-01.md"].event_time.startswith("2025-06-01")
+    assert hits["Hive Marigold.md"].event_time.startswith("2025-04-12")
+    july = SearchFilters(since=datetime(2025, 7, 1, tzinfo=timezone.utc))
+    assert {h.uri.rsplit("/", 1)[1] for h in mem.search("hive", filters=july, k=10)} == {"Varroa plan.md"}
+
+    # Nothing of the front matter or the markup reaches what a person reads.
+    ans = mem.ask("What does Marigold do in thundery weather?")
+    assert "defensive" in ans.answer and "defensive" in ans.evidence
+    assert all(bad not in ans.answer + ans.evidence for bad in ("[!warning]", "^temper", "aliases:", "---", ">"))
+    role = mem.ask("What is Tove's role?")
+    assert "::" not in role.answer
+
+
+def test_front_matter_and_note_time_parsing():
+    from memcli.ingest.readers.structure import front_matter, note_time
+
+    fm = front_matter((VAULT / "Hive Marigold.md").read_text())
+    assert fm["aliases"] == ["Marigold", "the old hive"] and fm["tags"] == ["bees", "hive/marigold"]
+    assert note_time(fm) == datetime(2025, 4, 12, tzinfo=timezone.utc)
+    assert note_time({"created": "2024-11-02T09:30:00"}) == datetime(2024, 11, 2, 9, 30, tzinfo=timezone.utc)
+    assert note_time({"date": "not a date"}) is None
+    assert front_matter("---\n: [unbalanced\n---\nbody") == {}  # broken YAML: no metadata, no crash
+    assert front_matter("no front matter") == {}
