@@ -555,8 +555,17 @@ class Memory:
             # the retry reads the new version.
             return self.retriever.search(query, **kw)
 
-    def sources(self) -> "list[Source]":
-        return self.lance.sources()
+    def sources(self, tags: "list[str] | None" = None) -> "list[Source]":
+        """Every source; with ``tags``, those holding a unit with any of them."""
+        srcs = self.lance.sources()
+        if not tags:
+            return srcs
+        from memcli.store.query import units
+        from memcli.types import SearchFilters
+
+        hit = units(status="committed").and_(search=SearchFilters(tags=tuple(tags)))
+        ids = {r["source_id"] for r in self.lance.units_where(hit, ["source_id"])}
+        return [s for s in srcs if s.source_id in ids]
 
     def resolve_sources(self, ref: str) -> "list[Source]":
         """Sources named by id (prefix), exact path, or a directory containing them."""

@@ -70,6 +70,9 @@ class Unit:
     session: str | None = None
     # Conversation units: the turn ids they span (e.g. LoCoMo dia_ids), in order.
     turn_ids: list[str] = field(default_factory=list)
+    # A note's tags (front matter and inline #tags), nested ones with their parents:
+    # "hive/marigold" is stored as "hive" and "hive/marigold" so that --tag hive finds it.
+    tags: list[str] = field(default_factory=list)
     vector: list[float] | None = field(default=None, repr=False)
     # Consolidation state. status (in the table): pending | committed (live) | merged |
     # superseded | archived; only committed units are retrieved by default.
@@ -123,9 +126,10 @@ class SearchFilters:
     until: datetime | None = None
     speaker: str | None = None
     session: str | None = None
+    tags: tuple[str, ...] = ()  # any of these (a nested tag's parent included)
 
     def __bool__(self) -> bool:
-        return any((self.since, self.until, self.speaker, self.session))
+        return any((self.since, self.until, self.speaker, self.session, self.tags))
 
 
 @dataclass(slots=True)

@@ -85,6 +85,7 @@ def search(
     speaker: Annotated[Optional[str], typer.Option("--speaker", help="Only conversation units with this speaker.")] = None,
     session: Annotated[Optional[str], typer.Option("--session", help="Only this conversation session id.")] = None,
     as_of: Annotated[Optional[str], typer.Option("--as-of", metavar="DAY", help="Read 'last March', 'two weeks ago' relative to this day.")] = None,
+    tag: Annotated[Optional[list[str]], typer.Option("--tag", "-t", metavar="TAG", help="Only notes with this tag (repeatable: any of them); a nested tag's parent matches it too.")] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Say why each hit ranks where it does: BM25 and dense ranks, fused score, what bridging, the time boost and reranking added.")] = False,
     json_: JsonOpt = False,
 ) -> None:
@@ -94,7 +95,7 @@ def search(
 
     filters = SearchFilters(since=parse_day(since) if since else None,
                             until=parse_day(until, end=True) if until else None,
-                            speaker=speaker, session=session)
+                            speaker=speaker, session=session, tags=tuple(tag or ()))
     mem = memory()
     hits = mem.search(query, k=k, mode=mode, filters=filters or None, as_of=parse_day(as_of) if as_of else None,
                       hops=hops, explain=explain)
@@ -153,10 +154,13 @@ def forget(
             render.out.print(f"forgot {render.escape(s.uri)} ({s.n_units} units)")
 
 
-def sources(json_: JsonOpt = False) -> None:
+def sources(
+    tag: Annotated[Optional[list[str]], typer.Option("--tag", "-t", metavar="TAG", help="Only sources with a note tagged so (repeatable: any of them).")] = None,
+    json_: JsonOpt = False,
+) -> None:
     """List the sources in memory (and, below them, files that failed to ingest, with why)."""
     mem = memory()
-    srcs = mem.sources()
+    srcs = mem.sources(tags=tag)
     if json_:
         render.emit_json([s.to_dict() for s in srcs])
     else:

@@ -22,6 +22,7 @@ UNIT_COLUMNS = [
     "char_start", "char_end", "byte_start", "byte_end", "line_start", "line_end", "tokens",
     "ingested_at", "event_time", "speaker", "session", "turn_ids",
     "merged_into", "merged_from", "valid_to", "superseded_by", "access_count", "last_access", "pinned", "children",
+    "tags",
 ]
 LIVE = "status = 'committed'"
 LIVE_SUMMARIES = "status = 'committed' AND level > 0"
@@ -67,7 +68,7 @@ def units_schema(dim: int, fp: dict[str, object]):
         ("speaker", pa.string()), ("session", pa.string()), ("turn_ids", pa.list_(pa.string())),
         ("merged_into", pa.string()), ("merged_from", pa.list_(pa.string())), ("valid_to", _ts()),
         ("superseded_by", pa.string()), ("access_count", pa.int32()), ("last_access", _ts()),
-        ("pinned", pa.bool_()), ("children", pa.list_(pa.string())),
+        ("pinned", pa.bool_()), ("children", pa.list_(pa.string())), ("tags", pa.list_(pa.string())),
         ("vector", pa.list_(pa.float32(), dim)),
     ]
     return pa.schema(fields, metadata={k: str(v) for k, v in fp.items()})

@@ -124,6 +124,8 @@ def search_sql(f: SearchFilters) -> str | None:
         ]) + ")")
     if f.session:
         parts.append(f"(session = {lit(f.session)} OR session LIKE {lit('%/' + f.session)})")
+    if f.tags:
+        parts.append("array_has_any(tags, make_array(" + ", ".join(lit(t.lower().lstrip("#")) for t in f.tags) + "))")
     return " AND ".join(parts) or None
 
 

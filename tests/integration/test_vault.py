@@ -41,3 +41,29 @@ def test_front_matter_and_note_time_parsing():
     assert note_time({"date": "not a date"}) is None
     assert front_matter("---\n: [unbalanced\n---\nbody") == {}  # broken YAML: no metadata, no crash
     assert front_matter("no front matter") == {}
+
+
+def test_tags_from_front_matter_and_text_filter_search_and_sources(mem, capsys, monkeypatch):
+    mem.ingest([VAULT], recursive=True)
+    name = lambda hits: {h.uri.rsplit("/", 1)[1] for h in hits}  # noqa: E731
+    # "hive/marigold" in the front matter: --tag hive finds it (nested tags carry their parents).
+    assert name(mem.search("hive", filters=SearchFilters(tags=("hive",)), k=10)) == {"Hive Marigold.md"}
+    # Inline #inspection in a daily note; any of several tags; "#bees" matches "bees/health" too.
+    assert name(mem.search("queen", filters=SearchFilters(tags=("inspection",)), k=10)) == {"2025-06-01.md"}
+    assert name(mem.search("hive", filters=SearchFilters(tags=("people", "inspection")), k=10)) == {
+        "Tove Ahlgren.md", "2025-06-01.md"}
+    assert "Varroa plan.md" in name(mem.search("apiguard", filters=SearchFilters(tags=("bees",)), k=10))
+    assert [s.uri.rsplit("/", 1)[1] for s in mem.sources(tags=["club"])] == ["Tove Ahlgren.md"]
+
+    # The same through the CLI.
+    import json
+
+    from memcli.cli import run
+
+    monkeypatch.setenv("MEM_HOME", str(mem.settings.home))
+    monkeypatch.setenv("MEM_EMBED__MODEL", "fake:64")
+    assert run(["search", "hive", "--tag", "hive", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)["hits"]
+    assert {h["uri"].rsplit("/", 1)[1] for h in hits} == {"Hive Marigold.md"}
+    assert run(["sources", "--tag", "people", "--json"]) == 0
+    assert [s["uri"].rsplit("/", 1)[1] for s in json.loads(capsys.readouterr().out)] == ["Tove Ahlgren.md"]

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from memcli.errors import EmptyInput, ReadError
 from memcli.ingest.readers.base import Document, decode_text, looks_binary
-from memcli.ingest.readers.structure import code_blocks, front_matter, markdown_blocks, note_time, plain_blocks
+from memcli.ingest.readers.structure import (
+    code_blocks, front_matter, markdown_blocks, note_tags, note_time, plain_blocks,
+)
 
 MARKDOWN = {".md", ".markdown", ".mdown", ".mkd"}
 TEXT = {".txt", ".text", ".rst", ".org", ".log", ".csv", ".tsv"}
@@ -73,8 +75,9 @@ def read_document(path: Path, data: bytes, fmt: str | None = None) -> Document:
     text, bom = decode_text(data)
     if kind == "markdown":
         title, blocks = markdown_blocks(text)
+        meta = front_matter(text)
         return Document(kind, title or _stem_title(path), text, blocks, verbatim=True, bom=bom,
-                        time=note_time(front_matter(text)))
+                        time=note_time(meta), tags=note_tags(text, meta))
     if kind == "code":
         return Document(kind, path.name, text, code_blocks(text, path.suffix.lower()), verbatim=True, bom=bom)
     title, blocks = plain_blocks(text)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from memcli.errors import ReadError
 
@@ -35,6 +35,7 @@ class Document:
     # When the document happened (a note's front-matter date): its units' event time,
     # unless a unit carries its own (a conversation turn's).
     time: object = None
+    tags: list = field(default_factory=list)  # a note's tags (readers/structure.py note_tags)
 
 
 def looks_binary(data: bytes) -> bool:

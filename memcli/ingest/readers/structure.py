@@ -61,6 +61,36 @@ def front_matter(text: str) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+# An inline tag: "#" after a space or a line start, a letter first (#2024 is not a tag),
+# then letters, digits, _ - and / (nested); Markdown headings ("# Title") never match.
+_TAG = re.compile(r"(?:^|(?<=\s))#([^\W\d_][\w/-]*)", re.M)
+_FENCED_OR_CODE = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1[ \t]*$|`[^`\n]*`", re.M | re.S)
+
+
+def note_tags(text: str, meta: dict) -> list[str]:
+    """A note's tags, lower-cased, from its front matter (``tags``/``tag``: a list or a
+    comma/space separated string) and its inline #tags outside code; each nested tag
+    also as its parents ("a/b/c" -> "a", "a/b", "a/b/c")."""
+    raw: list[str] = []
+    for key in ("tags", "tag"):
+        v = meta.get(key)
+        if isinstance(v, str):
+            raw += re.split(r"[,\s]+", v)
+        elif isinstance(v, list):
+            raw += [str(t) for t in v if t is not None]
+    body = _FENCED_OR_CODE.sub(" ", text)
+    raw += _TAG.findall(body)
+    out: dict[str, None] = {}
+    for t in raw:
+        t = t.strip().lstrip("#").strip("/").lower()
+        if not t:
+            continue
+        parts = t.split("/")
+        for i in range(1, len(parts) + 1):
+            out["/".join(parts[:i])] = None
+    return list(out)
+
+
 def note_time(meta: dict):
     """When a note happened, from its front matter (``date``, else ``created``; ``updated``
     is when it last changed): an aware datetime, or None."""
