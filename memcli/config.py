@@ -110,6 +110,9 @@ class GraphSettings(_Section):
     link_threshold: float = Field(0.8, ge=0, le=1, description="Query spans link to entities this close (cosine).")
     weight: float = Field(0.0, ge=0, description="Weight of the graph list in hybrid fusion. 0: not fused.")
     hops: int = Field(1, ge=1, le=5, description="Rounds of iterative multi-hop graph retrieval (1: single-step PPR).")
+    links: bool = Field(True, description=(
+        "Markdown [[wiki links]] and ![[embeds]] become 'links to' edges between notes, and a note's "
+        "front-matter aliases and file name 'alias of' edges to its title (Obsidian/Logseq vaults)."))
 
 
 class ConsolidateSettings(_Section):

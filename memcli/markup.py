@@ -123,6 +123,18 @@ def resolve_links(text: str) -> str:
     return "".join(parts)
 
 
+# [[Target]], [[Target|shown]], [[Target#Heading]], ![[Target]]: the target (images excluded).
+_WIKILINK = re.compile(r"!?\[\[([^\]|#\n]+)(?:#[^\]|\n]*)?(?:\|[^\]\n]*)?\]\]")
+_NOT_NOTES = re.compile(r"\.(?:png|jpe?g|gif|svg|webp|bmp|pdf|mp3|mp4|webm|canvas)$", re.I)
+
+
+def wikilinks(text: str) -> list[str]:
+    """The notes a Markdown passage links to or embeds, in order, outside code."""
+    body = _CODE_SPAN.sub(" ", _FENCED.sub(" ", text))
+    out = [m.group(1).strip() for m in _WIKILINK.finditer(body)]
+    return [t for t in dict.fromkeys(out) if t and not _NOT_NOTES.search(t)]
+
+
 def prose(text: str) -> str:
     """Markdown (one sentence or several lines) as prose: markup gone, `code` kept (the
     lines of a fenced block as written, without the fences)."""

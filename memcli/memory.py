@@ -172,7 +172,7 @@ class Memory:
 
         return Retriever(self.settings.search, self.lance, self.lexical, self._embed_query,
                          generator=lambda: self.generator, graph=self.graph.ranker,
-                         graph_settings=self.settings.graph)
+                         graph_settings=self.settings.graph, aliases=lambda: self.graph.store.aliases())
 
     def _embed_query(self, text: str):
         from memcli.embed.base import fingerprint

@@ -35,6 +35,8 @@ really anyway meanwhile finally again once never always sometimes usually often 
 born died although despite instead otherwise besides""".split())
 RELATION_COOCCUR = "co-occurs with"
 RELATION_MENTIONS = "mentions"
+RELATION_LINKS = "links to"  # a note's [[wiki link]] or ![[embed]] (Obsidian, Logseq)
+RELATION_ALIAS = "alias of"  # a note's front-matter alias or file name, to its title
 
 
 def normalise(name: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from memcli.graph import graph as G
-from memcli.graph.extract import Extraction, make_extractor, normalise
+from memcli.graph.extract import RELATION_ALIAS, RELATION_LINKS, Extraction, make_extractor, normalise
 from memcli.graph.store import GraphStore
 from memcli.types import EntityView
 
@@ -50,8 +50,10 @@ class GraphIndex:
         return self._extractor
 
     # -- ingest -----------------------------------------------------------------------
-    def prepare(self, units: Sequence) -> GraphRows:
-        """Extract every unit (LLM results come from the cache when the text is unchanged)."""
+    def prepare(self, units: Sequence, notes: dict[str, dict] | None = None) -> GraphRows:
+        """Extract every unit (LLM results come from the cache when the text is unchanged);
+        ``notes`` (source id -> title, file stem, aliases of a Markdown note) adds the vault's
+        structure: its links, and the other names its links may use."""
         rows = GraphRows()
         ex = self.extractor
         keys = [hashlib.sha256(f"{u.title}\n{u.text}".encode()).hexdigest()[:32] for u in units]
@@ -83,11 +85,50 @@ class GraphIndex:
                     names.setdefault(a, s)
                     names.setdefault(b, o)
                     rows.relations.append((a, r, b, u.id, u.source_id))
+        if self.s.links:
+            self._links(units, notes or {}, rows, names)
         new = sorted(set(names) - self.store.known_entities(sorted(names)))
         if new:
             rows.entities = {n: names[n] for n in new}
             rows.vectors = np.asarray(self.embed([names[n] for n in new]), dtype=np.float32)
         return rows
+
+    @staticmethod
+    def _links(units: Sequence, notes: dict[str, dict], rows: GraphRows, names: dict[str, str]) -> None:
+        """[[Target]] -> (note, "links to", target), the target mentioned by the unit; a note's
+        aliases and file name -> (name, "alias of", title), once per note. Targets stay as
+        written: an alias or a file name reaches the note through its "alias of" edge, whichever
+        of the two notes was ingested first."""
+        from memcli.markup import wikilinks
+
+        first: dict[str, object] = {}
+        for u in units:
+            if u.speaker or u.session or "[[" not in u.text and u.source_id not in notes:
+                continue
+            first.setdefault(u.source_id, u)
+            note = normalise(u.title)
+            if not note:
+                continue
+            names.setdefault(note, u.title)
+            mentioned = {m for m, uid, _ in rows.mentions if uid == u.id}
+            for target in wikilinks(u.text):
+                t = normalise(target)
+                if t and t != note:
+                    names.setdefault(t, target)
+                    rows.relations.append((note, RELATION_LINKS, t, u.id, u.source_id))
+                    if t not in mentioned:
+                        mentioned.add(t)
+                        rows.mentions.append((t, u.id, u.source_id))
+        for sid, info in notes.items():
+            u = first.get(sid)
+            title = normalise(info.get("title") or "")
+            if u is None or not title:
+                continue
+            for other in [*info.get("aliases", []), info.get("stem") or ""]:
+                a = normalise(other)
+                if a and a != title:
+                    names.setdefault(a, other)
+                    rows.relations.append((a, RELATION_ALIAS, title, u.id, sid))
 
     # -- query ------------------------------------------------------------------------
     def stamp(self) -> dict:
@@ -128,6 +169,9 @@ class GraphIndex:
         if shown is None:
             raise NotFoundError(f"no entity {name!r} in the graph", hint="see `mem graph stats`; names are case-folded")
         rows = self.store.relations_of(n)
+        # A note's backlinks include those made by one of its other names ([[Alias]], [[file]]).
+        for alias in sorted({r["subject"] for r in rows if r["relation"] == RELATION_ALIAS and r["object"] == n}):
+            rows += [r for r in self.store.relations_of(alias) if r["relation"] != RELATION_ALIAS]
         counts: dict[str, int] = {}
         for r in rows:
             other = r["object"] if r["subject"] == n else r["subject"]

@@ -164,6 +164,21 @@ class GraphStore:
         hit = t.search().where(f"id = {lit(entity_id)}").select(["name"]).limit(1).to_arrow().to_pylist()
         return hit[0]["name"] if hit else None
 
+    def aliases(self) -> tuple[int, list[tuple[str, str]]]:
+        """(relations table version, [(alias, title)]) of every "alias of" relation, as display
+        names: the other names a note's [[links]] may use (graph/index.py)."""
+        t = self.table("relations")
+        if t is None:
+            return 0, []
+        cached = getattr(self, "_alias_cache", None)
+        if cached is not None and cached[0] == int(t.version):  # one read per table version, not per query
+            return cached
+        rows = t.search().where("relation = 'alias of'").select(["subject", "object"]).limit(None).to_arrow().to_pylist()
+        names = self.entity_names([e for r in rows for e in (r["subject"], r["object"])])
+        self._alias_cache = (int(t.version), [(names.get(r["subject"], r["subject"]), names.get(r["object"], r["object"]))
+                                              for r in rows])
+        return self._alias_cache
+
     def entities_starting(self, prefix: str, limit: int = 12) -> list[str]:
         """Display names of entities whose (case-folded) id starts with ``prefix``."""
         t = self.table("entities")

@@ -150,6 +150,7 @@ class IngestPipeline:
         self.min_tokens = min(settings.segment.min_tokens, self.max_tokens // 2)
         sg = settings.segment
         self._turns: dict[str, tuple[list[str], np.ndarray]] = {}  # unit id -> its turns (conversations)
+        self._notes: dict[str, dict] = {}  # source id -> a Markdown note's title, file stem, aliases
         self.pipeline = (f"seg{SEGMENTER_VERSION}:{self.min_tokens}-{self.max_tokens}:"
                          f"{sg.chat_units}:{sg.chat_min_tokens}-{sg.chat_max_tokens}")
 
@@ -271,6 +272,8 @@ class IngestPipeline:
         for u, g in zip(units, sorted(segs, key=lambda g: g.start)):  # build_units' order
             if g.meta and "turn_vecs" in g.meta:
                 self._turns[u.id] = (g.meta["turn_texts"], g.meta["turn_vecs"])
+        if doc.kind == "markdown":  # the names a [[link]] may use for this note (graph/index.py)
+            self._notes[sid] = {"title": doc.title, "stem": path.stem, "aliases": list(doc.aliases)}
         src = Source(source_id=sid, uri=str(path), kind=doc.kind, content_hash=h, size=st.st_size,
                      mtime=st.st_mtime, title=doc.title, n_units=len(units), ingested_at=now,
                      pipeline=self.pipeline, trust=trust)
@@ -290,7 +293,8 @@ class IngestPipeline:
         if self.graph is not None:
             prog.current = "graph"
             self.on_progress(prog)
-            rows = self.graph.prepare(units)
+            notes = {s.source_id: self._notes.pop(s.source_id) for s, _, _ in batch if s.source_id in self._notes}
+            rows = self.graph.prepare(units, notes=notes)
             prog.graph_unusable += rows.unusable
         try:
             self.catalog.write([s for s, _, _ in batch], units, vectors, self._fp, graph_rows=rows,

@@ -23,7 +23,10 @@ _MIN_TITLE_CHARS = 4
 class TitleIndex:
     """Normalised document title → the ids of its first units (built once per table version)."""
 
-    def __init__(self, rows: Sequence[dict], stop: frozenset[str] = frozenset()) -> None:
+    def __init__(self, rows: Sequence[dict], stop: frozenset[str] = frozenset(),
+                 aliases: Sequence[tuple[str, str]] = ()) -> None:
+        """``aliases``: (other name, title) pairs — a note's front-matter aliases and file name
+        (graph "alias of" edges) — under which its text is linked too ([[Dan]] → Dan Okafor)."""
         self.by_title: dict[str, list[str]] = {}
         for r in rows:
             words = norm_words(r["title"] or "")
@@ -31,6 +34,13 @@ class TitleIndex:
             if not words or len(words) > MAX_TITLE_WORDS or len(key) < _MIN_TITLE_CHARS or key in stop:
                 continue
             self.by_title.setdefault(key, []).append(r["id"])
+        for alias, title in aliases:
+            words = norm_words(alias)
+            key, target = " ".join(words), " ".join(norm_words(title))
+            # a name someone chose for a note may be short ("Dan"), never a lone letter pair
+            if target in self.by_title and words and len(words) <= MAX_TITLE_WORDS and len(key) >= 3 \
+                    and key not in stop and key not in self.by_title:
+                self.by_title[key] = self.by_title[target]
 
     def mentioned(self, text: str) -> list[str]:
         """Titles named in ``text``, longest match first at each position, in text order."""

@@ -49,7 +49,7 @@ class Retriever:
     def __init__(self, settings: SearchSettings, lance: LanceStore, lexical: LexicalIndex,
                  embed_query: Callable[[str], object], reranker=None,
                  generator: Callable[[], object] | None = None, graph: Callable[[], object] | None = None,
-                 graph_settings=None) -> None:
+                 graph_settings=None, aliases: Callable[[], tuple[int, list[tuple[str, str]]]] | None = None) -> None:
         self.s = settings
         self.lance = lance
         self.lexical = lexical
@@ -58,6 +58,7 @@ class Retriever:
         self._generator = generator  # for the llm reranker, loaded only if it is used
         self._graph = graph  # -> GraphRanker | None (no graph tables yet)
         self.g = graph_settings
+        self._aliases = aliases  # -> (version, [(alias, title)]): notes' other names, for bridging
         self.last_graph_trace = None
         self._last_query: tuple[str, object] | None = None  # dense, bridging and tree search share it
         self._titles = (None, None)  # (units table version, TitleIndex)
@@ -190,10 +191,11 @@ class Retriever:
         table = self.lance.units_table()
         if table is None or not fused:
             return fused
-        version = table.version
+        alias_version, aliases = self._aliases() if self._aliases else (0, [])
+        version = (table.version, alias_version)
         if self._titles[0] != version:
             rows = self.lance.units_where(units(status="committed", level=0), ["id", "title"])
-            self._titles = (version, TitleIndex(rows))
+            self._titles = (version, TitleIndex(rows, aliases=aliases))
         head = self.lance.units_by_ids([u for u, _ in fused[:2]], ["id", "title", "text"])
         def vectors(ids):
             return {u: _unit(v) for u, v in self.lance.vectors_of(ids).items()}

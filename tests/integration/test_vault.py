@@ -67,3 +67,54 @@ def test_tags_from_front_matter_and_text_filter_search_and_sources(mem, capsys, 
     assert {h["uri"].rsplit("/", 1)[1] for h in hits} == {"Hive Marigold.md"}
     assert run(["sources", "--tag", "people", "--json"]) == 0
     assert [s["uri"].rsplit("/", 1)[1] for s in json.loads(capsys.readouterr().out)] == ["Tove Ahlgren.md"]
+
+
+def test_wiki_links_become_graph_edges_resolved_through_aliases(settings, tmp_path):
+    from memcli.embed.fake import FakeEmbedder
+    from memcli.memory import Memory
+
+    mem = Memory(settings, embedder=FakeEmbedder(dim=64))  # settings: graph extraction on
+    mem.ingest([VAULT], recursive=True)
+    rel = mem.graph.store.all("relations", ["subject", "relation", "object"]).to_pylist()
+    links = {(r["subject"], r["object"]) for r in rel if r["relation"] == "links to"}
+    assert {("hive marigold", "tove ahlgren"), ("hive marigold", "varroa plan"), ("hive marigold", "2025-06-01"),
+            ("tove ahlgren", "hive marigold"), ("varroa plan", "hive marigold"), ("2025 06 01", "hive marigold"),
+            ("2025 06 01", "tove")} <= links  # a daily note's title is its file name, read as words
+    assert ("varroa plan", "frame.png") not in links  # an image embed is no note
+    aliases = {(r["subject"], r["object"]) for r in rel if r["relation"] == "alias of"}
+    assert {("marigold", "hive marigold"), ("old hive", "hive marigold"), ("tove", "tove ahlgren"),
+            ("2025-06-01", "2025 06 01")} <= aliases  # [[2025-06-01]] reaches the note by its file name
+
+    # Backlinks: Tove's note is linked from the daily note through her alias [[Tove]].
+    view = mem.graph_show("Tove Ahlgren")
+    linked_from = {r["subject"] for r in view.relations if r["relation"] == "links to" and r["subject"] != "tove ahlgren"}
+    assert {"hive marigold", "2025 06 01"} <= linked_from
+    assert {"tove ahlgren", "varroa plan", "2025 06 01"} <= {
+        r["subject"] for r in mem.graph_show("Hive Marigold").relations if r["relation"] == "links to"}
+
+    # Off: no link or alias edges.
+    settings.graph.links = False
+    off = Memory(settings.model_copy(update={"home": str(tmp_path / "off")}), embedder=FakeEmbedder(dim=64))
+    off.ingest([VAULT], recursive=True)
+    kinds = {r["relation"] for r in off.graph.store.all("relations", ["relation"]).to_pylist()}
+    assert "links to" not in kinds and "alias of" not in kinds
+
+
+def test_a_link_by_alias_bridges_to_the_note(settings):
+    """Bridging (the second hop by title) knows a note's aliases from its "alias of" edges:
+    [[Dan]] in a hive note reaches "Dan Okafor"."""
+    import json
+
+    from memcli.embed.fake import FakeEmbedder
+    from memcli.memory import Memory
+    from memcli.retrieve.bridge import TitleIndex
+
+    club = Path(__file__).resolve().parents[1] / "fixtures" / "vault-club"
+    mem = Memory(settings, embedder=FakeEmbedder(dim=64))
+    mem.ingest([club], recursive=True)
+    version, aliases = mem.graph.store.aliases()
+    assert ("Dan", "Dan Okafor") in aliases and ("2025-06-03", "2025 06 03") in aliases
+    index = TitleIndex([{"id": "u1", "title": "Dan Okafor"}, {"id": "u2", "title": "Hive Clover"}], aliases=aliases)
+    assert index.mentioned("Kept by [[Dan]]; inspected on [[2025-06-03]].") == ["dan"]
+    assert index.by_title["dan"] == ["u1"]
+    assert len(json.loads((club / "questions.json").read_text())) == 16  # bench/vault_links.py asks them

@@ -36,6 +36,7 @@ class Document:
     # unless a unit carries its own (a conversation turn's).
     time: object = None
     tags: list = field(default_factory=list)  # a note's tags (readers/structure.py note_tags)
+    aliases: list = field(default_factory=list)  # other names a note answers to ([[Alias]] links)
 
 
 def looks_binary(data: bytes) -> bool:

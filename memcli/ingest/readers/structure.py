@@ -91,6 +91,18 @@ def note_tags(text: str, meta: dict) -> list[str]:
     return list(out)
 
 
+def note_aliases(meta: dict) -> list[str]:
+    """Front-matter ``aliases`` (or ``alias``): a list or one string."""
+    out: list[str] = []
+    for key in ("aliases", "alias"):
+        v = meta.get(key)
+        if isinstance(v, str):
+            out += [a.strip() for a in v.split(",")]
+        elif isinstance(v, list):
+            out += [str(a).strip() for a in v if a is not None]
+    return [a for a in dict.fromkeys(out) if a]
+
+
 def note_time(meta: dict):
     """When a note happened, from its front matter (``date``, else ``created``; ``updated``
     is when it last changed): an aware datetime, or None."""
