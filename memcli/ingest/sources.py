@@ -98,6 +98,8 @@ def discover(paths: list[str | Path], *, recursive: bool = False, globs: list[st
                     is_dir = False
                 if rules.ignored(ep, is_dir):  # .memignore / .gitignore
                     continue
+                if is_dir and entry.name == "logseq" and os.path.isfile(os.path.join(entry.path, "config.edn")):
+                    continue  # a Logseq graph's settings, page backups (bak/) and recycle bin: not notes
                 if is_dir:
                     if recursive:
                         real = ep.resolve()

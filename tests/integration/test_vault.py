@@ -118,3 +118,18 @@ def test_a_link_by_alias_bridges_to_the_note(settings):
     assert index.mentioned("Kept by [[Dan]]; inspected on [[2025-06-03]].") == ["dan"]
     assert index.by_title["dan"] == ["u1"]
     assert len(json.loads((club / "questions.json").read_text())) == 16  # bench/vault_links.py asks them
+
+
+def test_a_logseq_graphs_own_folder_is_not_memory(tmp_path):
+    """logseq/ (with config.edn) holds settings, page backups and a recycle bin: its copies of
+    pages are not notes; pages/ and journals/ are."""
+    from memcli.ingest.sources import discover
+
+    for d in ("pages", "journals", "logseq/bak/pages"):
+        (tmp_path / d).mkdir(parents=True)
+    (tmp_path / "logseq" / "config.edn").write_text("{}\n")
+    (tmp_path / "pages" / "Note.md").write_text("- status:: done\n- Met [[Dan]]\n")
+    (tmp_path / "logseq" / "bak" / "pages" / "Note.md").write_text("- status:: done\n")
+    (tmp_path / "journals" / "2025_06_01.md").write_text("- a journal entry\n")
+    found = sorted(p.relative_to(tmp_path).as_posix() for p in discover([tmp_path], recursive=True).files)
+    assert found == ["journals/2025_06_01.md", "pages/Note.md"]
