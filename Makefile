@@ -9,7 +9,7 @@ DEMO_HOME ?= .demo-home
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: install install-gpu rebuild-llama demo test test-fast bench train-pick clean vendor-js screenshots
+.PHONY: install install-gpu rebuild-llama demo test test-fast bench bench-scale train-pick clean vendor-js screenshots
 
 # The venv is rebuilt only when pyproject.toml changes (torch alone is ~1 GB).
 $(STAMP): pyproject.toml
@@ -124,6 +124,10 @@ vendor-js:
 	sed '/sourceMappingURL/d' /tmp/memcli-npm/vis-timeline-8.5.4/package/styles/vis-timeline-graph2d.min.css > $(VENDOR)/vis-timeline-graph2d.min.css
 	cat /tmp/memcli-npm/vis-timeline-8.5.4/package/LICENSE* > $(VENDOR)/vis-timeline.LICENSE
 	$(BIN)/python -c "import json; [print(p['id'], p['integrity']) for p in json.load(open('/tmp/memcli-npm/packs.json'))]" > $(VENDOR)/VERSIONS.txt
+
+# The scale harness at 100k units (issue #30; not part of `make test`): bench/million.py.
+bench-scale: install
+	$(BIN)/python bench/million.py --units 100000
 
 # docs/ui.md's screenshots (Debian chromium, headless; the sample corpus in a fresh home).
 screenshots: install

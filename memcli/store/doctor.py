@@ -108,7 +108,8 @@ def diagnose(home: Path, cat, configured_model: str, *, repair: bool = False,
         f.repaired = True
     add(f)
 
-    lance_ids = {r["id"] for r in rows if r["id"] not in set(orphan_units)}
+    orphans = set(orphan_units)  # once: rebuilt per row it made a home full of orphans quadratic
+    lance_ids = {r["id"] for r in rows if r["id"] not in orphans}
     lex_ids = lex.all_ids()
     extra, missing = lex_ids - lance_ids, lance_ids - lex_ids
     f = Finding("lexical index matches LanceDB", not extra and not missing,

