@@ -185,11 +185,9 @@ class Server:
         self._sig: tuple | None = None
         self._lockf = None
         self._listener: socket.socket | None = None
-        self._ui = None  # memcli.ui.serve.UiServer, started by the first `mem ui`
-        self._ui_lock = threading.Lock()  # the page's reads, one at a time, on their own Memory
-        self._ui_mem = None
-        self._ui_sig: tuple | None = None
-        self._ui_stale = False  # a write ran here: the page's Memory reads the latest at once
+        from memcli.server.page import PageBackend
+
+        self.page = PageBackend(self)  # `mem ui`
 
     # -- lifecycle ------------------------------------------------------------------
     def _claim(self) -> None:
@@ -376,15 +374,10 @@ class Server:
 
     def _control(self, conn: socket.socket, what: str) -> None:
         if what == "status":
-            reply = {"pid": os.getpid(), "home": str(self.home), "socket": str(self.sock_path),
-                     "version": __version__, "uptime_s": round(time.time() - self.started, 1),
-                     "served": self.served, "idle_s": round(time.time() - self.last_active, 1),
-                     "idle_timeout_s": self.idle_timeout_s, "busy": self._pending > 0,
-                     "queued": max(0, self._pending - 1), "autostarted": self.autostarted,
-                     "models": sorted(_model_label(k, m) for k, m in self._models.items())}
+            reply = self.status()
         elif what == "ui":
             try:
-                reply = self.start_ui()
+                reply = self.page.start()
             except Exception as e:  # a port in use, uvicorn missing: said to `mem ui`, the server lives on
                 reply = {"error": f"{type(e).__name__}: {e}"}
         elif what == "stop":  # what was admitted still runs; nothing new is admitted
@@ -475,11 +468,7 @@ class Server:
             self._harvest()
             # Free before the client hears the exit code: its next command (a script's, an
             # agent's) must find the server idle, not busy, and be served rather than sent back.
-            self.served += 1
-            self._ui_stale = self._ui_stale or bool(req.get("write"))
-            with self._gate:
-                self._pending -= 1
-                self.last_active = time.time()
+            self._finished(wrote=bool(req.get("write")))
             if not fell_back:
                 try:
                     wire.send(conn, wire.EXIT, {"code": code})
@@ -494,44 +483,18 @@ class Server:
         self.log(f"{time.strftime('%H:%M:%S')} {' '.join(argv[:3])[:60]} → "
                  f"{'fallback' if fell_back else code} in {(time.perf_counter() - t0) * 1000:.0f} ms")
 
-    # -- the page (mem ui) ----------------------------------------------------------------
-    def start_ui(self) -> dict:
-        """Serve the page (once per server start): its address with this start's secret."""
-        with self._ui_lock:
-            if self._ui is None:
-                from memcli.ui.serve import UiServer
+    # -- status, and the page's writes -------------------------------------------------
+    def status(self) -> dict:
+        """What `mem serve --status` and the page's health view show."""
+        return {"pid": os.getpid(), "home": str(self.home), "socket": str(self.sock_path),
+                "version": __version__, "uptime_s": round(time.time() - self.started, 1),
+                "served": self.served, "idle_s": round(time.time() - self.last_active, 1),
+                "idle_timeout_s": self.idle_timeout_s, "busy": self._pending > 0,
+                "queued": max(0, self._pending - 1), "autostarted": self.autostarted,
+                "models": sorted(_model_label(k, m) for k, m in self._models.items())}
 
-                s = self.host.settings(self.location).serve
-                self._ui = UiServer(self, port=s.ui_port, read_only=s.ui_read_only)
-                self._ui.start()
-                self.log(f"page on http://127.0.0.1:{self._ui.port}/ (read-only: {s.ui_read_only})")
-            return {"url": self._ui.url, "port": self._ui.port, "pid": os.getpid(), "read_only": self._ui.read_only}
-
-    def read(self, fn):
-        """The page's reads: on their own Memory (the models are shared), one at a time,
-        beside whatever command the main thread runs; a write elsewhere is seen at once."""
-        from memcli.memory import Memory
-
-        with self._ui_lock:
-            sig = self._signature()
-            if self._ui_mem is None or (self._ui_sig is not None and sig[:2] != self._ui_sig[:2]):
-                settings = self.host.settings(self.location)
-                self._ui_mem = Memory(settings, embedder=self._models.get(_model_key("embed", settings)))
-            elif self._ui_sig is not None and sig != self._ui_sig and "lexical" in self._ui_mem.__dict__:
-                self._ui_mem.lexical.refresh()
-            if self._ui_stale and "lance" in self._ui_mem.__dict__:
-                # a remote home's reads may lag other machines by storage.consistency_s; never
-                # this process's own writes
-                self._ui_mem._read_latest()
-                if "lexical" in self._ui_mem.__dict__:
-                    self._ui_mem.lexical.refresh()
-            self._ui_stale = False
-            self._ui_sig = sig
-            self.last_active = time.time()
-            return fn(self._ui_mem)
-
-    def write(self, fn):
-        """The page's writes: queued for the main thread like any CLI write (one writer)."""
+    def submit(self, fn):
+        """``fn(memory)`` queued for the main thread like any CLI write (one writer); its result."""
         job = _Job(fn)
         with self._gate:
             if self._closing:
@@ -544,11 +507,14 @@ class Server:
             raise job.error
         return job.result
 
-    def status(self) -> dict:
-        return {"pid": os.getpid(), "home": self.location, "uptime_s": round(time.time() - self.started, 1),
-                "served": self.served, "busy": self._pending > 0, "queued": max(0, self._pending - 1),
-                "autostarted": self.autostarted, "idle_timeout_s": self.idle_timeout_s,
-                "models": sorted(_model_label(k, m) for k, m in self._models.items())}
+    def _finished(self, *, wrote: bool) -> None:
+        """An admitted command or job is done: its slot is free, the idle clock restarts."""
+        self.served += 1
+        if wrote:
+            self.page.stale = True
+        with self._gate:
+            self._pending -= 1
+            self.last_active = time.time()
 
     def _run_job(self, job: _Job) -> None:
         try:
@@ -558,14 +524,18 @@ class Server:
             job.error = e
         finally:
             self._harvest()
-            self._ui_stale = True
-            with self._gate:
-                self._pending -= 1
-                self.last_active = time.time()
-            self.served += 1
+            self._finished(wrote=True)
             job.done.set()
 
     # -- resident Memory objects ------------------------------------------------------
+    def fresh_memory(self):
+        """A Memory of this home of its own (the page reads on one beside the main thread's),
+        sharing the loaded embedder."""
+        from memcli.memory import Memory
+
+        settings = self.host.settings(self.location)
+        return Memory(settings, embedder=self._models.get(_model_key("embed", settings)))
+
     def memory_for(self, settings):
         """The resident Memory for these settings (models shared across settings)."""
         from memcli.memory import Memory
