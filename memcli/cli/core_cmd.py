@@ -165,7 +165,7 @@ def sources(
         render.emit_json([s.to_dict() for s in srcs])
     else:
         render.sources_table(srcs)
-        for f in mem.ingest_failures_by_path().values():
+        for f in mem.ingest_failures():
             render.err.print(f"[red]failed:[/red] {render.escape(f['path'])}: {render.escape(f['reason'])}")
 
 

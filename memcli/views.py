@@ -1,0 +1,168 @@
+"""What memory shows, as methods of Memory: a unit and its history, an entity of the graph,
+and what the page (`mem ui`) reads — a source in order, the timeline, one day, graph
+neighbourhoods, what is not committed. Plain reads over the stores in JSON-ready shapes (the
+CLI's --json, MCP and the page's API return them); kept apart from memory.py, which composes
+the parts and runs the writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from memcli.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from memcli.types import EntityView, UnitRecord
+
+_TIMELINE_COLUMNS = ["id", "source_id", "session", "event_time", "ingested_at", "status", "superseded_by",
+                     "valid_to", "text", "speaker"]
+
+
+class Views:
+    """Mixed into Memory (it uses ``lance``, ``graph``, ``home``, ``sources``, ``_uris``, ``_records``)."""
+
+    def unit(self, unit_id: str) -> dict:
+        """One unit with its provenance (no vector): what `mem mcp` serves as a resource."""
+        from memcli.store.lance import UNIT_COLUMNS
+
+        rows = self.lance.units_by_ids([unit_id], [c for c in UNIT_COLUMNS if c != "vector"])
+        if unit_id not in rows:
+            raise NotFoundError(f"no unit {unit_id!r}", hint="unit ids are in `mem search --json`")
+        row = dict(rows[unit_id])
+        src = self.lance.sources_by_ids([row["source_id"]]).get(row["source_id"])
+        row["uri"] = src.uri if src else None
+        return row
+
+    def history(self, unit_id: str) -> "list[UnitRecord]":
+        """A unit's chain of knowledge updates, oldest first (superseded ones included)."""
+        from memcli.store.query import KEPT, units
+
+        cols = ["id", "status", "text", "ingested_at", "event_time", "valid_to", "superseded_by", "source_id"]
+        rows = {r["id"]: r for r in self.lance.units_where(units(status=KEPT, level=0), cols)}
+        if unit_id not in rows:
+            hit = [u for u in rows if u.startswith(unit_id)] if len(unit_id) >= 6 else []
+            if len(hit) != 1:
+                raise NotFoundError(f"no unit {unit_id!r}", hint="unit ids are in `mem search --json`")
+            unit_id = hit[0]
+        older = {r["superseded_by"]: u for u, r in rows.items() if r["superseded_by"]}
+        start, seen = unit_id, {unit_id}
+        while start in older and older[start] not in seen:
+            start = older[start]
+            seen.add(start)
+        chain, cur = [], start
+        while cur in rows and all(c["id"] != cur for c in chain):
+            chain.append(rows[cur])
+            cur = rows[cur]["superseded_by"]
+        return self._records(chain)
+
+    # -- the knowledge graph --------------------------------------------------------------
+    def graph_show(self, name: str, limit: int = 20) -> "EntityView":
+        """An entity's neighbours and relations, each row with the file it came from."""
+        view = self.graph.show(name, limit)
+        uris = self._uris(r["source_id"] for r in view.relations + view.units)
+        for r in view.relations + view.units:
+            r["source"] = uris[r["source_id"]]
+        return view
+
+    def graph_stats(self) -> dict:
+        return self.graph.stats()
+
+    def graph_export(self, output: Path) -> dict:
+        """Write the graph as GraphML (Gephi, Cytoscape); returns its sizes."""
+        from memcli.graph.graph import export_graphml
+
+        mg = self.graph.load()
+        if mg is None:
+            raise NotFoundError("this memory has no graph yet", hint="mem ingest --graph PATH")
+        export_graphml(mg, output)
+        return dict(mg.stats)
+
+    # -- the page (mem ui) ------------------------------------------------------------------
+
+    def source_units(self, source_id: str) -> dict:
+        """A source and its kept segment units in reading order (segment boundaries and
+        lines): the page's "open the source at this line"."""
+        from memcli.store.query import KEPT, units
+
+        src = self.lance.sources_by_ids([source_id]).get(source_id)
+        if src is None:
+            raise NotFoundError(f"no source {source_id!r}", hint="source ids are in `mem sources --json`")
+        cols = ["id", "ord", "status", "section", "text", "line_start", "line_end", "event_time", "speaker",
+                "pinned", "superseded_by"]
+        rows = sorted(self.lance.units_where(units(source_ids=[source_id], status=KEPT, level=0), cols),
+                      key=lambda r: (r["ord"], r["line_start"]))
+        return {"source": src.to_dict(), "units": rows}
+
+    def timeline(self) -> dict:
+        """Dated memory for a time axis: each conversation session as a span, each document at
+        the time it was ingested, each supersession ("was … → now …") when it happened."""
+        from memcli.store.query import KEPT, units
+
+        rows = self.lance.units_where(units(status=KEPT, level=0), _TIMELINE_COLUMNS)
+        srcs = {s.source_id: s for s in self.sources()}
+        by_id = {r["id"]: r for r in rows}
+        items, sessions = [], {}
+        for r in rows:
+            if r["session"] and r["event_time"]:
+                s = sessions.setdefault((r["source_id"], r["session"]), [r["event_time"], r["event_time"], 0])
+                s[0], s[1], s[2] = min(s[0], r["event_time"]), max(s[1], r["event_time"]), s[2] + 1
+        for (sid, session), (start, end, n) in sessions.items():
+            items.append({"kind": "session", "source_id": sid, "session": session, "start": start, "end": end,
+                          "units": n, "uri": srcs[sid].uri if sid in srcs else sid})
+        dated_sources = {sid for sid, _ in sessions}
+        for src in srcs.values():
+            if src.source_id not in dated_sources:
+                items.append({"kind": "document", "source_id": src.source_id, "start": src.ingested_at,
+                              "uri": src.uri, "title": src.title, "units": src.n_units})
+        for r in rows:
+            new = by_id.get(r["superseded_by"]) if r["superseded_by"] else None
+            if new is not None:
+                items.append({"kind": "supersession", "start": r["valid_to"] or new["event_time"] or new["ingested_at"],
+                              "was": r["text"], "now": new["text"], "unit_id": new["id"], "old_unit_id": r["id"]})
+        items.sort(key=lambda i: str(i["start"]))
+        return {"items": items}
+
+    def units_on(self, day: str) -> "list[dict]":
+        """The units whose event happened on ``day`` (YYYY-MM-DD, UTC), in time order: the
+        store filters by event time, as `mem search --since/--until` does."""
+        from memcli.retrieve.filters import parse_day
+        from memcli.store.query import KEPT, units
+        from memcli.types import SearchFilters
+
+        that_day = SearchFilters(since=parse_day(day), until=parse_day(day, end=True))
+        rows = self.lance.units_where(units(status=KEPT, level=0).and_(search=that_day), _TIMELINE_COLUMNS)
+        uris = self._uris(r["source_id"] for r in rows)
+        return sorted((dict(r, uri=uris[r["source_id"]]) for r in rows), key=lambda r: r["event_time"])
+
+    def entity_suggestions(self, prefix: str, limit: int = 12) -> list[str]:
+        """Entity names that start like ``prefix`` (the page's graph search box)."""
+        from memcli.graph.extract import normalise
+
+        return self.graph.store.entities_starting(normalise(prefix), limit) if prefix.strip() else []
+
+    def graph_neighbourhood(self, name: str, limit: int = 30) -> dict:
+        """An entity, its neighbours (sized by mentions) and the relations between them as
+        labelled edges, each with the sentence-bearing unit that asserted it."""
+        view = self.graph_show(name, limit)
+        texts = self.lance.units_by_ids(list({r["unit_id"] for r in view.relations}), ["id", "text"])
+        edges = [{"source": r["subject"], "target": r["object"], "label": r["relation"], "unit_id": r["unit_id"],
+                  "uri": r["source"], "text": texts.get(r["unit_id"], {}).get("text", "")} for r in view.relations]
+        ends = [r[end] for r in view.relations for end in ("subject", "object")]
+        names = {i: i for i in ends} | self.graph.store.entity_names(ends) | {view.id: view.entity}
+        sizes = dict(view.neighbours) | {view.id: view.mentioned_in}
+        nodes = [{"id": i, "label": n, "mentions": sizes.get(i, 1), "center": i == view.id} for i, n in names.items()]
+        return {"entity": view.entity, "id": view.id, "nodes": nodes, "edges": edges}
+
+    def ingest_failures(self) -> list[dict]:
+        """Files the last ingests could not read, with the reason (ingest/failures.py)."""
+        from memcli.ingest.failures import FailureLog
+
+        return list(FailureLog(self.home).by_path().values())
+
+    def ingest_status(self) -> dict:
+        """What is not committed: files that failed to ingest (with the reason) and units a
+        write left pending (the next write or `mem doctor --repair` finishes or undoes them)."""
+        from memcli.store.query import units
+
+        pending = self.lance.units_where(units(status="pending"), ["id"]) if self.lance.units_table() is not None else []
+        return {"failed": self.ingest_failures(), "pending_units": len(pending)}
