@@ -69,7 +69,7 @@ def autostart(argv: list[str]) -> int | None:
         from memcli.config import load_settings
         from memcli.server import spawn
 
-        home, _ = client._route(argv)
+        home, _ = client.route(argv)
         config = _config_flag(argv)
         settings = load_settings({"home": home}, path=Path(config) if config else None)
         if not settings.serve.autostart or spawn.held(settings.home):
@@ -88,7 +88,7 @@ def main() -> None:
     code = client.try_server(argv)
     if code is None:
         autostart(argv)
-        if client.server_command(argv) or client._route(argv)[1] == "serve":
+        if client.server_command(argv) or client.route(argv)[1] == "serve":
             # the commands a server runs never give pyarrow a pandas object (not eval, not --ray)
             from memcli.store import lazy_import
 

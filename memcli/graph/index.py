@@ -102,6 +102,9 @@ class GraphIndex:
         from memcli.markup import wikilinks
 
         first: dict[str, object] = {}
+        mentioned: dict[str, set[str]] = {}  # unit id -> entities it already mentions (one pass)
+        for m, uid, _ in rows.mentions:
+            mentioned.setdefault(uid, set()).add(m)
         for u in units:
             if u.speaker or u.session or "[[" not in u.text and u.source_id not in notes:
                 continue
@@ -110,14 +113,14 @@ class GraphIndex:
             if not note:
                 continue
             names.setdefault(note, u.title)
-            mentioned = {m for m, uid, _ in rows.mentions if uid == u.id}
+            seen = mentioned.setdefault(u.id, set())
             for target in wikilinks(u.text):
                 t = normalise(target)
                 if t and t != note:
                     names.setdefault(t, target)
                     rows.relations.append((note, RELATION_LINKS, t, u.id, u.source_id))
-                    if t not in mentioned:
-                        mentioned.add(t)
+                    if t not in seen:
+                        seen.add(t)
                         rows.mentions.append((t, u.id, u.source_id))
         for sid, info in notes.items():
             u = first.get(sid)

@@ -29,7 +29,7 @@ ENV_KEYS = ("NO_COLOR", "FORCE_COLOR", "TERM", "COLORTERM", "COLUMNS", "LINES", 
 LOCAL_FLAGS = {"--help", "-h", "--version"}
 
 
-def _route(argv: list[str]) -> tuple[str | None, str | None]:
+def route(argv: list[str]) -> tuple[str | None, str | None]:
     """(home flag, command) from the root options, as the Typer app will parse them."""
     home, i = None, 0
     while i < len(argv):
@@ -49,7 +49,7 @@ def _route(argv: list[str]) -> tuple[str | None, str | None]:
 
 def is_write(argv: list[str]) -> bool:
     """Whether this command writes the home (and so must wait for the one writer)."""
-    _, cmd = _route(argv)
+    _, cmd = route(argv)
     rest = argv[argv.index(cmd) + 1:] if cmd in argv else []
     return (cmd in WRITES or (cmd == "doctor" and "--repair" in rest)
             or (cmd == "graph" and bool(rest) and rest[0] == "build"))
@@ -66,14 +66,14 @@ def server_command(argv: list[str]) -> bool:
     """Whether this is a command a resident server runs (whether or not one does)."""
     if LOCAL_FLAGS & set(argv) or any(a == "--ray" or a.startswith("--ray-address") for a in argv):
         return False  # a bulk ingest brings its own workers: not one command of a resident server
-    return _route(argv)[1] in FORWARD
+    return route(argv)[1] in FORWARD
 
 
 def forwardable(argv: list[str]) -> str | None:
     """The socket to try, or None when this command runs here anyway."""
     if os.environ.get("MEM_NO_SERVER") or not server_command(argv):
         return None
-    home, cmd = _route(argv)
+    home, cmd = route(argv)
     if cmd == "chat" and _tty(sys.stdin):
         return None
     return str(socket_path(home or default_home()))

@@ -145,17 +145,19 @@ class BearerGuard:
     ``Authorization: Bearer <token>`` on every request (403 otherwise)."""
 
     def __init__(self, app, *, token: str, port: int) -> None:
+        from memcli.ui.app import loopback_hosts
+
         self.app, self.token = app, token
-        self.hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+        self.hosts = loopback_hosts(port)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
-            import hmac
+            from memcli.ui.app import request_headers, same_secret
 
-            h = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            h = request_headers(scope)
             auth = h.get("authorization", "")
             given = auth[7:] if auth.lower().startswith("bearer ") else ""
-            if h.get("host") not in self.hosts or not hmac.compare_digest(given.encode(), self.token.encode()):
+            if h.get("host") not in self.hosts or not same_secret(given, self.token):
                 await send({"type": "http.response.start", "status": 403,
                             "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
                 await send({"type": "http.response.body", "body": b"forbidden: this server's Host and its bearer token\n"})
@@ -165,14 +167,11 @@ class BearerGuard:
 
 def serve_http(server, *, port: int, token: str, on_ready) -> None:
     """The Streamable HTTP transport on 127.0.0.1 (never another interface) until Ctrl-C."""
-    import socket
-
     import uvicorn
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(64)
+    from memcli.ui.serve import bind_loopback
+
+    sock = bind_loopback(port)
     port = sock.getsockname()[1]
     app = BearerGuard(server.streamable_http_app(host="127.0.0.1"), token=token, port=port)
     on_ready(f"http://127.0.0.1:{port}/mcp")

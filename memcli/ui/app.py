@@ -50,27 +50,37 @@ def _json_default(o: Any) -> Any:
     return str(o)
 
 
+def loopback_hosts(port: int) -> set[str]:
+    """The Host values a server on 127.0.0.1:``port`` answers to (anything else: DNS rebinding)."""
+    return {f"127.0.0.1:{port}", f"localhost:{port}"}
+
+
+def request_headers(scope) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+def same_secret(given: str | None, token: str) -> bool:
+    return given is not None and hmac.compare_digest(given.encode(), token.encode())
+
+
 class Guard:
     """ASGI middleware: Host, Origin, token; POST also header token, Origin, not read-only."""
 
     def __init__(self, app, *, token: str, port: int, read_only: bool) -> None:
         self.app, self.token, self.read_only = app, token, read_only
-        self.hosts = {f"127.0.0.1:{port}", f"localhost:{port}"}
+        self.hosts = loopback_hosts(port)
         self.origins = {f"http://{h}" for h in self.hosts}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = request_headers(scope)
         why = self._refuse(scope, headers)
         if why == "exchange":
             return await _redirect_with_cookie(send, self.token)
         if why:
             return await _plain(send, 403, f"forbidden: {why}\n")
         return await self.app(scope, receive, send)
-
-    def _ok(self, given: str | None) -> bool:
-        return given is not None and hmac.compare_digest(given.encode(), self.token.encode())
 
     def _refuse(self, scope, headers: dict) -> str | None:
         if headers.get("host") not in self.hosts:
@@ -81,14 +91,14 @@ class Guard:
         if scope["method"] == "GET" and scope["path"] == "/":
             given = parse_qs(scope.get("query_string", b"").decode()).get("token", [None])[0]
             if given is not None:
-                return "exchange" if self._ok(given) else "wrong token"
+                return "exchange" if same_secret(given, self.token) else "wrong token"
         cookie = _cookies(headers.get("cookie", "")).get(COOKIE)
-        if not self._ok(cookie):
+        if not same_secret(cookie, self.token):
             return "no token (open the address `mem ui` prints)"
         if scope["method"] not in ("GET", "HEAD"):
             if origin is None:
                 return "a change needs an Origin"
-            if not self._ok(headers.get("x-mem-token")):
+            if not same_secret(headers.get("x-mem-token"), self.token):
                 return "a change needs the page's token"
             if self.read_only:
                 return "this page is read-only (serve.ui_read_only)"

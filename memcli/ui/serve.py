@@ -9,14 +9,20 @@ import threading
 from memcli.ui.app import Backend, build_app
 
 
+def bind_loopback(port: int = 0) -> socket.socket:
+    """A listening socket on 127.0.0.1 (never another interface); port 0: a free one."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(64)
+    return sock
+
+
 class UiServer:
     def __init__(self, backend: Backend, *, port: int = 0, read_only: bool = False) -> None:
         import uvicorn
 
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", port))  # never another interface
-        sock.listen(64)
+        sock = bind_loopback(port)
         self.sock = sock
         self.port = sock.getsockname()[1]
         self.token = secrets.token_urlsafe(24)  # per start: a page from an earlier start is locked out
