@@ -57,10 +57,21 @@ class IngestSettings(_Section):
         "Units embedded and committed together (one LanceDB and one Tantivy commit per batch)."))
     batch_files: int = Field(16, ge=1, description=(
         "... or this many changed files, whichever comes first: Ctrl-C loses at most one small batch."))
+    batch_seconds: float = Field(2.0, gt=0, description=(
+        "Batches grow (up to batch_units_max) while one takes less than this: a fast embedder "
+        "then commits rarely, a slow one keeps small batches (Ctrl-C loses at most one)."))
+    batch_units_max: int = Field(16384, ge=1, description=(
+        "The most units a grown batch holds (bounds ingest memory: ~3 KB a unit with its vector)."))
+    tidy_every: int = Field(32, ge=0, description=(
+        "During a long ingest, every this many batches: compact the new fragments and drop old "
+        "table versions, so a commit's cost does not grow with the table. 0: only at the end."))
     lock_timeout_s: float = Field(10.0, ge=0, description="How long a writer waits for another one (then exit 6).")
     compact_after_versions: int = Field(40, ge=0, description=(
         "Past this many table versions, ingest and forget compact (old versions keep forgotten rows "
         "on disk). 0: never."))
+    compact_reclaim: float = Field(0.25, ge=0, description=(
+        "Ingest and forget also compact when that would give back this fraction of the home's live "
+        "size (old versions, deleted rows, index segments with deletes). 0: never."))
 
 
 class SearchSettings(_Section):

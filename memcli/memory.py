@@ -421,7 +421,7 @@ class Memory(Views):
             self.catalog.recover()
             gone = self.resolve_sources(ref)
             self.catalog.forget([s.source_id for s in gone])
-            self.catalog.maintain(self.settings.search.ann_min_units)
+            self.catalog.maintain(self.settings.search.ann_min_units, self.settings.consolidate.compact_keep_s)
             self._auto_compact()
             return gone
 
@@ -463,11 +463,21 @@ class Memory(Views):
 
     def _auto_compact(self) -> dict | None:
         """Disk that grows with every ingest and forget comes back without anyone running
-        `mem consolidate`: past ``ingest.compact_after_versions`` table versions, the compact
-        step runs here, under the same write lock (the caller holds it)."""
-        limit = self.settings.ingest.compact_after_versions
+        `mem consolidate`: when compacting would give back ``ingest.compact_reclaim`` of the
+        live size (old versions, deleted rows, Tantivy segments with deletes), or past
+        ``ingest.compact_after_versions`` table versions, the compact step runs here, under
+        the same write lock (the caller holds it)."""
+        ing = self.settings.ingest
         t = self.lance.units_table()
-        if not limit or t is None or len(t.list_versions()) <= limit:
+        if t is None:
+            return None
+        over = bool(ing.compact_after_versions) and len(t.list_versions()) > ing.compact_after_versions
+        if not over and ing.compact_reclaim:
+            on_disk, live = self.lance.disk_usage()
+            lex_dead = self.lexical.dead_bytes()
+            dead = max(0, on_disk - live) + lex_dead
+            over = dead > ing.compact_reclaim * max(live, 1) and dead > 64 * 1024
+        if not over:
             return None
         return self._consolidator().compact().counts
 

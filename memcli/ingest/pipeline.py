@@ -3,6 +3,12 @@
 Files are processed in batches of about ``ingest.batch_units`` units: each batch is
 embedded in one length-sorted pass and written in one commit per store, which keeps
 ingest time close to the bare embedding time. One bad file never stops the batch.
+
+Batches grow while they are quick (``ingest.batch_seconds``): with a fast embedder the
+per-commit cost would otherwise dominate a large import; with a slow one they stay small, so
+Ctrl-C loses little. Every ``ingest.tidy_every`` batches the tables are tidied (new fragments
+compacted, old versions dropped) so that a commit's cost does not grow with the table; the
+ANN index is trained once, at the end.
 """
 
 from __future__ import annotations
@@ -153,6 +159,13 @@ class IngestPipeline:
         self._notes: dict[str, dict] = {}  # source id -> a Markdown note's title, file stem, aliases
         self.pipeline = (f"seg{SEGMENTER_VERSION}:{self.min_tokens}-{self.max_tokens}:"
                          f"{sg.chat_units}:{sg.chat_min_tokens}-{sg.chat_max_tokens}")
+        self.grow = 1  # batch limits are this multiple of batch_units / batch_files
+        self.batches = 0
+        self.tidied: list[dict] = []  # what each mid-ingest tidy did
+
+    def _keep_s(self) -> float:
+        """Old table versions younger than this survive a tidy (consolidate.compact_keep_s)."""
+        return self.s.consolidate.compact_keep_s
 
     def run(self, paths: list[str | Path], *, recursive: bool = False, globs: list[str] | None = None,
             prune: bool = False, fmt: str | None = None, trust: str = "normal") -> IngestReport:
@@ -199,7 +212,9 @@ class IngestPipeline:
         if prune:
             report.pruned = self._prune(found, existing, paths)
         if report.units_written or report.pruned or report.count("updated"):
-            report.maintenance = self.catalog.maintain(self.s.search.ann_min_units)
+            report.maintenance = self.catalog.maintain(self.s.search.ann_min_units, self._keep_s())
+            if self.tidied:
+                report.maintenance["tidied"] = len(self.tidied)
         prog.current = ""
         self.on_progress(prog)
         report.graph_unusable = prog.graph_unusable
@@ -210,6 +225,7 @@ class IngestPipeline:
                    prog: IngestProgress) -> None:
         batch: list[tuple[Source, list[Unit], FileResult]] = []
         pending_units = 0
+        started = time.perf_counter()
         for path in files:
             prog.current = str(path)
             res = FileResult(str(path), "failed")
@@ -236,12 +252,29 @@ class IngestPipeline:
             if self.encode is not None:  # bulk: large chunks, so the workers start rarely
                 full = pending_units >= self.encode.chunk_units
             else:
-                full = pending_units >= self.s.ingest.batch_units or len(batch) >= self.batch_files
+                full = (pending_units >= self.s.ingest.batch_units * self.grow
+                        or len(batch) >= self.batch_files * self.grow)
             if full:
-                self._flush(batch, prog)
-                batch, pending_units = [], 0
+                self._flush(batch, prog, existing)
+                self._adapt(time.perf_counter() - started)
+                batch, pending_units, started = [], 0, time.perf_counter()
             self.on_progress(prog)
-        self._flush(batch, prog)
+        self._flush(batch, prog, existing)
+
+    def _adapt(self, seconds: float) -> None:
+        """Double the batch limits while a batch takes under half of ingest.batch_seconds, halve
+        them when one takes over twice that; tidy the tables every ingest.tidy_every batches."""
+        ing = self.s.ingest
+        top = max(1, ing.batch_units_max // max(1, ing.batch_units))
+        if seconds < ing.batch_seconds / 2:
+            self.grow = min(self.grow * 2, top)
+        elif seconds > ing.batch_seconds * 2:
+            self.grow = max(1, self.grow // 2)
+        self.batches += 1
+        if ing.tidy_every and self.batches % ing.tidy_every == 0:
+            t = time.perf_counter()
+            done = self.catalog.maintain(None, self._keep_s())
+            self.tidied.append(done | {"seconds": round(time.perf_counter() - t, 3)})
 
     def _prepare(self, path: Path, existing: dict[str, Source], fmt: str | None = None, trust: str = "normal"):
         st = path.stat()
@@ -279,7 +312,9 @@ class IngestPipeline:
                      pipeline=self.pipeline, trust=trust)
         return src, units, old is not None
 
-    def _flush(self, batch, prog: IngestProgress) -> None:
+    def _flush(self, batch, prog: IngestProgress, existing: dict[str, Source] | None = None) -> None:
+        """Embed and write one batch; its sources join ``existing`` (a path given twice is then
+        unchanged the second time, not a second copy)."""
         if not batch:
             return
         units = [u for _, us, _ in batch for u in us]
@@ -303,8 +338,10 @@ class IngestPipeline:
             for _, _, res in batch:
                 res.status, res.units, res.message = "failed", 0, f"write failed: {e}"
             raise
-        for _, _, res in batch:
+        for src, _, res in batch:
             res.committed = True
+            if existing is not None:
+                existing[src.source_id] = src
 
     def _embed(self, texts: list[str], prog: IngestProgress) -> np.ndarray:
         """Embed longest-first in chunks, so padding stays low and progress keeps moving."""

@@ -87,12 +87,23 @@ class Catalog:
 
     def write(self, sources: Sequence[Source], units: Sequence[Unit], vectors: np.ndarray,
               fp: dict[str, object], graph_rows=None, updated: bool = False, turns=()) -> None:
-        """``turns``: (unit, turn texts, turn vectors) of conversation segments (store/turns.py)."""
+        """``turns``: (unit, turn texts, turn vectors) of conversation segments (store/turns.py).
+
+        ``updated``: some of these sources have units already. Their units go in ``pending``,
+        and one flip to committed replaces the old ones (a delete and an update that each scan
+        the sources' rows). Sources that are all new take the bulk path: the lexical index and
+        the graph first, then the units appended already committed — one LanceDB version per
+        batch and nothing rewritten. A reader meanwhile may get a BM25 id that LanceDB does not
+        hold yet; the final row fetch drops it, as it drops any crash leftover. A kill in
+        between leaves the journal naming the sources, and recovery wipes them everywhere.
+        """
         sids = [s.source_id for s in sources]
+        bulk = not updated and len(set(sids)) == len(sids)
         with self.journaled("ingest", sids):
-            if units:
+            if units and not bulk:
                 self.lance.add_units(units, vectors, fp)
-            self.lance.turns.delete_sources(sids)
+            if not bulk:
+                self.lance.turns.delete_sources(sids)
             if turns:
                 self.lance.turns.add([u.id for u, texts, _ in turns for _ in texts],
                                      [u.source_id for u, texts, _ in turns for _ in texts],
@@ -106,8 +117,13 @@ class Catalog:
                 if updated:
                     self.graph.drop_unmentioned()
             self.lexical.replace(sids, ((u.id, u.source_id, u.index_text) for u in units))
-            self.lance.commit_units(sids)
-            self.lance.upsert_sources(sources)
+            if bulk:
+                if units:
+                    self.lance.add_units(units, vectors, fp, status="committed")
+                self.lance.add_sources(sources)
+            else:
+                self.lance.commit_units(sids)
+                self.lance.upsert_sources(sources)
 
     def reindex(self, embed, fp: dict[str, object], on_progress=None) -> int:
         """New vectors for every unit; ids, text and the lexical index stay as they are."""
@@ -116,9 +132,9 @@ class Catalog:
             self.lance.turns.reembed(embed)
         return n
 
-    def maintain(self, ann_min_units: int) -> dict[str, object]:
-        """Fragment compaction and scalar/ANN indexes (store/lance.py maintain)."""
-        return self.lance.maintain(ann_min_units)
+    def maintain(self, ann_min_units: int | None, keep_s: float | None = None) -> dict[str, object]:
+        """Fragment compaction, old versions, scalar/ANN indexes (store/lance.py maintain)."""
+        return self.lance.maintain(ann_min_units, keep_s)
 
     def forget(self, source_ids: Sequence[str]) -> None:
         with self.journaled("forget", source_ids):

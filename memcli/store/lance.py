@@ -152,12 +152,15 @@ class LanceStore:
         return {k.decode(): v.decode() for k, v in meta.items() if k.decode().startswith("embed_")}
 
     # -- writes -----------------------------------------------------------------------
-    def add_units(self, units: Sequence[Unit], vectors: np.ndarray, fp: dict[str, object]) -> None:
+    def add_units(self, units: Sequence[Unit], vectors: np.ndarray, fp: dict[str, object],
+                  status: str = "pending") -> None:
+        """One append (one table version). ``status``: committed only when every other store
+        already holds these units (Catalog.write's path for sources that are new)."""
         import pyarrow as pa
 
         t = self.units_table(fp, create=True)
         schema = t.schema
-        cols: dict[str, Any] = {c: [getattr(u, c) if c != "status" else "pending" for u in units]
+        cols: dict[str, Any] = {c: [getattr(u, c) if c != "status" else status for u in units]
                                 for c in UNIT_COLUMNS}
         dim = int(fp["embed_dim"])
         flat = pa.array(np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1), type=pa.float32())
@@ -283,6 +286,15 @@ class LanceStore:
         t = self.sources_table()
         (t.merge_insert("source_id").when_matched_update_all().when_not_matched_insert_all().execute(data))
 
+    def add_sources(self, sources: Sequence[Source]) -> None:
+        """Rows for sources this table does not hold yet: a plain append, where an upsert
+        would join against every source row (O(sources) per ingest batch)."""
+        import pyarrow as pa
+
+        if sources:
+            rows = [s.to_dict() | {"ingested_at": s.ingested_at} for s in sources]
+            self.sources_table().add(pa.Table.from_pylist(rows, schema=sources_schema()))
+
     @property
     def turns(self):
         """Per-turn vectors of conversation segments (store/turns.py)."""
@@ -311,32 +323,63 @@ class LanceStore:
             t.delete("status = 'pending'")
         return n
 
-    def maintain(self, ann_min_units: int) -> dict[str, object]:
-        """Compact small fragments, keep scalar indexes current, and build the ANN index
-        once the table is large enough for exact search to be slow.
+    def tables(self) -> list:
+        """Every open table of this store (units, sources, turn vectors)."""
+        out = [self.sources_table(), self.units_table()]
+        turns = self.turns.table()
+        return [t for t in (*out, turns) if t is not None]
 
-        Every ingest batch leaves a small fragment and a table version; without this,
-        reads slow down with each batch (100 batches: sources() 37 ms -> 3 ms after).
+    def maintain(self, ann_min_units: int | None, keep_s: float | None = None) -> dict[str, object]:
+        """Compact small fragments, drop old table versions, keep scalar indexes current, and
+        build the ANN index once the table is large enough for exact search to be slow.
+
+        Every ingest batch leaves a small fragment and a table version; without this, reads
+        slow down with each batch (100 batches: sources() 37 ms -> 3 ms after) and each
+        commit's manifest lists ever more fragments. The scalar indexes come first: Lance
+        never merges indexed fragments with unindexed ones, so once they exist a compaction
+        rewrites only the new tail, not the whole table. ``ann_min_units`` None: no new ANN
+        index (mid-ingest: it is trained once, on everything, at the end; an existing one is
+        extended). ``keep_s``: versions older than this go (None: Lance's 7 days).
         """
+        import warnings
+
         from lancedb.index import BTree, Bitmap, IvfHnswSq
 
         done: dict[str, object] = {}
-        self.sources_table().optimize()
         t = self.units_table()
-        if t is None:
-            return done
-        t.optimize()
-        have = {tuple(i.columns) for i in t.list_indices()}
-        if t.count_rows() == 0:
-            return done
-        for col, cfg in (("id", BTree()), ("source_id", BTree()), ("status", Bitmap())):
-            if (col,) not in have:
-                t.create_index(col, config=cfg)
-                done[f"index:{col}"] = True
-        if ("vector",) not in have and t.count_rows() >= ann_min_units:
+        if t is not None and t.count_rows() > 0:
+            have = {tuple(i.columns) for i in t.list_indices()}
+            for col, cfg in (("id", BTree()), ("source_id", BTree()), ("status", Bitmap())):
+                if (col,) not in have:
+                    t.create_index(col, config=cfg)
+                    done[f"index:{col}"] = True
+        keep = None if keep_s is None else timedelta(seconds=keep_s)
+        with warnings.catch_warnings():  # "removes every version but the latest": meant
+            warnings.simplefilter("ignore", UserWarning)
+            for table in self.tables():
+                table.optimize(cleanup_older_than=keep)
+        if (t is not None and ann_min_units is not None and ("vector",) not in {tuple(i.columns) for i in t.list_indices()}
+                and t.count_rows() >= ann_min_units):
             t.create_index("vector", config=IvfHnswSq(distance_type="cosine", ef_construction=150))
+            self._ann = None
             done["index:vector"] = True
         return done
+
+    def disk_usage(self) -> tuple[int, int]:
+        """(bytes on disk under the tables, bytes the latest versions use): the difference is
+        what a compaction would give back (old versions, deleted rows, superseded indexes).
+        Local homes only; an object-store home reports (0, 0)."""
+        from memcli.paths import is_remote
+
+        uri = str(self.db.uri)
+        if is_remote(uri):
+            return 0, 0
+        on_disk = sum(f.stat().st_size for f in Path(uri).rglob("*") if f.is_file())
+        live = 0
+        for t in self.tables():
+            st = t.stats()
+            live += int(st["total_bytes"] if isinstance(st, dict) else st.total_bytes)
+        return on_disk, live
 
     def reindex(self, embed, fp: dict[str, object], on_progress=None, chunk: int = 256) -> int:
         """Re-embed every committed unit with another embedder (a new vector space).

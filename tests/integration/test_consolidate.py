@@ -131,20 +131,40 @@ def test_answers_count_as_recall(tmp_path, monkeypatch, corpus):
     assert row["access_count"] == 1 and row["last_access"] is not None
 
 
-def test_compaction_removes_forgotten_text_from_disk(mem, tmp_path):
+def _secret_notes(tmp_path):
     d = tmp_path / "n"
     d.mkdir()
     secret = "zebracornflowerpassphrase"
     (d / "secret.md").write_text(f"# Secret\n\nThe door code word is {secret} and nobody else knows it.\n")
     (d / "other.md").write_text("# Other\n\nPlain notes about tomatoes and compost.\n")
+    return d, secret
+
+
+def _on_disk(home, secret):
+    return any(secret.encode() in p.read_bytes() for p in home.rglob("*") if p.is_file())
+
+
+def test_forgetting_removes_the_text_from_disk_without_a_consolidate(mem, tmp_path):
+    d, secret = _secret_notes(tmp_path)
+    mem.ingest([d])
+    assert _on_disk(mem.home, secret)
+    mem.forget(str(d / "secret.md"))
+    # The old versions still holding it were most of what the home kept: auto-compaction ran.
+    assert not _on_disk(mem.home, secret)
+    assert mem.search("tomatoes compost", k=1) and mem.doctor().healthy
+
+
+def test_compaction_removes_forgotten_text_from_disk(mem, tmp_path):
+    mem.settings.ingest.compact_reclaim = 0  # only the explicit step compacts here
+    mem.settings.ingest.compact_after_versions = 0
+    mem.settings.consolidate.compact_keep_s = 3600  # ingest and forget keep an hour of versions
+    d, secret = _secret_notes(tmp_path)
     mem.ingest([d])
     mem.forget(str(d / "secret.md"))
-
-    def on_disk():
-        return any(secret.encode() in p.read_bytes() for p in mem.home.rglob("*") if p.is_file())
-    assert on_disk()  # old LanceDB versions and Tantivy segments still hold it
+    assert _on_disk(mem.home, secret)  # old LanceDB versions still hold it
+    mem.settings.consolidate.compact_keep_s = 0
     rep = mem.consolidate(only=["compact"])
-    assert not on_disk()
+    assert not _on_disk(mem.home, secret)
     c = rep.steps[0].counts
     assert c["disk_bytes_after"] < c["disk_bytes_before"]
     assert mem.search("tomatoes compost", k=1) and mem.doctor().healthy
@@ -283,26 +303,31 @@ def test_a_dry_run_reports_what_would_change_in_the_same_words(tmp_path, monkeyp
     assert "live units 3 → 1;" in capsys.readouterr().out  # the real run agrees
 
 
-def _grow(tmp_path, name, compact_after):
-    """Ten rounds of edit, ingest and forget: every round leaves table versions behind."""
-    m = Memory(Settings(home=tmp_path / name, embed={"model": "fake:64"},
-                        ingest={"compact_after_versions": compact_after}), embedder=FakeEmbedder(dim=64))
+def _home_size(home):
+    return sum(f.stat().st_size for f in home.rglob("*") if f.is_file())
+
+
+def _grow(tmp_path, name, rounds, **ingest):
+    """Rounds of edit, ingest and forget: every round leaves table versions and deleted rows."""
+    m = Memory(Settings(home=tmp_path / name, embed={"model": "fake:64"}, ingest=ingest), embedder=FakeEmbedder(dim=64))
     d = tmp_path / f"{name}-notes"
     d.mkdir()
-    for r in range(10):
+    for r in range(rounds):
         for i in range(5):
             (d / f"n{i}.md").write_text(f"# Note {i}\n\n" + f"Round {r} of note {i} about hives and honey. " * 30)
         m.ingest([d])
         m.forget(str(d / "n0.md"))
-    size = sum(f.stat().st_size for f in (tmp_path / name).rglob("*") if f.is_file())
-    return m, size
+    return m, d
 
 
-def test_ingest_and_forget_compact_once_garbage_piles_up(tmp_path):
-    m, compacted = _grow(tmp_path, "auto", 10)
-    _, grown = _grow(tmp_path, "never", 0)
-    assert len(m.lance.units_table().list_versions()) <= 10 + 6  # bounded: compacted along the way
-    assert compacted < 0.7 * grown
+def test_edit_reingest_forget_cycles_keep_the_home_near_its_fresh_size(tmp_path):
+    m, d = _grow(tmp_path, "cycled", 5)
+    fresh = Memory(Settings(home=tmp_path / "fresh", embed={"model": "fake:64"}), embedder=FakeEmbedder(dim=64))
+    (d / "n0.md").unlink()
+    fresh.ingest([d])  # the same memory, written once
+    cycled_b, fresh_b = _home_size(tmp_path / "cycled"), _home_size(tmp_path / "fresh")
+    assert cycled_b <= 2 * fresh_b, (cycled_b, fresh_b)
+    assert len(m.lance.units_table().list_versions()) <= 6  # old versions go at every write
     assert m.doctor().healthy or all(f.ok for f in m.doctor().findings if f.check != "answer model")
     hits = m.search("hives and honey", k=20)
     assert hits and not any(h.uri.endswith("n0.md") for h in hits) and len(m.sources()) == 4
