@@ -17,6 +17,16 @@ p50/p95 over the dev questions (query vectors precomputed: retrieval cost only),
 in the top 10, `mem doctor` and `mem stats` time.
 
     python bench/million.py --units 100000        (make bench-scale; about 5 minutes here)
+
+``--ingest`` builds the home the way a user does instead: the same passages written as
+Markdown files of 50 sections (a heading each; segment.min_tokens 16 so that a section is a
+unit), and one `mem ingest -r` process with the deterministic ``fake:384`` embedder (no
+model time: what is measured is the stores). Printed: wall time, peak RSS of that process
+(sampled from /proc), home size, table versions and data files during and after; then the
+same measurements, and the served whole-process `mem search` (client included) against a
+2k-unit home built the same way.
+
+    python bench/million.py --ingest --units 100000 200000 1000000
 """
 
 from __future__ import annotations
@@ -126,16 +136,21 @@ def build(home: Path, n: int, ids, texts, vecs) -> dict:
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
-def measure(home: Path, ids, questions, qvecs) -> dict:
+def measure(home: Path, ids, questions, qvecs, gold_unit: dict | None = None) -> dict:
+    """``qvecs`` None: the home's own embedder embeds the questions (an --ingest home)."""
     from memcli.config import load_settings
     from memcli.memory import Memory
 
     mem = Memory(load_settings({"home": str(home)}))
-    gold_unit = {}  # dev passage id -> the unit that holds it (its one uncopied unit)
-    for k, pid in enumerate(ids):
-        gold_unit[pid] = f"f{k // PER_FILE:06d}u{k % PER_FILE:03d}"
-    qv = {q["question"]: v for q, v in zip(questions, qvecs)}
-    mem.retriever.embed_query = lambda text: qv[text]
+    if gold_unit is None:
+        gold_unit = {}  # dev passage id -> the unit that holds it (its one uncopied unit)
+        for k, pid in enumerate(ids):
+            gold_unit[pid] = f"f{k // PER_FILE:06d}u{k % PER_FILE:03d}"
+    if qvecs is not None:
+        qv = {q["question"]: v for q, v in zip(questions, qvecs)}
+        mem.retriever.embed_query = lambda text: qv[text]
+    else:
+        qv = {q["question"]: mem.embedder.embed_query(q["question"]) for q in questions[:300]}
     r = mem.retriever
     qs = questions[:300]
     t = time.perf_counter()
@@ -166,25 +181,45 @@ def measure(home: Path, ids, questions, qvecs) -> dict:
         recalls.append(len(a & e) / 10)
     print(f"  ANN index: {'yes' if ann else 'no (exact scan)'}; recall@10 vs exact: {statistics.mean(recalls):.3f}",
           flush=True)
+    from memcli.retrieve.bridge import TitleIndex
+
+    t = time.perf_counter()
+    titles = TitleIndex([{"id": sid, "title": title} for sid, title in mem.lance.source_titles()])
+    title_s = time.perf_counter() - t
+    rss_mb = int(Path("/proc/self/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
     t = time.perf_counter()
     mem.doctor()
     doctor_s = time.perf_counter() - t
     t = time.perf_counter()
     mem.stats()
     stats_s = time.perf_counter() - t
+    t = time.perf_counter()
+    mem.consolidate(dry_run=True)
+    consolidate_s = time.perf_counter() - t
+    index_mb = dir_size(home / "lance" / "units.lance" / "_indices") / 2**20
+    print(f"  bridging's title index: {len(titles.by_title):,} titles in {title_s * 1000:.0f} ms (once per write); "
+          f"indexes on disk {index_mb:.0f} MB; this process's RSS after the searches {rss_mb:.0f} MB", flush=True)
+    print(f"  mem doctor {doctor_s:.1f} s, mem stats {stats_s:.2f} s, mem consolidate --dry-run {consolidate_s:.1f} s",
+          flush=True)
     return {"p50": times[len(times) // 2], "p95": times[int(len(times) * 0.95)], "gold_top10": found / len(qs),
             "questions": len(qs), "ann_recall10": statistics.mean(recalls), "ann": ann, "doctor_s": doctor_s,
-            "stats_s": stats_s}
+            "stats_s": stats_s, "consolidate_s": consolidate_s, "title_index_s": title_s, "rss_mb": rss_mb,
+            "index_mb": index_mb}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--units", type=int, nargs="+", default=[100_000])
     ap.add_argument("--keep", type=Path, help="build the homes here and keep them")
+    ap.add_argument("--ingest", action="store_true", help="build through `mem ingest` of Markdown files (fake:384)")
     args = ap.parse_args()
     if not (SHARED / "hotpotqa" / "corpus.jsonl").is_file():
         sys.exit(f"needs the multi-hop dev sets in {SHARED}")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.ingest:
+        from _million_ingest import run_ingest
+
+        return run_ingest(args.units, args.keep, measure)
     ids, texts, vecs, questions, qvecs = base_corpus()
     for n in args.units:
         work = args.keep or Path(tempfile.mkdtemp(prefix="mem-million-"))
@@ -201,8 +236,7 @@ def main() -> None:
             print(f"  at the end of the writes: {b['versions']:,} table versions, {b['data_files']:,} data files, "
                   f"home {b['size_writing'] / 2**20:.0f} MB; after: {b['size'] / 2**20:.0f} MB "
                   f"(auto-compaction: {'ran' if b['compacted'] else 'did not run'})")
-            m = measure(home, ids, questions, qvecs)
-            print(f"  mem doctor {m['doctor_s']:.1f} s, mem stats {m['stats_s']:.2f} s")
+            measure(home, ids, questions, qvecs)
         finally:
             if not args.keep:
                 shutil.rmtree(work, ignore_errors=True)

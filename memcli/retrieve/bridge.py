@@ -21,7 +21,10 @@ _MIN_TITLE_CHARS = 4
 
 
 class TitleIndex:
-    """Normalised document title → the ids of its first units (built once per table version)."""
+    """Normalised document title → the ids of the documents (sources) so titled.
+
+    Built from the sources table once per version: one row a document, so a million-unit
+    memory of twenty thousand files indexes twenty thousand titles, and nothing per query."""
 
     def __init__(self, rows: Sequence[dict], stop: frozenset[str] = frozenset(),
                  aliases: Sequence[tuple[str, str]] = ()) -> None:
@@ -60,31 +63,38 @@ class TitleIndex:
 
 
 def bridge(fused: list[tuple[str, float]], titles: TitleIndex, rows: dict[str, dict],
-           query_vec: np.ndarray | None, vectors: Callable[[list[str]], dict[str, np.ndarray]], *,
+           query_vec: np.ndarray | None, leaves: Callable[[list[str]], dict[str, list[tuple[str, np.ndarray]]]], *,
            seeds: int = 2, per_seed: int = 2) -> list[tuple[str, float]]:
-    """``fused`` with the documents that its top ``seeds`` hits name inserted after them."""
+    """``fused`` with the documents that its top ``seeds`` hits name inserted after them.
+
+    ``leaves(source ids)``: each named document's units with their vectors, in order (one
+    lookup for all of them)."""
     if not fused or not titles.by_title:
         return fused
     head = [u for u, _ in fused[:seeds]]
     own = {" ".join(norm_words(rows[u]["title"] or "")) for u in head if u in rows}
+    named = {u: [t for t in titles.mentioned(rows[u]["text"]) if t not in own] for u in head if u in rows}
+    wanted = sorted({d for ts in named.values() for t in ts for d in titles.by_title[t]})
+    if not wanted:
+        return fused
+    units_of = leaves(wanted)
     out = list(fused[:seeds])
     placed = set(head)
     linked: list[str] = []
     for u in head:
-        r = rows.get(u)
-        if r is None:
-            continue
-        groups = [[c for c in titles.by_title[t] if c not in placed] for t in titles.mentioned(r["text"]) if t not in own]
+        groups = [[(c, v) for d in titles.by_title[t] for c, v in units_of.get(d, ()) if c not in placed]
+                  for t in named.get(u, ())]
         groups = [g for g in groups if g]
         if not groups:
             continue
         if query_vec is not None:  # each linked document by its unit closest to the question
-            vec = vectors([c for g in groups for c in g])
-            best = [max(((float(vec[c] @ query_vec), c) for c in g if c in vec), default=None) for g in groups]
-            picks = [c for _, c in sorted((b for b in best if b is not None), reverse=True)]
+            best = [max((float(v @ query_vec), c) for c, v in g) for g in groups]
+            picks = [c for _, c in sorted(best, reverse=True)]
         else:
-            picks = [g[0] for g in groups]
+            picks = [g[0][0] for g in groups]
         for c in picks[:per_seed]:
+            if c in placed:
+                continue
             placed.add(c)
             linked.append(c)
     if not linked:

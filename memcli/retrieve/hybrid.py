@@ -14,13 +14,11 @@ import numpy as np
 
 from memcli.config import SearchSettings
 from memcli.retrieve.fusion import convex, protect_outliers, rrf
+from memcli.retrieve.rows import ROW_COLUMNS, Rows
 from memcli.store.lance import LanceStore
 from memcli.store.lexical import LexicalIndex
 from memcli.store.query import Near, UnitFilter, units
 from memcli.types import GraphTrace, Hit, SearchFilters
-
-HIT_COLUMNS = ["id", "source_id", "title", "section", "text", "line_start", "line_end",
-               "char_start", "char_end", "event_time", "speaker", "session"]
 
 
 _TURN_SPEAKER = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?([^:\n]{1,40}):")
@@ -45,6 +43,9 @@ def _unit(v) -> np.ndarray:
     return v / max(float(np.linalg.norm(v)), 1e-9)
 
 
+BRIDGE_UNITS = 256  # units read for the documents one search links to (a long chat log: its first ones)
+
+
 class Retriever:
     def __init__(self, settings: SearchSettings, lance: LanceStore, lexical: LexicalIndex,
                  embed_query: Callable[[str], object], reranker=None,
@@ -61,7 +62,7 @@ class Retriever:
         self._aliases = aliases  # -> (version, [(alias, title)]): notes' other names, for bridging
         self.last_graph_trace = None
         self._last_query: tuple[str, object] | None = None  # dense, bridging and tree search share it
-        self._titles = (None, None)  # (units table version, TitleIndex)
+        self._titles = (None, None)  # ((sources version, aliases version), TitleIndex)
 
     def query_vector(self, query: str):
         """The query's embedding, computed once per search however many steps need it."""
@@ -77,15 +78,14 @@ class Retriever:
             self._reranker = make_reranker(self.s.rerank, self.s.rerank_model, generator=self._generator)
         return self._reranker
 
-    def rerank(self, query: str, fused: list[tuple[str, float]], reranker=None) -> list[tuple[str, float]]:
+    def rerank(self, query: str, fused: list[tuple[str, float]], reranker=None, rows: Rows | None = None
+               ) -> list[tuple[str, float]]:
         """Reorder the top ``rerank_top`` candidates; the rest keep their place after them."""
         rr = reranker or self.reranker
         if rr is None or not fused:
             return fused
-        from memcli.retrieve.rerank import RERANK_COLUMNS
-
         head = fused[: self.s.rerank_top]
-        rows = self.lance.units_by_ids([u for u, _ in head], RERANK_COLUMNS)
+        rows = (rows or Rows(self.lance)).get(u for u, _ in head)
         return rr.rerank(query, head, rows) + fused[self.s.rerank_top:]
 
     def bm25(self, query: str, n: int) -> list[tuple[str, float]]:
@@ -137,7 +137,7 @@ class Retriever:
 
     def ranked(self, query: str, mode: str, n: int, *, fusion: str | None = None, where: UnitFilter | None = None,
                graph: bool | None = None, hops: int | None = None, protect: bool = True,
-               bridge: bool | None = None, turns: bool = True, speaker: bool = True
+               bridge: bool | None = None, turns: bool = True, speaker: bool = True, rows: Rows | None = None
                ) -> tuple[list[tuple[str, float]], dict]:
         """Fused (id, score) list, best first, and each retriever's own scores.
 
@@ -177,32 +177,42 @@ class Retriever:
         else:
             fused = lists[mode]
         self.last_stages = {"fused": dict(fused)}
+        if rows is not None:  # the candidates' rows in one lookup: every later step reads them
+            rows.get(u for u, _ in fused[:n])
         if (self.s.bridge if bridge is None else bridge) and mode != "bm25":
-            fused = self.bridged(query, fused)
+            fused = self.bridged(query, fused, rows)
             self.last_stages["bridge"] = dict(fused)
         per = {name: dict(r) for name, r in lists.items()}
         self.last_ranks = {name: {u: i + 1 for i, (u, _) in enumerate(r)} for name, r in lists.items()}
         return fused, per
 
-    def bridged(self, query: str, fused: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    def bridged(self, query: str, fused: list[tuple[str, float]], rows: Rows | None = None
+                ) -> list[tuple[str, float]]:
         """Second hop by title links (retrieve/bridge.py): documents the top hits name."""
         from memcli.retrieve.bridge import TitleIndex, bridge
 
-        table = self.lance.units_table()
-        if table is None or not fused:
+        if self.lance.units_table() is None or not fused:
             return fused
+        rows = rows or Rows(self.lance)
         alias_version, aliases = self._aliases() if self._aliases else (0, [])
-        version = (table.version, alias_version)
+        version = (self.lance.sources_table().version, alias_version)
         if self._titles[0] != version:
-            rows = self.lance.units_where(units(status="committed", level=0), ["id", "title"])
-            self._titles = (version, TitleIndex(rows, aliases=aliases))
-        head = self.lance.units_by_ids([u for u, _ in fused[:2]], ["id", "title", "text"])
-        def vectors(ids):
-            return {u: _unit(v) for u, v in self.lance.vectors_of(ids).items()}
-        return bridge(fused, self._titles[1], head, _unit(self.query_vector(query)), vectors)
+            titled = [{"id": sid, "title": title} for sid, title in self.lance.source_titles()]
+            self._titles = (version, TitleIndex(titled, aliases=aliases))
+        head = rows.get([u for u, _ in fused[:2]])
 
-    def time_boost(self, query: str, fused: list[tuple[str, float]], *, now=None, weight: float | None = None
-                   ) -> list[tuple[str, float]]:
+        def leaves(source_ids):
+            # Every column a hit shows comes along, so a linked unit needs no second lookup.
+            found = self.lance.leaves_of(source_ids, [*ROW_COLUMNS, "vector"], limit=BRIDGE_UNITS)
+            rows.add({r["id"]: r for r in found if rows.where is None})
+            out: dict[str, list] = {}
+            for r in sorted(found, key=lambda r: r["ord"]):
+                out.setdefault(r["source_id"], []).append((r["id"], _unit(r["vector"])))
+            return out
+        return bridge(fused, self._titles[1], head, _unit(self.query_vector(query)), leaves)
+
+    def time_boost(self, query: str, fused: list[tuple[str, float]], *, now=None, weight: float | None = None,
+                   rows: Rows | None = None) -> list[tuple[str, float]]:
         """Lift units whose event time falls in the range a time expression in the query names
         ("last March", "in 2022", "before May"), relative to ``now``."""
         weight = self.s.time_boost if weight is None else weight
@@ -213,7 +223,7 @@ class Retriever:
         tr = parse_time_expression(query, now)
         if tr is None:
             return fused
-        rows = self.lance.units_by_ids([u for u, _ in fused], ["id", "event_time"])
+        rows = (rows or Rows(self.lance)).get(u for u, _ in fused)
 
         def inside(u: str) -> bool:
             t = (rows.get(u) or {}).get("event_time")
@@ -223,14 +233,14 @@ class Retriever:
         lift = weight * max(abs(fused[0][1]), 1e-9)
         return sorted(((u, sc + lift * inside(u)) for u, sc in fused), key=lambda x: -x[1])
 
-    def expand_neighbours(self, fused: list[tuple[str, float]], window: int, top: int = 10
-                          ) -> list[tuple[str, float]]:
+    def expand_neighbours(self, fused: list[tuple[str, float]], window: int, top: int = 10,
+                          rows: Rows | None = None) -> list[tuple[str, float]]:
         """Bring each top conversation hit's temporally adjacent units (same session, ``ord``
         within ``window``) right after it, scored just below it (EM-LLM's temporal contiguity)."""
         if window <= 0 or not fused:
             return fused
         head = fused[:top]
-        rows = self.lance.units_by_ids([u for u, _ in head], ["id", "source_id", "ord", "session"])
+        rows = (rows or Rows(self.lance)).get(u for u, _ in head)
         around = [Near(r["source_id"], r["session"], r["ord"], window)
                   for u, _ in head if (r := rows.get(u)) and r["session"]]
         if not around:
@@ -297,22 +307,23 @@ class Retriever:
         mode = mode or self.s.mode
         n = max(self.s.candidates, k)
         where = self.level_filter(filters)
-        fused, per = self.ranked(query, mode, n, where=where, hops=hops)
+        rows = Rows(self.lance, where)
+        fused, per = self.ranked(query, mode, n, where=where, hops=hops, rows=rows)
         stages = self.last_stages
-        fused = self.time_boost(query, fused, now=as_of)
+        fused = self.time_boost(query, fused, now=as_of, rows=rows)
         stages["time"] = dict(fused)
-        fused = self.rerank(query, fused, reranker)
+        fused = self.rerank(query, fused, reranker, rows=rows)
         stages["rerank"] = dict(fused)
         if self.s.levels == "tree":
             fused = self.descend(query, fused, top=k + 10)
         if self.s.neighbours and not filters:
-            fused = self.expand_neighbours(fused, self.s.neighbours)
+            fused = self.expand_neighbours(fused, self.s.neighbours, rows=rows)
         # Over-fetch a little: ids the lexical index holds but LanceDB no longer commits drop out
         # (and, with a per-source cap, a long page's further units make room for other files).
         cap = self.s.max_per_source
         want = fused[: k * 3 + 10 if cap else k + 10]
         per_source: dict[str, int] = {}
-        rows = self.lance.units_by_ids([u for u, _ in want], HIT_COLUMNS, where=where)
+        rows = rows.get(u for u, _ in want)
         sources = self.lance.sources_by_ids({r["source_id"] for r in rows.values()})
         hits: list[Hit] = []
         for uid, score in want:

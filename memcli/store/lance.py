@@ -97,6 +97,9 @@ class LanceStore:
         self._units = None
         self._sources = None
         self._ann: bool | None = None
+        self._fp_checked: tuple | None = None  # (open units table, fingerprint) found to match
+        self._summaries: tuple[int | None, bool] = (None, False)  # (units version, any live summary)
+        self._source_rows: tuple[int | None, dict[str, Source]] = (None, {})  # (sources version, cache)
 
     # -- tables -----------------------------------------------------------------------
     def refresh(self) -> None:
@@ -131,7 +134,7 @@ class LanceStore:
                 )
             else:
                 return None
-        if fp is not None:
+        if fp is not None and self._fp_checked != (id(self._units), tuple(sorted(fp.items()))):
             stored = self.fingerprint()
             if stored and stored != {k: str(v) for k, v in fp.items()}:
                 raise StoreError(
@@ -141,6 +144,8 @@ class LanceStore:
                     hint=f"run `mem reindex` to re-embed everything with the new model, or set "
                          f"embed.model back to {stored.get('embed_model')}",
                 )
+            # Once per open table: every search asks, and reading the schema is a round trip.
+            self._fp_checked = (id(self._units), tuple(sorted(fp.items())))
         return self._units
 
     def fingerprint(self) -> dict[str, str]:
@@ -249,7 +254,15 @@ class LanceStore:
         return q.select(list(columns)).limit(None).to_arrow().to_pylist()
 
     def has_summaries(self) -> bool:
-        return self.count_units(LIVE_SUMMARIES) > 0
+        """Asked by every search (leaves only, once summaries exist): counted once per table
+        version, as a scan of the level column would otherwise run per query."""
+        t = self.units_table()
+        if t is None:
+            return False
+        v = t.version
+        if self._summaries[0] != v:
+            self._summaries = (v, self.count_units(LIVE_SUMMARIES) > 0)
+        return self._summaries[1]
 
     def status_counts(self) -> dict[str, int]:
         """Units per state (pending excluded) and live summaries: what consolidate reports."""
@@ -433,10 +446,35 @@ class LanceStore:
 
     # -- reads ------------------------------------------------------------------------
     def sources_by_ids(self, ids: Sequence[str]) -> dict[str, Source]:
+        """Kept per sources-table version: a served search then reads only sources it has not
+        shown since the last write (up to 50,000 kept)."""
         if not ids:
             return {}
-        rows = self.sources_table().search().where(f"source_id IN {sql_list(sorted(ids))}").limit(len(ids))
-        return {r["source_id"]: Source(**r) for r in rows.to_arrow().to_pylist()}
+        t = self.sources_table()
+        v = t.version
+        if self._source_rows[0] != v or len(self._source_rows[1]) > 50_000:
+            self._source_rows = (v, {})
+        cache = self._source_rows[1]
+        missing = sorted(i for i in ids if i not in cache)
+        if missing:
+            rows = t.search().where(f"source_id IN {sql_list(missing)}").limit(len(missing))
+            found = {r["source_id"]: Source(**r) for r in rows.to_arrow().to_pylist()}
+            cache.update({i: found.get(i) for i in missing})
+        return {i: cache[i] for i in ids if cache.get(i) is not None}
+
+    def source_titles(self) -> list[tuple[str, str]]:
+        """(source id, title) of every source: what bridging links by (one row a document,
+        not one a unit)."""
+        rows = self.sources_table().search().select(["source_id", "title"]).limit(None).to_arrow()
+        return list(zip(rows.column("source_id").to_pylist(), rows.column("title").to_pylist()))
+
+    def leaves_of(self, source_ids: Sequence[str], columns: Sequence[str], limit: int) -> list[dict]:
+        """Live leaf units of these sources, at most ``limit`` (one lookup by source id)."""
+        t = self.units_table()
+        if t is None or not source_ids:
+            return []
+        pred = where_sql(UnitFilter().and_(source_ids=source_ids, status="committed", level=0))
+        return t.search().where(pred).select(list(columns)).limit(limit).to_arrow().to_pylist()
 
     def sources(self) -> list[Source]:
         rows = self.sources_table().to_arrow().to_pylist()

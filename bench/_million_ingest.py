@@ -1,0 +1,155 @@
+"""bench/million.py --ingest: homes built the way a user builds them, with `mem ingest`.
+
+The dev passages become Markdown files of 50 sections each (``## <title> (<copy>)`` and the
+passage), N/50 files in folders of 1,000; one `mem ingest -r` process writes the home with
+the deterministic ``fake:384`` embedder, so the time measured is the stores', not a model's.
+Its peak RSS is sampled from /proc every 0.2 s, with the table's versions and data files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data" / "multihop"
+PER_FILE = 50
+MEM = [str(ROOT / ".venv" / "bin" / "mem")] if (ROOT / ".venv" / "bin" / "mem").exists() else ["mem"]
+HOME_CONFIG = "embed:\n  model: fake:384\nsegment:\n  min_tokens: 16\n"
+
+
+def passages() -> tuple[list[tuple[str, str, str]], list[dict]]:
+    """(id, title, text) of the dev passages, and the dev questions."""
+    out, questions = [], []
+    for name in ("hotpotqa", "2wikimultihopqa", "musique"):
+        for line in (SHARED / name / "corpus.jsonl").read_text().splitlines():
+            r = json.loads(line)
+            out.append((r["id"], r["title"], r["text"]))
+        questions += [json.loads(x) for x in (SHARED / name / "queries.jsonl").read_text().splitlines()]
+    return out, questions
+
+
+def write_corpus(root: Path, n: int, docs) -> Path:
+    for f in range(n // PER_FILE):
+        parts = []
+        for i in range(PER_FILE):
+            j = f * PER_FILE + i
+            _, title, text = docs[j % len(docs)]
+            parts.append(f"## {title} ({j // len(docs)})\n\n{text}\n")
+        d = root / f"d{f // 1000:03d}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"f{f:06d}.md").write_text("\n".join(parts))
+    return root
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        return int(Path(f"/proc/{pid}/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
+    except (OSError, IndexError):
+        return 0.0
+
+
+def _count(p: Path) -> int:
+    return sum(1 for _ in p.iterdir()) if p.is_dir() else 0
+
+
+def ingest(home: Path, corpus: Path) -> dict:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.yaml").write_text(HOME_CONFIG)
+    env = os.environ | {"MEM_HOME": str(home), "MEM_NO_SERVER": "1", "HF_HUB_OFFLINE": "1"}
+    units = home / "lance" / "units.lance"
+    t0 = time.perf_counter()
+    p = subprocess.Popen([*MEM, "ingest", str(corpus), "-r", "--json"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    peak = versions = files = 0
+    while p.poll() is None:
+        peak = max(peak, _rss_mb(p.pid))
+        versions, files = max(versions, _count(units / "_versions")), max(files, _count(units / "data"))
+        time.sleep(0.2)
+    out = p.stdout.read()
+    wall = time.perf_counter() - t0
+    if p.returncode:
+        raise SystemExit(f"mem ingest failed ({p.returncode})")
+    rep = json.loads(out)
+    size = sum(f.stat().st_size for f in home.rglob("*") if f.is_file())
+    return {"wall_s": wall, "units": rep["units"], "peak_rss_mb": peak, "max_versions": versions,
+            "max_data_files": files, "versions_after": _count(units / "_versions"),
+            "data_files_after": _count(units / "data"), "home_mb": size / 2**20,
+            "maintenance": rep.get("maintenance", {})}
+
+
+def served_search(home: Path, queries: list[str], runs: int = 20) -> dict:
+    """Whole-process `mem search` wall time (client included) against a running `mem serve`."""
+    env = os.environ | {"MEM_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    env.pop("MEM_NO_SERVER", None)
+    subprocess.run([*MEM, "serve", "--detach"], env=env, check=True, capture_output=True)
+    try:
+        times = []
+        for i in range(runs + 3):
+            t = time.perf_counter()
+            subprocess.run([*MEM, "search", queries[i % len(queries)], "--json"], env=env, check=True,
+                           capture_output=True)
+            if i >= 3:
+                times.append((time.perf_counter() - t) * 1000)
+        status = json.loads(subprocess.run([*MEM, "serve", "--status", "--json"], env=env,
+                                           capture_output=True, text=True).stdout or "{}")
+        pid = status.get("pid")
+        rss = _rss_mb(int(pid)) if pid else 0.0
+    finally:
+        subprocess.run([*MEM, "serve", "--stop"], env=env, capture_output=True)
+    return {"p50_ms": statistics.median(times), "server_rss_mb": rss}
+
+
+def run_ingest(sizes: list[int], keep: Path | None, measure) -> None:
+    docs, questions = passages()
+    work = keep or Path(tempfile.mkdtemp(prefix="mem-million-ingest-"))
+    queries = [q["question"] for q in questions[:40]]
+    try:
+        small = work / "home-2000"
+        if not small.exists():
+            ingest(small, write_corpus(work / "corpus-2000", 2000, docs))
+        base = served_search(small, queries)
+        print(f"2,000-unit home: served `mem search` p50 {base['p50_ms']:.0f} ms (whole process)", flush=True)
+        for n in sizes:
+            corpus = work / f"corpus-{n}"
+            if not corpus.exists():
+                write_corpus(corpus, n, docs)
+            home = work / f"home-{n}"
+            shutil.rmtree(home, ignore_errors=True)
+            b = ingest(home, corpus)
+            print(f"\n{b['units']:,} units ({n // PER_FILE:,} files): `mem ingest` {b['wall_s']:.0f} s "
+                  f"({b['units'] / b['wall_s']:.0f} units/s), peak RSS {b['peak_rss_mb']:.0f} MB, "
+                  f"home {b['home_mb']:.0f} MB", flush=True)
+            print(f"  table versions at most {b['max_versions']} during the ingest ({b['versions_after']} after), "
+                  f"data files at most {b['max_data_files']} ({b['data_files_after']} after); "
+                  f"maintenance {b['maintenance']}", flush=True)
+            gold = gold_units(home, docs)
+            measure(home, [d[0] for d in docs], questions, None, gold_unit=gold)
+            s = served_search(home, queries)
+            print(f"  served `mem search` p50 {s['p50_ms']:.0f} ms = {s['p50_ms'] / base['p50_ms']:.2f}x the 2k home; "
+                  f"server RSS {s['server_rss_mb']:.0f} MB", flush=True)
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def gold_units(home: Path, docs) -> dict[str, str]:
+    """Dev passage id -> the unit holding its first copy (its section is "<title> (0)")."""
+    from memcli.config import load_settings
+    from memcli.memory import Memory
+    from memcli.store.query import units
+
+    mem = Memory(load_settings({"home": str(home)}))
+    want = {f"{title} (0)": pid for pid, title, _ in docs}
+    out = {}
+    for r in mem.lance.units_where(units(status="committed"), ["id", "section"]):
+        pid = want.get(r["section"])
+        if pid is not None:
+            out.setdefault(pid, r["id"])
+    return out
