@@ -153,3 +153,63 @@ def gold_units(home: Path, docs) -> dict[str, str]:
         if pid is not None:
             out.setdefault(pid, r["id"])
     return out
+
+
+def run_s3(n: int) -> None:
+    """A home on the local S3-compatible server (moto): `mem ingest` of the same files, then
+    warm search p50 and the HTTP requests one search makes (counted from the server's log)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    import s3server
+
+    from memcli.config import Settings
+    from memcli.embed.fake import FakeEmbedder
+    from memcli.memory import Memory
+
+    docs, questions = passages()
+    work = Path(tempfile.mkdtemp(prefix="mem-million-s3-"))
+    log = open(work / "moto.log", "w")
+    port = s3server.free_port()
+    os.environ.update(s3server.CREDENTIALS)
+    os.environ["XDG_CACHE_HOME"] = str(work / "cache")
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=log)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        import urllib.request
+
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(urllib.request.Request(f"{endpoint}/scale", method="PUT"), timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        corpus = write_corpus(work / "corpus", n, docs)
+        s = Settings(home="s3://scale/home", embed={"model": "fake:384"}, segment={"min_tokens": 16},
+                     storage={"endpoint": endpoint, "allow_http": True, "region": "us-east-1"})
+        mem = Memory(s, embedder=FakeEmbedder(384))
+        t = time.perf_counter()
+        rep = mem.ingest([corpus], recursive=True)
+        print(f"\nS3 home (moto on localhost): {rep.units_written:,} units ingested in {time.perf_counter() - t:.0f} s",
+              flush=True)
+        qs = [q["question"] for q in questions[:60]]
+        for q in qs[:5]:
+            mem.search(q)
+        times, requests = [], []
+        for q in qs:
+            log.flush()
+            before = (work / "moto.log").read_text().count("HTTP/1.1")
+            t = time.perf_counter()
+            mem.search(q)
+            times.append((time.perf_counter() - t) * 1000)
+            time.sleep(0.05)  # the server writes its log line after answering
+            log.flush()
+            requests.append((work / "moto.log").read_text().count("HTTP/1.1") - before)
+        print(f"  warm hybrid search p50 {statistics.median(times):.0f} ms, p95 {sorted(times)[int(len(times) * 0.95)]:.0f} ms; "
+              f"S3 requests per search: median {statistics.median(requests):.0f}, max {max(requests)} "
+              f"(storage.consistency_s {s.storage.consistency_s:g} s)", flush=True)
+    finally:
+        proc.terminate()
+        log.close()
+        shutil.rmtree(work, ignore_errors=True)

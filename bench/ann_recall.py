@@ -1,4 +1,4 @@
-"""ANN recall on real MiniLM vectors: IVF-HNSW-SQ (memcli's index, its query settings) vs exact.
+"""ANN recall on real MiniLM vectors: IVF-SQ (memcli's index, its query settings) vs exact.
 
 Real text, real vectors: sentences from the evaluation corpora in ../shared/data (SciFact
 abstracts, the multi-hop passages, LoCoMo turns, the docsqa manuals), embedded with the
@@ -67,7 +67,7 @@ def texts_and_queries(limit: int) -> tuple[list[str], list[str]]:
 
 def main() -> None:
     import lancedb
-    from lancedb.index import IvfHnswSq
+    from memcli.store.lance import ann_index_config
 
     from memcli.embed import make_embedder
 
@@ -104,7 +104,7 @@ def main() -> None:
                 exact_t.append(time.perf_counter() - t)
                 exact_ids.append(set(r.column("id").to_pylist()))
             t = time.perf_counter()
-            tbl.create_index("vector", config=IvfHnswSq(distance_type="cosine", ef_construction=150))
+            tbl.create_index("vector", config=ann_index_config())
             index_s = time.perf_counter() - t
             rec, rec_raw, ann_t = [], [], []
             for q, gold in zip(qv, exact_ids):

@@ -27,6 +27,7 @@ same measurements, and the served whole-process `mem search` (client included) a
 2k-unit home built the same way.
 
     python bench/million.py --ingest --units 100000 200000 1000000
+    python bench/million.py --s3 --units 100000    (the home on a local S3 server; requests per search)
 """
 
 from __future__ import annotations
@@ -212,10 +213,15 @@ def main() -> None:
     ap.add_argument("--units", type=int, nargs="+", default=[100_000])
     ap.add_argument("--keep", type=Path, help="build the homes here and keep them")
     ap.add_argument("--ingest", action="store_true", help="build through `mem ingest` of Markdown files (fake:384)")
+    ap.add_argument("--s3", action="store_true", help="--ingest into a home on a local S3 server (moto)")
     args = ap.parse_args()
     if not (SHARED / "hotpotqa" / "corpus.jsonl").is_file():
         sys.exit(f"needs the multi-hop dev sets in {SHARED}")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.s3:
+        from _million_ingest import run_s3
+
+        return run_s3(args.units[0])
     if args.ingest:
         from _million_ingest import run_ingest
 

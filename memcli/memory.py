@@ -97,12 +97,12 @@ class Memory(Views):
             st = self.settings.storage
             try:
                 store = LanceStore(self.location.rstrip("/") + "/lance", storage_options(st),
-                                   consistency_s=st.consistency_s)
+                                   consistency_s=st.consistency_s, vector_dtype=self.settings.embed.vector_dtype)
                 store.db.list_tables(limit=1)  # one request: an unreachable store says so here, once
             except (OSError, RuntimeError, ValueError) as e:
                 raise _unreachable(self.location, e) from None
             return store
-        return LanceStore(self.ensure_home() / "lance")
+        return LanceStore(self.ensure_home() / "lance", vector_dtype=self.settings.embed.vector_dtype)
 
     @cached_property
     def _remote_lock(self):

@@ -307,3 +307,61 @@ def test_a_file_that_failed_is_remembered_with_its_reason_until_it_reads(mem, tm
     mem.ingest([bad])  # it reads: no longer listed as failed
     assert mem.ingest_status()["failed"] == []
     assert any(s.uri == str(bad) for s in mem.sources())
+
+
+def _many_notes(root, n):
+    root.mkdir()
+    for i in range(n):
+        (root / f"n{i:03d}.md").write_text(f"# Note {i}\n\nThe {i}th note is about ferries and lanterns, item {i}.\n")
+    return root
+
+
+def test_a_long_ingest_keeps_table_versions_and_fragments_bounded(tmp_path):
+    """Every batch commits a table version and a fragment; tidying along the way (compaction
+    of the new fragments, old versions dropped) keeps both bounded, not growing with the
+    import — and the write path stays whole (doctor)."""
+    from memcli.config import Settings
+    from memcli.embed.fake import FakeEmbedder
+    from memcli.memory import Memory
+
+    notes = _many_notes(tmp_path / "notes", 120)
+    seen = []
+    m = Memory(Settings(home=tmp_path / "home", embed={"model": "fake:64"},
+                        ingest={"batch_files": 2, "batch_seconds": 1000, "batch_units_max": 2, "tidy_every": 8}),
+               embedder=FakeEmbedder(dim=64))
+
+    def watch(p):
+        t = m.lance.units_table()
+        if t is not None:
+            seen.append(len(t.list_versions()))
+    rep = m.ingest([notes], on_progress=watch)
+    assert rep.added == 120 and rep.maintenance.get("tidied") == 60 // 8  # 60 batches of two files
+    assert max(seen) <= 8 + 4, max(seen)  # without tidying: one version per batch, 60+
+    assert len(m.lance.units_table().list_versions()) <= 3
+    assert m.lance.units_table().stats()["fragment_stats"]["num_fragments"] <= 2
+    assert m.doctor().healthy and len(m.search("ferries lanterns", k=5)) == 5
+
+
+def test_batches_grow_while_they_are_quick(tmp_path):
+    """A fast embedder: batches double up to batch_units_max, so a large import makes few
+    commits; a slow one keeps batch_units (Ctrl-C loses at most one small batch)."""
+    from memcli.config import Settings
+    from memcli.embed.fake import FakeEmbedder
+    from memcli.memory import Memory
+
+    notes = _many_notes(tmp_path / "notes", 64)
+
+    def commits(batch_seconds, name):
+        m = Memory(Settings(home=tmp_path / name, embed={"model": "fake:64"},
+                            ingest={"batch_files": 2, "batch_units": 2, "batch_units_max": 32,
+                                    "batch_seconds": batch_seconds, "tidy_every": 0}),
+                   embedder=FakeEmbedder(dim=64))
+        writes = []
+        real = m.catalog.write
+        m.catalog.write = lambda *a, **k: (writes.append(len(a[1])), real(*a, **k))[1]
+        assert m.ingest([notes]).added == 64
+        return writes
+    quick = commits(1000.0, "quick")  # every batch is "quick"
+    slow = commits(1e-9, "slow")  # every batch is "slow"
+    assert len(slow) == 32 and set(slow) == {2}
+    assert len(quick) < 10 and max(quick) == 32, quick
