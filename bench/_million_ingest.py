@@ -65,15 +65,18 @@ def ingest(home: Path, corpus: Path) -> dict:
     env = os.environ | {"MEM_HOME": str(home), "MEM_NO_SERVER": "1", "HF_HUB_OFFLINE": "1"}
     units = home / "lance" / "units.lance"
     t0 = time.perf_counter()
+    report = open(home.parent / f"{home.name}.ingest.json", "w+")  # a pipe would fill and block it
     p = subprocess.Popen([*MEM, "ingest", str(corpus), "-r", "--json"], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                         stdout=report, stderr=subprocess.DEVNULL, text=True)
     peak = versions = files = 0
     while p.poll() is None:
         peak = max(peak, _rss_mb(p.pid))
         versions, files = max(versions, _count(units / "_versions")), max(files, _count(units / "data"))
         time.sleep(0.2)
-    out = p.stdout.read()
     wall = time.perf_counter() - t0
+    report.seek(0)
+    out = report.read()
+    report.close()
     if p.returncode:
         raise SystemExit(f"mem ingest failed ({p.returncode})")
     rep = json.loads(out)

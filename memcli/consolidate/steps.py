@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from memcli.consolidate import judge as J
+from memcli.consolidate.pairs import similar_pairs
 from memcli.store.lance import utcnow
 from memcli.store.query import units
 from memcli.text import index_text
@@ -55,18 +56,6 @@ class ConsolidateReport:
 
 NEAR_COPY_COSINE = 0.8  # candidate copies whose titles differ
 NEAR_COPY_JACCARD = 0.85  # ... are copies when their bodies share this many words
-
-
-def _pairs(vectors: np.ndarray, threshold: float, chunk: int = 1024):
-    """(i, j, cosine) for i < j above ``threshold``; vectors are unit-normalised."""
-    n = len(vectors)
-    for s in range(0, n, chunk):
-        sims = vectors[s:s + chunk] @ vectors.T
-        rows, cols = np.nonzero(sims >= threshold)
-        for r, c in zip(rows, cols):
-            i = s + int(r)
-            if int(c) > i:
-                yield i, int(c), float(sims[r, c])
 
 
 def _norm(v: np.ndarray) -> np.ndarray:
@@ -126,11 +115,10 @@ class Consolidator:
             f.write(json.dumps(line, default=str) + "\n")
 
     def _leaves(self, columns: list[str]) -> tuple[list[dict], np.ndarray]:
-        rows = self.lance.units_where(LEAF, [*columns, "id"])
+        rows, vec = self.lance.rows_with_vectors(LEAF, [*columns, "id"])
         if not rows:
             return [], np.zeros((0, 1), dtype=np.float32)
-        vec = self.lance.vectors_of([r["id"] for r in rows])
-        return rows, _norm(np.stack([vec[r["id"]] for r in rows]))
+        return rows, _norm(vec)
 
     # -- 1. dedupe ------------------------------------------------------------------------
     def dedupe(self) -> StepReport:
@@ -153,9 +141,13 @@ class Consolidator:
             else:
                 seen[key] = i
         ws = [J.words(b) for b in bodies]
+        roots = np.array([find(i) for i in range(len(rows))])  # exact copies: one group already
         # The vectors embed title and section too, so copies under other headings sit lower:
         # below dedupe_cosine a pair must share nearly all of its body's words.
-        for i, j, cos in _pairs(vec, min(self.s.dedupe_cosine, NEAR_COPY_COSINE)):
+        for i, j, cos in similar_pairs(vec, min(self.s.dedupe_cosine, NEAR_COPY_COSINE),
+                                       same=lambda a, b: roots[a] == roots[b]):
+            if find(i) == find(j):
+                continue
             need = self.s.dedupe_jaccard if cos >= self.s.dedupe_cosine else NEAR_COPY_JACCARD
             if J.jaccard(ws[i], ws[j]) >= need:
                 parent[find(j)] = find(i)
@@ -185,7 +177,7 @@ class Consolidator:
         by_id = {r["id"]: r for r in rows}
         gap = timedelta(hours=self.s.supersede_min_gap_h)
         newer_of: dict[str, str] = {}
-        for i, j, _ in _pairs(vec, self.s.supersede_cosine):
+        for i, j, _ in similar_pairs(vec, self.s.supersede_cosine):
             a, b = rows[i], rows[j]
             if abs(_when(a) - _when(b)) < gap:
                 continue  # written together: neither is the newer word on the matter

@@ -74,6 +74,15 @@ def units_schema(dim: int, fp: dict[str, object], vector_dtype: str = "float32")
     return pa.schema(fields, metadata={k: str(v) for k, v in fp.items()})
 
 
+def vector_matrix(column) -> np.ndarray:
+    """A fixed-size-list vector column as a float32 (n, dim) array, without Python lists."""
+    arr = column.combine_chunks() if hasattr(column, "combine_chunks") else column
+    dim = arr.type.list_size
+    if len(arr) == 0:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.asarray(arr.flatten().to_numpy(zero_copy_only=False), dtype=np.float32).reshape(-1, dim)
+
+
 def vector_array(vectors: np.ndarray, field_type):
     """Vectors as the table's vector column type (float32 or float16, fixed size)."""
     import pyarrow as pa
@@ -283,8 +292,22 @@ class LanceStore:
         out: dict[str, np.ndarray] = {}
         for part in chunks(ids):
             rows = t.search().where(in_list("id", part)).select(["id", "vector"]).limit(None).to_arrow()
-            out.update(zip(rows.column("id").to_pylist(), np.asarray(rows.column("vector").to_pylist(), dtype=np.float32)))
+            out.update(zip(rows.column("id").to_pylist(), vector_matrix(rows.column("vector"))))
         return out
+
+    def rows_with_vectors(self, where: Where, columns: Sequence[str]) -> tuple[list[dict], np.ndarray]:
+        """Rows (``columns``) and their vectors as one float32 matrix, in one scan: what
+        consolidation compares (a lookup of every id in chunks took 2,000 queries at 1M units,
+        and vectors as Python lists ~40 bytes a number)."""
+        t = self.units_table()
+        if t is None:
+            return [], np.zeros((0, 1), dtype=np.float32)
+        q = t.search()
+        pred = where_sql(where)
+        if pred:
+            q = q.where(pred)
+        tbl = q.select([*columns, "vector"]).limit(None).to_arrow()
+        return tbl.drop(["vector"]).to_pylist(), vector_matrix(tbl.column("vector"))
 
     def record_access(self, ids: Sequence[str], when: datetime | None = None) -> None:
         """Cited in an answer: recall strengthens a memory (decay reads these)."""
