@@ -137,6 +137,9 @@ def build(home: Path, n: int, ids, texts, vecs) -> dict:
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
+CONSOLIDATE_UP_TO = 300_000  # a dry run above this takes tens of minutes (docs/benchmarks.md)
+
+
 def measure(home: Path, ids, questions, qvecs, gold_unit: dict | None = None) -> dict:
     """``qvecs`` None: the home's own embedder embeds the questions (an --ingest home)."""
     from memcli.config import load_settings
@@ -194,9 +197,11 @@ def measure(home: Path, ids, questions, qvecs, gold_unit: dict | None = None) ->
     t = time.perf_counter()
     mem.stats()
     stats_s = time.perf_counter() - t
-    t = time.perf_counter()
-    mem.consolidate(dry_run=True)
-    consolidate_s = time.perf_counter() - t
+    consolidate_s = float("nan")
+    if mem.lance.count_units() <= CONSOLIDATE_UP_TO:
+        t = time.perf_counter()
+        mem.consolidate(dry_run=True)
+        consolidate_s = time.perf_counter() - t
     index_mb = dir_size(home / "lance" / "units.lance" / "_indices") / 2**20
     print(f"  bridging's title index: {len(titles.by_title):,} titles in {title_s * 1000:.0f} ms (once per write); "
           f"indexes on disk {index_mb:.0f} MB; this process's RSS after the searches {rss_mb:.0f} MB", flush=True)

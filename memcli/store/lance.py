@@ -474,6 +474,12 @@ class LanceStore:
         t = self.units_table()
         return t is not None and any(tuple(i.columns) == ("vector",) for i in t.list_indices())
 
+    def ann_known(self) -> bool:
+        """has_ann, asked once per store (maintain and reindex forget the answer)."""
+        if self._ann is None:
+            self._ann = self.has_ann()
+        return self._ann
+
     # -- reads ------------------------------------------------------------------------
     def sources_by_ids(self, ids: Sequence[str]) -> dict[str, Source]:
         """Kept per sources-table version: a served search then reads only sources it has not
@@ -556,9 +562,7 @@ class LanceStore:
         q = (t.search(np.asarray(vector, dtype=np.float32), vector_column_name="vector")
              .metric("cosine").where(pred, prefilter=True)
              .select([*columns, "_distance"]).limit(k))
-        if self._ann is None:
-            self._ann = self.has_ann()
-        if self._ann:
+        if self.ann_known():
             # Re-score the ANN candidates with exact distances from the stored vectors.
             q = q.nprobes(ann_nprobes).refine_factor(ann_refine)
         return q.to_arrow().to_pylist()
