@@ -127,7 +127,7 @@ vendor-js:
 
 # The scale harness at 100k units (issue #30; not part of `make test`): bench/million.py.
 bench-scale: install
-	$(BIN)/python bench/million.py --units 100000
+	$(BIN)/python bench/million.py --ingest --units 100000
 
 # docs/ui.md's screenshots (Debian chromium, headless; the sample corpus in a fresh home).
 screenshots: install

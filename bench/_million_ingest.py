@@ -196,9 +196,10 @@ def run_s3(n: int) -> None:
         rep = mem.ingest([corpus], recursive=True)
         print(f"\nS3 home (moto on localhost): {rep.units_written:,} units ingested in {time.perf_counter() - t:.0f} s",
               flush=True)
-        qs = [q["question"] for q in questions[:60]]
-        for q in qs[:5]:
-            mem.search(q)
+        # moto answers a ranged GET in ~70 ms (it reads the object each time): few searches,
+        # and the number that matters is the requests, which a real S3 answers in ~10-30 ms each.
+        qs = [q["question"] for q in questions[:6]]
+        mem.search(qs.pop())
         times, requests = [], []
         for q in qs:
             log.flush()

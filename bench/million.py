@@ -16,7 +16,7 @@ the build; then on the finished home: ANN recall@10 against an exact scan, warm 
 p50/p95 over the dev questions (query vectors precomputed: retrieval cost only), gold passage
 in the top 10, `mem doctor` and `mem stats` time.
 
-    python bench/million.py --units 100000        (make bench-scale; about 5 minutes here)
+    python bench/million.py --units 100000        (about 5 minutes here)
 
 ``--ingest`` builds the home the way a user does instead: the same passages written as
 Markdown files of 50 sections (a heading each; segment.min_tokens 16 so that a section is a
@@ -26,7 +26,8 @@ model time: what is measured is the stores). Printed: wall time, peak RSS of tha
 same measurements, and the served whole-process `mem search` (client included) against a
 2k-unit home built the same way.
 
-    python bench/million.py --ingest --units 100000 200000 1000000
+    python bench/million.py --ingest --units 100000   (make bench-scale; about 6 minutes here)
+    python bench/million.py --ingest --units 200000 1000000
     python bench/million.py --s3 --units 100000    (the home on a local S3 server; requests per search)
 """
 

@@ -199,11 +199,23 @@ class Memory(Views):
             self._generator = make_generator(self.settings.llm, self.ensure_home())
         return self._generator
 
+    @property
+    def version_keep_s(self) -> float:
+        """How long an old table version stays once a newer one exists. A home on object
+        storage: other machines read up to ``storage.consistency_s`` behind, so their version
+        must outlive that (a read of a version whose files are gone fails); here, every
+        reader checks for the latest version at each read: ``consolidate.compact_keep_s``."""
+        keep = self.settings.consolidate.compact_keep_s
+        return max(keep, 2 * self.settings.storage.consistency_s + 30) if self.remote else keep
+
     def _consolidator(self, **kw):
         from memcli.consolidate.steps import Consolidator
         from memcli.embed.base import fingerprint
 
-        return Consolidator(self.settings.consolidate, self.catalog, self.home,
+        cs = self.settings.consolidate
+        if cs.compact_keep_s != self.version_keep_s:
+            cs = cs.model_copy(update={"compact_keep_s": self.version_keep_s})
+        return Consolidator(cs, self.catalog, self.home,
                             embed=lambda texts: self.embedder.embed(texts),
                             fingerprint=lambda: fingerprint(self.embedder),
                             generator=lambda: self.generator, graph=self.graph, **kw)
@@ -347,7 +359,8 @@ class Memory(Views):
                 pipe = IngestPipeline(self.settings, self.catalog, self.embedder, on_progress,
                                       graph=self.graph if use_graph else None, encode=encode,
                                       # each commit on object storage is a round of requests
-                                      batch_files=self.settings.storage.batch_files if self.remote else None)
+                                      batch_files=self.settings.storage.batch_files if self.remote else None,
+                                      keep_s=self.version_keep_s)
                 report = pipe.run(paths, recursive=recursive, globs=globs, prune=prune, fmt=fmt, trust=trust)
                 FailureLog(self.home).note(report)
                 if report.units_written or report.pruned:
@@ -421,7 +434,7 @@ class Memory(Views):
             self.catalog.recover()
             gone = self.resolve_sources(ref)
             self.catalog.forget([s.source_id for s in gone])
-            self.catalog.maintain(self.settings.search.ann_min_units, self.settings.consolidate.compact_keep_s)
+            self.catalog.maintain(self.settings.search.ann_min_units, self.version_keep_s)
             self._auto_compact()
             return gone
 

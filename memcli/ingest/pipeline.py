@@ -139,11 +139,13 @@ SEGMENTER_VERSION = 3  # 3: no fragment units, sentences do not end inside URLs,
 class IngestPipeline:
     def __init__(self, settings: Settings, catalog: Catalog, embedder: Embedder,
                  on_progress: Callable[[IngestProgress], None] | None = None, graph=None, encode=None,
-                 batch_files: int | None = None) -> None:
+                 batch_files: int | None = None, keep_s: float | None = None) -> None:
         """``encode``: embeds unit texts elsewhere (ingest/parallel.RayEncoder, with its
         ``chunk_units``); the embedder still segments and names the vector space.
-        ``batch_files``: files per commit (default ingest.batch_files)."""
+        ``batch_files``: files per commit (default ingest.batch_files). ``keep_s``: how long
+        old table versions survive a tidy (Memory.version_keep_s)."""
         self.s = settings
+        self.keep_s = settings.consolidate.compact_keep_s if keep_s is None else keep_s
         self.encode = encode
         self.batch_files = batch_files or settings.ingest.batch_files
         self.catalog = catalog
@@ -163,9 +165,6 @@ class IngestPipeline:
         self.batches = 0
         self.tidied: list[dict] = []  # what each mid-ingest tidy did
 
-    def _keep_s(self) -> float:
-        """Old table versions younger than this survive a tidy (consolidate.compact_keep_s)."""
-        return self.s.consolidate.compact_keep_s
 
     def run(self, paths: list[str | Path], *, recursive: bool = False, globs: list[str] | None = None,
             prune: bool = False, fmt: str | None = None, trust: str = "normal") -> IngestReport:
@@ -212,7 +211,7 @@ class IngestPipeline:
         if prune:
             report.pruned = self._prune(found, existing, paths)
         if report.units_written or report.pruned or report.count("updated"):
-            report.maintenance = self.catalog.maintain(self.s.search.ann_min_units, self._keep_s())
+            report.maintenance = self.catalog.maintain(self.s.search.ann_min_units, self.keep_s)
             if self.tidied:
                 report.maintenance["tidied"] = len(self.tidied)
         prog.current = ""
@@ -273,7 +272,7 @@ class IngestPipeline:
         self.batches += 1
         if ing.tidy_every and self.batches % ing.tidy_every == 0:
             t = time.perf_counter()
-            done = self.catalog.maintain(None, self._keep_s())
+            done = self.catalog.maintain(None, self.keep_s)
             self.tidied.append(done | {"seconds": round(time.perf_counter() - t, 3)})
 
     def _prepare(self, path: Path, existing: dict[str, Source], fmt: str | None = None, trust: str = "normal"):

@@ -159,8 +159,10 @@ def test_a_writer_killed_mid_ingest_is_recovered_by_the_next_run(remote_env, tmp
     d.mkdir()
     for i in range(60):
         (d / f"note{i:02d}.md").write_text(f"# Note {i}\n\n" + f"Paragraph {i} about bees and the harbour. " * 30)
+    # Thirty batches of two files (none grown), so that the kill lands between commits.
+    small = {"MEM_STORAGE__BATCH_FILES": "2", "MEM_INGEST__BATCH_UNITS_MAX": "512"}
     p = subprocess.Popen([sys.executable, "-m", "memcli", "ingest", str(d)],
-                         env={**os.environ, **env, "MEM_NO_SERVER": "1"}, stdout=subprocess.DEVNULL,
+                         env={**os.environ, **env, **small, "MEM_NO_SERVER": "1"}, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     m = _mem(env)
     deadline = time.time() + 120
