@@ -163,8 +163,6 @@ class IngestPipeline:
                          f"{sg.chat_units}:{sg.chat_min_tokens}-{sg.chat_max_tokens}")
         self.grow = 1  # batch limits are this multiple of batch_units / batch_files
         self.batches = 0
-        self.tidied: list[dict] = []  # what each mid-ingest tidy did
-
 
     def run(self, paths: list[str | Path], *, recursive: bool = False, globs: list[str] | None = None,
             prune: bool = False, fmt: str | None = None, trust: str = "normal") -> IngestReport:
@@ -212,8 +210,9 @@ class IngestPipeline:
             report.pruned = self._prune(found, existing, paths)
         if report.units_written or report.pruned or report.count("updated"):
             report.maintenance = self.catalog.maintain(self.s.search.ann_min_units, self.keep_s)
-            if self.tidied:
-                report.maintenance["tidied"] = len(self.tidied)
+            tidied = self.batches // self.s.ingest.tidy_every if self.s.ingest.tidy_every else 0
+            if tidied:
+                report.maintenance["tidied"] = tidied
         prog.current = ""
         self.on_progress(prog)
         report.graph_unusable = prog.graph_unusable
@@ -271,9 +270,7 @@ class IngestPipeline:
             self.grow = max(1, self.grow // 2)
         self.batches += 1
         if ing.tidy_every and self.batches % ing.tidy_every == 0:
-            t = time.perf_counter()
-            done = self.catalog.maintain(None, self.keep_s)
-            self.tidied.append(done | {"seconds": round(time.perf_counter() - t, 3)})
+            self.catalog.maintain(None, self.keep_s)
 
     def _prepare(self, path: Path, existing: dict[str, Source], fmt: str | None = None, trust: str = "normal"):
         st = path.stat()

@@ -209,7 +209,8 @@ class Retriever:
         def leaves(source_ids):
             # Every column a hit shows comes along, so a linked unit needs no second lookup.
             found = self.lance.leaves_of(source_ids, [*ROW_COLUMNS, "vector"], limit=BRIDGE_UNITS)
-            rows.add({r["id"]: r for r in found if rows.where is None})
+            if rows.where is None:  # leaves_of does not apply the search's filter
+                rows.add({r["id"]: r for r in found})
             out: dict[str, list] = {}
             for r in sorted(found, key=lambda r: r["ord"]):
                 out.setdefault(r["source_id"], []).append((r["id"], _unit(r["vector"])))

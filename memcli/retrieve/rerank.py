@@ -20,8 +20,6 @@ from memcli.errors import ConfigError, ModelError
 from memcli.retrieve.snippet import STOP
 from memcli.text import WORD
 
-RERANK_COLUMNS = ["id", "title", "section", "text"]
-
 
 class Reranker(Protocol):
     name: str

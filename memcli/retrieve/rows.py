@@ -24,7 +24,6 @@ class Rows:
         self.where = where
         self.rows: dict[str, dict] = {}
         self._asked: set[str] = set()
-        self.fetches = 0
 
     def add(self, rows: dict[str, dict]) -> None:
         """Rows read elsewhere in the search (bridging's linked units) with every column."""
@@ -36,7 +35,6 @@ class Rows:
         ids = list(dict.fromkeys(ids))
         missing = [u for u in ids if u not in self._asked]
         if missing:
-            self.fetches += 1
             self.rows.update(self.lance.units_by_ids(missing, ROW_COLUMNS, where=self.where))
             self._asked.update(missing)
         return {u: self.rows[u] for u in ids if u in self.rows}
