@@ -486,10 +486,11 @@ class Memory(Views):
             return None
         over = bool(ing.compact_after_versions) and len(t.list_versions()) > ing.compact_after_versions
         if not over and ing.compact_reclaim:
-            on_disk, live = self.lance.disk_usage()
-            lex_dead = self.lexical.dead_bytes()
-            dead = max(0, on_disk - live) + lex_dead
-            over = dead > ing.compact_reclaim * max(live, 1) and dead > 64 * 1024
+            # Both stores against their own live size: a remote home's tables report (0, 0),
+            # and its local Tantivy cache alone must not look like garbage over nothing.
+            (lance_disk, lance_live), (lex_disk, lex_live) = self.lance.disk_usage(), self.lexical.disk_usage()
+            dead = max(0, lance_disk - lance_live) + (lex_disk - lex_live)
+            over = dead > ing.compact_reclaim * max(lance_live + lex_live, 1) and dead > 64 * 1024
         if not over:
             return None
         return self._consolidator().compact().counts

@@ -78,29 +78,31 @@ class LexicalIndex:
         w.wait_merging_threads()
         self._searcher = None
 
-    def dead_bytes(self) -> int:
-        """Bytes a compaction would give back: files of segments the index no longer lists
-        (merged away, their deleted docs with them) and, pro rata, deleted docs still inside
-        listed segments (freed when Tantivy next merges them)."""
+    def disk_usage(self) -> tuple[int, int]:
+        """(bytes on disk, bytes the index uses), as LanceStore.disk_usage: the difference is
+        files of segments the index no longer lists (merged away, their deleted docs with them)
+        and, pro rata, deleted docs still inside listed segments (freed when Tantivy next
+        merges them)."""
         import json
 
         try:
             meta = json.loads((self.path / "meta.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return 0
+            return 0, 0
         listed = {seg["segment_id"].replace("-", ""): seg for seg in meta.get("segments", [])}
-        dead = 0
+        on_disk = dead = 0
         for f in self.path.iterdir():
             seg_id = f.name.split(".", 1)[0]
             if len(seg_id) != 32 or not f.is_file():
                 continue  # meta.json, .managed.json, locks
             seg = listed.get(seg_id)
             size = f.stat().st_size
+            on_disk += size
             if seg is None:
                 dead += size
             elif seg.get("deletes") and seg.get("max_doc"):
                 dead += size * seg["deletes"].get("num_deleted_docs", 0) // seg["max_doc"]
-        return dead
+        return on_disk, on_disk - dead
 
     def refresh(self) -> None:
         """Another process committed: the next search opens a fresh searcher."""
