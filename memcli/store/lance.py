@@ -116,7 +116,9 @@ class LanceStore:
         self._sources = None
         self._ann: bool | None = None
         self.vector_dtype = vector_dtype  # for a units table created here (an existing one keeps its own)
-        self._fp_checked: tuple | None = None  # (open units table, fingerprint) found to match
+        # (open units table, fingerprint) found to match: the table object itself, as an id()
+        # may be reused by the table reopened after a reindex.
+        self._fp_checked: tuple | None = None
         self._summaries: tuple[int | None, bool] = (None, False)  # (units version, any live summary)
         self._source_rows: tuple[int | None, dict[str, Source]] = (None, {})  # (sources version, cache)
 
@@ -153,7 +155,9 @@ class LanceStore:
                 )
             else:
                 return None
-        if fp is not None and self._fp_checked != (id(self._units), tuple(sorted(fp.items()))):
+        checked = tuple(sorted(fp.items())) if fp is not None else None
+        if fp is not None and not (self._fp_checked and self._fp_checked[0] is self._units
+                                   and self._fp_checked[1] == checked):
             stored = self.fingerprint()
             if stored and stored != {k: str(v) for k, v in fp.items()}:
                 raise StoreError(
@@ -164,7 +168,7 @@ class LanceStore:
                          f"embed.model back to {stored.get('embed_model')}",
                 )
             # Once per open table: every search asks, and reading the schema is a round trip.
-            self._fp_checked = (id(self._units), tuple(sorted(fp.items())))
+            self._fp_checked = (self._units, checked)
         return self._units
 
     def fingerprint(self) -> dict[str, str]:
