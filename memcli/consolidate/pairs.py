@@ -30,18 +30,21 @@ def similar_pairs(vectors: np.ndarray, threshold: float, *, same: Callable[[np.n
     if n < 2:
         return
     if n <= exact_up_to:
-        yield from _within(vectors, np.arange(n), threshold, same, None)
+        yield from _within(vectors, np.arange(n), threshold, same)
         return
-    buckets = _buckets(vectors, seed)
-    seen: set[tuple[int, int]] = set()
-    for idx in buckets:
+    top, buckets = _buckets(vectors, seed)
+    for c, idx in buckets:
         if len(idx) > 1:
-            yield from _within(vectors, idx, threshold, same, seen)
+            yield from _within(vectors, idx, threshold, same, top, c)
 
 
-def _within(vectors, idx: np.ndarray, threshold: float, same, seen: set | None) -> Iterator[tuple[int, int, float]]:
-    """Pairs among ``idx`` (sorted), in row chunks so a large bucket never needs m² memory;
-    ``seen``: pairs already given by another bucket (None: one bucket, nothing to skip)."""
+def _within(vectors, idx: np.ndarray, threshold: float, same, top: np.ndarray | None = None,
+            bucket: int = 0) -> Iterator[tuple[int, int, float]]:
+    """Pairs among ``idx`` (sorted), in row chunks so a large bucket never needs m² memory.
+
+    ``top``: each unit's buckets (clustered mode). Two units may share up to ``PROBES`` of
+    them; a pair is given only by the smallest bucket they share, so none comes twice and
+    nothing has to remember what was given (a set of pairs grows with them)."""
     sub = vectors[idx]
     for s in range(0, len(idx), CHUNK):
         sims = sub[s:s + CHUNK] @ sub.T
@@ -51,19 +54,18 @@ def _within(vectors, idx: np.ndarray, threshold: float, same, seen: set | None) 
         if not len(r):
             continue
         i, j = idx[r + s], idx[c]
+        mask = np.ones(len(i), dtype=bool)
         if same is not None:
-            new = ~same(i, j)
-            i, j, r, c = i[new], j[new], r[new], c[new]
-        vals = sims[r, c]
-        for a, b, v in zip(i.tolist(), j.tolist(), vals.tolist()):
-            if seen is not None:
-                if (a, b) in seen:
-                    continue
-                seen.add((a, b))
-            yield a, b, v
+            mask &= ~same(i, j)
+        if top is not None:
+            ti, tj = top[i], top[j]
+            shared = np.where(ti[:, :, None] == tj[:, None, :], ti[:, :, None], np.iinfo(top.dtype).max)
+            mask &= shared.min(axis=(1, 2)) == bucket
+        yield from zip(i[mask].tolist(), j[mask].tolist(), sims[r[mask], c[mask]].tolist())
 
 
-def _buckets(vectors: np.ndarray, seed: int) -> list[np.ndarray]:
+def _buckets(vectors: np.ndarray, seed: int) -> tuple[np.ndarray, list[tuple[int, np.ndarray]]]:
+    """(each unit's ``PROBES`` nearest centroids, [(centroid, its units sorted)])."""
     n, _ = vectors.shape
     rng = np.random.default_rng(seed)
     k = max(2, int(np.sqrt(n)))
@@ -76,15 +78,9 @@ def _buckets(vectors: np.ndarray, seed: int) -> list[np.ndarray]:
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         empty = norms[:, 0] == 0
         cent = np.where(empty[:, None], cent, sums / np.maximum(norms, 1e-9))
-    members: list[list[np.ndarray]] = [[] for _ in range(k)]
-    for s in range(0, n, 4096):
-        sims = vectors[s:s + 4096] @ cent.T
-        top = np.argpartition(-sims, min(PROBES, k - 1), axis=1)[:, :PROBES]
-        order = np.argsort(top, axis=None, kind="stable")
-        flat = top.reshape(-1)[order]
-        rows = (order // top.shape[1]) + s
-        bounds = np.searchsorted(flat, np.arange(k + 1))
-        for c in range(k):
-            if bounds[c + 1] > bounds[c]:
-                members[c].append(rows[bounds[c]:bounds[c + 1]])
-    return [np.sort(np.concatenate(m)) for m in members if m]
+    top = np.concatenate([np.argpartition(-(vectors[s:s + 4096] @ cent.T), min(PROBES, k - 1), axis=1)[:, :PROBES]
+                          for s in range(0, n, 4096)])
+    order = np.argsort(top, axis=None, kind="stable")
+    rows = order // top.shape[1]
+    bounds = np.searchsorted(top.reshape(-1)[order], np.arange(k + 1))
+    return top, [(c, np.sort(rows[bounds[c]:bounds[c + 1]])) for c in range(k) if bounds[c + 1] > bounds[c]]
