@@ -17,22 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data" / "multihop"
-PER_FILE = 50
+from million import PER_FILE, ROOT, dir_size, passages
+
 MEM = [str(ROOT / ".venv" / "bin" / "mem")] if (ROOT / ".venv" / "bin" / "mem").exists() else ["mem"]
 HOME_CONFIG = "embed:\n  model: fake:384\nsegment:\n  min_tokens: 16\n"
-
-
-def passages() -> tuple[list[tuple[str, str, str]], list[dict]]:
-    """(id, title, text) of the dev passages, and the dev questions."""
-    out, questions = [], []
-    for name in ("hotpotqa", "2wikimultihopqa", "musique"):
-        for line in (SHARED / name / "corpus.jsonl").read_text().splitlines():
-            r = json.loads(line)
-            out.append((r["id"], r["title"], r["text"]))
-        questions += [json.loads(x) for x in (SHARED / name / "queries.jsonl").read_text().splitlines()]
-    return out, questions
 
 
 def write_corpus(root: Path, n: int, docs) -> Path:
@@ -80,7 +68,7 @@ def ingest(home: Path, corpus: Path) -> dict:
     if p.returncode:
         raise SystemExit(f"mem ingest failed ({p.returncode})")
     rep = json.loads(out)
-    size = sum(f.stat().st_size for f in home.rglob("*") if f.is_file())
+    size = dir_size(home)
     return {"wall_s": wall, "units": rep["units"], "peak_rss_mb": peak, "max_versions": versions,
             "max_data_files": files, "versions_after": _count(units / "_versions"),
             "data_files_after": _count(units / "data"), "home_mb": size / 2**20,

@@ -55,16 +55,22 @@ PER_FILE = 50
 SIGMA = 0.03
 
 
-def base_corpus() -> tuple[list[str], list[str], np.ndarray, list[dict], np.ndarray]:
-    """(ids, texts, vectors) of the dev passages, and (questions, their vectors)."""
-    ids, texts, questions = [], [], []
+def passages() -> tuple[list[tuple[str, str, str]], list[dict]]:
+    """(id, title, text) of the three multi-hop dev corpora's passages, and their questions."""
+    out, questions = [], []
     for name in ("hotpotqa", "2wikimultihopqa", "musique"):
         for line in (SHARED / name / "corpus.jsonl").read_text().splitlines():
             r = json.loads(line)
-            ids.append(r["id"])
-            texts.append(f"{r['title']}\n\n{r['text']}")
-        for line in (SHARED / name / "queries.jsonl").read_text().splitlines():
-            questions.append(json.loads(line))
+            out.append((r["id"], r["title"], r["text"]))
+        questions += [json.loads(x) for x in (SHARED / name / "queries.jsonl").read_text().splitlines()]
+    return out, questions
+
+
+def base_corpus() -> tuple[list[str], list[str], np.ndarray, list[dict], np.ndarray]:
+    """(ids, texts, vectors) of the dev passages, and (questions, their vectors)."""
+    docs, questions = passages()
+    ids = [pid for pid, _, _ in docs]
+    texts = [f"{title}\n\n{text}" for _, title, text in docs]
     if CACHE.is_file():
         z = np.load(CACHE)
         if z["vecs"].shape[0] == len(texts) and z["qvecs"].shape[0] == len(questions):
