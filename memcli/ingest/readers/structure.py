@@ -67,17 +67,23 @@ _TAG = re.compile(r"(?:^|(?<=\s))#([^\W\d_][\w/-]*)", re.M)
 _FENCED_OR_CODE = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1[ \t]*$|`[^`\n]*`", re.M | re.S)
 
 
+def _listed(meta: dict, keys: tuple[str, ...], sep: str) -> list[str]:
+    """The values of front-matter ``keys``, each a list or one string split on ``sep``."""
+    out: list[str] = []
+    for key in keys:
+        v = meta.get(key)
+        if isinstance(v, str):
+            out += re.split(sep, v)
+        elif isinstance(v, list):
+            out += [str(x) for x in v if x is not None]
+    return out
+
+
 def note_tags(text: str, meta: dict) -> list[str]:
     """A note's tags, lower-cased, from its front matter (``tags``/``tag``: a list or a
     comma/space separated string) and its inline #tags outside code; each nested tag
     also as its parents ("a/b/c" -> "a", "a/b", "a/b/c")."""
-    raw: list[str] = []
-    for key in ("tags", "tag"):
-        v = meta.get(key)
-        if isinstance(v, str):
-            raw += re.split(r"[,\s]+", v)
-        elif isinstance(v, list):
-            raw += [str(t) for t in v if t is not None]
+    raw = _listed(meta, ("tags", "tag"), r"[,\s]+")
     body = _FENCED_OR_CODE.sub(" ", text)
     raw += _TAG.findall(body)
     out: dict[str, None] = {}
@@ -93,13 +99,7 @@ def note_tags(text: str, meta: dict) -> list[str]:
 
 def note_aliases(meta: dict) -> list[str]:
     """Front-matter ``aliases`` (or ``alias``): a list or one string."""
-    out: list[str] = []
-    for key in ("aliases", "alias"):
-        v = meta.get(key)
-        if isinstance(v, str):
-            out += [a.strip() for a in v.split(",")]
-        elif isinstance(v, list):
-            out += [str(a).strip() for a in v if a is not None]
+    out = [a.strip() for a in _listed(meta, ("aliases", "alias"), r",")]
     return [a for a in dict.fromkeys(out) if a]
 
 
