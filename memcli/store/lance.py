@@ -373,9 +373,7 @@ class LanceStore:
 
     def tables(self) -> list:
         """Every open table of this store (units, sources, turn vectors)."""
-        out = [self.sources_table(), self.units_table()]
-        turns = self.turns.table()
-        return [t for t in (*out, turns) if t is not None]
+        return [t for t in (self.sources_table(), self.units_table(), self.turns.table()) if t is not None]
 
     def maintain(self, ann_min_units: int | None, keep_s: float | None = None) -> dict[str, object]:
         """Compact small fragments, drop old table versions, keep scalar indexes current, and
