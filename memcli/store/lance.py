@@ -92,6 +92,27 @@ def vector_array(vectors: np.ndarray, field_type):
     return pa.FixedSizeListArray.from_arrays(pa.array(flat, type=value), field_type.list_size)
 
 
+def _reread_if_vanished(read):
+    """A read that lost its table version is read once more, on the latest one.
+
+    Writers drop old table versions as they go (ingest, forget, compaction): a read that
+    started on a version a moment before another process dropped it finds a data file
+    gone. The latest version holds everything committed, and every read looks for it
+    (``consistency_s`` 0 here; a remote home keeps versions past its read lag)."""
+    import functools
+
+    @functools.wraps(read)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return read(self, *args, **kwargs)
+        except (RuntimeError, OSError) as e:
+            if "Not found" not in str(e):
+                raise
+            self.refresh()
+            return read(self, *args, **kwargs)
+    return wrapper
+
+
 class LanceStore:
     def __init__(self, path: Path | str, storage_options: dict[str, str] | None = None,
                  consistency_s: float = 0.0, vector_dtype: str = "float32") -> None:
@@ -263,6 +284,7 @@ class LanceStore:
         for part in chunks(ids):
             t.delete(in_list("id", part))
 
+    @_reread_if_vanished
     def units_where(self, where: Where, columns: Sequence[str]) -> list[dict]:
         """Rows (only ``columns``) of the units ``where`` selects (a UnitFilter)."""
         t = self.units_table()
@@ -291,6 +313,7 @@ class LanceStore:
         by["summaries"] = self.count_units(LIVE_SUMMARIES)
         return by
 
+    @_reread_if_vanished
     def vectors_of(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         t = self.units_table()
         out: dict[str, np.ndarray] = {}
@@ -299,6 +322,7 @@ class LanceStore:
             out.update(zip(rows.column("id").to_pylist(), vector_matrix(rows.column("vector"))))
         return out
 
+    @_reread_if_vanished
     def rows_with_vectors(self, where: Where, columns: Sequence[str]) -> tuple[list[dict], np.ndarray]:
         """Rows (``columns``) and their vectors as one float32 matrix, in one scan: what
         consolidation compares (a lookup of every id in chunks took 2,000 queries at 1M units,
@@ -483,6 +507,7 @@ class LanceStore:
         return self._ann
 
     # -- reads ------------------------------------------------------------------------
+    @_reread_if_vanished
     def sources_by_ids(self, ids: Sequence[str]) -> dict[str, Source]:
         """Kept per sources-table version: a served search then reads only sources it has not
         shown since the last write (up to 50,000 kept)."""
@@ -500,12 +525,14 @@ class LanceStore:
             cache.update({i: found.get(i) for i in missing})
         return {i: cache[i] for i in ids if cache.get(i) is not None}
 
+    @_reread_if_vanished
     def source_titles(self) -> list[tuple[str, str]]:
         """(source id, title) of every source: what bridging links by (one row a document,
         not one a unit)."""
         rows = self.sources_table().search().select(["source_id", "title"]).limit(None).to_arrow()
         return list(zip(rows.column("source_id").to_pylist(), rows.column("title").to_pylist()))
 
+    @_reread_if_vanished
     def leaves_of(self, source_ids: Sequence[str], columns: Sequence[str], limit: int) -> list[dict]:
         """Live leaf units of these sources, at most ``limit`` (one lookup by source id)."""
         t = self.units_table()
@@ -514,6 +541,7 @@ class LanceStore:
         pred = where_sql(UnitFilter().and_(source_ids=source_ids, status="committed", level=0))
         return t.search().where(pred).select(list(columns)).limit(limit).to_arrow().to_pylist()
 
+    @_reread_if_vanished
     def sources(self) -> list[Source]:
         rows = self.sources_table().to_arrow().to_pylist()
         return [Source(**r) for r in sorted(rows, key=lambda r: r["uri"])]
@@ -521,10 +549,12 @@ class LanceStore:
     def source_map(self) -> dict[str, Source]:
         return {s.source_id: s for s in self.sources()}
 
+    @_reread_if_vanished
     def count_units(self, where: Where = LIVE) -> int:
         t = self.units_table()
         return 0 if t is None else int(t.count_rows(where_sql(where)))
 
+    @_reread_if_vanished
     def units_by_ids(self, ids: Sequence[str], columns: Sequence[str] | None = None,
                      where: Where = None) -> dict[str, dict]:
         """Committed units among ``ids`` (that also match ``where``), by id."""
@@ -536,6 +566,7 @@ class LanceStore:
         q = t.search().where(pred).select(cols).limit(len(ids))
         return {r["id"]: r for r in q.to_arrow().to_pylist()}
 
+    @_reread_if_vanished
     def units_of(self, source_id: str, columns: Sequence[str] | None = None) -> list[dict]:
         t = self.units_table()
         if t is None:
@@ -544,6 +575,7 @@ class LanceStore:
         rows = t.search().where(f"source_id = {lit(source_id)} AND {LIVE}").select(cols)
         return sorted(rows.limit(None).to_arrow().to_pylist(), key=lambda r: r["ord"])
 
+    @_reread_if_vanished
     def committed(self, columns: Sequence[str]):
         """Every committed unit, only ``columns`` (an Arrow table; None before the first ingest)."""
         t = self.units_table()
@@ -555,6 +587,7 @@ class LanceStore:
         tbl = self.committed(["id"])
         return set() if tbl is None else set(tbl.column("id").to_pylist())
 
+    @_reread_if_vanished
     def dense_search(self, vector: np.ndarray, k: int, columns: Sequence[str], *,
                      ann_nprobes: int = 20, ann_refine: int = 5, where: Where = None) -> list[dict]:
         t = self.units_table()

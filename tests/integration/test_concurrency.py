@@ -57,3 +57,26 @@ def test_readers_see_only_committed_units_while_a_writer_works(tmp_path):
     pending = final.lance.units_where("status = 'pending'", ["id"])
     assert pending == []
     assert all(f.ok for f in final.doctor().findings if f.check != "answer model")
+
+
+def test_a_read_on_a_version_another_writer_dropped_is_read_again_on_the_latest(tmp_path):
+    """Writers drop old table versions as they go; a reader still on one (here: a reader that
+    does not look for newer versions for an hour, so it keeps the old one) finds its data
+    files gone. The read is made again on the latest version instead of failing."""
+    from memcli.store.lance import LanceStore
+    from memcli.store.query import units
+
+    settings = Settings(home=tmp_path / "home", embed={"model": "fake:64"}, ingest={"batch_units": 8})
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for i in range(6):
+        (notes / f"n{i}.md").write_text(f"# Note {i}\n\n" + f"The {WORDS[i]} note {i} says hello. " * 30)
+    writer = Memory(settings, embedder=FakeEmbedder(dim=64))
+    writer.ingest([notes])
+    stale = LanceStore(tmp_path / "home" / "lance", consistency_s=3600)
+    before = stale.units_where(units(status="committed"), ["id", "text"])  # opened on this version
+    writer.forget(str(notes / "n0.md"))
+    writer.consolidate(only=["compact"])  # every older version's files removed
+    after = stale.units_where(units(status="committed"), ["id", "text"])
+    assert before and len(after) == len(before) - len([r for r in before if "note 0 " in r["text"]])
+    assert {r["id"] for r in after} == {r["id"] for r in writer.lance.units_where(units(status="committed"), ["id"])}
