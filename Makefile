@@ -9,7 +9,7 @@ DEMO_HOME ?= .demo-home
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: install install-gpu rebuild-llama demo test test-fast bench bench-scale train-pick clean vendor-js screenshots
+.PHONY: install install-gpu rebuild-llama demo test test-fast bench bench-scale train-pick train-reader clean vendor-js screenshots
 
 # The venv is rebuilt only when pyproject.toml changes (torch alone is ~1 GB).
 $(STAMP): pyproject.toml
@@ -108,6 +108,15 @@ bench: install
 # (needs ../shared/data; ~15 minutes the first time, feature tables cached in bench/out/pick).
 train-pick: install
 	$(BIN)/python bench/train_pick.py --write
+
+# The reader (memcli/answer/reader.safetensors + reader.json): labelled candidates through the
+# product's own path, the cross-set table, then ~25 minutes of CPU training and calibration.
+# Needs ../shared/data and the documentation named in bench/reader_manifest.json, fetched at
+# those commits into READER_DOCS (no network at run time: the repositories are not on PyPI).
+READER_DOCS ?= ../fetched
+train-reader: install
+	$(BIN)/python bench/reader_data.py --docs $(READER_DOCS)/obsidian-help $(READER_DOCS)/packaging $(READER_DOCS)/mkdocs $(READER_DOCS)/logseq-docs
+	$(BIN)/python bench/train_reader.py --cross --write
 
 clean:
 	rm -rf $(DEMO_HOME) .pytest_cache

@@ -39,7 +39,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from memcli.answer.candidates import pool as candidate_pool  # noqa: E402
 from memcli.answer.context import build_context  # noqa: E402
 from memcli.answer.features import CHEAP, FULL, table  # noqa: E402
-from memcli.answer.pick import SIM_TOP  # noqa: E402
+from memcli.answer.policy import HAND as HAND_POLICY  # noqa: E402
+
+SIM_TOP = HAND_POLICY.shortlist
 from memcli.answer.qtypes import question_type  # noqa: E402
 from memcli.answer.ranker import MODEL_FILE, Linear, Ranker  # noqa: E402
 from memcli.config import Settings  # noqa: E402

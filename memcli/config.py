@@ -168,14 +168,18 @@ class LLMSettings(_Section):
         "Memory tokens in a generated answer's prompt (default: context_tokens); a small model answers "
         "better, and sooner, from less."))
     k: int = Field(8, ge=1, description="Units retrieved for an answer.")
+    generate_lines: int = Field(3, ge=1, le=12, description=(
+        "Lines a generated answer is prompted with: the reader's best, each with its note's name "
+        "(a small model copies what it is shown; whole excerpts let it invent)."))
     answer: Literal["extractive", "generate"] = Field("extractive", description=(
         "extractive: the best-supported sentence, cited; generate: the LLM writes the answer."))
     min_similarity: float | None = Field(None, ge=-1, le=1, description=(
         "Abstain when the best unit's dense cosine is below this (default: the embedder's calibrated floor)."))
-    pick: Literal["hand", "learned"] = Field("hand", description=(
-        "How the extractive answer's sentence is picked: hand (hand-set weights over the feature table) or "
-        "learned (the ranker bench/train_pick.py fits, shipped in the package; it did not beat the hand "
-        "weights on held-out sets, docs/evaluation.md)."))
+    pick: Literal["reader", "hand", "learned"] = Field("reader", description=(
+        "How the extractive answer's line is picked: reader (a cross-encoder trained by "
+        "bench/train_reader.py, shipped in the package: it reads the question and each candidate line "
+        "together, and refuses when no line answers), hand (hand-set weights over the feature table) or "
+        "learned (a linear fit of those weights, bench/train_pick.py)."))
     refuse_uncovered: bool = Field(True, description=(
         "Refuse when the question names a specific term memory never mentions, or the evidence lacks "
         "most of the question's rare terms (refusal by coverage)."))

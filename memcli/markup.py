@@ -145,3 +145,27 @@ def prose(text: str) -> str:
             continue
         lines.append(ln.rstrip() if fenced else prose_line(ln))
     return "\n".join(ln for ln in lines if ln)
+
+
+_ANY_LINK = re.compile(rf"{_LINK_INLINE.pattern}|{_LINK_REF.pattern}|{_WIKI.pattern}|{_AUTOLINK.pattern}")
+_LINK_LINE = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])?\s*")
+NAV_MIN_LINKS = 4  # fewer links than this is a passage that cites, not a list of where to go
+NAV_SHARE = 0.6  # of its lines (or of its words) that are links
+
+
+def navigation(text: str) -> bool:
+    """Whether a passage is navigation — an index page, a table of contents, a list of links
+    to other notes — rather than something that says anything: most of its lines are links,
+    or most of its words are link text. Such a passage is neither an answer nor a hit that
+    should crowd out the notes it points to."""
+    links = _ANY_LINK.findall(text)
+    if len(links) < NAV_MIN_LINKS:
+        return False
+    lines = [ln for ln in text.splitlines() if ln.strip() and not _HEADING.match(ln)]
+    link_lines = sum(1 for ln in lines if (m := _ANY_LINK.search(ln)) and len(_LINK_LINE.sub("", ln[:m.start()])) <= 2
+                     and len(ln[m.end():].strip(" .,;:-–—")) <= 40)
+    if lines and link_lines / len(lines) >= NAV_SHARE:
+        return True
+    words = len(text.split())
+    linked = sum(len(m.group(0).split()) for m in _ANY_LINK.finditer(text))
+    return words > 0 and linked / words >= NAV_SHARE

@@ -230,11 +230,17 @@ class Memory(Views):
 
     # -- operations -------------------------------------------------------------------
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
-            on_token=None, reranker=None, hops: int | None = None, explain: bool = False):
+            on_token=None, reranker=None, hops: int | None = None, explain: bool = False, filters=None):
+        """Answer ``question`` from memory with citations (memcli.answer.Answer).
+
+        ``filters`` (SearchFilters: days, tags, speaker, session, source ids) narrow what the
+        answer may be drawn from, as they narrow `mem search`; the answer is "Not in your
+        memory" when nothing within them answers.
+        """
         from memcli.llm.rag import Asker
 
         def search(q, **kw):
-            return self.search(q, reranker=reranker, hops=hops, **kw)
+            return self.search(q, reranker=reranker, hops=hops, filters=filters or None, **kw)
         asker = Asker(self.settings.llm, search, lambda: self.generator,
                       floor=lambda: self.query_encoder.abstain_floor, embed=lambda texts: self.query_encoder.embed(texts),
                       doc_freq=self.lexical.doc_freq)

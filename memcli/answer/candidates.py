@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from memcli.answer.context import Excerpt
-from memcli.markup import prose_line, resolve_links, structure_line
+from memcli.markup import navigation, prose_line, resolve_links, structure_line
 from memcli.text import STOP, WORD, stem_key
 
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[`\"'(\[A-Z0-9*_])")
@@ -168,8 +168,9 @@ def split_question(question: str) -> list[str]:
 
 
 def pool(question: str, excerpts: Sequence[Excerpt]) -> list[Candidate]:
-    """The answerable candidates of the best excerpts, best excerpt first."""
+    """The answerable candidates of the best excerpts, best excerpt first (navigation — an
+    index page's list of links — says where an answer is, never what it is)."""
     q_terms = set(terms(question))
-    best_first = sorted(excerpts, key=lambda e: -e.score)[:MAX_EXCERPTS]
+    best_first = sorted((e for e in excerpts if not navigation(e.text)), key=lambda e: -e.score)[:MAX_EXCERPTS]
     cands = [c for r, ex in enumerate(best_first) for c in candidates(ex, r)]
     return [c for c in cands if answerable(c, q_terms)][:MAX_CANDIDATES]

@@ -1,10 +1,13 @@
-"""The extractive reader, one straight line:
+"""The extractive answer, one straight line:
 
-    excerpts → candidates (stage 1) → features (2) → ranker (3) → span (4) → Extract
+    excerpts → candidates (stage 1) → cheap shortlist (2) → reader (3) → span (4) → Extract
 
 Refusal (stage 5, memcli.answer.refusal) is the asker's, since it needs the memory's term
-statistics. The cheap ranker orders every candidate; the best few per question part are
-encoded, and the full ranker (with the question–sentence similarity) picks among them.
+statistics. The cheap hand ranker orders every candidate; the best few per question part go
+to the reader (memcli.answer.reader: a cross-encoder trained here, P(this line answers)),
+which picks among them. Without the shipped reader (or with ``llm.pick: hand|learned``) the
+shortlist is encoded instead and the full hand ranker picks with the question–sentence
+similarity added.
 Compound questions get one sentence per part; "how many times" / listing questions gather
 every close piece of evidence; conversation questions that name one participant prefer that
 participant's own turn.
@@ -23,11 +26,9 @@ from memcli.answer.context import Excerpt
 from memcli.answer.dates import date_in, fmt_day
 from memcli.answer.features import table
 from memcli.answer.qtypes import aggregate_kind, question_type
+from memcli.answer.policy import HAND as HAND_POLICY, AnswerPolicy, for_reader
 from memcli.answer.ranker import Ranker, load
 from memcli.answer.span import answer_span
-
-SIM_TOP = 8  # candidates per question part that are encoded for the similarity signal
-MAX_ANSWER_CHARS = 400  # a compound question's answer: one sentence per part, within this
 
 
 def is_when_question(question: str) -> bool:
@@ -76,12 +77,45 @@ def _ranked(ranker_model, question: str, part: str, cands: list[Candidate], sims
     return out
 
 
+@dataclass(frozen=True)
+class Pick:
+    """What picks the evidence: the hand (or fitted) ranker, and the reader when it ships."""
+
+    name: str  # reader | hand | learned
+    ranker: Ranker  # its cheap model orders every candidate (the shortlist)
+    policy: AnswerPolicy
+    reader: object | None = None  # memcli.answer.reader.Reader
+
+
+def load_pick(kind: str = "reader") -> Pick:
+    """``reader`` (the default) falls back to the hand weights when the reader's file or its
+    base model is missing."""
+    if kind == "reader":
+        from memcli.answer.reader import load as load_reader
+
+        reader = load_reader()
+        if reader is not None:
+            return Pick("reader", Ranker.hand(), for_reader(reader.threshold), reader)
+        kind = "hand"
+    ranker = load(kind)
+    return Pick(ranker.name, ranker, HAND_POLICY)
+
+
+def _shortlist(cheap: list[list[Scored]], n: int) -> list[Candidate]:
+    short: list[Candidate] = []
+    for ranked in cheap:
+        for r in ranked[:n]:
+            if all(r.cand is not o for o in short):
+                short.append(r.cand)
+    return short
+
+
 def score_candidates(question: str, excerpts: Sequence[Excerpt], embed: Callable[[list[str]], np.ndarray] | None = None,
-                     parts: Sequence[str] | None = None, ranker: Ranker | None = None) -> list[list[Scored]]:
+                     parts: Sequence[str] | None = None, ranker: "Ranker | Pick | None" = None) -> list[list[Scored]]:
     """Candidates ranked for the whole question, then for each further part of a compound one."""
     if not set(terms(question)):
         return []
-    ranker = ranker or load()
+    pick = ranker if isinstance(ranker, Pick) else Pick((ranker or load()).name, ranker or load(), HAND_POLICY)
     cands = candidate_pool(question, excerpts)
     if not cands:
         return []
@@ -89,16 +123,23 @@ def score_candidates(question: str, excerpts: Sequence[Excerpt], embed: Callable
     parts = list(parts or [question])
     # Later parts ("and what's the catch?") lean on the first for their subject.
     texts = [question] + [f"{p} {parts[0]}" for p in parts[1:]]
-    cheap = [_ranked(ranker.cheap, text, part, cands, None, top) for text, part in zip(texts, parts)]
+    cheap = [_ranked(pick.ranker.cheap, text, part, cands, None, top) for text, part in zip(texts, parts)]
+    if pick.reader is not None:
+        short = _shortlist(cheap, pick.policy.shortlist)
+        feats = {id(r.cand): r.features for ranked in cheap for r in ranked}
+        out = []
+        for text in texts:
+            p = pick.reader.score(text, short)
+            ranked = [Scored(float(v), c, {"reader": float(v)} | feats[id(c)]) for v, c in zip(p, short)]
+            ranked.sort(key=lambda x: -x.score)
+            out.append(ranked)
+        return out
     if embed is None:
         return cheap
     # Encoding is the cost (MiniLM is compute-bound: ~1 s per 2,000 tokens on 2 cores), so only
     # the cheap ranker's best few per part are encoded and ranked again with similarity.
-    short: list[Candidate] = []
-    for ranked in cheap:
-        for r in ranked[:SIM_TOP]:
-            if all(r.cand is not o for o in short):
-                short.append(r.cand)
+    short = _shortlist(cheap, pick.policy.shortlist)
+    ranker = pick.ranker
     # Sentences are encoded once each; a pair's vector is the sum of its two sentences'
     # (normalised), which keeps the batch short (padding follows the longest text).
     pieces = {s: None for c in short for s in (c.parts or [c.text])}
@@ -130,9 +171,11 @@ def _dated(r: Scored, question: str) -> Extract:
 
 
 def best_sentence(question: str, excerpts: Sequence[Excerpt], embed: Callable[[list[str]], np.ndarray] | None = None,
-                  ranker: Ranker | None = None) -> Extract | None:
+                  ranker: "Ranker | Pick | None" = None) -> Extract | None:
+    pick = ranker if isinstance(ranker, Pick) else Pick((ranker or load()).name, ranker or load(), HAND_POLICY)
+    policy = pick.policy
     parts = split_question(question)
-    ranked = score_candidates(question, excerpts, embed, parts, ranker)
+    ranked = score_candidates(question, excerpts, embed, parts, pick)
     if not ranked or not ranked[0]:
         return None
     best = ranked[0][0]
@@ -140,33 +183,29 @@ def best_sentence(question: str, excerpts: Sequence[Excerpt], embed: Callable[[l
     if named and not _about(best.cand, named):
         # The question asks about one participant: their own turn (or one naming them) wins
         # when it scores close to the best; otherwise the evidence is about someone else.
-        alt = next((r for r in ranked[0] if _about(r.cand, named) and r.score >= best.score - SPEAKER_MARGIN), None)
+        alt = next((r for r in ranked[0] if _about(r.cand, named) and r.score >= best.score - policy.speaker_margin), None)
         if alt is not None:
             best = alt
     ex = _dated(best, parts[0] if len(parts) > 1 else question)
     ex.ranked = ranked[0]
     kind = aggregate_kind(question)
     if kind is not None:
-        return _mismatch(_aggregate(ex, ranked[0], kind), named)
+        return _mismatch(_aggregate(ex, ranked[0], kind, policy), named)
     c = best.cand
     for more in ranked[1:]:
         # The best evidence for the next part, unless the first answer already holds it.
         other = next((r for r in more if r.cand.text not in c.text and c.text not in r.cand.text), None)
-        if other is None or other.score < best.score - SPEAKER_MARGIN * 2:
+        if other is None or other.score < best.score - policy.speaker_margin * 2:
             continue
         add = other.cand
-        if len(ex.answer) + len(add.text) + 1 <= MAX_ANSWER_CHARS:
+        if len(ex.answer) + len(add.text) + 1 <= policy.max_answer_chars:
             ex.answer = f"{ex.answer} {add.text}"
             ex.sentence = f"{ex.sentence} {add.text}"
             ex.span = None
     return _mismatch(ex, named)
 
 
-AGGREGATE_MARGIN = 0.3  # evidence scoring within this of the best counts as another occurrence
-AGGREGATE_MAX = 5
-
-
-def _aggregate(ex: Extract, ranked: list[Scored], kind: str) -> Extract:
+def _aggregate(ex: Extract, ranked: list[Scored], kind: str, policy: AnswerPolicy) -> Extract:
     """"How many times…" and "what activities…": every distinct piece of evidence that scores
     close to the best one and shares the question's words (one per unit or turn; by the same
     speaker as the best in conversations)."""
@@ -174,7 +213,7 @@ def _aggregate(ex: Extract, ranked: list[Scored], kind: str) -> Extract:
     seen_units: set[str] = set()
     picked: list[Candidate] = []
     for r in ranked:
-        if r.score < best.score - AGGREGATE_MARGIN or len(picked) >= AGGREGATE_MAX:
+        if r.score < best.score - policy.aggregate_margin or len(picked) >= policy.aggregate_max:
             break
         c = r.cand
         if r.features.get("overlap", 0.0) == 0:
@@ -188,12 +227,10 @@ def _aggregate(ex: Extract, ranked: list[Scored], kind: str) -> Extract:
         return ex
     items = "; ".join(c.text for c in picked)
     ex.answer = f"{len(picked)} times: {items}" if kind == "count" else items
-    ex.answer = ex.answer if len(ex.answer) <= MAX_ANSWER_CHARS else ex.answer[:MAX_ANSWER_CHARS - 1].rstrip() + "…"
+    cap = policy.max_answer_chars
+    ex.answer = ex.answer if len(ex.answer) <= cap else ex.answer[:cap - 1].rstrip() + "…"
     ex.sentence, ex.span = items, None
     return ex
-
-
-SPEAKER_MARGIN = 0.3  # how much lower the named speaker's own turn may score and still be preferred
 
 
 def _named_speaker(question: str, excerpts: Sequence[Excerpt]) -> str | None:

@@ -11,7 +11,8 @@ import typer
 from memcli.cli import render
 from memcli.cli.context import config_target, memory
 from memcli.cli.help import complete_path
-from memcli.cli.options import HopsOpt, KOpt, ModeOpt
+from memcli.cli.options import (HopsOpt, KOpt, ModeOpt, SessionOpt, SinceOpt, SourceOpt, SpeakerOpt, TagOpt,
+                                UntilOpt, search_filters)
 
 models_app = typer.Typer(help="Show and choose the answer model (a GGUF for llama.cpp).", no_args_is_help=False,
                          invoke_without_command=True)
@@ -30,6 +31,12 @@ def ask(
     k: KOpt = None,
     mode: ModeOpt = None,
     hops: HopsOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    speaker: SpeakerOpt = None,
+    session: SessionOpt = None,
+    tag: TagOpt = None,
+    source: SourceOpt = None,
     model: Annotated[Optional[Path], typer.Option("--model", help="A .gguf file to answer with (implies --generate).")] = None,
     generate: Annotated[Optional[bool], typer.Option("--generate/--extractive", help="LLM-written answer, or the best-supported sentence (default: config llm.answer).")] = None,
     no_stream: Annotated[bool, typer.Option("--no-stream", help="Print the answer when it is complete.")] = False,
@@ -37,9 +44,13 @@ def ask(
     explain: Annotated[bool, typer.Option("--explain", help="Also print the candidate sentences the answer was picked from, with their features and scores.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Answer, citations and timings as JSON.")] = False,
 ) -> None:
-    """Answer a question from memory, citing the units it used."""
+    """Answer a question from memory, citing the units it used.
+
+    --since/--until/--tag/--source narrow what the answer may come from, as in `mem search`.
+    """
     overrides = {"llm.model": str(model)} if model else {}
     mem = memory(**overrides)
+    filters = search_filters(mem, since=since, until=until, speaker=speaker, session=session, tag=tag, source=source)
     how = "generate" if (generate or model) else ("extractive" if generate is False else None)
     stream = not (json_ or no_stream) and sys.stdout.isatty()
     started = False
@@ -52,7 +63,7 @@ def ask(
         render.out.print(piece, end="", markup=False)
 
     ans = mem.ask(question, k=k, mode=mode, answer=how, on_token=on_token if stream else None, hops=hops,
-                  explain=explain)
+                  explain=explain, filters=filters)
     if json_:
         render.emit_json(ans.to_dict())
         return

@@ -11,7 +11,8 @@ import typer
 from memcli.cli import render
 from memcli.cli.help import complete_path
 from memcli.cli.context import memory
-from memcli.cli.options import FormatOpt, HopsOpt, JsonOpt, KOpt, ModeOpt, TrustOpt
+from memcli.cli.options import (FormatOpt, HopsOpt, JsonOpt, KOpt, ModeOpt, SessionOpt, SinceOpt, SourceOpt, SpeakerOpt,
+                                TagOpt, TrustOpt, UntilOpt, search_filters)
 
 
 def register(app: typer.Typer) -> None:
@@ -80,24 +81,22 @@ def search(
     k: KOpt = None,
     mode: ModeOpt = None,
     hops: HopsOpt = None,
-    since: Annotated[Optional[str], typer.Option("--since", metavar="DAY", help="Only memory from this day on (YYYY-MM-DD).")] = None,
-    until: Annotated[Optional[str], typer.Option("--until", metavar="DAY", help="Only memory up to this day (YYYY-MM-DD).")] = None,
-    speaker: Annotated[Optional[str], typer.Option("--speaker", help="Only conversation units with this speaker.")] = None,
-    session: Annotated[Optional[str], typer.Option("--session", help="Only this conversation session id.")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    speaker: SpeakerOpt = None,
+    session: SessionOpt = None,
     as_of: Annotated[Optional[str], typer.Option("--as-of", metavar="DAY", help="Read 'last March', 'two weeks ago' relative to this day.")] = None,
-    tag: Annotated[Optional[list[str]], typer.Option("--tag", "-t", metavar="TAG", help="Only notes with this tag (repeatable: any of them); a nested tag's parent matches it too.")] = None,
+    tag: TagOpt = None,
+    source: SourceOpt = None,
     explain: Annotated[bool, typer.Option("--explain", help="Say why each hit ranks where it does: BM25 and dense ranks, fused score, what bridging, the time boost and reranking added.")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Search memory: hybrid BM25 + dense (+ graph when graph.weight > 0) by default."""
     from memcli.retrieve.filters import parse_day
-    from memcli.types import SearchFilters
 
-    filters = SearchFilters(since=parse_day(since) if since else None,
-                            until=parse_day(until, end=True) if until else None,
-                            speaker=speaker, session=session, tags=tuple(tag or ()))
     mem = memory()
-    hits = mem.search(query, k=k, mode=mode, filters=filters or None, as_of=parse_day(as_of) if as_of else None,
+    filters = search_filters(mem, since=since, until=until, speaker=speaker, session=session, tag=tag, source=source)
+    hits = mem.search(query, k=k, mode=mode, filters=filters, as_of=parse_day(as_of) if as_of else None,
                       hops=hops, explain=explain)
     if json_:
         render.emit_json({"query": query, "mode": mode or mem.settings.search.mode,

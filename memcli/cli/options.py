@@ -19,3 +19,21 @@ FormatOpt = Annotated[Optional[ChatFormat], typer.Option(
     "--format", help="Force a chat export format (default: detect).")]
 TrustOpt = Annotated[Trust, typer.Option(
     "--trust", help="Trust label for these sources. Low-trust memory is marked in prompts and answers.")]
+
+# The filters `mem search` and `mem ask` share: what an answer or a hit may be drawn from.
+SinceOpt = Annotated[Optional[str], typer.Option("--since", metavar="DAY", help="Only memory from this day on (YYYY-MM-DD).")]
+UntilOpt = Annotated[Optional[str], typer.Option("--until", metavar="DAY", help="Only memory up to this day (YYYY-MM-DD).")]
+SpeakerOpt = Annotated[Optional[str], typer.Option("--speaker", help="Only conversation units with this speaker.")]
+SessionOpt = Annotated[Optional[str], typer.Option("--session", help="Only this conversation session id.")]
+TagOpt = Annotated[Optional[list[str]], typer.Option(
+    "--tag", "-t", metavar="TAG", help="Only notes with this tag (repeatable: any of them); a nested tag's parent matches it too.")]
+SourceOpt = Annotated[Optional[list[str]], typer.Option(
+    "--source", "-s", metavar="PATH", help="Only this file, or the files under this folder, or this source id (repeatable: any of them).")]
+
+
+
+def search_filters(mem, **given):
+    """SearchFilters from the shared options (None when none is given)."""
+    from memcli.retrieve.filters import make_filters
+
+    return make_filters(mem.resolve_sources, **given)

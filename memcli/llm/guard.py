@@ -89,3 +89,20 @@ def supported(answer: str, evidence: str) -> bool:
         return True
     have = {stem_key(w) for w in WORD.findall(evidence)}
     return len(own & have) / len(own) >= SUPPORTED
+
+
+_CODE = re.compile(r"`([^`]+)`")
+# Names a model invents: dotted or underscored identifiers, --flags, calls, `import x`, CamelCase.
+_IDENT = re.compile(r"(?<![\w-])(--?[a-z][\w-]+|[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+|[a-z]+_[\w]+|[A-Za-z_]\w*\(|"
+                    r"[A-Z][a-z]+[A-Z]\w*)")
+_IMPORT = re.compile(r"\b(?:import|from)\s+([A-Za-z_][\w.]*)")
+
+
+def invented(answer: str, evidence: str) -> list[str]:
+    """Code, identifiers and imports the answer writes that the evidence never does (case
+    aside): what a small model makes up ("import django" in an answer about httpx)."""
+    have = evidence.lower()
+    names = [m.group(1).strip() for m in _CODE.finditer(answer)]
+    plain = _CODE.sub(" ", _CITE.sub(" ", answer))
+    names += [m.group(1).rstrip("(") for m in _IDENT.finditer(plain)] + [m.group(1) for m in _IMPORT.finditer(answer)]
+    return [n for n in dict.fromkeys(names) if n and n.lower() not in have]

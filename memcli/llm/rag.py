@@ -18,10 +18,9 @@ from memcli.answer.candidates import terms as _terms
 from memcli.answer.context import Excerpt, build_context
 from memcli.answer.compare import comparison, dated_mention, decide
 from memcli.answer.hops import bridge, named_by
-from memcli.answer.pick import best_sentence
-from memcli.answer.ranker import load as load_ranker
+from memcli.answer.pick import best_sentence, load_pick
 from memcli.answer.refusal import check as refusal_check
-from memcli.llm.guard import RepeatGuard, supported
+from memcli.llm.guard import RepeatGuard, invented, supported
 from memcli.llm.prompts import NOT_IN_MEMORY, messages
 from memcli.types import Hit
 
@@ -107,6 +106,27 @@ def used_excerpts(answer: str, excerpts: list[Excerpt]) -> list[Excerpt]:
     return [e for n, e in overlap if n >= 2][:2] or excerpts[:1]
 
 
+def _renumbered(ex: Excerpt, number: int) -> Excerpt:
+    return Excerpt(ex.hits, ex.text, ex.score, number=number, tokens=ex.tokens, meta=ex.meta)
+
+
+def _line_excerpts(best, n: int) -> list[Excerpt]:
+    """The reader's ``n`` best distinct lines, each an excerpt of its own (numbered 1..n) that
+    keeps its note's provenance: what a generated answer is prompted with."""
+    out: list[Excerpt] = []
+    for r in best.ranked:
+        c = r.cand
+        if any(c.text in e.text or e.text in c.text for e in out):
+            continue
+        probe = c.text[:40]
+        unit = next((h.unit_id for h in c.excerpt.hits if probe and probe in h.text), c.excerpt.first.unit_id)
+        hits = [h for h in c.excerpt.hits if h.unit_id == unit] or c.excerpt.hits[:1]
+        out.append(Excerpt(hits, c.text, r.score, number=len(out) + 1, meta={"unit": unit}))
+        if len(out) >= n:
+            break
+    return out
+
+
 class Asker:
     def __init__(self, settings, search: Callable[..., list[Hit]], generator: Callable[[], object],
                  floor: Callable[[], float] | None = None, embed: Callable[[list[str]], object] | None = None,
@@ -117,7 +137,7 @@ class Asker:
         self.embed = embed  # question/sentence similarity for the extractive pick
         self.floor = floor or (lambda: UNCALIBRATED_FLOOR)  # the embedder's calibrated abstention floor
         self.doc_freq = doc_freq  # the memory's term statistics, for refusal by coverage
-        self.ranker = load_ranker(self.s.pick)
+        self.ranker = load_pick(self.s.pick)
 
     def _extract(self, question: str, hits: list[Hit]):
         """The extractive context and its best evidence (kept: the extractive answer reuses them)."""
@@ -160,8 +180,14 @@ class Asker:
         return first, second, name, q2
 
     def _refusal(self, question: str, best) -> str:
-        """Why memory does not hold the answer, or "" (refusal by coverage)."""
-        if not self.s.refuse_uncovered or self.doc_freq is None or best is None:
+        """Why memory does not hold the answer, or "": the reader found no line that answers
+        (its calibrated threshold), or the question names what memory never mentions."""
+        if best is None:
+            return ""
+        floor = self.ranker.policy.refuse_below
+        if floor is not None and best.score < floor:
+            return f"no line in the closest notes answers it (the reader's best: {best.score:.2f}, under {floor:.2f})"
+        if not self.s.refuse_uncovered or self.doc_freq is None:
             return ""
         r = refusal_check(question, [x.features.get("type", 0.0) for x in best.ranked], self.doc_freq)
         return r.reason() if r.refuse else ""
@@ -174,6 +200,8 @@ class Asker:
         timings = {"retrieve": time.perf_counter() - t0}
         top_dense = max((h.scores.get("dense", 1.0) for h in hits), default=0.0)
         floor = self.s.min_similarity if self.s.min_similarity is not None else self.floor()
+        if self.ranker.reader is not None and self.s.min_similarity is None:
+            floor = -1.0  # the reader reads the lines and decides (its threshold, in _refusal)
         extracted = None
         if hits and top_dense < floor and self.embed is not None:
             # A short question can sit far from every whole unit ("What does Rc stand for?") and
@@ -267,6 +295,9 @@ class Asker:
         t = time.perf_counter()
         guard = RepeatGuard()
         first = None
+        # A small model copies what it is shown: shown the reader's best lines (not whole
+        # excerpts), it answers with them; the citations are those lines' notes.
+        excerpts = _line_excerpts(best, self.s.generate_lines) if best is not None else excerpts
         stream = gen.stream(messages(question, excerpts), max_tokens=self.s.max_tokens, temperature=self.s.temperature)
         try:
             for piece in stream:
@@ -293,11 +324,20 @@ class Asker:
         if not text or "not in your memory" in text.lower():
             ans.abstained, ans.answer, ans.closest = True, NOT_IN_MEMORY, hits[:3]
             ans.refusal = "the model found no answer in the excerpts"
-        elif not supported(text, "\n".join(e.text for e in excerpts)) and best is not None:
-            # The model wrote something the excerpts do not say: the extractive answer instead.
+        elif best is not None and (not supported(text, shown := "\n".join(e.text for e in excerpts))
+                                   or invented(text, shown)):
+            # The model wrote something the lines do not say: the reader's line instead.
+            made_up = invented(text, shown)
             ans.generated, ans.answer = text, best.answer
-            ans.note = "the generated answer was not supported by the excerpts; the best-supported sentence instead"
-            ans.citations = _citations([best.excerpt])
+            ans.evidence, ans.evidence_unit = best.sentence, _evidence_unit(best)
+            ans.note = ("The model's answer " + (f"named {', '.join(made_up[:3])}, which your notes do not mention"
+                        if made_up else "said things your notes do not") + ", so this is the line from your notes that answers it.")
+            ans.citations = _citations([_renumbered(best.excerpt, 1)])
         else:
-            ans.citations = _citations(used_excerpts(text, excerpts))
+            used = used_excerpts(text, excerpts)
+            ans.citations = _citations(used)
+            if best is not None and used:
+                # The evidence is the first line the answer cites, so that both name one note.
+                ans.evidence = used[0].text
+                ans.evidence_unit = used[0].meta.get("unit") or ans.evidence_unit
         return ans

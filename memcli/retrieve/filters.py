@@ -19,3 +19,20 @@ def parse_day(raw: str, *, end: bool = False) -> datetime:
         return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
     except ValueError:
         raise ConfigError(f"not a date: {raw!r} (use YYYY-MM-DD)") from None
+
+
+def make_filters(resolve_sources, *, since=None, until=None, speaker=None, session=None, tag=None, source=None):
+    """SearchFilters from what a person typed (the CLI's options, the MCP tool's and the page's
+    parameters), or None when nothing narrows. ``source``: paths, folders or source ids, each
+    resolved by ``resolve_sources`` — one that matches nothing raises NotFoundError, never a
+    silent empty answer."""
+    from memcli.types import SearchFilters
+
+    if isinstance(tag, str):
+        tag = [tag]
+    if isinstance(source, str):
+        source = [source]
+    ids = tuple(dict.fromkeys(s.source_id for ref in (source or ()) for s in resolve_sources(ref)))
+    f = SearchFilters(since=parse_day(since) if since else None, until=parse_day(until, end=True) if until else None,
+                      speaker=speaker, session=session, tags=tuple(tag or ()), sources=ids)
+    return f or None

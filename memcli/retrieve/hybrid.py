@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from memcli.config import SearchSettings
+from memcli.markup import navigation
 from memcli.retrieve.fusion import convex, protect_outliers, rrf
 from memcli.retrieve.rows import ROW_COLUMNS, Rows
 from memcli.store.lance import LanceStore
@@ -332,6 +333,7 @@ class Retriever:
         rows = rows.get(u for u, _ in want)
         sources = self.lance.sources_by_ids({r["source_id"] for r in rows.values()})
         hits: list[Hit] = []
+        later: list[Hit] = []  # navigation (an index page, a list of links): after what it points to
         for uid, score in want:
             r = rows.get(uid)
             if r is None:
@@ -343,11 +345,11 @@ class Retriever:
                 per_source[src.source_id] = per_source.get(src.source_id, 0) + 1
                 if per_source[src.source_id] > cap:
                     continue
-            hits.append(Hit(
+            (later if navigation(r["text"]) else hits).append(Hit(
                 unit_id=uid, score=round(float(score), 6), text=r["text"], uri=src.uri,
                 title=r["title"], section=r["section"], line_start=r["line_start"],
                 line_end=r["line_end"], char_start=r["char_start"], char_end=r["char_end"],
-                source_id=r["source_id"], rank=len(hits) + 1,
+                source_id=r["source_id"], rank=0,
                 scores={name: round(float(p[uid]), 6) for name, p in per.items() if uid in p},
                 event_time=r["event_time"].isoformat() if r.get("event_time") else None,
                 speaker=r.get("speaker"), trust=src.trust,
@@ -355,6 +357,9 @@ class Retriever:
             ))
             if len(hits) >= k:
                 break
+        hits = (hits + later)[:k]
+        for i, h in enumerate(hits, start=1):
+            h.rank = i
         return hits
 
 

