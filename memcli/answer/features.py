@@ -1,8 +1,8 @@
 """Stage 2: one row of named features per candidate.
 
-The ranker (stage 3) is fitted on these columns (bench/train_pick.py), so a column's meaning
-must not change without retraining: add a column, do not repurpose one. ``mem ask --explain``
-and the training script print this same table.
+The hand ranker scores these columns; its cheap score orders the reader's shortlist, and
+bench/reader_data.py records it for every candidate, so a column's meaning must not change
+without re-making that data. ``mem ask --explain`` prints this same table.
 """
 
 from __future__ import annotations

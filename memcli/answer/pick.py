@@ -5,7 +5,7 @@
 Refusal (stage 5, memcli.answer.refusal) is the asker's, since it needs the memory's term
 statistics. The cheap hand ranker orders every candidate; the best few per question part go
 to the reader (memcli.answer.reader: a cross-encoder trained here, P(this line answers)),
-which picks among them. Without the shipped reader (or with ``llm.pick: hand|learned``) the
+which picks among them. Without the shipped reader (or with ``llm.pick: hand``) the
 shortlist is encoded instead and the full hand ranker picks with the question–sentence
 similarity added.
 Compound questions get one sentence per part; "how many times" / listing questions gather
@@ -81,15 +81,15 @@ def _ranked(ranker_model, question: str, part: str, cands: list[Candidate], sims
 class Pick:
     """What picks the evidence: the hand (or fitted) ranker, and the reader when it ships."""
 
-    name: str  # reader | hand | learned
+    name: str  # reader | hand
     ranker: Ranker  # its cheap model orders every candidate (the shortlist)
     policy: AnswerPolicy
     reader: object | None = None  # memcli.answer.reader.Reader
 
 
-def load_pick(kind: str = "reader") -> Pick:
-    """``reader`` (the default) falls back to the hand weights when the reader's file or its
-    base model is missing."""
+def load_pick(kind: str = "hand") -> Pick:
+    """``reader`` falls back to the hand weights when the reader's file or its base model is
+    missing."""
     if kind == "reader":
         from memcli.answer.reader import load as load_reader
 
@@ -125,12 +125,21 @@ def score_candidates(question: str, excerpts: Sequence[Excerpt], embed: Callable
     texts = [question] + [f"{p} {parts[0]}" for p in parts[1:]]
     cheap = [_ranked(pick.ranker.cheap, text, part, cands, None, top) for text, part in zip(texts, parts)]
     if pick.reader is not None:
+        from memcli.answer.reader import candidate_text
+
         short = _shortlist(cheap, pick.policy.shortlist)
-        feats = {id(r.cand): r.features for ranked in cheap for r in ranked}
+        # The reader adds to MiniLM's question-line cosine and the cheap score: both go in.
+        cos = np.zeros((len(texts), len(short)), np.float32)
+        if embed is not None and short:
+            vecs = embed(texts + [candidate_text(c) for c in short])
+            cos = np.asarray(vecs[:len(texts)]) @ np.asarray(vecs[len(texts):]).T
         out = []
-        for text in texts:
-            p = pick.reader.score(text, short)
-            ranked = [Scored(float(v), c, {"reader": float(v)} | feats[id(c)]) for v, c in zip(p, short)]
+        for i, (text, ranked_cheap) in enumerate(zip(texts, cheap)):
+            by_cand = {id(r.cand): r for r in ranked_cheap}
+            scores = [by_cand[id(c)].score for c in short]
+            p = pick.reader.score(text, short, cos[i], scores)
+            ranked = [Scored(float(v), c, {"reader": float(v), "similarity": float(s)} | by_cand[id(c)].features)
+                      for v, c, s in zip(p, short, cos[i])]
             ranked.sort(key=lambda x: -x.score)
             out.append(ranked)
         return out

@@ -1,27 +1,20 @@
-"""Stage 3: the ranker — a linear score over the feature table, loaded once.
+"""The hand ranker — a linear score over the feature table, with weights set by hand.
 
-Two kinds (``llm.pick``): ``HAND``, set by hand (the default), and ``learned``: a
-conditional-logit model (softmax over one question's candidates) fitted by
-``bench/train_pick.py`` on labelled dev data and shipped as ``pick.json`` beside this file —
-plain numbers, no pickle. The fitted weights did not beat the hand ones on any held-out set
-(a manual, a chat and an encyclopedia reward different columns; docs/evaluation.md), so they
-are the baseline a new feature must beat rather than the default. Each kind has two models:
-``cheap`` ranks every candidate without a neural signal and picks the shortlist the encoder
-sees; ``full`` ranks that shortlist with the question–sentence similarity added.
+Its ``cheap`` model ranks every candidate without a neural signal: the shortlist the reader
+(memcli.answer.reader) reads. Its ``full`` model, with the question–sentence similarity
+added, picks among that shortlist when ``llm.pick: hand`` (or when the reader cannot load).
+A linear fit of these weights (``llm.pick: learned``, 2026-12-05) did not beat them on any
+held-out set and was removed when the reader replaced both (docs/evaluation.md).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from memcli.answer.features import CHEAP, FULL
 
-MODEL_FILE = Path(__file__).with_name("pick.json")
 HAND = {"overlap": 1.0, "similarity": 1.0, "context": 0.35, "type": 0.3, "retrieval": 0.25, "pair": -0.1}
 
 
@@ -60,25 +53,14 @@ def _hand(names: tuple[str, ...]) -> Linear:
 
 @dataclass(frozen=True)
 class Ranker:
-    name: str  # learned | hand
+    name: str
     cheap: Linear
     full: Linear
-    meta: dict
 
     @classmethod
     def hand(cls) -> "Ranker":
-        return cls("hand", _hand(CHEAP), _hand(FULL), {})
-
-    @classmethod
-    def from_file(cls, path: Path) -> "Ranker":
-        d = json.loads(path.read_text(encoding="utf-8"))
-        return cls("learned", Linear.from_dict(d["cheap"]), Linear.from_dict(d["full"]),
-                   {k: v for k, v in d.items() if k not in ("cheap", "full")})
+        return cls("hand", _hand(CHEAP), _hand(FULL))
 
 
-@lru_cache(maxsize=4)
-def load(kind: str = "learned", path: str | None = None) -> Ranker:
-    """The shipped model (or the hand weights); loaded once per process."""
-    if kind == "hand" or (path is None and not MODEL_FILE.is_file()):
-        return Ranker.hand()
-    return Ranker.from_file(Path(path) if path else MODEL_FILE)
+def load(kind: str = "hand") -> Ranker:
+    return Ranker.hand()

@@ -146,8 +146,11 @@ class Reader:
         pooled = (x * m).sum(1) / m.sum(1).clip(min=1.0)
         return (pooled @ w["head.weight"] + w["head.bias"])[:, 0]
 
-    def logits(self, question: str, pairs: Sequence[tuple[str, str]], batch: int = 16) -> np.ndarray:
-        """One logit per (candidate, context); batches of similar length (little padding)."""
+    def logits(self, question: str, pairs: Sequence[tuple[str, str]], side: np.ndarray | None = None,
+               batch: int = 16) -> np.ndarray:
+        """One logit per (candidate, context); batches of similar length (little padding).
+        ``side``: per pair, [10 x MiniLM's question-line cosine, the hand cheap score] — the
+        signals the reader was trained to add to (its ``mix`` weights)."""
         enc = [encode_pair(self.tok, question, c, x, self.lengths) for c, x in pairs]
         out = np.zeros(len(enc), np.float32)
         order = sorted(range(len(enc)), key=lambda i: len(enc[i][0]))
@@ -161,13 +164,21 @@ class Reader:
                 a, t = enc[i]
                 ids[r, :len(a)], types[r, :len(t)], mask[r, :len(a)] = a, t, True
             out[idx] = self._forward(ids, types, mask)
+        if "mix.weight" in self.w and len(out):
+            s = np.zeros((len(out), 2), np.float32) if side is None else np.asarray(side, np.float32)
+            out += (s @ self.w["mix.weight"])[:, 0]
         return out
 
-    def score(self, question: str, cands: Sequence[Candidate]) -> np.ndarray:
-        """P(answers) for each candidate."""
+    def score(self, question: str, cands: Sequence[Candidate], cosines: Sequence[float] | None = None,
+              cheap: Sequence[float] | None = None) -> np.ndarray:
+        """P(answers) for each candidate, given MiniLM's question-line cosines and the hand
+        shortlist's cheap scores (zeros when not given)."""
         if not cands:
             return np.zeros(0, np.float32)
-        z = self.logits(question, [(candidate_text(c), context_text(c)) for c in cands])
+        n = len(cands)
+        side = np.stack([10.0 * np.asarray(cosines if cosines is not None else np.zeros(n), np.float32),
+                         np.asarray(cheap if cheap is not None else np.zeros(n), np.float32)], 1)
+        z = self.logits(question, [(candidate_text(c), context_text(c)) for c in cands], side)
         return 1.0 / (1.0 + np.exp(-z))
 
 

@@ -228,7 +228,7 @@ def docsqa(
     answer: Annotated[str, typer.Option("--answer", help="Answer modes, comma list: extractive, generate.")] = "extractive",
     modes: Annotated[Optional[str], typer.Option("--modes", help="Reranking rows to add (hybrid+features, hybrid+llm, ...): each answers again after that reranker.")] = None,
     k: Annotated[int, typer.Option("-k", help="Retrieval hit cut-off (files).", min=1)] = 3,
-    variants: Annotated[str, typer.Option("--variants", help="Answer variants, comma list: default (what mem ask does), hand or learned (that pick, no refusal by coverage), learned+refusal.")] = "default",
+    variants: Annotated[str, typer.Option("--variants", help="Answer variants, comma list: default (what mem ask does), reader, reader-coverage (the reader's threshold alone), hand+refusal (the pick before the reader), hand (the hand pick, no refusal by coverage).")] = "default",
     limit: LimitOpt = None, workdir: WorkOpt = None, json_: JsonOpt = False,
 ) -> None:
     """Questions about your own documents: retrieval hit@k, answers right, abstentions right

@@ -47,9 +47,10 @@ def prediction(qid: str, hits, ans) -> dict:
 
 # Answer variants an eval can compare (`--variants`): settings each one changes.
 VARIANTS = {
+    "reader": {"pick": "reader"},  # the trained reader (memcli/answer/reader.py) and its refusal
+    "reader-coverage": {"pick": "reader", "refuse_uncovered": False},  # the reader's threshold alone
+    "hand+refusal": {"pick": "hand", "refuse_uncovered": True},  # what shipped before the reader
     "hand": {"pick": "hand", "refuse_uncovered": False},  # the hand-set weights, no refusal by coverage
-    "learned": {"pick": "learned", "refuse_uncovered": False},  # the fitted ranker, no refusal by coverage
-    "learned+refusal": {"pick": "learned", "refuse_uncovered": True},
     "default": {},  # what `mem ask` does (llm.pick, llm.refuse_uncovered as configured)
 }
 

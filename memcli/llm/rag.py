@@ -56,7 +56,7 @@ class Answer:
     answer_span: list[int] | None = None  # [start, end) of the answer inside ``evidence``, when it is a part of it
     evidence_unit: str | None = None  # the unit that holds the evidence sentence
     refusal: str | None = None  # why memory does not hold the answer (when abstained)
-    pick: str | None = None  # the extractive ranker that picked the evidence: learned | hand
+    pick: str | None = None  # what picked the evidence: reader | hand
     explain: list[dict] | None = None  # the ranked candidates and their features (--explain)
     note: str | None = None  # what the reader should know about how this answer was made
     generated: str | None = None  # a generated answer the grounding check replaced

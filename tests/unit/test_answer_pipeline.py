@@ -1,14 +1,13 @@
 """The answer pipeline's stages, each alone: markup → prose, question focus, spans, refusal,
-two-hop bridges, the repeat guard, the shipped ranker file."""
-
-import json
+two-hop bridges, the repeat guard, the hand ranker."""
 
 import numpy as np
+import pytest
 
 from memcli.answer.features import CHEAP, FULL
 from memcli.answer.hops import bridge, named_by
 from memcli.answer.qtypes import focus, new_numbers, question_type
-from memcli.answer.ranker import MODEL_FILE, Ranker, load
+from memcli.answer.ranker import Ranker, load
 from memcli.answer.refusal import absent_terms, check, specific_terms
 from memcli.answer.span import answer_span
 from memcli.llm.guard import RepeatGuard, supported
@@ -86,17 +85,14 @@ def test_the_repeat_guard_stops_a_loop_before_the_reader_sees_it():
     assert not supported("Bananas ripen in paper bags.", "the honey won second prize at the county show")
 
 
-def test_the_shipped_ranker_matches_the_feature_columns():
-    d = json.loads(MODEL_FILE.read_text())
-    assert d["cheap"]["features"] == list(CHEAP) and d["full"]["features"] == list(FULL)
-    assert "command" in d  # how to fit it again
-    r = load()
-    assert r.name == "learned"
+def test_the_hand_ranker_matches_the_feature_columns():
     X = np.zeros((3, len(FULL)), np.float32)
     X[1, FULL.index("overlap")] = 1.0
-    assert r.full.score(X, FULL).shape == (3,)
+    r = load()
+    assert r.name == "hand" and r.full.score(X, FULL).shape == (3,)
     assert Ranker.hand().full.score(X, FULL).argmax() == 1
-
+    with pytest.raises(ValueError):
+        r.full.score(X, CHEAP)
 
 def test_comparison_questions_and_their_dates():
     from memcli.answer.compare import comparison, date_key, decide

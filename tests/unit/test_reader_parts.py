@@ -1,0 +1,82 @@
+"""The reader's pieces that need no trained weights: navigation pages, invented names in a
+generated answer, the source filter, the policy, and the reader's input layout."""
+
+from __future__ import annotations
+
+import pytest
+
+from memcli.answer.policy import HAND, AnswerPolicy, for_reader
+from memcli.llm.guard import invented
+from memcli.markup import navigation
+from memcli.store.query import search_sql
+from memcli.types import SearchFilters
+
+INDEX = """# My notes
+
+- [Keyboard shortcuts](tools/shortcuts.md) — 2024-03-02
+- [Git hosting](tools/git-hosting.md)
+- [[Recipes]]
+- [Local models](tools/local-models.md) — 2025-01-20
+- [Travel](travel/index.md)
+"""
+
+
+def test_an_index_of_links_is_navigation_and_a_page_that_cites_is_not():
+    assert navigation(INDEX)
+    prose = ("The cache lives in [the cache folder](cache.md). It holds wheels and source trees, "
+             "see [pruning](prune.md), [locking](lock.md) and [CI](ci.md) for how long entries stay "
+             "and when they are cleaned, which depends on the command that wrote them.")
+    assert not navigation(prose)
+    assert not navigation("- [one](a.md)\n- [two](b.md)")  # too few links to say
+
+
+def test_invented_names_are_what_the_lines_never_say():
+    lines = "Anyone can make a read-only copy with `git clone https://forge.example.org/team/notes.git`."
+    made_up = invented("Use `import django` and call `django.setup()` [1].", lines)
+    assert made_up and all("django" in n for n in made_up)
+    assert "django" in " ".join(invented("import django; django.setup()", lines))
+    assert invented("Run `git clone https://forge.example.org/team/notes.git` [1].", lines) == []
+    assert invented("The starter gets fed on Sundays [1].", "The starter lives in the fridge and gets fed on Sundays.") == []
+
+
+def test_a_source_filter_is_a_list_of_source_ids():
+    sql = search_sql(SearchFilters(sources=("abc123", "def456")))
+    assert sql == "source_id IN ('abc123', 'def456')"
+    assert not SearchFilters() and SearchFilters(sources=("x",))
+
+
+def test_a_source_that_matches_nothing_is_an_error_not_an_empty_answer():
+    from memcli.errors import NotFoundError
+    from memcli.retrieve.filters import make_filters
+
+    def resolve(ref):
+        raise NotFoundError(f"no source in memory matches {ref!r}")
+
+    with pytest.raises(NotFoundError):
+        make_filters(resolve, source=["nowhere"])
+    assert make_filters(resolve) is None
+    f = make_filters(resolve, since="2025-01-01", tag="recipes")
+    assert f.since.year == 2025 and f.tags == ("recipes",)
+
+
+def test_every_answer_number_lives_in_a_policy():
+    assert isinstance(HAND, AnswerPolicy) and HAND.refuse_below is None
+    p = for_reader(0.3)
+    assert p.refuse_below == 0.3 and p.shortlist >= 8
+    with pytest.raises(Exception):
+        p.shortlist = 3  # frozen
+
+
+def test_the_reader_sees_who_said_a_turn_and_where_a_line_sits():
+    from memcli.answer.candidates import Candidate
+    from memcli.answer.context import Excerpt
+    from memcli.answer.reader import candidate_text, context_text
+    from memcli.types import Hit
+
+    h = Hit("u1", 1.0, "text", "/n/a.md", "Title", "Setup > Proxy", 1, 2, 0, 4, "s1")
+    ex = Excerpt([h], "text", 1.0)
+    c = Candidate("Set HTTPS_PROXY.", ex, prev="Behind a proxy:")
+    assert candidate_text(c) == "Set HTTPS_PROXY."
+    assert context_text(c) == "Setup > Proxy · Behind a proxy:"
+    t = Candidate("I went to the support group.", ex, speaker="Caroline", kind="turn")
+    assert candidate_text(t) == "Caroline: I went to the support group."
