@@ -105,7 +105,8 @@ bench: install
 	$(BIN)/python bench/ann_recall.py
 
 # The reader (memcli/answer/reader.safetensors + reader.json): labelled candidates through the
-# product's own path, the cross-set table, then ~25 minutes of CPU training and calibration.
+# product's own path (~20 minutes), the cross-set table (3 x 5 minutes), then 15 minutes of CPU
+# training and calibration.
 # Needs ../shared/data and the documentation named in bench/reader_manifest.json, fetched at
 # those commits into READER_DOCS (no network at run time: the repositories are not on PyPI).
 READER_DOCS ?= ../fetched
