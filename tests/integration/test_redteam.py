@@ -12,6 +12,8 @@ RED = Path(__file__).resolve().parents[1] / "fixtures" / "redteam"
 
 def test_injections_are_quoted_data_with_low_trust_labels(settings, corpus, tmp_path):
     gen = FakeGenerator()
+    # Every candidate line in the prompt (not the best 3), so that the injections reach it.
+    settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"generate_lines": 12})})
     mem = Memory(settings, embedder=FakeEmbedder(dim=64), generator=gen)
     mem.ingest([corpus], recursive=True)
     shutil.copytree(RED, tmp_path / "red")
