@@ -48,6 +48,13 @@ def _agent_steps(corpus):
 
         ans = _payload(await s.call_tool("ask", {"question": "Which variety is for sauce?"}))
         assert "San Marzano" in ans["answer"] and ans["citations"][0]["uri"].endswith("garden.md")
+        # The same filters as `mem ask --source/--since`: only what they allow answers.
+        narrowed = _payload(await s.call_tool("ask", {"question": "Which variety is for sauce?",
+                                                      "sources": [str(corpus / "trip.txt")]}))
+        assert "San Marzano" not in narrowed["answer"]
+        assert all(c["uri"].endswith("trip.txt") for c in narrowed["citations"])
+        nowhere = await s.call_tool("ask", {"question": "Which variety is for sauce?", "sources": ["/nowhere/at/all.md"]})
+        assert nowhere.is_error and "no source in memory matches" in nowhere.content[0].text
 
         res = await s.read_resource(f"mem://units/{unit_id}")
         assert json.loads(res.contents[0].text)["uri"].endswith("trip.txt")
@@ -101,9 +108,10 @@ def test_with_a_resident_server_the_agent_uses_its_models_and_its_one_writer(tmp
             time.sleep(0.1)
         again = anyio.run(_session_run, home, _agent_steps(corpus))
         assert again["hits"][0]["uri"].endswith("garden.md")
-        # ingest, search, ask, forget, the failed forget, the last search (the bad mode, the
-        # malformed call, history and pin run in the MCP process itself)
-        assert control(home, "status")["served"] == 6
+        # ingest, search, three asks (one narrowed by a source, one naming no source), forget,
+        # the failed forget, the last search (the bad mode, the malformed call, history and pin
+        # run in the MCP process itself)
+        assert control(home, "status")["served"] == 8
     finally:
         server.terminate()
         server.wait(timeout=30)
