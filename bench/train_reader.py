@@ -12,8 +12,9 @@ as shipped by the MiniLM package; the rest is trained, and only that is written 
 
 Loss, per question: binary cross-entropy on every candidate (the probability must mean
 something: refusal thresholds it) plus a softmax over the question's candidates (which one
-answers). A question's candidates are its positives and its hardest negatives by the hand
-score (the lines that look like answers), topped up with random ones. No-answer questions
+answers). A question's candidates are its shortlist as the product reads it (the hand cheap
+score's best ``--per-q``: the lines that look like answers, with their MiniLM cosine and cheap
+score as the two side inputs the ``mix`` weighs). No-answer questions
 (LoCoMo's adversarial category; synthetic questions with their page removed) bring only
 negatives.
 
@@ -110,7 +111,7 @@ def trained_state(model) -> dict:
     out = {}
     for name, p in model.named_parameters():
         if p.requires_grad:
-            out[name.removeprefix("bert.")] = p.detach().cpu().to(dtype=__import__("torch").float16).contiguous()
+            out[name.removeprefix("bert.")] = p.detach().cpu().half().contiguous()
     return out
 
 
@@ -147,12 +148,6 @@ def batch_tensors(encs):
     return ids, types, mask
 
 
-def group(r: dict, rng: random.Random, per_q: int) -> list[int]:
-    """A question's training candidates: its shortlist, as the product reads it (positives
-    outside the shortlist are never read, so they are not trained on either)."""
-    return shortlist(r, per_q)
-
-
 def side(r: dict, i: int) -> list[float]:
     c = r["cands"][i]
     return [10.0 * c.get("cos", 0.0), c["cheap"]]
@@ -161,8 +156,6 @@ def side(r: dict, i: int) -> list[float]:
 def add_cosines(rows: list[dict], cache: Path) -> None:
     """MiniLM's question-line cosine of every shortlisted candidate (the bi-encoder the
     product already runs), cached by question and line."""
-    import hashlib
-
     known = json.loads(cache.read_text()) if cache.exists() else {}
     key = lambda q, t: hashlib.sha1(f"{q}\x00{t}".encode()).hexdigest()[:16]  # noqa: E731
     todo = [(r, i) for r in rows for i in shortlist(r, 12) if key(r["q"], r["cands"][i]["t"]) not in known]
@@ -212,7 +205,8 @@ def train(rows: list[dict], *, layers: int, freeze: int, minutes: float, per_q: 
         qs = [rng.choice(fams[names[(step * 4 + j) % len(names)]]) for j in range(4)]
         encs, owners, ys, sides = [], [], [], []
         for gi, r in enumerate(qs):
-            for i in group(r, rng, per_q):
+            # Its shortlist, as the product reads it: positives outside it are never read.
+            for i in shortlist(r, per_q):
                 c = r["cands"][i]
                 encs.append(enc(r["q"], c["t"], c["x"]))
                 owners.append(gi)

@@ -158,7 +158,7 @@ def navigation(text: str) -> bool:
     to other notes — rather than something that says anything: most of its lines are links,
     or most of its words are link text. Such a passage is neither an answer nor a hit that
     should crowd out the notes it points to."""
-    links = _ANY_LINK.findall(text)
+    links = list(_ANY_LINK.finditer(text))
     if len(links) < NAV_MIN_LINKS:
         return False
     lines = [ln for ln in text.splitlines() if ln.strip() and not _HEADING.match(ln)]
@@ -167,5 +167,5 @@ def navigation(text: str) -> bool:
     if lines and link_lines / len(lines) >= NAV_SHARE:
         return True
     words = len(text.split())
-    linked = sum(len(m.group(0).split()) for m in _ANY_LINK.finditer(text))
+    linked = sum(len(m.group(0).split()) for m in links)
     return words > 0 and linked / words >= NAV_SHARE

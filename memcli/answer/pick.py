@@ -96,8 +96,14 @@ def load_pick(kind: str = "hand") -> Pick:
         reader = load_reader()
         if reader is not None:
             return Pick("reader", Ranker.hand(), for_reader(reader.threshold), reader)
-        kind = "hand"
-    ranker = load(kind)
+    return _as_pick(None)
+
+
+def _as_pick(ranker: "Ranker | Pick | None") -> Pick:
+    """A Pick as given, or the hand pick around a (hand) ranker."""
+    if isinstance(ranker, Pick):
+        return ranker
+    ranker = ranker or load()
     return Pick(ranker.name, ranker, HAND_POLICY)
 
 
@@ -115,7 +121,7 @@ def score_candidates(question: str, excerpts: Sequence[Excerpt], embed: Callable
     """Candidates ranked for the whole question, then for each further part of a compound one."""
     if not set(terms(question)):
         return []
-    pick = ranker if isinstance(ranker, Pick) else Pick((ranker or load()).name, ranker or load(), HAND_POLICY)
+    pick = _as_pick(ranker)
     cands = candidate_pool(question, excerpts)
     if not cands:
         return []
@@ -181,7 +187,7 @@ def _dated(r: Scored, question: str) -> Extract:
 
 def best_sentence(question: str, excerpts: Sequence[Excerpt], embed: Callable[[list[str]], np.ndarray] | None = None,
                   ranker: "Ranker | Pick | None" = None) -> Extract | None:
-    pick = ranker if isinstance(ranker, Pick) else Pick((ranker or load()).name, ranker or load(), HAND_POLICY)
+    pick = _as_pick(ranker)
     policy = pick.policy
     parts = split_question(question)
     ranked = score_candidates(question, excerpts, embed, parts, pick)

@@ -32,18 +32,6 @@ class Linear:
             return np.zeros(0, dtype=np.float32)
         return ((X - self.mean) / self.scale) @ self.weights
 
-    def contributions(self, x: np.ndarray) -> dict[str, float]:
-        """What each column added to one candidate's score (``--explain``)."""
-        return {n: round(float(v), 4) for n, v in zip(self.names, (x - self.mean) / self.scale * self.weights)}
-
-    def to_dict(self) -> dict:
-        return {"features": list(self.names), "weights": [round(float(w), 6) for w in self.weights],
-                "mean": [round(float(v), 6) for v in self.mean], "scale": [round(float(v), 6) for v in self.scale]}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "Linear":
-        return cls(tuple(d["features"]), np.asarray(d["weights"], np.float32),
-                   np.asarray(d["mean"], np.float32), np.asarray(d["scale"], np.float32))
 
 
 def _hand(names: tuple[str, ...]) -> Linear:
@@ -62,5 +50,5 @@ class Ranker:
         return cls("hand", _hand(CHEAP), _hand(FULL))
 
 
-def load(kind: str = "hand") -> Ranker:
+def load() -> Ranker:
     return Ranker.hand()

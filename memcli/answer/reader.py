@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from memcli.answer.candidates import Candidate
+from memcli.embed.numpy_bert import layer_norm
 
 MODEL_FILE = Path(__file__).with_name("reader.safetensors")
 META_FILE = Path(__file__).with_name("reader.json")
@@ -81,12 +82,6 @@ def _gelu_tanh(x: np.ndarray) -> np.ndarray:
     return y
 
 
-def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
-    mu = x.mean(-1, keepdims=True)
-    var = ((x - mu) ** 2).mean(-1, keepdims=True)
-    return (x - mu) / np.sqrt(var + eps) * w + b
-
-
 class Reader:
     """P(answers) for (question, candidate) pairs."""
 
@@ -127,7 +122,7 @@ class Reader:
         b, n = ids.shape
         x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n][None]
              + w["embeddings.token_type_embeddings.weight"][types]).astype(np.float32)
-        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
+        x = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
         h, d = self.heads, self.dim // self.heads
         bias = np.where(mask[:, None, None, :], 0.0, -1e9).astype(np.float32)
         for i in range(self.layers):
@@ -138,10 +133,10 @@ class Reader:
             s = np.exp(s - s.max(-1, keepdims=True))
             ctx = (s / s.sum(-1, keepdims=True)) @ v
             a = self._dense(ctx.transpose(0, 2, 1, 3).reshape(b, n, self.dim), f"{p}.attention.output.dense")
-            x = _layer_norm(x + a, w[f"{p}.attention.output.LayerNorm.weight"], w[f"{p}.attention.output.LayerNorm.bias"], self.eps)
+            x = layer_norm(x + a, w[f"{p}.attention.output.LayerNorm.weight"], w[f"{p}.attention.output.LayerNorm.bias"], self.eps)
             g = _gelu_tanh(self._dense(x, f"{p}.intermediate.dense"))
             o = self._dense(g, f"{p}.output.dense")
-            x = _layer_norm(x + o, w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"], self.eps)
+            x = layer_norm(x + o, w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"], self.eps)
         m = mask[..., None].astype(np.float32)
         pooled = (x * m).sum(1) / m.sum(1).clip(min=1.0)
         return (pooled @ w["head.weight"] + w["head.bias"])[:, 0]

@@ -31,7 +31,6 @@ SourceOpt = Annotated[Optional[list[str]], typer.Option(
     "--source", "-s", metavar="PATH", help="Only this file, or the files under this folder, or this source id (repeatable: any of them).")]
 
 
-
 def search_filters(mem, **given):
     """SearchFilters from the shared options (None when none is given)."""
     from memcli.retrieve.filters import make_filters

@@ -67,7 +67,7 @@ def _erf(x: np.ndarray) -> np.ndarray:
     return s * y
 
 
-def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
+def layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.ndarray:
     mu = x.mean(-1, keepdims=True)
     var = ((x - mu) ** 2).mean(-1, keepdims=True)
     return (x - mu) / np.sqrt(var + eps) * w + b
@@ -117,7 +117,7 @@ class NumpyBertEncoder(WindowedEncoder):
         w, n = self.w, len(ids)
         x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n]
              + w["embeddings.token_type_embeddings.weight"][types]).astype(np.float32)
-        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
+        x = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
         h, d = self.heads, self.dim // self.heads
         for i in range(self.n_layers):
             p = f"encoder.layer.{i}"
@@ -127,11 +127,11 @@ class NumpyBertEncoder(WindowedEncoder):
             s = np.exp(s - s.max(-1, keepdims=True))
             ctx = (s / s.sum(-1, keepdims=True)) @ v
             a = self._dense(ctx.transpose(1, 0, 2).reshape(n, self.dim), f"{p}.attention.output.dense")
-            x = _layer_norm(x + a, w[f"{p}.attention.output.LayerNorm.weight"], w[f"{p}.attention.output.LayerNorm.bias"], self.eps)
+            x = layer_norm(x + a, w[f"{p}.attention.output.LayerNorm.weight"], w[f"{p}.attention.output.LayerNorm.bias"], self.eps)
             g = self._dense(x, f"{p}.intermediate.dense")
             g = 0.5 * g * (1.0 + _erf(g * _SQRT_HALF))
             o = self._dense(g, f"{p}.output.dense")
-            x = _layer_norm(x + o, w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"], self.eps)
+            x = layer_norm(x + o, w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"], self.eps)
         pooled = x.mean(0)
         return (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
 

@@ -86,13 +86,14 @@ def _context_rows(excerpts: list[Excerpt]) -> list[dict]:
     return sorted(rows, key=lambda c: c["number"])
 
 
+def _unit_holding(ex: Excerpt, text: str) -> str:
+    """The unit of ``ex`` whose text holds ``text`` (an excerpt can merge several)."""
+    probe = text[:40]
+    return next((h.unit_id for h in ex.hits if probe and probe in h.text), ex.first.unit_id)
+
+
 def _evidence_unit(best) -> str:
-    """The unit of the excerpt whose text holds the evidence (an excerpt can merge several)."""
-    probe = best.sentence[:40]
-    for h in best.excerpt.hits:
-        if probe and probe in h.text:
-            return h.unit_id
-    return best.excerpt.first.unit_id
+    return _unit_holding(best.excerpt, best.sentence)
 
 
 def used_excerpts(answer: str, excerpts: list[Excerpt]) -> list[Excerpt]:
@@ -118,8 +119,7 @@ def _line_excerpts(best, n: int) -> list[Excerpt]:
         c = r.cand
         if any(c.text in e.text or e.text in c.text for e in out):
             continue
-        probe = c.text[:40]
-        unit = next((h.unit_id for h in c.excerpt.hits if probe and probe in h.text), c.excerpt.first.unit_id)
+        unit = _unit_holding(c.excerpt, c.text)
         hits = [h for h in c.excerpt.hits if h.unit_id == unit] or c.excerpt.hits[:1]
         out.append(Excerpt(hits, c.text, r.score, number=len(out) + 1, meta={"unit": unit}))
         if len(out) >= n:
@@ -324,10 +324,9 @@ class Asker:
         if not text or "not in your memory" in text.lower():
             ans.abstained, ans.answer, ans.closest = True, NOT_IN_MEMORY, hits[:3]
             ans.refusal = "the model found no answer in the excerpts"
-        elif best is not None and (not supported(text, shown := "\n".join(e.text for e in excerpts))
-                                   or invented(text, shown)):
+        elif best is not None and ((made_up := invented(text, shown := "\n".join(e.text for e in excerpts)))
+                                   or not supported(text, shown)):
             # The model wrote something the lines do not say: the reader's line instead.
-            made_up = invented(text, shown)
             ans.generated, ans.answer = text, best.answer
             ans.evidence, ans.evidence_unit = best.sentence, _evidence_unit(best)
             ans.note = ("The model's answer " + (f"named {', '.join(made_up[:3])}, which your notes do not mention"
