@@ -1,8 +1,9 @@
 """Graph memory costs, measured in one run.
 
-1. Ingest cost of each extraction path on the same generated corpus (real MiniLM):
-   no graph vs rules (units/s, and the share of ingest time the graph adds); the LLM path
-   (bundled GGUF under a JSON grammar) on the first N units only, as units/s.
+1. Ingest cost of each extraction path on the same corpus (real MiniLM), each path in its
+   own process so that its peak RSS is its own: no graph, rules, ner (spaCy) — seconds,
+   seconds per 1k units, the share of ingest time the graph adds, peak RSS, entities; the
+   LLM path (bundled GGUF under a JSON grammar) on the first N units only, as units/s.
 2. Personalized PageRank on a synthetic graph with >= 100k edges: walk-matrix build once,
    then per-query PPR p50/p95 (our sparse power iteration vs igraph's PRPACK).
 
@@ -23,37 +24,54 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _corpus import make_corpus  # noqa: E402
 
 
-def ingest_paths(files: int, llm_units: int) -> None:
+def one_path(name: str, corpus: str, home: str) -> None:
+    """Child process: ingest ``corpus`` with one extraction path, print one JSON line."""
+    import json
+    import resource
+
     from memcli.config import Settings
     from memcli.embed.st import SentenceTransformerEmbedder
-    from memcli.graph.extract import RuleExtractor
     from memcli.memory import Memory
 
     emb = SentenceTransformerEmbedder()
     emb.embed(["warm up"] * 8)
+    graph = name != "no graph"
+    s = Settings(home=Path(home), graph={"enabled": graph, "extractor": name if graph else "rules"})
+    mem = Memory(s, embedder=emb)
+    t = time.perf_counter()
+    rep = mem.ingest([corpus], recursive=True, graph=graph)
+    secs = time.perf_counter() - t
+    counts = mem.graph.store.counts() if graph else {}
+    print(json.dumps({"path": name, "seconds": secs, "units": rep.units_written, **counts,
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def ingest_paths(files: int, llm_units: int) -> None:
+    import json
+    import subprocess
+
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(CORPUS) if CORPUS else make_corpus(Path(tmp) / "corpus", files=files)
-        secs = {}
-        for name, graph in (("no graph", False), ("rules", True)):
-            mem = Memory(Settings(home=Path(tmp) / name.replace(" ", "-")), embedder=emb)
-            t = time.perf_counter()
-            rep = mem.ingest([corpus], graph=graph)
-            secs[name] = time.perf_counter() - t
-            n = rep.units_written
-            print(f"ingest {name:9s}: {secs[name]:6.2f}s  {n / secs[name]:6.0f} units/s  units={n}")
-        st = mem.graph.store.counts()
-        print(f"rules graph: {st['entities']} entities, {st['mentions']} mentions, {st['relations']} relations")
-        print(f"graph share of ingest time (rules) = {(secs['rules'] - secs['no graph']) / secs['rules']:.1%}  "
-              f"ratio rules/no-graph = {secs['rules'] / secs['no graph']:.3f}")
-        units = mem.lance.committed(["id", "title", "text"]).to_pylist()
-        t = time.perf_counter()
-        for u in units:
-            RuleExtractor().extract(u["text"], u["title"])
-        ex_s = time.perf_counter() - t
-        print(f"rules extraction alone: {len(units) / ex_s:.0f} units/s")
+        rows = {}
+        for name in ("no graph", "rules", "ner"):
+            out = subprocess.run([sys.executable, __file__, "--one", name, str(corpus), str(Path(tmp) / name.replace(" ", "-"))],
+                                 capture_output=True, text=True, check=True).stdout
+            rows[name] = json.loads(out.strip().splitlines()[-1])
+        base = rows["no graph"]["seconds"]
+        for name, r in rows.items():
+            per_k = r["seconds"] / max(r["units"], 1) * 1000
+            extra = "" if name == "no graph" else (
+                f"  graph share {(r['seconds'] - base) / r['seconds']:.0%}  ratio {r['seconds'] / base:.2f}x  "
+                f"entities {r['entities']}  mentions {r['mentions']}  relations {r['relations']}")
+            print(f"ingest {name:9s}: {r['seconds']:7.1f} s  {per_k:5.1f} s/1k units  units={r['units']}  "
+                  f"peak RSS {r['peak_rss_mb']:.0f} MB{extra}")
         if llm_units:
+            from memcli.config import Settings
             from memcli.graph.extract import LLMExtractor
+            from memcli.memory import Memory
 
+            mem = Memory(Settings(home=Path(tmp) / "rules"))
+            units = mem.lance.committed(["id", "title", "text"]).to_pylist()
             gen = mem.generator
             ex = LLMExtractor(gen)
             t = time.perf_counter()
@@ -102,9 +120,12 @@ def ppr_scale(edges_target: int = 100_000, queries: int = 50) -> None:
 CORPUS = None
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--one"]:
+        one_path(*sys.argv[2:5])
+        sys.exit(0)
     if len(sys.argv) > 1 and Path(sys.argv[1]).is_dir():  # a real corpus directory instead
         CORPUS = sys.argv.pop(1)
     files = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     llm_units = int(sys.argv[2]) if len(sys.argv) > 2 else 10
-    ppr_scale()
     ingest_paths(files, llm_units)
+    ppr_scale()

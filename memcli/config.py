@@ -117,16 +117,21 @@ class SearchSettings(_Section):
 class GraphSettings(_Section):
     enabled: bool = Field(False, description=(
         "Extract entities and relations at ingest (`mem ingest --graph`); `mem graph build` catches up."))
-    extractor: Literal["rules", "llm"] = Field("rules", description=(
-        "rules: capitalised spans and co-occurrence (no model); llm: the GGUF under a JSON grammar."))
+    extractor: Literal["ner", "rules", "llm"] = Field("ner", description=(
+        "ner: spaCy's small English model (typed people, organisations, places, works); "
+        "rules: capitalised spans (no model, untyped); llm: the GGUF under a JSON grammar."))
     damping: float = Field(0.5, gt=0, lt=1, description="Personalized PageRank damping (HippoRAG's value).")
     passage_weight: float = Field(0.05, ge=0, description="PPR reset weight of the dense hits' unit nodes.")
+    hit_seeds: int = Field(0, ge=0, le=20, description=(
+        "PPR is also seeded by the entities of this many best dense hits (the bridge a question leaves unsaid). 0: off."))
+    hit_entity_weight: float = Field(0.5, ge=0, description="Seed weight of those entities, times their specificity.")
     synonym_threshold: float = Field(0.9, ge=0, le=1, description="Synonym edges between entity names this close (cosine).")
     link_threshold: float = Field(0.8, ge=0, le=1, description="Query spans link to entities this close (cosine).")
     weight: float = Field(0.0, ge=0, description="Weight of the graph list in hybrid fusion. 0: not fused.")
     hops: int = Field(1, ge=1, le=5, description="Rounds of iterative multi-hop graph retrieval (1: single-step PPR).")
     links: bool = Field(True, description=(
-        "Markdown [[wiki links]] and ![[embeds]] become 'links to' edges between notes, and a note's "
+        "Links between notes ([[wiki links]], ![[embeds]], relative Markdown links, resolved by path) become "
+        "'links to' edges, and a note's "
         "front-matter aliases and file name 'alias of' edges to its title (Obsidian/Logseq vaults)."))
 
 

@@ -47,6 +47,11 @@ class SkipInput(ReadError):
     reported and skipped, not counted as a failure."""
 
 
+class StubNote(SkipInput):
+    """A note with a title or front matter and no text yet: counted apart, never a failure
+    (a cron ingest of a vault must not page anyone over a placeholder)."""
+
+
 class EmptyInput(SkipInput):
     """A file with nothing in it."""
 

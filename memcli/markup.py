@@ -169,3 +169,52 @@ def navigation(text: str) -> bool:
     words = len(text.split())
     linked = sum(len(m.group(0).split()) for m in links)
     return words > 0 and linked / words >= NAV_SHARE
+
+
+# [text](target "title"): a link to another file of the folder (not a URL, an anchor or an image).
+_MD_LINK = re.compile(r"(?<!!)\[[^\]\n]{0,300}\]\(\s*<?([^()\s<>]+(?:\([^()\s]*\)[^()\s<>]*)*)>?(?:\s+\"[^\"]*\")?\s*\)")
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
+_NOTE_SUFFIXES = (".md", ".markdown", ".mdx", ".txt", ".org")
+
+
+def note_links(text: str, from_path: str = "", by_path: dict[str, str] | None = None) -> list[str]:
+    """The notes a Markdown passage links to, in order, outside code: ``[[Target]]`` as
+    written; a link with a path (``[[./a/b|shown]]``, ``[text](../x/note.md#part)``) as the
+    title of the note at that path when ``by_path`` (absolute path -> title) has it, else as
+    the file's name (which a note's "alias of" edge leads to its title)."""
+    import os
+    from urllib.parse import unquote
+
+    body = _CODE_SPAN.sub(" ", _FENCED.sub(" ", text))
+    base = os.path.dirname(from_path)
+    by_path = by_path or {}
+    out: list[str] = []
+
+    def resolve(target: str, relative: bool) -> str:
+        target = target.strip()
+        stem = os.path.basename(target)
+        for suffix in _NOTE_SUFFIXES:
+            if stem.lower().endswith(suffix):
+                stem = stem[: -len(suffix)]
+                break
+        if base and relative:
+            path = os.path.normpath(os.path.join(base, target))
+            for p in (path, path + ".md"):
+                if p in by_path and by_path[p]:
+                    return by_path[p]
+        return stem
+
+    for t in wikilinks(body):
+        out.append(resolve(t, True) if "/" in t or t.startswith(".") else t)
+    if "](" in body:
+        for m in _MD_LINK.finditer(body):
+            target = unquote(m.group(1).split("#", 1)[0].split("?", 1)[0])
+            if not target or _SCHEME.match(target) or target.startswith("/") or _NOT_NOTES.search(target):
+                continue
+            suffix = os.path.splitext(target)[1].lower()
+            if suffix and suffix not in _NOTE_SUFFIXES:
+                continue  # a script, a PDF, a folder listing: not a note
+            if target.endswith("/"):
+                continue
+            out.append(resolve(target, True))
+    return [t for t in dict.fromkeys(out) if t.strip()]

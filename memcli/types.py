@@ -156,13 +156,16 @@ class UnitRecord:
 
 @dataclass(slots=True)
 class EntityView:
-    """`mem graph show`: an entity, its neighbours, and the relations and units naming it
-    (each row with ``source``, the file it came from)."""
+    """`mem graph show`: an entity (named as most often written; ``id`` is the folded name
+    lookups use; ``type`` person, organization, place, product, work, event, group, note or
+    ""), its neighbours (id, name, type, weight: relation strength), and the relations and
+    units naming it (each row with ``source``, the file it came from)."""
 
     entity: str
     id: str
+    type: str
     mentioned_in: int
-    neighbours: list[tuple[str, int]]
+    neighbours: list[dict]
     relations: list[dict]
     units: list[dict]
 

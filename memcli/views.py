@@ -148,10 +148,34 @@ class Views:
         edges = [{"source": r["subject"], "target": r["object"], "label": r["relation"], "unit_id": r["unit_id"],
                   "uri": r["source"], "text": texts.get(r["unit_id"], {}).get("text", "")} for r in view.relations]
         ends = [r[end] for r in view.relations for end in ("subject", "object")]
-        names = {i: i for i in ends} | self.graph.store.entity_names(ends) | {view.id: view.entity}
-        sizes = dict(view.neighbours) | {view.id: view.mentioned_in}
-        nodes = [{"id": i, "label": n, "mentions": sizes.get(i, 1), "center": i == view.id} for i, n in names.items()]
-        return {"entity": view.entity, "id": view.id, "nodes": nodes, "edges": edges}
+        shown = self.graph.store.display(ends) | {view.id: (view.entity, view.type)}
+        names = {i: shown.get(i, (i, "")) for i in dict.fromkeys([view.id, *ends])}
+        sizes = {nb["id"]: nb["weight"] for nb in view.neighbours} | {view.id: view.mentioned_in}
+        nodes = [{"id": i, "label": n, "type": k, "mentions": sizes.get(i, 1), "center": i == view.id}
+                 for i, (n, k) in names.items()]
+        notes = {u["source"]: None for u in view.units}  # the notes that mention it, first mention first
+        return {"entity": view.entity, "id": view.id, "type": view.type, "nodes": nodes, "edges": edges,
+                "notes": list(notes)}
+
+    def graph_overview(self, limit: int = 40) -> dict:
+        """The page's first look: the most connected entities and the relations between them,
+        in the same shape as :meth:`graph_neighbourhood` (no centre)."""
+        hubs = dict(self.graph.hubs(limit))
+        rows = self.graph.store.relations_among(list(hubs))
+        pairs: dict[tuple[str, str], dict] = {}
+        for r in rows:  # one edge per pair: the stated relation over a co-mention
+            key = (r["subject"], r["object"])
+            if key not in pairs or pairs[key]["label"] in ("co-occurs with", "mentions"):
+                pairs[key] = {"source": r["subject"], "target": r["object"], "label": r["relation"],
+                              "unit_id": r["unit_id"], "source_id": r["source_id"]}
+        uris = self._uris(e["source_id"] for e in pairs.values())
+        texts = self.lance.units_by_ids(list({e["unit_id"] for e in pairs.values()}), ["id", "text"])
+        edges = [dict(e, uri=uris[e.pop("source_id")], text=texts.get(e["unit_id"], {}).get("text", ""))
+                 for e in pairs.values()]
+        shown = self.graph.store.display(list(hubs))
+        nodes = [{"id": i, "label": shown.get(i, (i, ""))[0], "type": shown.get(i, ("", ""))[1],
+                  "mentions": round(w, 1), "center": False} for i, w in hubs.items()]
+        return {"entity": "", "id": "", "type": "", "nodes": nodes, "edges": edges, "notes": []}
 
     def ingest_failures(self) -> list[dict]:
         """Files the last ingests could not read, with the reason (ingest/failures.py)."""

@@ -29,12 +29,14 @@ def show(
     if json_:
         render.emit_json(view.to_dict())
         return
-    render.out.print(f"[bold]{render.escape(view.entity)}[/bold]  mentioned in {view.mentioned_in} units")
+    kind = f" [dim]{render.escape(view.type)}[/dim]" if view.type else ""
+    render.out.print(f"[bold]{render.escape(view.entity)}[/bold]{kind}  mentioned in {view.mentioned_in} units")
     if view.neighbours:
-        render.out.print("neighbours: " + ", ".join(f"{render.escape(n)} ({c})" for n, c in view.neighbours))
+        render.out.print("neighbours: " + ", ".join(
+            render.escape(nb["name"]) + (f" [dim]({nb['type']})[/dim]" if nb["type"] else "") for nb in view.neighbours))
     for r in view.relations:
-        render.out.print(f"  {render.escape(r['subject'])} —{render.escape(r['relation'])}→ "
-                         f"{render.escape(r['object'])}  [dim]{render.escape(r['source'])}[/dim]")
+        render.out.print(f"  {render.escape(r['subject_name'])} —{render.escape(r['relation'])}→ "
+                         f"{render.escape(r['object_name'])}  [dim]{render.escape(r['source'])}[/dim]")
 
 
 @graph_app.command("build")

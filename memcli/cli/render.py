@@ -116,6 +116,8 @@ def ingest_summary(rep) -> None:
     for f in rep.results:
         if f.status == "skipped":
             out.print(f"[dim]skipped {escape(f.path)}: {escape(f.message)}[/dim]")
+    if rep.count("stub"):
+        out.print(f"[dim]{rep.count('stub')} stub notes (a title or front matter, no text yet) not indexed[/dim]")
     for f in rep.failed:
         err.print(f"[red]✗[/red] {escape(f.path)}: {escape(f.message)}")
 

@@ -1,11 +1,13 @@
 """Entity and relation extraction, per unit.
 
-Two extractors behind one Protocol:
+Three extractors behind one Protocol:
 
-- ``rules`` (default, no model, ~thousands of units/s): entities are capitalised spans
-  ("Journal of Mathematical Physics", "Ana") plus the unit's document title; relations are
-  co-occurrence of two entities in one sentence, and "mentions" from the title to each
-  entity of the unit. Crude, but names are what multi-hop questions bridge on.
+- ``ner`` (default): spaCy's ``en_core_web_sm`` named entities (PERSON, ORG, GPE, …) with
+  their types, plus the unit's document title; run in batches (``extract_many``). Relations
+  are co-occurrence in one sentence and "mentions" from the title, as with the rules.
+- ``rules`` (no model, ~thousands of units/s): capitalised spans ("Journal of Mathematical
+  Physics", "Ana"); a single capitalised word that opens a sentence ("Running", "Several")
+  counts only when the unit also writes it capitalised mid-sentence. No types.
 - ``llm``: the configured GGUF writes entities and (subject, relation, object) triples as
   JSON under a JSON-schema grammar, so the output always parses; results are cached by
   the unit's content hash, and a unit the model returns nothing usable for is counted.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Protocol
 
 _SENT = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -33,6 +36,18 @@ monday tuesday wednesday thursday friday saturday sunday yes ok okay hey hi hell
 sure great nice please let lets later today yesterday tomorrow now soon still just maybe perhaps actually
 really anyway meanwhile finally again once never always sometimes usually often recently currently
 born died although despite instead otherwise besides""".split())
+# Words that open sentences in notes and manuals and name nothing (beyond _NOT_NAMES).
+_OPENERS = set("""several having with note standard another base see build using use make run add set get new
+other more less most such same like only even just first last next each see also example examples default
+because note notes tip warning important step steps install update create open close start stop""".split())
+_VERBISH = re.compile(r"(?:ing|ed|ly|ies)$")
+
+
+def _common_opener(word: str) -> bool:
+    w = word.lower()
+    return w in _OPENERS or w in _NOT_NAMES or bool(_VERBISH.search(w))
+
+
 RELATION_COOCCUR = "co-occurs with"
 RELATION_MENTIONS = "mentions"
 RELATION_LINKS = "links to"  # a note's [[wiki link]] or ![[embed]] (Obsidian, Logseq)
@@ -49,9 +64,10 @@ def normalise(name: str) -> str:
 
 @dataclass
 class Extraction:
-    entities: list[str] = field(default_factory=list)  # display names, first spelling wins
+    entities: list[str] = field(default_factory=list)  # as written in this unit
     triples: list[tuple[str, str, str]] = field(default_factory=list)  # over display names
     ok: bool = True  # False: the extractor returned nothing usable for this unit
+    types: dict[str, str] = field(default_factory=dict)  # entity as written -> person, place, note, …
 
 
 class Extractor(Protocol):
@@ -59,60 +75,96 @@ class Extractor(Protocol):
 
     def extract(self, text: str, title: str = "") -> Extraction: ...
 
+    def extract_many(self, items: Sequence[tuple[str, str]]) -> list[Extraction]:
+        """(text, title) pairs, in order: a model extractor batches them."""
+        ...
+
+
+TYPE_NOTE = "note"  # a document's title or a link target
+
 
 def capitalised_spans(sentence: str) -> list[str]:
+    return [name for name, _ in _spans(sentence)]
+
+
+def _spans(sentence: str) -> list[tuple[str, bool]]:
+    """Capitalised spans, each with whether it opens the sentence."""
     toks = _TOKEN.findall(sentence)
     spans, cur, pending = [], [], []
+    start = None
     for i, t in enumerate(toks):
         cap = t[:1].isupper() or (t[:1].isdigit() and bool(cur))
         if cap and not (i == 0 and t.lower() in _NOT_NAMES):
             if pending and cur:
                 cur.extend(pending)
             pending = []
+            if not cur:
+                start = i
             cur.append(t)
         elif cur and t.lower() in _CONNECT and not pending:
             pending = [t]
         else:
             if cur:
-                spans.append(cur)
+                spans.append((cur, start == 0))
             cur, pending = [], []
     if cur:
-        spans.append(cur)
+        spans.append((cur, start == 0))
     out = []
-    for span in spans:
+    for span, initial in spans:
         while span and span[0].lower() in _NOT_NAMES:
-            span = span[1:]
+            span, initial = span[1:], False
         name = " ".join(span).strip(".")
         if name and normalise(name) and normalise(name) not in _NOT_NAMES and len(normalise(name)) > 1:
-            out.append(name)
+            out.append((name, initial))
     return out
+
+
+def relate(head: str, sentences: Sequence[Sequence[str]], types: dict[str, str] | None = None) -> Extraction:
+    """Entities named in each sentence → an Extraction: co-occurrence within a sentence, and
+    "mentions" from the title ``head`` to every other entity (first spelling in the unit wins)."""
+    seen: dict[str, str] = {}
+    triples: set[tuple[str, str, str]] = set()
+    out_types = dict(types or {})
+    head = head.strip()
+    if head and normalise(head):
+        seen[normalise(head)] = head
+        out_types.setdefault(head, TYPE_NOTE)
+    for names_in in sentences:
+        names: list[str] = []
+        for name in names_in:
+            n = normalise(name)
+            if not n:
+                continue
+            seen.setdefault(n, name)
+            if seen[n] not in names:
+                names.append(seen[n])
+        for i, a in enumerate(names):
+            for b in names[i + 1:]:
+                x, y = sorted((a, b), key=normalise)
+                triples.add((x, RELATION_COOCCUR, y))
+    if head and normalise(head):
+        for n, name in seen.items():
+            if n != normalise(head):
+                triples.add((head, RELATION_MENTIONS, name))
+    kept = set(seen.values())
+    return Extraction(list(seen.values()), sorted(triples), types={k: v for k, v in out_types.items() if k in kept})
 
 
 class RuleExtractor:
     name = "rules"
 
     def extract(self, text: str, title: str = "") -> Extraction:
-        seen: dict[str, str] = {}
-        triples: set[tuple[str, str, str]] = set()
-        head = title.strip()
-        if head and normalise(head):
-            seen[normalise(head)] = head
-        for sent in _SENT.split(text):
-            names = []
-            for name in capitalised_spans(sent):
-                n = normalise(name)
-                seen.setdefault(n, name)
-                if n not in {normalise(x) for x in names}:
-                    names.append(seen[n])
-            for i, a in enumerate(names):
-                for b in names[i + 1:]:
-                    x, y = sorted((a, b), key=normalise)
-                    triples.add((x, RELATION_COOCCUR, y))
-        if head and normalise(head):
-            for n, name in seen.items():
-                if n != normalise(head):
-                    triples.add((head, RELATION_MENTIONS, name))
-        return Extraction(list(seen.values()), sorted(triples))
+        sentences = [_spans(sent) for sent in _SENT.split(text)]
+        # "Running the tests…", "Created in 2020…", "Several people…": a lone capitalised opener
+        # shaped like a verb or adverb, or a common word, is a name only if the unit also
+        # capitalises it where no sentence starts.
+        inside = {name for spans in sentences for name, initial in spans if not initial}
+        return relate(title, [[name for name, initial in spans
+                               if not (initial and " " not in name and _common_opener(name)) or name in inside]
+                              for spans in sentences])
+
+    def extract_many(self, items: Sequence[tuple[str, str]]) -> list[Extraction]:
+        return [self.extract(text, title) for text, title in items]
 
 
 EXTRACT_SCHEMA = {
@@ -165,7 +217,11 @@ class LLMExtractor:
         if title and normalise(title) and ex.ok:
             if normalise(title) not in {normalise(e) for e in ex.entities}:
                 ex.entities.insert(0, title)
+            ex.types.setdefault(title, TYPE_NOTE)
         return ex
+
+    def extract_many(self, items: Sequence[tuple[str, str]]) -> list[Extraction]:
+        return [self.extract(text, title) for text, title in items]
 
 
 def make_extractor(name: str, generator=None) -> Extractor:
@@ -175,4 +231,8 @@ def make_extractor(name: str, generator=None) -> Extractor:
         if generator is None:
             raise ConfigError("graph.extractor llm needs a model (llm.model)")
         return LLMExtractor(generator)
+    if name == "ner":
+        from memcli.graph.ner import NerExtractor
+
+        return NerExtractor()
     return RuleExtractor()

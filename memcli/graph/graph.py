@@ -10,12 +10,12 @@ the settings that shape it, and rebuilt when stale.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass
@@ -27,6 +27,7 @@ class MemGraph:
     entity_vectors: np.ndarray
     mentions_per_entity: np.ndarray  # units that mention each entity (node specificity)
     stats: dict
+    entity_types: list[str] = field(default_factory=list)  # person, place, note, … ("" untyped)
 
     @property
     def n_entities(self) -> int:
@@ -80,13 +81,26 @@ def synonym_pairs(vectors: np.ndarray, threshold: float, top: int = 5, chunk: in
     return out
 
 
+def relation_weight(relation: str) -> float:
+    """A stated relation (a link, an alias, an LLM's triple) counts twice a co-occurrence or a
+    title's mention: the writer chose it."""
+    from memcli.graph.extract import RELATION_COOCCUR, RELATION_MENTIONS
+
+    return 1.0 if relation in (RELATION_COOCCUR, RELATION_MENTIONS) else 2.0
+
+
 def build(store, synonym_threshold: float) -> MemGraph:
     import igraph as ig
 
+    from memcli.graph.store import display_names
+
     eids, names, vecs = store.entity_vectors()
     eidx = {e: i for i, e in enumerate(eids)}
-    men = store.all("mentions", ["entity_id", "unit_id"])
-    rel = store.all("relations", ["subject", "object"])
+    men = store.all("mentions", ["entity_id", "unit_id", "name", "type"])
+    rel = store.all("relations", ["subject", "relation", "object"])
+    shown = display_names(men)
+    names = [shown.get(e, (n, ""))[0] for e, n in zip(eids, names)]
+    types = [shown.get(e, ("", ""))[1] for e in eids]
     unit_ids: list[str] = []
     uidx: dict[str, int] = {}
     edges: dict[tuple[int, int], float] = {}
@@ -105,10 +119,11 @@ def build(store, synonym_threshold: float) -> MemGraph:
             edges[key] = 1.0
             kinds[key] = 1
     if rel is not None:
-        for a, b in zip(rel.column("subject").to_pylist(), rel.column("object").to_pylist()):
+        for a, r, b in zip(rel.column("subject").to_pylist(), rel.column("relation").to_pylist(),
+                           rel.column("object").to_pylist()):
             if a in eidx and b in eidx and a != b:
                 key = tuple(sorted((eidx[a], eidx[b])))
-                edges[key] = edges.get(key, 0.0) + 1.0
+                edges[key] = edges.get(key, 0.0) + relation_weight(r)
                 kinds[key] = 0
     syn = synonym_pairs(vecs, synonym_threshold) if len(eids) else []
     for i, j, sim in syn:
@@ -120,7 +135,7 @@ def build(store, synonym_threshold: float) -> MemGraph:
     counts = np.bincount(np.fromiter(kinds.values(), dtype=np.int64, count=len(kinds)), minlength=3)
     stats = {"entities": len(eids), "units": len(unit_ids), "edges": g.ecount(),
              "relation_edges": int(counts[0]), "mention_edges": int(counts[1]), "synonym_edges": int(counts[2])}
-    return MemGraph(g, eids, names, unit_ids, vecs, np.maximum(per_entity, 1.0), stats)
+    return MemGraph(g, eids, names, unit_ids, vecs, np.maximum(per_entity, 1.0), stats, types)
 
 
 def save(mg: MemGraph, folder: Path, stamp: dict) -> None:
@@ -130,7 +145,7 @@ def save(mg: MemGraph, folder: Path, stamp: dict) -> None:
     np.savez(tmp, edges=el, weights=np.asarray(mg.graph.es["weight"] if mg.graph.ecount() else [], dtype=np.float64),
              vectors=mg.entity_vectors, mentions=mg.mentions_per_entity)
     meta = {"version": CACHE_VERSION, "stamp": stamp, "entity_ids": mg.entity_ids, "entity_names": mg.entity_names,
-            "unit_ids": mg.unit_ids, "stats": mg.stats}
+            "entity_types": mg.entity_types, "unit_ids": mg.unit_ids, "stats": mg.stats}
     (folder / "graph.tmp.json").write_text(json.dumps(meta), encoding="utf-8")
     tmp.replace(folder / "graph.npz")
     (folder / "graph.tmp.json").replace(folder / "graph.json")
@@ -150,11 +165,13 @@ def load(folder: Path, stamp: dict) -> MemGraph | None:
     n = len(meta["entity_ids"]) + len(meta["unit_ids"])
     g = ig.Graph(n=n, edges=edges.tolist(), directed=False)
     g.es["weight"] = weights.tolist()
-    return MemGraph(g, meta["entity_ids"], meta["entity_names"], meta["unit_ids"], vectors, mentions, meta["stats"])
+    return MemGraph(g, meta["entity_ids"], meta["entity_names"], meta["unit_ids"], vectors, mentions, meta["stats"],
+                    meta["entity_types"])
 
 
 def export_graphml(mg: MemGraph, path: Path) -> None:
     g = mg.graph.copy()
     g.vs["label"] = list(mg.entity_names) + list(mg.unit_ids)
     g.vs["kind"] = ["entity"] * mg.n_entities + ["unit"] * len(mg.unit_ids)
+    g.vs["type"] = list(mg.entity_types or [""] * mg.n_entities) + [""] * len(mg.unit_ids)
     g.write_graphml(str(path))

@@ -47,8 +47,11 @@ def personalized_pagerank(mg: MemGraph, reset: np.ndarray, damping: float, tol: 
 
 class GraphRanker:
     def __init__(self, mg: MemGraph, *, damping: float = 0.5, passage_weight: float = 0.05,
-                 link_threshold: float = 0.8, embed: Callable[[list[str]], np.ndarray] | None = None) -> None:
+                 link_threshold: float = 0.8, embed: Callable[[list[str]], np.ndarray] | None = None,
+                 hit_seeds: int = 0, hit_entity_weight: float = 0.5) -> None:
         self.mg = mg
+        self.hit_seeds = hit_seeds
+        self.hit_entity_weight = hit_entity_weight
         self.damping = damping
         self.passage_weight = passage_weight
         self.link_threshold = link_threshold
@@ -92,6 +95,20 @@ class GraphRanker:
                     found.add(j)
         return {i: 1.0 / float(self.mg.mentions_per_entity[i]) for i in found}
 
+    def hit_entities(self, dense: Sequence[tuple[str, float]], seeds: dict[int, float]) -> dict[int, float]:
+        """The entities of the best first-stage hits that the query did not name: the bridge a
+        two-hop question leaves unsaid ("the director of Night Harbour" is Tove Ahlgren, named
+        by the film's note), at ``hit_entity_weight`` x specificity."""
+        uidx = self.mg.unit_index()
+        out: dict[int, float] = {}
+        for u, _ in sorted(dense, key=lambda x: -x[1])[:self.hit_seeds]:
+            if u not in uidx:
+                continue
+            for nb in self.mg.graph.neighbors(uidx[u]):
+                if nb < self.mg.n_entities and nb not in seeds:
+                    out[nb] = self.hit_entity_weight / float(self.mg.mentions_per_entity[nb])
+        return out
+
     # -- ranking ------------------------------------------------------------------------
     def ppr(self, entity_seeds: dict[int, float], dense: Sequence[tuple[str, float]]) -> np.ndarray:
         n = self.mg.graph.vcount()
@@ -117,6 +134,8 @@ class GraphRanker:
         trace = trace or GraphTrace()
         seeds = self.query_entities(query)
         trace.seeds = [self.mg.entity_names[i] for i in seeds]
+        if self.hit_seeds and dense:
+            seeds = seeds | self.hit_entities(dense, seeds)
         qterms = {w for w in re.findall(r"\w+", query.lower()) if w not in STOP}
         t = time.perf_counter()
         scores = self.ppr(seeds, dense)

@@ -1,7 +1,9 @@
 """LanceDB tables for graph memory, next to ``units``:
 
 - ``entities``: one row per normalised name (id), its display name and an embedding of it;
-- ``mentions``: entity -> unit ("mentioned in"), with the unit's source;
+- ``mentions``: entity -> unit ("mentioned in"), with the unit's source, the entity as the
+  unit writes it, and its type there (person, place, note, …): an entity is shown by its
+  most frequent spelling and type;
 - ``relations``: (subject, relation, object) between entity ids, with unit and source;
 - ``extractions``: the LLM extractor's output per unit content hash (a cache: re-ingesting
   unchanged text costs nothing), and whether it was usable.
@@ -25,7 +27,8 @@ def _schemas(dim: int):
 
     return {
         "entities": pa.schema([("id", pa.string()), ("name", pa.string()), ("vector", pa.list_(pa.float32(), dim))]),
-        "mentions": pa.schema([("entity_id", pa.string()), ("unit_id", pa.string()), ("source_id", pa.string())]),
+        "mentions": pa.schema([("entity_id", pa.string()), ("unit_id", pa.string()), ("source_id", pa.string()),
+                               ("name", pa.string()), ("type", pa.string())]),
         "relations": pa.schema([("subject", pa.string()), ("relation", pa.string()), ("object", pa.string()),
                                 ("unit_id", pa.string()), ("source_id", pa.string())]),
         "extractions": pa.schema([("key", pa.string()), ("extractor", pa.string()), ("ok", pa.bool_()),
@@ -44,7 +47,12 @@ class GraphStore:
     def table(self, name: str, dim: int | None = None):
         if name not in self._tables:
             if self._exists(name):
-                self._tables[name] = self.db.open_table(name)
+                t = self.db.open_table(name)
+                if name == "mentions" and "type" not in t.schema.names:  # a home from before types
+                    from memcli.store.lance import _add_missing_columns
+
+                    _add_missing_columns(t, _schemas(1)[name])
+                self._tables[name] = t
             elif dim is not None:
                 self._tables[name] = self.db.create_table(name, schema=_schemas(dim)[name], exist_ok=True)
             else:
@@ -75,7 +83,7 @@ class GraphStore:
             out.update(rows.column("id").to_pylist())
         return out
 
-    def add(self, entities: dict[str, str], vectors: np.ndarray | None, mentions: Iterable[tuple[str, str, str]],
+    def add(self, entities: dict[str, str], vectors: np.ndarray | None, mentions: Iterable[tuple[str, str, str, str, str]],
             relations: Iterable[tuple[str, str, str, str, str]], dim: int) -> None:
         """New entities (id -> name, with their vectors), and mention/relation rows."""
         if entities:
@@ -88,7 +96,7 @@ class GraphStore:
              for a, rel, b, u, s in relations]
         if r:
             self.table("relations", dim).add(r)
-        m = [{"entity_id": e, "unit_id": u, "source_id": s} for e, u, s in mentions]
+        m = [{"entity_id": e, "unit_id": u, "source_id": s, "name": n, "type": k} for e, u, s, n, k in mentions]
         if m:
             self.table("mentions", dim).add(m)
 
@@ -126,6 +134,9 @@ class GraphStore:
             if rows is None or rows.num_rows == 0:
                 continue
             t = self.table(name, dim)
+            for f in t.schema:  # an archive from before a column existed
+                if f.name not in rows.column_names:
+                    rows = rows.append_column(f.name, pa.nulls(rows.num_rows, f.type))
             if key is not None:
                 have = set(self.all(name, [key]).column(key).to_pylist())
                 if have:
@@ -197,6 +208,30 @@ class GraphStore:
         rows = t.search().where(f"id IN ({ids})").select(["id", "name"]).limit(None).to_arrow().to_pylist()
         return {r["id"]: r["name"] for r in rows}
 
+    def display(self, entity_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """id -> (name as most often written, most frequent type), in one read of the mentions;
+        an entity whose mentions carry no spelling (a home from before) keeps its stored name."""
+        ids = list(dict.fromkeys(entity_ids))
+        out = {i: (n, "") for i, n in self.entity_names(ids).items()}
+        t = self.table("mentions")
+        if t is None or not ids:
+            return out
+        for part in chunks(ids):
+            rows = t.search().where(in_list("entity_id", part)).select(["entity_id", "name", "type"]).limit(
+                None).to_arrow()
+            out.update(display_names(rows))
+        return out
+
+    def relations_among(self, entity_ids: Sequence[str]) -> list[dict]:
+        """Relations whose two ends are both in ``entity_ids`` (the page's overview)."""
+        t = self.table("relations")
+        if t is None or not entity_ids:
+            return []
+        ids = list(dict.fromkeys(entity_ids))
+        q = f"{in_list('subject', ids)} AND {in_list('object', ids)}"
+        return t.search().where(q).select(["subject", "relation", "object", "unit_id", "source_id"]).limit(
+            None).to_arrow().to_pylist()
+
     def relations_of(self, entity_id: str) -> list[dict]:
         """Relations with the entity as subject or object, with the unit that asserted them."""
         t = self.table("relations")
@@ -244,3 +279,27 @@ class GraphStore:
         else:  # one atomic commit
             t.merge_insert("id").when_matched_update_all().execute(rows)
         return len(ids)
+
+
+def display_names(mentions) -> dict[str, tuple[str, str]]:
+    """Mentions (Arrow: entity_id, name, type) -> id -> (most frequent spelling, most frequent
+    non-empty type). Ties go to the spelling with more capitals ("Dan Okafor" over "dan okafor")."""
+    names: dict[str, dict[str, int]] = {}
+    types: dict[str, dict[str, int]] = {}
+    if mentions is None or mentions.num_rows == 0 or "name" not in mentions.column_names:
+        return {}
+    for e, n, k in zip(mentions.column("entity_id").to_pylist(), mentions.column("name").to_pylist(),
+                       mentions.column("type").to_pylist()):
+        if n:
+            c = names.setdefault(e, {})
+            c[n] = c.get(n, 0) + 1
+        if k:
+            c = types.setdefault(e, {})
+            c[k] = c.get(k, 0) + 1
+    out = {}
+    for e, c in names.items():
+        best = max(c.items(), key=lambda x: (x[1], sum(ch.isupper() for ch in x[0])))[0]
+        # A note about a person is a person: a model's type wins over "note" (title, link target).
+        typed = {k: v for k, v in types.get(e, {}).items() if k != "note"} or types.get(e, {})
+        out[e] = (best, max(typed.items(), key=lambda x: x[1])[0] if typed else "")
+    return out

@@ -14,6 +14,7 @@ ANN index is trained once, at the end.
 from __future__ import annotations
 
 import hashlib
+import os
 import stat
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ import numpy as np
 
 from memcli.config import Settings
 from memcli.embed.base import Embedder, fingerprint
-from memcli.errors import Interrupted, ReadError, SkipInput, StoreError
+from memcli.errors import Interrupted, ReadError, SkipInput, StoreError, StubNote
 from memcli.ingest.readers import read_document
 from memcli.ingest.readers.base import Document
 from memcli.ingest.segment import Segment, segment
@@ -39,7 +40,7 @@ from memcli.types import Source, Unit
 @dataclass
 class FileResult:
     path: str
-    status: str  # added | updated | unchanged | skipped | failed
+    status: str  # added | updated | unchanged | skipped | stub | failed
     units: int = 0
     message: str = ""
     committed: bool = False  # written to every store (or already there): kept if interrupted
@@ -91,7 +92,8 @@ class IngestReport:
     def to_dict(self) -> dict:
         return {
             "added": self.count("added"), "updated": self.count("updated"),
-            "unchanged": self.count("unchanged"), "skipped": self.count("skipped"), "failed": self.count("failed"),
+            "unchanged": self.count("unchanged"), "skipped": self.count("skipped"), "stubs": self.count("stub"),
+            "failed": self.count("failed"),
             "units": self.units_written, "pruned": self.pruned, "ignored": self.ignored,
             "skipped_dirs": self.skipped_dirs, "recovered": self.recovered, "graph_unusable": self.graph_unusable,
             "seconds": round(self.seconds, 3),
@@ -230,6 +232,8 @@ class IngestPipeline:
             report.results.append(res)
             try:
                 item = self._prepare(path, existing, fmt, trust)
+            except StubNote as e:
+                res.status, res.message = "stub", e.message
             except SkipInput as e:
                 res.status, res.message = "skipped", e.message
             except ReadError as e:
@@ -295,6 +299,8 @@ class IngestPipeline:
             segs = segment(doc, min_tokens=self.min_tokens, max_tokens=self.max_tokens,
                            count_tokens=self.embedder.count_tokens, hard_limit=self.embedder.max_tokens)
         if not segs:
+            if doc.kind == "markdown":  # front matter or a title and nothing else yet
+                raise StubNote("a stub: nothing to index yet")
             raise ReadError("no text to remember")
         now = utcnow()
         units = build_units(sid, h, doc, segs, now)
@@ -302,7 +308,8 @@ class IngestPipeline:
             if g.meta and "turn_vecs" in g.meta:
                 self._turns[u.id] = (g.meta["turn_texts"], g.meta["turn_vecs"])
         if doc.kind == "markdown":  # the names a [[link]] may use for this note (graph/index.py)
-            self._notes[sid] = {"title": doc.title, "stem": path.stem, "aliases": list(doc.aliases)}
+            self._notes[sid] = {"title": doc.title, "stem": path.stem, "aliases": list(doc.aliases),
+                                "path": os.path.normpath(os.path.abspath(path))}
         src = Source(source_id=sid, uri=str(path), kind=doc.kind, content_hash=h, size=st.st_size,
                      mtime=st.st_mtime, title=doc.title, n_units=len(units), ingested_at=now,
                      pipeline=self.pipeline, trust=trust)

@@ -202,7 +202,8 @@ def build_app(backend: Backend, *, token: str, port: int, read_only: bool = Fals
         return backend.read(lambda m: {"day": d, "units": m.units_on(d)})
 
     def graph(r: Request):
-        return backend.read(lambda m: m.graph_neighbourhood(r.query_params["entity"]))
+        name = r.query_params.get("entity", "").strip()
+        return backend.read(lambda m: m.graph_neighbourhood(name) if name else m.graph_overview())
 
     def entities(r: Request):
         return backend.read(lambda m: {"names": m.entity_suggestions(r.query_params.get("prefix", ""))})

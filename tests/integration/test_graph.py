@@ -33,7 +33,9 @@ def test_ingest_writes_entities_mentions_and_relations(mem, notes):
     assert counts["entities"] > 0 and counts["mentions"] > 0 and counts["relations"] > 0
     view = mem.graph_show("tove ahlgren")
     assert view.mentioned_in == 2  # the film note and her own note
-    assert "night harbour" in dict(view.neighbours)
+    assert view.entity == "Tove Ahlgren" and view.type == "person"  # as written, typed by the model
+    assert "night harbour" in {nb["id"] for nb in view.neighbours}
+    assert {"Night Harbour", "Turku"} <= {nb["name"] for nb in view.neighbours}
     assert all(r["source"].endswith(".md") for r in view.relations)  # each with the file it came from
     assert mem.stats()["graph"]["entities"] == counts["entities"]
 
@@ -105,7 +107,7 @@ def test_recovery_drops_graph_rows_of_a_killed_write(mem, notes):
     # A writer that died after writing pending units and their graph rows, before commit:
     from memcli.graph.index import GraphRows
 
-    rows = GraphRows(mentions=[("ghost", "unit-not-committed", "src-x")],
+    rows = GraphRows(mentions=[("ghost", "unit-not-committed", "src-x", "Ghost", "")],
                      relations=[("ghost", "haunts", "tove ahlgren", "unit-not-committed", "src-x")])
     mem.catalog.journal.begin("ingest", ["src-x"])
     rows.write(mem.graph.store, 64)
@@ -157,7 +159,7 @@ def test_doctor_finds_and_repairs_graph_rows_of_missing_units(mem, notes):
 
     mem.ingest([notes])
     assert mem.doctor().healthy
-    GraphRows(mentions=[("tove ahlgren", "no-such-unit", "src-x")]).write(mem.graph.store, 64)
+    GraphRows(mentions=[("tove ahlgren", "no-such-unit", "src-x", "Tove Ahlgren", "person")]).write(mem.graph.store, 64)
     rep = mem.doctor()
     assert not rep.healthy and any(f.check == "graph matches LanceDB" and not f.ok for f in rep.findings)
     assert mem.doctor(repair=True).healthy and mem.doctor().healthy

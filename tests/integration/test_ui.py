@@ -147,6 +147,20 @@ def test_graph_shows_an_entitys_neighbours_and_an_edges_sentence(page, browser):
     from selenium.webdriver.common.by import By
 
     opened(browser, page, "graph")
+    # It opens on the memory's most connected entities, coloured by type, with a legend.
+    wait(browser, "#graph-nodes li", n=3)
+    first = browser.execute_script("return window.memGraph.nodes().map(n => [n.data('label'), n.data('type'), n.style('background-color')])")
+    assert any(t == "person" for _, t, _ in first), first  # the chat's speakers and people
+    assert len({c for _, t, c in first if t}) >= 2  # two types, two colours
+    legend = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#graph-legend .legend-item")]
+    assert "person" in legend and "place" in legend
+    # No two labels overlap: their boxes (as drawn, labels included) are disjoint.
+    boxes = browser.execute_script("""return window.memGraph.nodes().map(n => {
+        const b = n.boundingBox({includeNodes: false, includeLabels: true, includeEdges: false});
+        return [b.x1, b.y1, b.x2, b.y2]; })""")
+    clash = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+             if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+    assert not clash, clash
     token = page["url"].split("token=", 1)[1]
     assert "Lisbon" in json.loads(_request(page, "/api/entities?prefix=lis", cookie=token)[1])["names"]
     browser.find_element(By.ID, "graph-q").send_keys("Lisbon")
@@ -154,6 +168,8 @@ def test_graph_shows_an_entitys_neighbours_and_an_edges_sentence(page, browser):
     wait(browser, "#graph-nodes li", n=2)
     names = browser.execute_script("return window.memGraph.nodes().map(n => n.data('label'))")
     assert "Lisbon" in names and len(names) >= 2
+    assert wait(browser, "#panel-entity")[0].text == "Lisbon"  # its panel lists the notes that name it
+    assert any("trip.txt" in li.get_attribute("title") for li in browser.find_elements(By.CSS_SELECTOR, "#panel-notes li"))
     browser.execute_script("window.memGraph.edges()[0].emit('tap')")
     sentence = wait(browser, "#edge-sentence")[0].text
     assert sentence and browser.execute_script("return window.memGraph.edges()[0].data('text')").strip()

@@ -6,6 +6,7 @@ with a message a person can act on. ``read_document`` dispatches by file suffix.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from memcli.errors import EmptyInput, ReadError
@@ -85,7 +86,13 @@ def read_document(path: Path, data: bytes, fmt: str | None = None) -> Document:
 
 
 def _stem_title(path: Path) -> str:
-    return path.stem.replace("_", " ").replace("-", " ").strip() or path.name
+    """A title from a file name: "Boiler service.md" as written (Obsidian's titles are file
+    names, hyphens and all); a slug's separators become spaces ("boiler-service" -> "boiler
+    service"), except a hyphen between digits ("68-95-99.7-rule" -> "68-95-99.7 rule")."""
+    stem = path.stem
+    if " " not in stem.strip():
+        stem = re.sub(r"(?<!\d)-|-(?!\d)", " ", stem.replace("_", " "))
+    return re.sub(r"\s+", " ", stem).strip() or path.name
 
 
 __all__ = ["Document", "SUPPORTED", "kind_of", "read_document"]

@@ -164,29 +164,51 @@ async function showDay(day) {
 }
 
 // -- graph --------------------------------------------------------------------------------
+// One colour per entity type (graph/ner.py's types; "" is an untyped name).
+const TYPE_COLOURS = {person: "#2f6fdb", organization: "#e8590c", place: "#2b8a3e", product: "#7048e8", work: "#c2255c",
+  event: "#e67700", law: "#5c940d", note: "#495057", "": "#adb5bd"};
+const typeColour = (t) => TYPE_COLOURS[t] || TYPE_COLOURS[""];
 let cy = null;
+function drawLegend() {
+  const types = [...new Set(cy.nodes().map((n) => n.data("type")))].sort();
+  $("#graph-legend").innerHTML = types.map((t) => `<span class="legend-item" data-type="${esc(t)}"><span class="swatch" style="background:${typeColour(t)}"></span>${esc(t || "untyped")}</span>`).join("");
+}
+function showPanel(g) {
+  if (!g.entity) { $("#graph-panel").innerHTML = `<h3>Most connected</h3><p class="dim">Click an entity to open its neighbourhood.</p>`; return; }
+  $("#graph-panel").innerHTML = `<h3 id="panel-entity">${esc(g.entity)}</h3><div class="dim">${esc(g.type || "untyped")}</div>
+    <h4>Notes that mention it</h4><ul id="panel-notes">${(g.notes || []).map((u) => `<li title="${esc(u)}">${esc(base(u))}</li>`).join("")}</ul>`;
+}
 async function showGraph(name, expand = false) {
   try {
     const g = await api(`/api/graph?entity=${encodeURIComponent(name)}`);
-    const els = [...g.nodes.map((n) => ({group: "nodes", data: {id: n.id, label: n.label, mentions: n.mentions}})),
+    const els = [...g.nodes.map((n) => ({group: "nodes", data: {id: n.id, label: n.label, type: n.type || "", mentions: n.mentions,
+        colour: typeColour(n.type || "")}})),
       ...g.edges.map((e, i) => ({group: "edges", data: {id: `${e.source}|${e.label}|${e.target}|${e.unit_id}`, source: e.source,
         target: e.target, label: e.label, text: e.text, uri: e.uri, unit_id: e.unit_id}}))];
     if (!cy || !expand) {
       if (cy) cy.destroy();
       cy = cytoscape({container: $("#graph"), elements: [], style: [
-        {selector: "node", style: {label: "data(label)", "font-size": 11, width: "mapData(mentions, 1, 20, 16, 46)",
-          height: "mapData(mentions, 1, 20, 16, 46)", "background-color": "#2f6fdb", color: "#1d232b"}},
-        {selector: "edge", style: {label: "data(label)", "font-size": 9, "curve-style": "bezier", "target-arrow-shape": "triangle",
-          width: 1.5, "line-color": "#9aa5b1", "target-arrow-color": "#9aa5b1", color: "#6a7380"}},
-        {selector: ":selected", style: {"background-color": "#e8590c", "line-color": "#e8590c"}}]});
+        {selector: "node", style: {label: "data(label)", "font-size": 11, width: "mapData(mentions, 1, 20, 14, 40)",
+          height: "mapData(mentions, 1, 20, 14, 40)", "background-color": "data(colour)", color: "#1d232b",
+          "text-valign": "bottom", "text-margin-y": 3, "text-background-color": "#fff", "text-background-opacity": 0.85,
+          "text-background-padding": 1}},
+        {selector: "edge", style: {"font-size": 9, "curve-style": "bezier", "target-arrow-shape": "triangle",
+          width: 1.2, "line-color": "#ced4da", "target-arrow-color": "#ced4da", color: "#6a7380"}},
+        {selector: "edge:selected", style: {label: "data(label)"}},
+        {selector: ":selected", style: {"border-width": 3, "border-color": "#e8590c", "line-color": "#e8590c"}}]});
       cy.on("tap", "edge", (ev) => { const d = ev.target.data();
         $("#edge-text").innerHTML = `<div class="where">${esc(d.label)} · ${esc(base(d.uri))}</div><div class="snippet" id="edge-sentence">${esc(snippet(d.text, d.label, 400))}</div>`; });
       cy.on("tap", "node", (ev) => showGraph(ev.target.data("label"), true));
       window.memGraph = cy;
     }
     cy.add(els.filter((e) => !cy.getElementById(e.data.id).length));
-    cy.layout({name: "cose", animate: false}).run();
-    $("#graph-status").textContent = `${cy.nodes().length} entities, ${cy.edges().length} relations (click a node to expand it, an edge to read where it came from)`;
+    // Labels take part in the layout, so no two labels overlap (checked by the browser test).
+    cy.layout({name: "cose", animate: false, nodeDimensionsIncludeLabels: true, nodeRepulsion: () => 9000,
+      idealEdgeLength: () => 90, padding: 20, randomize: false}).run();
+    drawLegend();
+    showPanel(g);
+    $("#graph-status").textContent = (g.entity ? "" : "The memory's most connected entities. ") +
+      `${cy.nodes().length} entities, ${cy.edges().length} relations (click a node to expand it, an edge to read where it came from)`;
     $("#graph-nodes").innerHTML = cy.nodes().map((n) => `<li>${esc(n.data("label"))}</li>`).join("");
   } catch (e) { $("#graph-status").textContent = e.message; }
 }
@@ -215,6 +237,7 @@ async function route() {
     if (name === "sources") { await showSources(); if (tab === "source") await showSource(rest[0], Number(rest[1] || 1)); }
     else if (name === "timeline") await showTimeline();
     else if (name === "health") await showHealth();
+    else if (name === "graph" && !cy) await showGraph("");
   } catch (e) { console.error(e); }
 }
 window.addEventListener("hashchange", route);
