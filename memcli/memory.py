@@ -245,6 +245,8 @@ class Memory(Views):
                       floor=lambda: self.query_encoder.abstain_floor, embed=lambda texts: self.query_encoder.embed(texts),
                       doc_freq=self.lexical.doc_freq)
         ans = asker.ask(question, k=k, mode=mode, answer=answer, on_token=on_token, explain=explain)
+        if ans.abstained and filters and not ans.closest:
+            ans.refusal = self.why_empty(filters) or ans.refusal  # the filter, not the memory, came up empty
         if ans.citations and self.settings.consolidate.track_access:
             self._record_access([c.unit_id for c in ans.citations])
         return ans

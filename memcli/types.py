@@ -66,6 +66,8 @@ class Unit:
     ingested_at: datetime
     level: int = 0
     event_time: datetime | None = None
+    # Where event_time came from: heading | front matter | text | file name | chat (None: undated).
+    time_source: str | None = None
     speaker: str | None = None
     session: str | None = None
     # Conversation units: the turn ids they span (e.g. LoCoMo dia_ids), in order.

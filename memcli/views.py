@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from memcli.types import EntityView, UnitRecord
 
 _TIMELINE_COLUMNS = ["id", "source_id", "session", "event_time", "ingested_at", "status", "superseded_by",
-                     "valid_to", "text", "speaker"]
+                     "valid_to", "text", "speaker", "section", "time_source"]
 
 
 class Views:
@@ -94,33 +94,46 @@ class Views:
         return {"source": src.to_dict(), "units": rows}
 
     def timeline(self) -> dict:
-        """Dated memory for a time axis: each conversation session as a span, each document at
-        the time it was ingested, each supersession ("was … → now …") when it happened."""
+        """Dated memory for a time axis: each conversation session as a span; each document's
+        units at their content dates (a journal's entries, an invoice's date), one event per
+        source and day, with where the date came from; each supersession ("was … → now …")
+        when it happened. Documents with no date are listed apart (``undated``), never drawn
+        at the moment they were ingested."""
         from memcli.store.query import KEPT, units
 
         rows = self.lance.units_where(units(status=KEPT, level=0), _TIMELINE_COLUMNS)
         srcs = {s.source_id: s for s in self.sources()}
         by_id = {r["id"]: r for r in rows}
-        items, sessions = [], {}
+        items, sessions, events = [], {}, {}
         for r in rows:
             if r["session"] and r["event_time"]:
                 s = sessions.setdefault((r["source_id"], r["session"]), [r["event_time"], r["event_time"], 0])
                 s[0], s[1], s[2] = min(s[0], r["event_time"]), max(s[1], r["event_time"]), s[2] + 1
+            elif r["event_time"]:
+                key = (r["source_id"], r["event_time"].date())
+                ev = events.setdefault(key, {"start": r["event_time"], "units": 0, "sections": [],
+                                             "time_source": r.get("time_source")})
+                ev["units"] += 1
+                sec = (r.get("section") or "").split(" › ")[-1]
+                if sec and sec not in ev["sections"]:
+                    ev["sections"].append(sec)
         for (sid, session), (start, end, n) in sessions.items():
             items.append({"kind": "session", "source_id": sid, "session": session, "start": start, "end": end,
                           "units": n, "uri": srcs[sid].uri if sid in srcs else sid})
-        dated_sources = {sid for sid, _ in sessions}
-        for src in srcs.values():
-            if src.source_id not in dated_sources:
-                items.append({"kind": "document", "source_id": src.source_id, "start": src.ingested_at,
-                              "uri": src.uri, "title": src.title, "units": src.n_units})
+        for (sid, _), ev in events.items():
+            src = srcs.get(sid)
+            items.append({"kind": "event", "source_id": sid, "uri": src.uri if src else sid,
+                          "title": src.title if src else "", **ev})
+        dated = {sid for sid, _ in sessions} | {sid for sid, _ in events}
+        undated = sorted(({"source_id": s.source_id, "uri": s.uri, "title": s.title, "units": s.n_units}
+                          for s in srcs.values() if s.source_id not in dated), key=lambda x: x["uri"])
         for r in rows:
             new = by_id.get(r["superseded_by"]) if r["superseded_by"] else None
             if new is not None:
                 items.append({"kind": "supersession", "start": r["valid_to"] or new["event_time"] or new["ingested_at"],
                               "was": r["text"], "now": new["text"], "unit_id": new["id"], "old_unit_id": r["id"]})
         items.sort(key=lambda i: str(i["start"]))
-        return {"items": items}
+        return {"items": items, "undated": undated, "undated_count": len(undated)}
 
     def units_on(self, day: str) -> "list[dict]":
         """The units whose event happened on ``day`` (YYYY-MM-DD, UTC), in time order: the
@@ -176,6 +189,19 @@ class Views:
         nodes = [{"id": i, "label": shown.get(i, (i, ""))[0], "type": shown.get(i, ("", ""))[1],
                   "mentions": round(w, 1), "center": False} for i, w in hubs.items()]
         return {"entity": "", "id": "", "type": "", "nodes": nodes, "edges": edges, "notes": []}
+
+    def why_empty(self, filters) -> str | None:
+        """Why ``filters`` (--since/--until/--tag) match no unit at all, and what would; None
+        when they match some (the query found nothing there)."""
+        from memcli.retrieve.filters import why_empty
+        from memcli.store.query import KEPT, units
+
+        if not filters or self.lance.units_table() is None:
+            return None
+        if self.lance.units_where(units(status=KEPT, level=0).and_(search=filters), ["id"], limit=1):
+            return None
+        rows = self.lance.units_where(units(status=KEPT, level=0), ["event_time", "tags", "source_id"])
+        return why_empty(filters, rows, len(self.lance.sources()))
 
     def ingest_failures(self) -> list[dict]:
         """Files the last ingests could not read, with the reason (ingest/failures.py)."""

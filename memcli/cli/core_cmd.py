@@ -98,14 +98,15 @@ def search(
     filters = search_filters(mem, since=since, until=until, speaker=speaker, session=session, tag=tag, source=source)
     hits = mem.search(query, k=k, mode=mode, filters=filters, as_of=parse_day(as_of) if as_of else None,
                       hops=hops, explain=explain)
+    why = mem.why_empty(filters) if not hits and filters else None
     if json_:
         render.emit_json({"query": query, "mode": mode or mem.settings.search.mode,
-                          "hits": [h.to_dict() for h in hits]})
+                          "hits": [h.to_dict() for h in hits]} | ({"why_empty": why} if why else {}))
     else:
         from memcli.retrieve.snippet import merge_adjacent
 
         # neighbouring units of a page read as one (not when each hit's own ranking is asked for)
-        render.hits_view(hits if explain else merge_adjacent(hits), query)
+        render.hits_view(hits if explain else merge_adjacent(hits), query, why)
 
 
 def forget(
@@ -163,7 +164,9 @@ def sources(
     if json_:
         render.emit_json([s.to_dict() for s in srcs])
     else:
-        render.sources_table(srcs)
+        from memcli.types import SearchFilters
+
+        render.sources_table(srcs, mem.why_empty(SearchFilters(tags=tuple(tag))) if tag and not srcs else None)
         for f in mem.ingest_failures():
             render.err.print(f"[red]failed:[/red] {render.escape(f['path'])}: {render.escape(f['reason'])}")
 

@@ -66,12 +66,13 @@ def location(uri: str, section: str, line_start: int, line_end: int) -> str:
     return loc
 
 
-def hits_view(hits, query: str) -> None:
+def hits_view(hits, query: str, why: str | None = None) -> None:
+    """``why``: the reason the filters matched nothing (Memory.why_empty)."""
     from memcli.markup import prose
     from memcli.retrieve.snippet import snippet
 
     if not hits:
-        out.print("[dim]No matching memory.[/dim]")
+        out.print(f"[yellow]No matching memory: {escape(why)}.[/yellow]" if why else "[dim]No matching memory.[/dim]")
         return
     for h in hits:
         out.print(f"[bold cyan]{h.rank:>2}.[/bold cyan] [green]{h.score:.3f}[/green]  "
@@ -139,9 +140,11 @@ def kv_table(title: str, rows: dict[str, Any]) -> None:
     out.print(t)
 
 
-def sources_table(srcs) -> None:
+def sources_table(srcs, why: str | None = None) -> None:
+    """``why``: the reason a filter (--tag) matched nothing, said instead of "empty"."""
     if not srcs:
-        out.print("[dim]Memory is empty. Add something with `mem ingest PATH`.[/dim]")
+        out.print(f"[yellow]No source matches: {escape(why)}.[/yellow]" if why else
+                  "[dim]Memory is empty. Add something with `mem ingest PATH`.[/dim]")
         return
     t = Table(show_header=True, header_style="bold")
     for col in ("id", "kind", "units", "ingested", "path"):

@@ -106,8 +106,13 @@ def unit_id(source_id: str, source_hash: str, level: int, start: int, end: int) 
     return hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
-def build_units(source_id: str, source_hash: str, doc: Document, segs: list[Segment], now) -> list[Unit]:
-    """Attach ids and provenance (byte and line spans when the text is the file itself)."""
+def build_units(source_id: str, source_hash: str, doc: Document, segs: list[Segment], now,
+                path: Path | None = None) -> list[Unit]:
+    """Attach ids and provenance (byte and line spans when the text is the file itself), and
+    each unit's event time with where it came from (ingest/dates.py)."""
+    from memcli.ingest.dates import Dater
+
+    dater = Dater(doc, path)
     units: list[Unit] = []
     text = doc.text
     pos, byte_pos, line = 0, doc.bom, 1
@@ -119,6 +124,7 @@ def build_units(source_id: str, source_hash: str, doc: Document, segs: list[Segm
         body_bytes = len(g.text.encode("utf-8", "surrogatepass"))
         line_end = line + g.text.count("\n")
         meta = g.meta or {}
+        when, when_from = (meta["time"], "chat") if meta.get("time") else dater.at(tuple(g.section))
         units.append(Unit(
             id=unit_id(source_id, source_hash, 0, g.start, g.end),
             source_id=source_id, source_hash=source_hash, ord=i, title=doc.title,
@@ -127,7 +133,7 @@ def build_units(source_id: str, source_hash: str, doc: Document, segs: list[Segm
             byte_start=byte_pos if doc.verbatim else -1,
             byte_end=byte_pos + body_bytes if doc.verbatim else -1,
             line_start=line, line_end=line_end, tokens=g.tokens, ingested_at=now,
-            event_time=meta.get("time") or doc.time, speaker=meta.get("speaker"), session=meta.get("session"),
+            event_time=when, time_source=when_from, speaker=meta.get("speaker"), session=meta.get("session"),
             turn_ids=list(meta.get("turn_ids") or []), tags=list(doc.tags),
         ))
         pos, byte_pos, line = g.end, byte_pos + body_bytes, line_end
@@ -135,7 +141,7 @@ def build_units(source_id: str, source_hash: str, doc: Document, segs: list[Segm
 
 
 # Bump when segmentation changes, so existing memory is re-segmented on the next ingest.
-SEGMENTER_VERSION = 3  # 3: no fragment units, sentences do not end inside URLs, heading attributes dropped
+SEGMENTER_VERSION = 4  # 3: no fragment units, sentences do not end inside URLs, heading attributes dropped; 4: dates from content
 
 
 class IngestPipeline:
@@ -303,7 +309,7 @@ class IngestPipeline:
                 raise StubNote("a stub: nothing to index yet")
             raise ReadError("no text to remember")
         now = utcnow()
-        units = build_units(sid, h, doc, segs, now)
+        units = build_units(sid, h, doc, segs, now, path)
         for u, g in zip(units, sorted(segs, key=lambda g: g.start)):  # build_units' order
             if g.meta and "turn_vecs" in g.meta:
                 self._turns[u.id] = (g.meta["turn_texts"], g.meta["turn_vecs"])

@@ -83,19 +83,26 @@ def min_unit_tokens(min_tokens: int) -> int:
     return max(8, min_tokens // 8)
 
 
-def _absorb_fragments(text: str, spans: list[tuple[int, int, tuple[str, ...]]], min_unit: int
-                      ) -> list[tuple[int, int, tuple[str, ...]]]:
+def _absorb_fragments(text: str, spans: list[tuple[int, int, tuple[str, ...]]], min_unit: int,
+                      keep: set[int] = frozenset()) -> list[tuple[int, int, tuple[str, ...]]]:
     """Merge every span under ``min_unit`` estimated tokens into its neighbour (the previous
-    one, else the next); the merged unit keeps the larger part's section label."""
+    one, else the next); the merged unit keeps the larger part's section label. A span that
+    starts at a dated heading (``keep``) is not swallowed by a small predecessor."""
     out: list[tuple[int, int, tuple[str, ...], int]] = []
     for s, e, sec in spans:
         t = estimate_tokens(text[s:e])
-        if out and (t < min_unit or out[-1][3] < min_unit):
+        if out and (t < min_unit or (out[-1][3] < min_unit and s not in keep)):
             ps, _, psec, pt = out[-1]
             out[-1] = (ps, e, psec if pt >= t else sec, pt + t)
         else:
             out.append((s, e, sec, t))
     return [(s, e, sec) for s, e, sec, _ in out]
+
+
+def _dated_heading(line: str) -> bool:
+    from memcli.ingest.dates import heading_date
+
+    return heading_date(line.lstrip("#").strip(), 2000) is not None
 
 
 def _common_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
@@ -134,6 +141,7 @@ def segment(
     cur_t = 0
 
     cur_content = False
+    dated: set[int] = set()  # starts of units that open at a dated heading
 
     def flush() -> None:
         nonlocal cur_s, cur_t, cur_content
@@ -144,9 +152,14 @@ def segment(
     for b in doc.blocks:
         t = estimate_tokens(text[b.start:b.end])
         if b.kind == "heading" or (b.kind == "code" and b.section):
-            # A new section or definition starts a unit once the current one is big enough.
-            if cur_t >= min_tokens:
+            # A new section or definition starts a unit once the current one is big enough;
+            # a dated heading ("## 12 April") always does, so that each journal entry keeps
+            # its own date (ingest/dates.py) and --since selects entries, not whole files.
+            is_dated = b.kind == "heading" and _dated_heading(text[b.start:b.end])
+            if cur_t >= min_tokens or (is_dated and cur_content):
                 flush()
+            if is_dated and cur_s is None:
+                dated.add(b.start)
         if t > max_tokens:
             # Headings waiting for content open the first piece instead of standing alone.
             lead = cur_s if cur_s is not None and not cur_content else None
@@ -174,10 +187,10 @@ def segment(
     # A small tail joins its predecessor when both fit.
     if len(spans) >= 2:
         (ps, _, psec), (ls, le, _) = spans[-2], spans[-1]
-        if estimate_tokens(text[ls:le]) < min_tokens and estimate_tokens(text[ps:le]) <= max_tokens:
+        if ls not in dated and estimate_tokens(text[ls:le]) < min_tokens and estimate_tokens(text[ps:le]) <= max_tokens:
             spans[-2:] = [(ps, le, psec)]
 
-    spans = _absorb_fragments(text, spans, min_unit_tokens(min_tokens))
+    spans = _absorb_fragments(text, spans, min_unit_tokens(min_tokens), dated)
     segs = [_make(doc, s, e, sec) for s, e, sec in spans]
     segs = [g for g in segs if g.text]
     if count_tokens is not None and hard_limit is not None:

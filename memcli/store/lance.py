@@ -22,7 +22,7 @@ UNIT_COLUMNS = [
     "char_start", "char_end", "byte_start", "byte_end", "line_start", "line_end", "tokens",
     "ingested_at", "event_time", "speaker", "session", "turn_ids",
     "merged_into", "merged_from", "valid_to", "superseded_by", "access_count", "last_access", "pinned", "children",
-    "tags",
+    "tags", "time_source",
 ]
 LIVE = "status = 'committed'"
 LIVE_SUMMARIES = "status = 'committed' AND level > 0"
@@ -69,6 +69,7 @@ def units_schema(dim: int, fp: dict[str, object], vector_dtype: str = "float32")
         ("merged_into", pa.string()), ("merged_from", pa.list_(pa.string())), ("valid_to", _ts()),
         ("superseded_by", pa.string()), ("access_count", pa.int32()), ("last_access", _ts()),
         ("pinned", pa.bool_()), ("children", pa.list_(pa.string())), ("tags", pa.list_(pa.string())),
+        ("time_source", pa.string()),
         ("vector", pa.list_(pa.float16() if vector_dtype == "float16" else pa.float32(), dim)),
     ]
     return pa.schema(fields, metadata={k: str(v) for k, v in fp.items()})
@@ -285,8 +286,9 @@ class LanceStore:
             t.delete(in_list("id", part))
 
     @_reread_if_vanished
-    def units_where(self, where: Where, columns: Sequence[str]) -> list[dict]:
-        """Rows (only ``columns``) of the units ``where`` selects (a UnitFilter)."""
+    def units_where(self, where: Where, columns: Sequence[str], limit: int | None = None) -> list[dict]:
+        """Rows (only ``columns``) of the units ``where`` selects (a UnitFilter); ``limit``:
+        at most this many (1: does anything match?)."""
         t = self.units_table()
         if t is None:
             return []
@@ -294,7 +296,7 @@ class LanceStore:
         pred = where_sql(where)
         if pred:
             q = q.where(pred)
-        return q.select(list(columns)).limit(None).to_arrow().to_pylist()
+        return q.select(list(columns)).limit(limit).to_arrow().to_pylist()
 
     def has_summaries(self) -> bool:
         """Asked by every search (leaves only, once summaries exist): counted once per table

@@ -40,6 +40,8 @@ def page(tmp_path_factory):
     corpus.mkdir()
     (corpus / "garden.md").write_text(GARDEN)
     (corpus / "trip.txt").write_text(TRIP)
+    (corpus / "journal.md").write_text("# Journal 2025\n\n## 12 April\n\nSowed the tomatoes in the greenhouse.\n\n"
+                                       "## 20 April\n\nPotted on the seedlings, the Sungold are 15 cm tall.\n")
     shutil.copy(FIXTURES / "chat" / "locomo_tiny.json", corpus)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEM_")}
     env.update({"MEM_HOME": str(tmp / "home"), "MEM_CONFIG": str(tmp / "config.yaml"), "MEM_EMBED__MODEL": "fake:64",
@@ -141,6 +143,27 @@ def test_timeline_shows_the_conversation_and_a_day_lists_its_units(page, browser
     sessions[0].click()  # a click selects the item: its day's units are listed
     units = wait(browser, "li.day-unit")
     assert "locomo_tiny.json" in units[0].text and browser.find_element(By.ID, "day-title").text.startswith("2023-")
+
+
+def test_timeline_draws_notes_at_their_content_dates_and_lists_undated_ones_apart(page, browser):
+    from selenium.webdriver.common.by import By
+
+    opened(browser, page, "timeline")
+    events = wait(browser, ".vis-item.tl-event", n=2)
+    starts = browser.execute_script("""return window.memTimeline.itemsData.get()
+        .filter(i => i.className === 'tl-event').map(i => [new Date(i.start).toISOString().slice(0, 10), i.content])""")
+    assert ["2025-04-12", "12 April"] in starts and ["2025-04-20", "20 April"] in starts, starts
+    undated = wait(browser, "#undated-list li", n=2)
+    assert {"garden.md", "trip.txt"} <= {li.get_attribute("title").rsplit("/", 1)[-1] for li in undated}
+    assert wait(browser, "#undated-title")[0].text.startswith("2 with no date")  # not drawn at ingest time
+    # Every label drawn is inside the axis: none is clipped at an edge.
+    box = browser.find_element(By.CSS_SELECTOR, "#timeline .vis-center").rect
+    for el in browser.find_elements(By.CSS_SELECTOR, ".vis-item.tl-event .vis-item-content"):
+        r = el.rect
+        assert box["x"] <= r["x"] and r["x"] + r["width"] <= box["x"] + box["width"] + 1, (el.text, r, box)
+    next(e for e in events if "12 April" in e.text).click()  # its units are listed
+    wait(browser, "li.day-unit", text="tomatoes")
+    assert browser.find_element(By.ID, "day-title").text.startswith("2025-04-12")
 
 
 def test_graph_shows_an_entitys_neighbours_and_an_edges_sentence(page, browser):

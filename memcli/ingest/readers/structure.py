@@ -104,12 +104,18 @@ def note_aliases(meta: dict) -> list[str]:
 
 
 def note_time(meta: dict):
-    """When a note happened, from its front matter (``date``, else ``created``; ``updated``
-    is when it last changed): an aware datetime, or None."""
+    """When a note happened, from its front matter (``date``, else ``created``, else
+    ``updated`` / ``modified``, when it last changed): an aware datetime, or None. Dendron
+    and some exporters write epoch milliseconds (``created: 1623456789000``)."""
     from datetime import date, datetime, time, timezone
 
-    for key in ("date", "created", "updated"):
+    for key in ("date", "created", "updated", "modified"):
         v = meta.get(key)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and 1e9 <= abs(v) < 1e14:
+            return datetime.fromtimestamp(v / 1000 if v >= 1e11 else v, tz=timezone.utc)
+        if isinstance(v, str) and v.strip().isdigit() and 10 <= len(v.strip()) <= 13:
+            n = int(v.strip())
+            return datetime.fromtimestamp(n / 1000 if len(v.strip()) == 13 else n, tz=timezone.utc)
         if isinstance(v, datetime):
             return v if v.tzinfo else v.replace(tzinfo=timezone.utc)
         if isinstance(v, date):

@@ -143,17 +143,36 @@ async function runAsk(q) {
 let timeline = null;
 async function showTimeline() {
   const data = await api("/api/timeline");
+  // One row per source when there are few (a journal's entries side by side), else one axis.
+  const sources = [...new Set(data.items.filter((it) => it.source_id).map((it) => it.source_id))];
+  const grouped = sources.length > 1 && sources.length <= 12;
+  const label = (it) => it.kind === "session" ? `${it.session} (${it.units})`
+    : it.kind === "event" ? (it.sections && it.sections.length ? it.sections.join(", ") : (it.title || base(it.uri)))
+    : `was: ${snippet(it.was, "", 40)} → now: ${snippet(it.now, "", 40)}`;
   const items = data.items.map((it, i) => ({
     id: i, start: it.start, end: it.kind === "session" && it.end !== it.start ? it.end : undefined,
     type: it.kind === "session" && it.end !== it.start ? "range" : "point", className: `tl-${it.kind}`,
-    content: esc(it.kind === "session" ? `${it.session} (${it.units})` : it.kind === "document" ? (it.title || base(it.uri))
-      : `was: ${snippet(it.was, "", 40)} → now: ${snippet(it.now, "", 40)}`),
+    group: grouped && it.source_id ? it.source_id : undefined, content: esc(label(it)),
+    title: esc(it.kind === "event" ? `${it.title || base(it.uri)} · ${it.units} units · date from ${it.time_source}` : label(it)),
   }));
   const el = $("#timeline");
   if (timeline) timeline.destroy();
-  timeline = new vis.Timeline(el, new vis.DataSet(items), {zoomable: true, stack: true, maxHeight: 420});
+  const opts = {zoomable: true, stack: true, maxHeight: 460};
+  timeline = grouped
+    ? new vis.Timeline(el, new vis.DataSet(items), new vis.DataSet(sources.map((sid) => {
+        const it = data.items.find((x) => x.source_id === sid); return {id: sid, content: esc(it.title || base(it.uri || sid))}; })), opts)
+    : new vis.Timeline(el, new vis.DataSet(items), opts);
+  const times = data.items.map((it) => new Date(it.end || it.start).getTime()).filter((t) => !isNaN(t));
+  if (times.length) {  // room on both sides (more on the right, where labels run), so none is clipped
+    const lo = Math.min(...times), hi = Math.max(...times), pad = Math.max((hi - lo) * 0.12, 3 * 864e5);
+    timeline.setWindow(new Date(lo - pad), new Date(hi + pad * 2), {animation: false});
+  }
   timeline.on("select", (props) => { const it = items.find((x) => x.id === props.items[0]); if (it) showDay(String(it.start).slice(0, 10)); });
   window.memTimeline = timeline;
+  $("#undated").innerHTML = data.undated_count ? `<h3 id="undated-title">${data.undated_count} with no date</h3>
+    <p class="dim">No front matter date, dated heading, dated file name or dated first line: not drawn on the axis.</p>
+    <ul id="undated-list">${data.undated.slice(0, 50).map((s) => `<li title="${esc(s.uri)}">${esc(s.title || base(s.uri))} <span class="dim">(${s.units} units)</span></li>`).join("")}
+    ${data.undated_count > 50 ? `<li class="dim">… and ${data.undated_count - 50} more</li>` : ""}</ul>` : "";
 }
 async function showDay(day) {
   const data = await api(`/api/day/${day}`);

@@ -1,0 +1,107 @@
+"""Time from the content: dated headings, file names and first lines date units (no front
+matter anywhere), and a filter that matches nothing says why (real LanceDB + Tantivy)."""
+
+import json
+from datetime import datetime, timezone
+
+from memcli.cli.app import run
+from memcli.ingest.dates import Dater, file_date, heading_date, leading_date
+from memcli.ingest.readers.base import Document
+from memcli.types import SearchFilters
+
+JOURNAL = """# Journal 2025
+
+## 12 April
+
+Sowed the tomatoes in the greenhouse and watered the seed trays.
+
+## 20 April
+
+Potted on the tomato seedlings; the Sungold are 15 cm tall.
+
+## 3 May
+
+Planted the tomatoes out in the raised bed after the frost.
+"""
+
+
+def day(s: str) -> datetime:
+    return datetime.fromisoformat(s).replace(tzinfo=timezone.utc)
+
+
+def folder(tmp_path):
+    d = tmp_path / "notes"
+    d.mkdir()
+    (d / "journal.md").write_text(JOURNAL)
+    (d / "2023-11-02-boiler.md").write_text("# Boiler\n\nThe engineer replaced the pressure valve on the boiler.\n")
+    (d / "invoice.txt").write_text("Northfield Bee Supplies\nInvoice date: 28 April 2025\n\nTwo brood boxes and frames.\n")
+    (d / "recipes.md").write_text("# Carrots\n\nHoney-glazed carrots with thyme. #recipes\n")
+    return d
+
+
+def test_dates_come_from_headings_file_names_and_first_lines():
+    assert heading_date("12 April", 2025) == day("2025-04-12")
+    assert heading_date("Monday 3 June", 2024) == day("2024-06-03")
+    assert heading_date("2025-06-03 — boiler service", None) == day("2025-06-03")
+    assert heading_date("Plans for 12 April", 2025) is None  # mentions a date; is not one
+    assert heading_date("12 April", None) is None  # no year anywhere: no date is invented
+    assert file_date("/n/2023-11-02-boiler.md") == day("2023-11-02")
+    assert file_date("/n/2025-04-spring.md") == day("2025-04-01")
+    assert file_date("/n/2025/06/notes.md") == day("2025-06-01")
+    assert file_date("/n/v1.2.md") is None
+    assert leading_date("Northfield\nInvoice date: 28 April 2025\n") == day("2025-04-28")
+    assert leading_date("Posted on June 3, 2024") == day("2024-06-03")
+    assert leading_date("Ate 12 eggs.") is None
+    doc = Document("markdown", "Journal 2025", JOURNAL, [])
+    assert Dater(doc).at(("Journal 2025", "20 April")) == (day("2025-04-20"), "heading")
+    assert Dater(doc).at(("Journal 2025",)) == (None, None)  # the year alone dates nothing
+
+
+def test_since_and_until_select_journal_entries_not_whole_files(mem, tmp_path):
+    mem.ingest([folder(tmp_path)])
+    rows = mem.lance.units_where(None, ["title", "section", "event_time", "time_source"])
+    dated = {(r["section"].split(" › ")[-1] if r["section"] else r["title"]): (r["event_time"], r["time_source"]) for r in rows}
+    assert dated["20 April"] == (day("2025-04-20"), "heading")
+    assert dated["Boiler"] == (day("2023-11-02"), "file name")
+    assert dated["Carrots"] == (None, None)  # undated: no time is invented from the ingest
+    hits = mem.search("tomatoes", filters=SearchFilters(since=day("2025-04-15"), until=day("2025-04-30")), k=10)
+    entries = [h.section.split(" › ")[-1] for h in hits if h.uri.endswith("journal.md")]
+    assert entries == ["20 April"]  # one entry, not the whole journal
+    assert {h.uri.rsplit("/", 1)[-1] for h in hits} == {"journal.md", "invoice.txt"}  # 28 April too
+    hits = mem.search("tomatoes", filters=SearchFilters(since=day("2025-05-01")), k=10)
+    assert [h.section.split(" › ")[-1] for h in hits] == ["3 May"]
+    inv = mem.search("brood boxes", filters=SearchFilters(since=day("2025-04-28"), until=day("2025-04-28T23:59:59")), k=3)
+    assert inv and inv[0].uri.endswith("invoice.txt")
+
+
+def test_a_filter_that_matches_nothing_says_why(fake_cli, tmp_path, capsys):
+    d = tmp_path / "undated"
+    d.mkdir()
+    for i in range(3):
+        (d / f"note{i}.md").write_text(f"# Note {i}\n\nThe kettle descaling routine, part {i}. #kitchen\n")
+    assert run(["ingest", str(d)]) == 0
+    capsys.readouterr()
+    assert run(["search", "kettle", "--since", "2025-09-01", "--json"]) == 0
+    why = json.loads(capsys.readouterr().out)["why_empty"]
+    assert "none of the 3 sources carries a date" in why
+    assert run(["search", "kettle", "--tag", "recipes"]) == 0
+    said = capsys.readouterr().out
+    assert "no note has the tag #recipes" in said and "#kitchen" in said
+    (d / "dated.md").write_text("# Old\n\nDescaled the kettle.\n\n## 2023-05-01\n\nDescaled the kettle again.\n")
+    assert run(["ingest", str(d)]) == 0
+    capsys.readouterr()
+    assert run(["search", "kettle", "--since", "2025-09-01", "--json"]) == 0
+    assert "dated, 2023-05-01; none since 2025-09-01" in json.loads(capsys.readouterr().out)["why_empty"]
+    assert run(["ask", "how do I descale the kettle?", "--since", "2025-09-01", "--json"]) == 0
+    assert "none since 2025-09-01" in json.loads(capsys.readouterr().out)["refusal"]
+
+
+def test_sources_tag_on_a_full_memory(fake_cli, tmp_path, capsys):
+    d = folder(tmp_path)
+    assert run(["ingest", str(d)]) == 0
+    capsys.readouterr()
+    assert run(["sources", "--tag", "recipes", "--json"]) == 0
+    assert [s["uri"].rsplit("/", 1)[-1] for s in json.loads(capsys.readouterr().out)] == ["recipes.md"]
+    assert run(["sources", "--tag", "notes"]) == 0  # a folder's name is no tag
+    said = capsys.readouterr().out
+    assert "Memory is empty" not in said and "no note has the tag #notes" in said and "#recipes" in said
