@@ -86,11 +86,11 @@ def names(doc, starts: set[int] = frozenset()) -> list[tuple[int, str, str]]:
     taken = set()
     for ent in doc.ents:
         kind = TYPES.get(ent.label_)
+        taken.update(range(ent.start, ent.end))  # a date or a nationality is not a name either
         if kind is None or "`" in ent.text:
             continue
         if len(ent) == 1 and (ent[0].tag_ not in ("NNP", "NNPS") or _opens(ent[0], starts) and _common_opener(ent.text)):
             continue
-        taken.update(range(ent.start, ent.end))
         pos = ent.start_char
         for part in _LIST.split(ent.text.split(" (")[0]):
             name = clean(part)
