@@ -57,6 +57,9 @@ class SegmentSettings(_Section):
 
 class IngestSettings(_Section):
     max_file_mb: float = Field(50.0, gt=0, description="Larger files are skipped (reported, never fatal).")
+    keep_history: bool = Field(True, description=(
+        "An edited file's passages that changed are kept as 'replaced', valid until the edit, so "
+        "`--as-of` can answer from memory as it was; `mem forget` still removes them."))
     batch_units: int = Field(512, ge=1, description=(
         "Units embedded and committed together (one LanceDB and one Tantivy commit per batch)."))
     batch_files: int = Field(16, ge=1, description=(

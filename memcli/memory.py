@@ -122,8 +122,10 @@ class Memory(Views):
     def catalog(self):
         from memcli.store.catalog import Catalog
 
-        return Catalog(self.home, self.lance, self.lexical, self.graph.store,
-                       journal=self._remote_lock if self.remote else None)
+        cat = Catalog(self.home, self.lance, self.lexical, self.graph.store,
+                      journal=self._remote_lock if self.remote else None)
+        cat.keep_history = self.settings.ingest.keep_history
+        return cat
 
     @cached_property
     def graph(self):
@@ -220,27 +222,31 @@ class Memory(Views):
                             fingerprint=lambda: fingerprint(self.embedder),
                             generator=lambda: self.generator, graph=self.graph, **kw)
 
-    def chat_session(self, *, answer: str | None = None, k: int | None = None):
-        """A multi-turn chat over this memory (llm/chat.py): it asks and saves through here."""
+    def chat_session(self, *, answer: str | None = None, k: int | None = None, as_of=None):
+        """A multi-turn chat over this memory (llm/chat.py): it asks and saves through here;
+        ``as_of``: every answer from memory as it was then."""
+        from functools import partial
+
         from memcli.llm.chat import ChatSession
 
-        return ChatSession(ask=self.ask, ingest=self.ingest, generator=lambda: self.generator,
+        return ChatSession(ask=partial(self.ask, as_of=as_of) if as_of else self.ask, ingest=self.ingest, generator=lambda: self.generator,
                            chats_dir=lambda: self.ensure_home() / "chats",
                            default_answer=self.settings.llm.answer, answer=answer, k=k)
 
     # -- operations -------------------------------------------------------------------
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
-            on_token=None, reranker=None, hops: int | None = None, explain: bool = False, filters=None):
+            on_token=None, reranker=None, hops: int | None = None, explain: bool = False, filters=None,
+            as_of=None):
         """Answer ``question`` from memory with citations (memcli.answer.Answer).
 
         ``filters`` (SearchFilters: days, tags, speaker, session, source ids) narrow what the
         answer may be drawn from, as they narrow `mem search`; the answer is "Not in your
-        memory" when nothing within them answers.
+        memory" when nothing within them answers. ``as_of``: from memory as it was then.
         """
         from memcli.llm.rag import Asker
 
         def search(q, **kw):
-            return self.search(q, reranker=reranker, hops=hops, filters=filters or None, **kw)
+            return self.search(q, reranker=reranker, hops=hops, filters=filters or None, as_of=as_of, **kw)
         asker = Asker(self.settings.llm, search, lambda: self.generator,
                       floor=lambda: self.query_encoder.abstain_floor, embed=lambda texts: self.query_encoder.embed(texts),
                       doc_freq=self.lexical.doc_freq)

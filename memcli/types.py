@@ -80,7 +80,10 @@ class Unit:
     # superseded | archived; only committed units are retrieved by default.
     merged_into: str | None = None  # a duplicate's canonical unit
     merged_from: list[str] = field(default_factory=list)  # a canonical unit's duplicates (provenance)
-    valid_to: datetime | None = None  # when a newer unit superseded this one
+    valid_to: datetime | None = None  # when a newer unit superseded or replaced this one
+    # When this text entered memory (an unchanged passage of an edited file keeps its first
+    # ingest); None: ingested_at. With valid_to, the window `--as-of` reads.
+    valid_from: datetime | None = None
     superseded_by: str | None = None
     access_count: int = 0  # times cited in an answer (decay: recall strengthens memory)
     last_access: datetime | None = None
@@ -151,6 +154,7 @@ class UnitRecord:
     last_access: datetime | None = None
     valid_to: datetime | None = None
     superseded_by: str | None = None
+    valid_from: datetime | None = None  # None: since it was ingested
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -34,11 +34,12 @@ class Views:
         return row
 
     def history(self, unit_id: str) -> "list[UnitRecord]":
-        """A unit's chain of knowledge updates, oldest first (superseded ones included)."""
-        from memcli.store.query import KEPT, units
+        """A unit's chain of knowledge updates and edits, oldest first (superseded and
+        replaced ones included), each with its validity window (valid_from .. valid_to)."""
+        from memcli.store.query import KEPT, REPLACED, units
 
-        cols = ["id", "status", "text", "ingested_at", "event_time", "valid_to", "superseded_by", "source_id"]
-        rows = {r["id"]: r for r in self.lance.units_where(units(status=KEPT, level=0), cols)}
+        cols = ["id", "status", "text", "ingested_at", "event_time", "valid_from", "valid_to", "superseded_by", "source_id"]
+        rows = {r["id"]: r for r in self.lance.units_where(units(status=(*KEPT, REPLACED), level=0), cols)}
         if unit_id not in rows:
             hit = [u for u in rows if u.startswith(unit_id)] if len(unit_id) >= 6 else []
             if len(hit) != 1:

@@ -109,7 +109,8 @@ def check(corpus: Path, home: Path) -> dict:
         if s.content_hash != hashlib.sha256(Path(s.uri).read_bytes()).hexdigest():
             problems.append(f"stale content for {s.uri}")
         # Leaves of any settled status: consolidation may merge or archive them, never drop them.
-        units = m.lance.units_where(f"source_id = '{s.source_id}' AND level = 0 AND status != 'pending'",
+        # (An edit's replaced passages are history, kept for --as-of: not the file's units.)
+        units = m.lance.units_where(f"source_id = '{s.source_id}' AND level = 0 AND status NOT IN ('pending', 'replaced')",
                                     ["id", "char_start"])
         if len(units) != s.n_units or len({u["char_start"] for u in units}) != len(units):
             problems.append(f"{s.uri}: {len(units)} units, expected {s.n_units} distinct")

@@ -11,7 +11,7 @@ import typer
 from memcli.cli import render
 from memcli.cli.context import config_target, memory
 from memcli.cli.help import complete_path
-from memcli.cli.options import (HopsOpt, KOpt, ModeOpt, SessionOpt, SinceOpt, SourceOpt, SpeakerOpt, TagOpt,
+from memcli.cli.options import (AsOfOpt, HopsOpt, KOpt, ModeOpt, SessionOpt, SinceOpt, SourceOpt, SpeakerOpt, TagOpt,
                                 UntilOpt, search_filters)
 
 models_app = typer.Typer(help="Show and choose the answer model (a GGUF for llama.cpp).", no_args_is_help=False,
@@ -37,6 +37,7 @@ def ask(
     session: SessionOpt = None,
     tag: TagOpt = None,
     source: SourceOpt = None,
+    as_of: AsOfOpt = None,
     model: Annotated[Optional[Path], typer.Option("--model", help="A .gguf file to answer with (implies --generate).")] = None,
     generate: Annotated[Optional[bool], typer.Option("--generate/--extractive", help="LLM-written answer, or the best-supported sentence (default: config llm.answer).")] = None,
     no_stream: Annotated[bool, typer.Option("--no-stream", help="Print the answer when it is complete.")] = False,
@@ -62,8 +63,10 @@ def ask(
             started = True
         render.out.print(piece, end="", markup=False)
 
+    from memcli.retrieve.filters import parse_moment
+
     ans = mem.ask(question, k=k, mode=mode, answer=how, on_token=on_token if stream else None, hops=hops,
-                  explain=explain, filters=filters)
+                  explain=explain, filters=filters, as_of=parse_moment(as_of) if as_of else None)
     if json_:
         render.emit_json(ans.to_dict())
         return

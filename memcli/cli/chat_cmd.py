@@ -9,6 +9,7 @@ import typer
 
 from memcli.cli import render
 from memcli.cli.context import memory
+from memcli.cli.options import AsOfOpt
 
 HELP = "/sources  citations of the last answer · /forget  do not save this chat · /exit  end"
 
@@ -17,6 +18,7 @@ def chat(
     generate: Annotated[Optional[bool], typer.Option("--generate/--extractive", help="LLM answers, or the best-supported sentence (default: config llm.answer).")] = None,
     k: Annotated[Optional[int], typer.Option("-k", help="Units to retrieve per question.", min=1)] = None,
     save: Annotated[bool, typer.Option("--save/--no-save", help="Write the chat into memory when it ends.")] = True,
+    as_of: AsOfOpt = None,
 ) -> None:
     """Chat with your memory: follow-ups are rewritten, the chat is saved into memory.
 
@@ -24,7 +26,9 @@ def chat(
     """
     mem = memory()
     how = "generate" if generate else ("extractive" if generate is False else None)
-    session = mem.chat_session(answer=how, k=k)
+    from memcli.retrieve.filters import parse_moment
+
+    session = mem.chat_session(answer=how, k=k, as_of=parse_moment(as_of) if as_of else None)
     session.save_enabled = save
     interactive = sys.stdin.isatty()
     if interactive:

@@ -83,7 +83,8 @@ def history(
     unit: Annotated[str, typer.Argument(help="A unit id (or a unique prefix of at least 6 characters).")],
     json_: JsonOpt = False,
 ) -> None:
-    """A fact's update history: the units that superseded each other, oldest first."""
+    """A fact's history: the units that superseded or replaced each other (a newer fact, an
+    edit of the file), oldest first, each with the window memory held it (what --as-of reads)."""
     chain = memory().history(unit)
     if json_:
         render.emit_json([r.to_dict() for r in chain])
@@ -91,8 +92,9 @@ def history(
     for r in chain:
         when = (r.event_time or r.ingested_at).date().isoformat()
         label = r.status if r.status != "committed" else "current"
-        until = f" (until {r.valid_to.date().isoformat()})" if r.valid_to else ""
-        render.out.print(f"[bold]{when}[/bold] {label}{until}  [dim]{r.id}[/dim]")
+        held = f"held {(r.valid_from or r.ingested_at):%Y-%m-%d %H:%M} → " + (
+            f"{r.valid_to:%Y-%m-%d %H:%M}" if r.valid_to else "now")
+        render.out.print(f"[bold]{when}[/bold] {label}  [dim]{held}  {r.id}[/dim]")
         render.out.print(f"    {render.escape(r['text'][:200])}")
 
 

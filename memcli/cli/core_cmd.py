@@ -11,7 +11,7 @@ import typer
 from memcli.cli import render
 from memcli.cli.help import complete_path
 from memcli.cli.context import memory
-from memcli.cli.options import (FormatOpt, HopsOpt, JsonOpt, KOpt, ModeOpt, SessionOpt, SinceOpt, SourceOpt, SpeakerOpt,
+from memcli.cli.options import (AsOfOpt, FormatOpt, HopsOpt, JsonOpt, KOpt, ModeOpt, SessionOpt, SinceOpt, SourceOpt, SpeakerOpt,
                                 TagOpt, TrustOpt, UntilOpt, search_filters)
 
 
@@ -85,18 +85,18 @@ def search(
     until: UntilOpt = None,
     speaker: SpeakerOpt = None,
     session: SessionOpt = None,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", metavar="DAY", help="Read 'last March', 'two weeks ago' relative to this day.")] = None,
+    as_of: AsOfOpt = None,
     tag: TagOpt = None,
     source: SourceOpt = None,
     explain: Annotated[bool, typer.Option("--explain", help="Say why each hit ranks where it does: BM25 and dense ranks, fused score, what bridging, the time boost and reranking added.")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Search memory: hybrid BM25 + dense (+ graph when graph.weight > 0) by default."""
-    from memcli.retrieve.filters import parse_day
+    from memcli.retrieve.filters import parse_moment
 
     mem = memory()
     filters = search_filters(mem, since=since, until=until, speaker=speaker, session=session, tag=tag, source=source)
-    hits = mem.search(query, k=k, mode=mode, filters=filters, as_of=parse_day(as_of) if as_of else None,
+    hits = mem.search(query, k=k, mode=mode, filters=filters, as_of=parse_moment(as_of) if as_of else None,
                       hops=hops, explain=explain)
     why = mem.why_empty(filters) if not hits and filters else None
     if json_:

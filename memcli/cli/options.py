@@ -27,6 +27,9 @@ SpeakerOpt = Annotated[Optional[str], typer.Option("--speaker", help="Only conve
 SessionOpt = Annotated[Optional[str], typer.Option("--session", help="Only this conversation session id.")]
 TagOpt = Annotated[Optional[list[str]], typer.Option(
     "--tag", "-t", metavar="TAG", help="Only notes with this tag (repeatable: any of them); a nested tag's parent matches it too.")]
+AsOfOpt = Annotated[Optional[str], typer.Option(
+    "--as-of", metavar="WHEN", help="Memory as it was then (YYYY-MM-DD: the end of that day, or a full ISO time): "
+    "passages an edit or a newer fact replaced since come back, later ones do not; 'last March' is read relative to it.")]
 SourceOpt = Annotated[Optional[list[str]], typer.Option(
     "--source", "-s", metavar="PATH", help="Only this file, or the files under this folder, or this source id (repeatable: any of them).")]
 

@@ -21,6 +21,11 @@ def parse_day(raw: str, *, end: bool = False) -> datetime:
         raise ConfigError(f"not a date: {raw!r} (use YYYY-MM-DD)") from None
 
 
+def parse_moment(raw: str) -> datetime:
+    """`--as-of`: a bare day means the end of that day (memory as it stood that day)."""
+    return parse_day(raw, end=True)
+
+
 def make_filters(resolve_sources, *, since=None, until=None, speaker=None, session=None, tag=None, source=None):
     """SearchFilters from what a person typed (the CLI's options, the MCP tool's and the page's
     parameters), or None when nothing narrows. ``source``: paths, folders or source ids, each

@@ -269,12 +269,13 @@ class Retriever:
         out.extend((u, sc) for u, sc in fused[top:] if u not in seen)
         return out
 
-    def level_filter(self, filters: SearchFilters | None = None) -> UnitFilter | None:
-        """The user's filters, and leaves only (the default) once summaries exist."""
+    def level_filter(self, filters: SearchFilters | None = None, as_of=None) -> UnitFilter | None:
+        """The user's filters, memory as it was at ``as_of``, and leaves only (the default)
+        once summaries exist."""
         leaves = self.s.levels == "leaves" and self.lance.units_table() is not None and self.lance.has_summaries()
-        if not filters and not leaves:
+        if not filters and not leaves and as_of is None:
             return None
-        return units(search=filters or None, level=0 if leaves else None)
+        return units(search=filters or None, level=0 if leaves else None, as_of=as_of)
 
     def descend(self, query: str, fused: list[tuple[str, float]], top: int = 10) -> list[tuple[str, float]]:
         """Tree search: each summary among the top hits is replaced by its live children,
@@ -313,7 +314,9 @@ class Retriever:
         k = k or self.s.k
         mode = mode or self.s.mode
         n = max(self.s.candidates, k)
-        where = self.level_filter(filters)
+        # ``as_of``: memory as it was then (units live at that moment, replaced or superseded
+        # since included), and "last March" read relative to it.
+        where = self.level_filter(filters, as_of)
         rows = Rows(self.lance, where)
         fused, per = self.ranked(query, mode, n, where=where, hops=hops, rows=rows)
         stages = self.last_stages

@@ -66,6 +66,7 @@ class Catalog:
         # A file in the home; for a home on object storage, the cross-machine one (store/remote.py).
         self.journal = journal or Journal(home)
         self._open = 0  # depth of journaled() blocks
+        self.keep_history = True  # an edited file's replaced passages stay for --as-of (ingest.keep_history)
 
     @contextmanager
     def journaled(self, op: str, source_ids: Sequence[str] = ()):
@@ -122,7 +123,7 @@ class Catalog:
                     self.lance.add_units(units, vectors, fp, status="committed")
                 self.lance.add_sources(sources)
             else:
-                self.lance.commit_units(sids)
+                self.lance.commit_units(sids, keep_history=updated and self.keep_history)
                 self.lance.upsert_sources(sources)
 
     def reindex(self, embed, fp: dict[str, object], on_progress=None) -> int:

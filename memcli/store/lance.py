@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from memcli.errors import StoreError
-from memcli.store.query import KEPT, UnitFilter, chunks, in_list, lit, where_sql
+from memcli.store.query import KEPT, REPLACED, UnitFilter, chunks, historic, in_list, lit, where_sql
 from memcli.types import Source, Unit
 
 UNIT_COLUMNS = [
@@ -22,7 +22,7 @@ UNIT_COLUMNS = [
     "char_start", "char_end", "byte_start", "byte_end", "line_start", "line_end", "tokens",
     "ingested_at", "event_time", "speaker", "session", "turn_ids",
     "merged_into", "merged_from", "valid_to", "superseded_by", "access_count", "last_access", "pinned", "children",
-    "tags", "time_source",
+    "tags", "time_source", "valid_from",
 ]
 LIVE = "status = 'committed'"
 LIVE_SUMMARIES = "status = 'committed' AND level > 0"
@@ -69,7 +69,7 @@ def units_schema(dim: int, fp: dict[str, object], vector_dtype: str = "float32")
         ("merged_into", pa.string()), ("merged_from", pa.list_(pa.string())), ("valid_to", _ts()),
         ("superseded_by", pa.string()), ("access_count", pa.int32()), ("last_access", _ts()),
         ("pinned", pa.bool_()), ("children", pa.list_(pa.string())), ("tags", pa.list_(pa.string())),
-        ("time_source", pa.string()),
+        ("time_source", pa.string()), ("valid_from", _ts()),
         ("vector", pa.list_(pa.float16() if vector_dtype == "float16" else pa.float32(), dim)),
     ]
     return pa.schema(fields, metadata={k: str(v) for k, v in fp.items()})
@@ -247,15 +247,56 @@ class LanceStore:
             out["turn_vectors"] = turns.to_arrow()
         return out
 
-    def commit_units(self, source_ids: Sequence[str]) -> None:
-        """Replace the committed units of these sources with their pending ones."""
+    def commit_units(self, source_ids: Sequence[str], keep_history: bool = False) -> None:
+        """Replace the committed units of these sources with their pending ones.
+
+        ``keep_history`` (an edited file): a passage whose text is gone is kept as
+        ``replaced``, valid until now, for `--as-of`; a passage still there keeps the time it
+        first entered memory (``valid_from``). Earlier replaced units stay; every other old
+        state goes."""
         t = self.units_table()
         if t is None or not source_ids:
             return
         ids = sql_list(source_ids)
+        if keep_history:
+            self._keep_replaced(t, ids)
         # The sources' old units go in every state (live, merged, superseded, archived).
-        t.delete(f"source_id IN {ids} AND status != 'pending'")
+        t.delete(f"source_id IN {ids} AND status != 'pending' AND status != {lit(REPLACED)}")
         t.update(where=f"source_id IN {ids} AND status = 'pending'", values={"status": "committed"})
+
+    def _keep_replaced(self, t, ids: str) -> None:
+        cols = ["id", "source_id", "text", "ord", "level", "valid_from", "ingested_at", "status"]
+        rows = t.search().where(f"source_id IN {ids} AND status IN ('committed', 'pending')").select(cols).limit(
+            None).to_arrow().to_pylist()
+        old = [r for r in rows if r["status"] == "committed" and r["level"] == 0]
+        new = [r for r in rows if r["status"] == "pending" and r["level"] == 0]
+        if not old or not new:
+            return
+        first = {(r["source_id"], r["text"]): r["valid_from"] or r["ingested_at"] for r in old}
+        inherit: dict[object, list[str]] = {}
+        for r in new:
+            since = first.get((r["source_id"], r["text"]))
+            if since is not None:
+                inherit.setdefault(since, []).append(r["id"])
+        for since, uids in inherit.items():
+            for part in chunks(uids):
+                t.update(where=in_list("id", part), values={"valid_from": since})
+        kept = {(r["source_id"], r["text"]) for r in new}
+        gone = [r for r in old if (r["source_id"], r["text"]) not in kept]
+        if not gone:
+            return
+        now = utcnow()
+        by_ord = {}
+        for r in new:
+            by_ord.setdefault(r["source_id"], {})[r["ord"]] = r["id"]
+        for part in chunks([r["id"] for r in gone]):
+            t.update(where=in_list("id", part), values={"status": REPLACED, "valid_to": now})
+        if len(gone) <= 20:  # `mem history`: what took its place (the unit now at its position)
+            for r in gone:
+                place = by_ord.get(r["source_id"], {})
+                near = min(place, key=lambda o: abs(o - r["ord"]), default=None)
+                if near is not None:
+                    t.update(where=f"id = {lit(r['id'])}", values={"superseded_by": place[near]})
 
     def commit_ids(self, ids: Sequence[str]) -> None:
         """Flip these pending units (derived ones: summaries) to committed."""
@@ -564,7 +605,7 @@ class LanceStore:
         if t is None or not ids:
             return {}
         cols = list(columns or [c for c in UNIT_COLUMNS])
-        pred = _and(in_list("id", ids), LIVE, where_sql(where))
+        pred = _and(in_list("id", ids), None if historic(where) else LIVE, where_sql(where))
         q = t.search().where(pred).select(cols).limit(len(ids))
         return {r["id"]: r for r in q.to_arrow().to_pylist()}
 
@@ -595,7 +636,7 @@ class LanceStore:
         t = self.units_table()
         if t is None:
             return []
-        pred = _and(LIVE, where_sql(where))
+        pred = _and(None if historic(where) else LIVE, where_sql(where))
         q = (t.search(np.asarray(vector, dtype=np.float32), vector_column_name="vector")
              .metric("cosine").where(pred, prefilter=True)
              .select([*columns, "_distance"]).limit(k))

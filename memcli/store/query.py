@@ -15,6 +15,10 @@ from memcli.types import SearchFilters
 
 # Every state but the in-flight one: what a forget, a pin or doctor counts as a source's units.
 KEPT = ("committed", "merged", "superseded", "archived")
+# A unit an edit of its file replaced: kept, with its validity window, for `--as-of`.
+REPLACED = "replaced"
+# What memory held at some moment: live then, whatever it is now.
+HISTORIC = ("committed", "superseded", REPLACED)
 
 
 def lit(value) -> str:
@@ -65,6 +69,9 @@ class UnitFilter:
     pinned: bool | None = None
     search: SearchFilters | None = None  # the user's --since/--until/--speaker/--session
     near: tuple[Near, ...] | None = None  # any of these neighbourhoods
+    # Memory as it was at this moment (`--as-of`): units live then, replaced or superseded
+    # since included; this takes the place of the live-status predicate.
+    as_of: datetime | None = None
 
     def and_(self, **changes) -> "UnitFilter":
         return replace(self, **{k: tuple(v) if isinstance(v, list) else v for k, v in changes.items()})
@@ -93,6 +100,10 @@ class UnitFilter:
             s = search_sql(self.search)
             if s:
                 parts.append(s)
+        if self.as_of is not None:
+            t = lit(self.as_of)
+            parts.append(f"{in_list('status', HISTORIC)} AND COALESCE(valid_from, ingested_at) <= {t} "
+                         f"AND (valid_to IS NULL OR valid_to > {t})")
         if self.near is not None:
             parts.append("(" + (" OR ".join(
                 f"(source_id = {lit(n.source_id)} AND session = {lit(n.session)} "
@@ -129,6 +140,11 @@ def search_sql(f: SearchFilters) -> str | None:
     if f.sources:
         parts.append(in_list("source_id", f.sources))
     return " AND ".join(parts) or None
+
+
+def historic(where: "UnitFilter | str | None") -> bool:
+    """Whether ``where`` asks for memory at a past moment (then it says which statuses)."""
+    return isinstance(where, UnitFilter) and where.as_of is not None
 
 
 def where_sql(where: "UnitFilter | str | None") -> str | None:

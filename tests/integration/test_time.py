@@ -105,3 +105,47 @@ def test_sources_tag_on_a_full_memory(fake_cli, tmp_path, capsys):
     assert run(["sources", "--tag", "notes"]) == 0  # a folder's name is no tag
     said = capsys.readouterr().out
     assert "Memory is empty" not in said and "no note has the tag #notes" in said and "#recipes" in said
+
+
+def test_ask_as_of_a_moment_before_an_edit_answers_with_the_old_fact(fake_cli, tmp_path, capsys):
+    import time as _time
+
+    d = tmp_path / "house"
+    d.mkdir()
+    note = d / "wifi.md"
+    note.write_text("# Wifi\n\nThe wifi password is marigold-42.\n\n## Router\n\nThe router sits in the hall cupboard.\n")
+    assert run(["ingest", str(d)]) == 0
+    capsys.readouterr()
+    _time.sleep(1.1)
+    before = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    _time.sleep(1.1)
+    note.write_text("# Wifi\n\nThe wifi password is clover-77.\n\n## Router\n\nThe router sits in the hall cupboard.\n")
+    assert run(["ingest", str(d)]) == 0
+    capsys.readouterr()
+
+    assert run(["ask", "what is the wifi password?", "--json"]) == 0
+    assert "clover-77" in json.loads(capsys.readouterr().out)["answer"]
+    assert run(["ask", "what is the wifi password?", "--as-of", before, "--json"]) == 0
+    old = json.loads(capsys.readouterr().out)
+    assert "marigold-42" in old["answer"] and "clover-77" not in old["answer"]
+    assert run(["search", "wifi password", "--as-of", before, "--json"]) == 0
+    texts = [h["text"] for h in json.loads(capsys.readouterr().out)["hits"]]
+    assert any("marigold-42" in t for t in texts) and not any("clover-77" in t for t in texts)
+    assert any("hall cupboard" in t for t in texts)  # the unchanged passage was held then too
+    assert run(["search", "wifi password", "--json"]) == 0
+    assert not any("marigold-42" in h["text"] for h in json.loads(capsys.readouterr().out)["hits"])
+    assert run(["search", "wifi password", "--as-of", "2001-01-01", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["hits"] == []  # nothing was held then
+
+    # mem history: the replaced passage and its successor, each with its window.
+    assert run(["search", "wifi password", "--json", "-k", "1"]) == 0
+    uid = json.loads(capsys.readouterr().out)["hits"][0]["unit_id"]
+    assert run(["history", uid, "--json"]) == 0
+    chain = json.loads(capsys.readouterr().out)
+    assert [c["status"] for c in chain] == ["replaced", "committed"] and chain[0]["valid_to"]
+
+    # Forgetting stays forgetting: the replaced passage goes too.
+    assert run(["forget", str(note), "--yes"]) == 0
+    capsys.readouterr()
+    assert run(["search", "wifi password", "--as-of", before, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["hits"] == []
