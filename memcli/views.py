@@ -128,11 +128,18 @@ class Views:
         dated = {sid for sid, _ in sessions} | {sid for sid, _ in events}
         undated = sorted(({"source_id": s.source_id, "uri": s.uri, "title": s.title, "units": s.n_units}
                           for s in srcs.values() if s.source_id not in dated), key=lambda x: x["uri"])
-        for r in rows:
+        from memcli.store.query import REPLACED
+
+        # A fact a newer one superseded, or a passage an edit replaced: a span from when memory
+        # first held it to when it was replaced ("was … → now …").
+        old = rows + self.lance.units_where(units(status=REPLACED, level=0), [*_TIMELINE_COLUMNS, "valid_from"])
+        for r in old:
             new = by_id.get(r["superseded_by"]) if r["superseded_by"] else None
             if new is not None:
-                items.append({"kind": "supersession", "start": r["valid_to"] or new["event_time"] or new["ingested_at"],
-                              "was": r["text"], "now": new["text"], "unit_id": new["id"], "old_unit_id": r["id"]})
+                end = r["valid_to"] or new["event_time"] or new["ingested_at"]
+                items.append({"kind": "supersession", "start": r.get("valid_from") or r["event_time"] or r["ingested_at"],
+                              "end": end, "was": r["text"], "now": new["text"], "unit_id": new["id"],
+                              "old_unit_id": r["id"], "source_id": r["source_id"]})
         items.sort(key=lambda i: str(i["start"]))
         return {"items": items, "undated": undated, "undated_count": len(undated)}
 

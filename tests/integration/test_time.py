@@ -149,3 +149,15 @@ def test_ask_as_of_a_moment_before_an_edit_answers_with_the_old_fact(fake_cli, t
     capsys.readouterr()
     assert run(["search", "wifi password", "--as-of", before, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["hits"] == []
+
+
+def test_the_timeline_draws_an_edit_as_a_span_from_was_to_now(mem, tmp_path):
+    d = tmp_path / "n"
+    d.mkdir()
+    (d / "wifi.md").write_text("# Wifi\n\nThe wifi password is marigold-42.\n")
+    mem.ingest([d])
+    (d / "wifi.md").write_text("# Wifi\n\nThe wifi password is clover-77.\n")
+    mem.ingest([d])
+    spans = [i for i in mem.timeline()["items"] if i["kind"] == "supersession"]
+    assert len(spans) == 1 and "marigold-42" in spans[0]["was"] and "clover-77" in spans[0]["now"]
+    assert spans[0]["start"] < spans[0]["end"]

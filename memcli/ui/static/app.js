@@ -150,8 +150,8 @@ async function showTimeline() {
     : it.kind === "event" ? (it.sections && it.sections.length ? it.sections.join(", ") : (it.title || base(it.uri)))
     : `was: ${snippet(it.was, "", 40)} → now: ${snippet(it.now, "", 40)}`;
   const items = data.items.map((it, i) => ({
-    id: i, start: it.start, end: it.kind === "session" && it.end !== it.start ? it.end : undefined,
-    type: it.kind === "session" && it.end !== it.start ? "range" : "point", className: `tl-${it.kind}`,
+    id: i, start: it.start, end: it.end && it.end !== it.start ? it.end : undefined,
+    type: it.end && it.end !== it.start ? "range" : "point", className: `tl-${it.kind}`,
     group: grouped && it.source_id ? it.source_id : undefined, content: esc(label(it)),
     title: esc(it.kind === "event" ? `${it.title || base(it.uri)} · ${it.units} units · date from ${it.time_source}` : label(it)),
   }));
