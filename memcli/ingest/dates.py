@@ -57,33 +57,31 @@ def _utc(y: int, m: int, d: int = 1) -> datetime | None:
 def find_date(text: str, year: int | None = None) -> tuple[datetime, int, int] | None:
     """The first full date in ``text`` (day precision), with its span; a date without a
     year takes ``year`` (none: no date)."""
-    best = None
-    for rx in _PATTERNS:
-        m = rx.search(text)
-        if m and (best is None or m.start() < best[0].start()):
-            best = (m, rx)
-    if best is None:
-        return None
-    m = best[0]
-    g = m.groupdict()
-    if g.get("m"):
-        t = _utc(int(g["year"]), int(g["m"]), int(g["d"]))
-    else:
-        y = int(g["year"]) if g.get("year") else year
-        if y is None:
-            return None
-        t = _utc(y, _MONTHS[g["mon"].lower().rstrip(".")], int(g["day"]))
-    return (t, m.start(), m.end()) if t else None
+    found = sorted((m for rx in _PATTERNS for m in rx.finditer(text)), key=lambda m: (m.start(), -m.end()))
+    for m in found:  # the first that is a whole date ("0.10.14 May 7th, 2025": not "14 May")
+        g = m.groupdict()
+        if g.get("m"):
+            t = _utc(int(g["year"]), int(g["m"]), int(g["d"]))
+        else:
+            y = int(g["year"]) if g.get("year") else year
+            t = _utc(y, _MONTHS[g["mon"].lower().rstrip(".")], int(g["day"])) if y is not None else None
+        if t is not None:
+            return t, m.start(), m.end()
+    return None
 
 
 def heading_date(heading: str, year: int | None) -> datetime | None:
-    """A heading that *is* a date ("12 April", "Monday 3 June", "2025-06-03 — boiler",
-    "April 2025"): the date must open the heading; a heading that merely mentions one
-    ("Plans for 12 April") is not a dated section."""
+    """A dated heading: one that opens with a date ("12 April", "Monday 3 June",
+    "2025-06-03 — boiler", "April 2025"), or holds a full date with its year anywhere
+    ("Version 1.6.0 (2024-04-20)"). A yearless date inside a heading ("Plans for 12 April")
+    does not date the section."""
     h = heading.strip().strip("#*_ ").strip()
     got = find_date(h, year)
     if got and got[1] <= 1:
         return got[0]
+    full = find_date(h, None)
+    if full:
+        return full[0]
     m = _MONTH_YEAR.match(h)
     if m:
         return _utc(int(m.group("year")), _MONTHS[m.group("mon").lower().rstrip(".")])
@@ -95,6 +93,41 @@ def heading_year(heading: str) -> int | None:
     "# Hive inspection log 2025"): a hint for "## 12 April", never a date by itself."""
     m = _ANY_YEAR.findall(heading)
     return int(m[-1]) if len(set(m)) == 1 else None
+
+
+# A line that is only a date: an outliner's dated bullet ("- [[Mar 11th, 2022]]", Logseq),
+# a bold date ("**12 April**"), a date alone on its line.
+_DATE_LINE = re.compile(r"^\s*(?:[-*+]\s+)?(?:\*\*|__|\[\[)?([^\[\]*_]{4,40}?)(?:\*\*|__|\]\])?\s*:?\s*$")
+
+
+_BULLET_HEADING = re.compile(r"^\s*[-*+]\s+#{1,6}\s+(.+)$")
+
+
+def line_dates(text: str, year: int | None) -> list[tuple[int, datetime]]:
+    """(line number, date) of the lines of ``text`` that date what follows them, as a dated
+    heading would where an outliner or a plain journal writes none: a line that is nothing
+    but a date ("- [[Mar 11th, 2022]]", "**12 April**"), or an outliner's heading bullet
+    ("- ## Beta 0.10.2 [[Dec 22nd, 2023]]")."""
+    out = []
+    for i, line in enumerate(text.splitlines()):
+        b = _BULLET_HEADING.match(line)
+        if b:
+            got = heading_date(b.group(1).replace("[[", "").replace("]]", ""), year)
+            if got:
+                out.append((i, got))
+            continue
+        m = _DATE_LINE.match(line)
+        if m:
+            got = find_date(m.group(1), year)
+            if got and got[1] <= 1 and len(m.group(1)) - got[2] <= 2:
+                out.append((i, got[0]))
+    return out
+
+
+def line_date(text: str, year: int | None) -> datetime | None:
+    """The first dated line of ``text`` (see line_dates)."""
+    got = line_dates(text, year)
+    return got[0][1] if got else None
 
 
 def file_date(path: Path | str | None) -> datetime | None:
@@ -155,7 +188,8 @@ class Dater:
         self.file = file_date(path)
         base = self.front or self.text_date or self.file
         self.year = base.year if base else heading_year(doc.title or "")
-        self._cache: dict[tuple[str, ...], tuple[datetime | None, str | None]] = {}
+        self._cache: dict[tuple[str, ...], tuple[tuple[datetime | None, str | None], int | None]] = {}
+        self._carry: tuple[tuple[str, ...], datetime] | None = None  # the last date line, and its section
 
     def doc_time(self) -> tuple[datetime | None, str | None]:
         for t, src in ((self.front, "front matter"), (self.text_date, "text"), (self.file, "file name")):
@@ -163,11 +197,26 @@ class Dater:
                 return t, src
         return None, None
 
-    def at(self, section: tuple[str, ...]) -> tuple[datetime | None, str | None]:
+    def at(self, section: tuple[str, ...], text: str = "") -> tuple[datetime | None, str | None]:
+        """A unit's time: a date line in its own text (an outliner's "- [[Mar 11th, 2022]]"),
+        else its deepest dated heading, else the document's time."""
         if section not in self._cache:
             year, found = self.year, None
             for h in section:  # outermost first: a "# 2025" above "## 12 April"
                 year = heading_year(h) or year
                 found = heading_date(h, year) or found
-            self._cache[section] = (found, "heading") if found else self.doc_time()
-        return self._cache[section]
+            self._cache[section] = ((found, "heading") if found else self.doc_time(), year)
+        (when, src), year = self._cache[section]
+        carried = self._carry[1] if self._carry and self._carry[0] == section else None
+        lines = line_dates(text, year) if text and ("[[" in text or "**" in text or "\n" in text) else []
+        if lines:  # units come in reading order: the next ones of this section follow the last date
+            self._carry = (section, lines[-1][1])
+        lead = len(text) - len(text.lstrip())
+        first_line = text[:lead].count("\n")
+        if lines and lines[0][0] == first_line:  # the unit opens with its date
+            return lines[0][1], "heading"
+        if carried:  # it continues the entry the previous unit's last date line opened
+            return carried, "heading"
+        if lines and src != "heading":  # no dated heading above: its first date line
+            return lines[0][1], "heading"
+        return when, src

@@ -124,7 +124,7 @@ def build_units(source_id: str, source_hash: str, doc: Document, segs: list[Segm
         body_bytes = len(g.text.encode("utf-8", "surrogatepass"))
         line_end = line + g.text.count("\n")
         meta = g.meta or {}
-        when, when_from = (meta["time"], "chat") if meta.get("time") else dater.at(tuple(g.section))
+        when, when_from = (meta["time"], "chat") if meta.get("time") else dater.at(tuple(g.section), g.text)
         units.append(Unit(
             id=unit_id(source_id, source_hash, 0, g.start, g.end),
             source_id=source_id, source_hash=source_hash, ord=i, title=doc.title,

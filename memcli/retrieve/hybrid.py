@@ -157,7 +157,8 @@ class Retriever:
         elif graph and weight_graph <= 0:
             weight_graph = 0.5  # asked for explicitly: half the dense weight's footing, set a priori
         lists: dict[str, list[tuple[str, float]]] = {}
-        if mode in ("bm25", "hybrid"):
+        seed_bm25 = mode == "graph" and self.g is not None and self.g.seed_bm25
+        if mode in ("bm25", "hybrid") or seed_bm25:
             hits = self.bm25(query, n * 4 if where else n)
             if where:
                 keep = self.lance.units_by_ids([u for u, _ in hits], ["id"], where=where)
@@ -166,7 +167,10 @@ class Retriever:
         if mode in ("dense", "hybrid", "graph"):
             lists["dense"] = self.dense(query, n, where, turns=turns, speaker=speaker, rows=rows)
         if mode == "graph" or (mode == "hybrid" and graph):
-            g = self.graph_list(query, lists["dense"], n, hops)
+            seeds = lists["dense"]
+            if "bm25" in lists:  # the passages either first stage ranks high seed the walk
+                seeds = _max_merge(lists["dense"], lists["bm25"])
+            g = self.graph_list(query, seeds, n, hops)
             if g is not None:
                 lists["graph"] = g
         if mode == "hybrid":
@@ -381,3 +385,13 @@ def _explain(uid: str, final: float, ranks: dict, per: dict, stages: dict) -> di
             prev = now if now is not None else prev
     out["final"] = round(float(final), 6)
     return out
+
+
+def _max_merge(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Two ranked lists on one 0..1 scale (each divided by its best score), a unit's best."""
+    out: dict[str, float] = {}
+    for lst in (a, b):
+        top = max((s for _, s in lst), default=0.0) or 1.0
+        for u, s in lst:
+            out[u] = max(out.get(u, 0.0), s / top)
+    return sorted(out.items(), key=lambda x: -x[1])
