@@ -247,9 +247,19 @@ class Memory(Views):
 
         def search(q, **kw):
             return self.search(q, reranker=reranker, hops=hops, filters=filters or None, as_of=as_of, **kw)
+
+        def dated(q, since, until, n):  # the question's own time range, inside the user's filters
+            from dataclasses import replace
+
+            from memcli.types import SearchFilters
+
+            base = filters or SearchFilters()
+            rng = replace(base, since=max(filter(None, (since, base.since)), default=None),
+                          until=min(filter(None, (until, base.until)), default=None))
+            return self.search(q, k=n, filters=rng, as_of=as_of, reranker=reranker)
         asker = Asker(self.settings.llm, search, lambda: self.generator,
                       floor=lambda: self.query_encoder.abstain_floor, embed=lambda texts: self.query_encoder.embed(texts),
-                      doc_freq=self.lexical.doc_freq)
+                      doc_freq=self.lexical.doc_freq, dated=dated, now=as_of)
         ans = asker.ask(question, k=k, mode=mode, answer=answer, on_token=on_token, explain=explain)
         if ans.abstained and filters and not ans.closest:
             ans.refusal = self.why_empty(filters) or ans.refusal  # the filter, not the memory, came up empty
@@ -398,11 +408,12 @@ class Memory(Views):
             notes["light_encoder"] = meta.get("error") or f"ONNX export checked against torch (min cosine {meta['variants']['fp32']['min_cosine']:.5f}) in {meta['seconds']} s"
 
     def search(self, query: str, *, k: int | None = None, mode: str | None = None, filters=None,
-               as_of=None, reranker=None, hops: int | None = None, explain: bool = False) -> "list[Hit]":
-        """Ranked hits; ``explain``: each carries why it ranks there (Hit.explain)."""
+               as_of=None, reranker=None, hops: int | None = None, explain: bool = False, now=None) -> "list[Hit]":
+        """Ranked hits; ``explain``: each carries why it ranks there (Hit.explain). ``as_of``:
+        from memory as it was then; ``now``: read "last March" relative to this day instead."""
         _require_query(query)
         self._sync_lexical()
-        kw = dict(k=k, mode=mode, filters=filters, as_of=as_of, reranker=reranker, hops=hops, explain=explain)
+        kw = dict(k=k, mode=mode, filters=filters, as_of=as_of, reranker=reranker, hops=hops, explain=explain, now=now)
         try:
             return self.retriever.search(query, **kw)
         except RuntimeError as e:
@@ -411,37 +422,6 @@ class Memory(Views):
             # Another process compacted away the files of the version this read began on:
             # the retry reads the new version.
             return self.retriever.search(query, **kw)
-
-    def sources(self, tags: "list[str] | None" = None) -> "list[Source]":
-        """Every source; with ``tags``, those holding a unit with any of them."""
-        srcs = self.lance.sources()
-        if not tags:
-            return srcs
-        from memcli.store.query import units
-        from memcli.types import SearchFilters
-
-        hit = units(status="committed").and_(search=SearchFilters(tags=tuple(tags)))
-        ids = {r["source_id"] for r in self.lance.units_where(hit, ["source_id"])}
-        return [s for s in srcs if s.source_id in ids]
-
-    def resolve_sources(self, ref: str) -> "list[Source]":
-        """Sources named by id (prefix), exact path, or a directory containing them."""
-        srcs = self.sources()
-        p = str(Path(ref).expanduser().absolute())
-        try:
-            real = str(Path(ref).expanduser().resolve())
-        except (OSError, RuntimeError):
-            real = p
-        exact = [s for s in srcs if s.uri in (p, real) or s.source_id == ref]
-        if exact:
-            return exact
-        under = [s for s in srcs if s.uri.startswith(p.rstrip("/") + "/") or s.uri.startswith(real.rstrip("/") + "/")]
-        if under:
-            return under
-        byid = [s for s in srcs if len(ref) >= 6 and s.source_id.startswith(ref)]
-        if byid:
-            return byid
-        raise NotFoundError(f"no source in memory matches {ref!r}", hint="see `mem sources`")
 
     def forget(self, ref: str) -> "list[Source]":
         with self.lock():

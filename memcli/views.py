@@ -12,14 +12,46 @@ from typing import TYPE_CHECKING
 from memcli.errors import NotFoundError
 
 if TYPE_CHECKING:
-    from memcli.types import EntityView, UnitRecord
+    from memcli.types import EntityView, Source, UnitRecord
 
 _TIMELINE_COLUMNS = ["id", "source_id", "session", "event_time", "ingested_at", "status", "superseded_by",
                      "valid_to", "text", "speaker", "section", "time_source"]
 
 
 class Views:
-    """Mixed into Memory (it uses ``lance``, ``graph``, ``home``, ``sources``, ``_uris``, ``_records``)."""
+    """Mixed into Memory (it uses ``lance``, ``graph``, ``home``, ``_uris``, ``_records``): the reads
+    that list and explain what memory holds."""
+
+    def sources(self, tags: "list[str] | None" = None) -> "list[Source]":
+        """Every source; with ``tags``, those holding a unit with any of them."""
+        srcs = self.lance.sources()
+        if not tags:
+            return srcs
+        from memcli.store.query import units
+        from memcli.types import SearchFilters
+
+        hit = units(status="committed").and_(search=SearchFilters(tags=tuple(tags)))
+        ids = {r["source_id"] for r in self.lance.units_where(hit, ["source_id"])}
+        return [s for s in srcs if s.source_id in ids]
+
+    def resolve_sources(self, ref: str) -> "list[Source]":
+        """Sources named by id (prefix), exact path, or a directory containing them."""
+        srcs = self.sources()
+        p = str(Path(ref).expanduser().absolute())
+        try:
+            real = str(Path(ref).expanduser().resolve())
+        except (OSError, RuntimeError):
+            real = p
+        exact = [s for s in srcs if s.uri in (p, real) or s.source_id == ref]
+        if exact:
+            return exact
+        under = [s for s in srcs if s.uri.startswith(p.rstrip("/") + "/") or s.uri.startswith(real.rstrip("/") + "/")]
+        if under:
+            return under
+        byid = [s for s in srcs if len(ref) >= 6 and s.source_id.startswith(ref)]
+        if byid:
+            return byid
+        raise NotFoundError(f"no source in memory matches {ref!r}", hint="see `mem sources`")
 
     def unit(self, unit_id: str) -> dict:
         """One unit with its provenance (no vector): what `mem mcp` serves as a resource."""

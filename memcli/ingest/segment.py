@@ -87,11 +87,11 @@ def _absorb_fragments(text: str, spans: list[tuple[int, int, tuple[str, ...]]], 
                       keep: set[int] = frozenset()) -> list[tuple[int, int, tuple[str, ...]]]:
     """Merge every span under ``min_unit`` estimated tokens into its neighbour (the previous
     one, else the next); the merged unit keeps the larger part's section label. A span that
-    starts at a dated heading (``keep``) is not swallowed by a small predecessor."""
+    starts at a dated heading (``keep``) stays a unit however short: its date is its own."""
     out: list[tuple[int, int, tuple[str, ...], int]] = []
     for s, e, sec in spans:
         t = estimate_tokens(text[s:e])
-        if out and (t < min_unit or (out[-1][3] < min_unit and s not in keep)):
+        if out and s not in keep and (t < min_unit or out[-1][3] < min_unit):
             ps, _, psec, pt = out[-1]
             out[-1] = (ps, e, psec if pt >= t else sec, pt + t)
         else:

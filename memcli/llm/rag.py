@@ -130,9 +130,12 @@ def _line_excerpts(best, n: int) -> list[Excerpt]:
 class Asker:
     def __init__(self, settings, search: Callable[..., list[Hit]], generator: Callable[[], object],
                  floor: Callable[[], float] | None = None, embed: Callable[[list[str]], object] | None = None,
-                 doc_freq: Callable[[list[str]], dict[str, int]] | None = None) -> None:
+                 doc_freq: Callable[[list[str]], dict[str, int]] | None = None,
+                 dated: Callable[..., list[Hit]] | None = None, now=None) -> None:
         self.s = settings  # LLMSettings
         self.search = search
+        self.dated = dated  # search within [since, until] of event time, for questions about time
+        self.now = now  # "last month" is read relative to this (--as-of), else to now
         self.generator = generator
         self.embed = embed  # question/sentence similarity for the extractive pick
         self.floor = floor or (lambda: UNCALIBRATED_FLOOR)  # the embedder's calibrated abstention floor
@@ -192,9 +195,52 @@ class Asker:
         r = refusal_check(question, [x.features.get("type", 0.0) for x in best.ranked], self.doc_freq)
         return r.reason() if r.refuse else ""
 
+    def _about_time(self, question: str, how: str, k: int | None) -> Answer | None:
+        """"What did I do on 12 April?" / "When did I last …?": answered from the units' dates
+        (answer/when.py), each part with its date; None: not such a question, or memory holds
+        nothing dated for it (the usual pipeline answers)."""
+        from datetime import datetime
+
+        from memcli.answer.when import MAX_LISTED, about, shifted_years, time_question, when_text
+
+        tq = time_question(question, self.now) if self.dated is not None else None
+        if tq is None:
+            return None
+        n = max(k or self.s.k, 20)
+        when = lambda h: datetime.fromisoformat(h.event_time)  # noqa: E731
+        if tq.kind == "range":
+            picked = []
+            for back in range(6 if tq.yearless else 1):  # "12 April": the latest one memory holds
+                q = shifted_years(tq, back)
+                hits = [h for h in self.dated(tq.topic or question, q.since, q.until, n) if h.event_time]
+                on_topic = [h for h in hits if about(h.text, tq.topic) >= 0.5]
+                picked = sorted(on_topic or ([] if tq.topic else hits), key=when)[:MAX_LISTED]
+                if picked:
+                    break
+        else:
+            hits = [h for h in self.search(tq.topic, k=n) if h.event_time and about(h.text, tq.topic) >= 0.5]
+            picked = sorted(hits, key=when)[-1:] if tq.kind == "last" else sorted(hits, key=when)[:1]
+        if not picked:
+            return None
+        lines = [(h, _lead_sentences(h.text, tq.topic)) for h in picked]
+        text = "; ".join(f"{when_text(when(h))}: {s}" for h, s in lines)
+        # One citation per dated unit, even where two are neighbours in one file.
+        excerpts = [x for h in picked for x in build_context([h], budget=self.s.context_tokens, count_tokens=estimate_tokens)]
+        for i, e in enumerate(excerpts, start=1):
+            e.number = i
+        first = picked[0] if tq.kind != "last" else picked[-1]
+        return Answer(question, text, how, False, citations=_citations(excerpts), context=_context_rows(excerpts),
+                      evidence=lines[0][1], evidence_date=str(first.event_time)[:10], evidence_unit=first.unit_id,
+                      pick="dates", note=f"answered from the dates of {len(picked)} unit(s): "
+                                         + ("the latest about it" if tq.kind == "last" else
+                                            "the earliest about it" if tq.kind == "first" else "those dated then"))
+
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
             on_token: Callable[[str], None] | None = None, explain: bool = False) -> Answer:
         how = answer or self.s.answer
+        dated = self._about_time(question, how, k)
+        if dated is not None:
+            return dated
         t0 = time.perf_counter()
         hits = self.search(question, k=k or self.s.k, mode=mode)
         timings = {"retrieve": time.perf_counter() - t0}
@@ -340,3 +386,16 @@ class Asker:
                 ans.evidence = used[0].text
                 ans.evidence_unit = used[0].meta.get("unit") or ans.evidence_unit
         return ans
+
+
+def _lead_sentences(text: str, topic: str, limit: int = 220) -> str:
+    """What a dated unit says, in a line: its first sentence about ``topic`` (else its first),
+    markup and heading lines gone."""
+    from memcli.answer.when import about
+    from memcli.markup import prose
+
+    body = "\n".join(ln for ln in text.splitlines() if not re.match(r"\s{0,3}#{1,6}\s", ln))  # headings: the date's, the title's
+    lines = [ln for ln in prose(body or text).splitlines() if ln.strip()]
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", " ".join(lines)) if s.strip()]
+    best = next((s for s in sentences if topic and about(s, topic) >= 0.5), sentences[0] if sentences else "")
+    return best if len(best) <= limit else best[: limit - 1].rsplit(" ", 1)[0] + "…"

@@ -314,17 +314,17 @@ class Retriever:
 
     def search(self, query: str, *, k: int | None = None, mode: str | None = None,
                filters: SearchFilters | None = None, as_of=None, reranker=None, hops: int | None = None,
-               explain: bool = False) -> list[Hit]:
+               explain: bool = False, now=None) -> list[Hit]:
         k = k or self.s.k
         mode = mode or self.s.mode
         n = max(self.s.candidates, k)
         # ``as_of``: memory as it was then (units live at that moment, replaced or superseded
-        # since included), and "last March" read relative to it.
+        # since included), and "last March" read relative to it (or to ``now``, when given).
         where = self.level_filter(filters, as_of)
         rows = Rows(self.lance, where)
         fused, per = self.ranked(query, mode, n, where=where, hops=hops, rows=rows)
         stages = self.last_stages
-        fused = self.time_boost(query, fused, now=as_of, rows=rows)
+        fused = self.time_boost(query, fused, now=now or as_of, rows=rows)
         stages["time"] = dict(fused)
         fused = self.rerank(query, fused, reranker, rows=rows)
         stages["rerank"] = dict(fused)

@@ -227,9 +227,9 @@ def test_time_expression_in_the_query_lifts_units_in_range(mem, tmp_path):
     mem.ingest([f])
     now = datetime(2023, 7, 1, tzinfo=timezone.utc)
     # Both sessions mention the marathon; "in June" points at the second one.
-    june = mem.search("marathon in June", mode="bm25", k=1, as_of=now)
+    june = mem.search("marathon in June", mode="bm25", k=1, now=now)
     assert june[0].event_time.startswith("2023-06-20")
-    may = mem.search("marathon in May", mode="bm25", k=1, as_of=now)
+    may = mem.search("marathon in May", mode="bm25", k=1, now=now)
     assert may[0].event_time.startswith("2023-05-08")
 
 

@@ -161,3 +161,45 @@ def test_the_timeline_draws_an_edit_as_a_span_from_was_to_now(mem, tmp_path):
     spans = [i for i in mem.timeline()["items"] if i["kind"] == "supersession"]
     assert len(spans) == 1 and "marigold-42" in spans[0]["was"] and "clover-77" in spans[0]["now"]
     assert spans[0]["start"] < spans[0]["end"]
+
+
+HOUSE = """# House log 2025
+
+## 14 January
+
+The boiler was serviced by Northfield Heating; they replaced the pressure valve.
+
+## 12 April
+
+Sowed tomatoes and basil in the greenhouse. Cleaned the gutters.
+
+## 3 September
+
+Boiler service again: the engineer bled the radiators and checked the flue.
+
+## 20 September
+
+Painted the shed door green.
+"""
+
+
+def test_questions_about_time_are_answered_from_the_dates(fake_cli, tmp_path, capsys):
+    d = tmp_path / "house"
+    d.mkdir()
+    (d / "log.md").write_text(HOUSE)
+    assert run(["ingest", str(d)]) == 0
+    capsys.readouterr()
+
+    def ask(q):
+        assert run(["ask", q, "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    day = ask("What did I do on 12 April?")  # no year: the latest 12 April memory holds
+    assert day["answer"].startswith("12 April 2025: Sowed tomatoes") and day["evidence_date"] == "2025-04-12"
+    last = ask("When did I last service the boiler?")
+    assert last["answer"].startswith("3 September 2025:") and "bled the radiators" in last["answer"]
+    first = ask("When did I first service the boiler?")
+    assert first["answer"].startswith("14 January 2025:") and "pressure valve" in first["answer"]
+    month = ask("What happened in September 2025?")
+    assert "3 September 2025: Boiler service" in month["answer"] and "20 September 2025: Painted the shed" in month["answer"]
+    assert len(month["citations"]) == 2
