@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from memcli.errors import StoreError
+from memcli.store.history import keep_replaced
 from memcli.store.query import KEPT, REPLACED, UnitFilter, chunks, historic, in_list, lit, where_sql
 from memcli.types import Source, Unit
 
@@ -259,44 +260,10 @@ class LanceStore:
             return
         ids = sql_list(source_ids)
         if keep_history:
-            self._keep_replaced(t, ids)
+            keep_replaced(t, ids)
         # The sources' old units go in every state (live, merged, superseded, archived).
         t.delete(f"source_id IN {ids} AND status != 'pending' AND status != {lit(REPLACED)}")
         t.update(where=f"source_id IN {ids} AND status = 'pending'", values={"status": "committed"})
-
-    def _keep_replaced(self, t, ids: str) -> None:
-        cols = ["id", "source_id", "text", "ord", "level", "valid_from", "ingested_at", "status"]
-        rows = t.search().where(f"source_id IN {ids} AND status IN ('committed', 'pending')").select(cols).limit(
-            None).to_arrow().to_pylist()
-        old = [r for r in rows if r["status"] == "committed" and r["level"] == 0]
-        new = [r for r in rows if r["status"] == "pending" and r["level"] == 0]
-        if not old or not new:
-            return
-        first = {(r["source_id"], r["text"]): r["valid_from"] or r["ingested_at"] for r in old}
-        inherit: dict[object, list[str]] = {}
-        for r in new:
-            since = first.get((r["source_id"], r["text"]))
-            if since is not None:
-                inherit.setdefault(since, []).append(r["id"])
-        for since, uids in inherit.items():
-            for part in chunks(uids):
-                t.update(where=in_list("id", part), values={"valid_from": since})
-        kept = {(r["source_id"], r["text"]) for r in new}
-        gone = [r for r in old if (r["source_id"], r["text"]) not in kept]
-        if not gone:
-            return
-        now = utcnow()
-        by_ord = {}
-        for r in new:
-            by_ord.setdefault(r["source_id"], {})[r["ord"]] = r["id"]
-        for part in chunks([r["id"] for r in gone]):
-            t.update(where=in_list("id", part), values={"status": REPLACED, "valid_to": now})
-        if len(gone) <= 20:  # `mem history`: what took its place (the unit now at its position)
-            for r in gone:
-                place = by_ord.get(r["source_id"], {})
-                near = min(place, key=lambda o: abs(o - r["ord"]), default=None)
-                if near is not None:
-                    t.update(where=f"id = {lit(r['id'])}", values={"superseded_by": place[near]})
 
     def commit_ids(self, ids: Sequence[str]) -> None:
         """Flip these pending units (derived ones: summaries) to committed."""
