@@ -35,6 +35,7 @@ _PUBLIC = {
     "MemError": "memcli.errors",
     "NotFoundError": "memcli.errors",
     "LockBusyError": "memcli.errors",
+    "hookimpl": "memcli.plugins",  # marks a plugin's hook (docs/plugins.md)
 }
 __all__ = ["__version__", "open", *_PUBLIC]
 
@@ -44,6 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
     from memcli.ingest.pipeline import IngestReport
     from memcli.llm.rag import Answer, Citation
     from memcli.memory import Memory
+    from memcli.plugins import hookimpl
     from memcli.types import EntityView, Hit, SearchFilters, Source, UnitRecord
 
 

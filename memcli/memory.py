@@ -517,6 +517,11 @@ class Memory(Views):
         finding = self.answer_model_finding()
         if finding is not None:
             rep.findings.append(finding)
+        from memcli.plugins import plugin_finding
+
+        finding = plugin_finding()
+        if finding is not None:
+            rep.findings.append(finding)
         return rep
 
     def check_answer_model(self, *, force: bool = False):

@@ -10,7 +10,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from memcli.cli import ask_cmd, config_cmd, consolidate_cmd, core_cmd, eval_cmd, graph_cmd, help, render, serve_cmd
+from memcli.cli import (ask_cmd, config_cmd, consolidate_cmd, core_cmd, eval_cmd, graph_cmd, help, plugins_cmd, render,
+                        serve_cmd)
 from memcli.cli.context import state
 from memcli.cli.help import complete_path
 
@@ -45,7 +46,7 @@ def _root(
 
 
 # One registration style: each module adds its own commands (the order is --help's order).
-for _module in (core_cmd, ask_cmd, consolidate_cmd, config_cmd, graph_cmd, serve_cmd, eval_cmd):
+for _module in (core_cmd, ask_cmd, consolidate_cmd, config_cmd, graph_cmd, serve_cmd, eval_cmd, plugins_cmd):
     _module.register(app)
 
 

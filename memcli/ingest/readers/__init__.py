@@ -28,24 +28,35 @@ CHAT = {".json", ".jsonl"}
 SUPPORTED = MARKDOWN | TEXT | HTML | CODE | CHAT | {".pdf", ".docx"}
 
 
+# memcli's own formats, by reader kind: registered through the plugin hook (memcli/plugins.py),
+# as a plugin's are, so that a plugin may take a suffix over.
+BUILTIN_KINDS = {"markdown": MARKDOWN, "text": TEXT, "html": HTML, "code": CODE, "conversation": CHAT,
+                 "pdf": {".pdf"}, "docx": {".docx"}}
+
+
 def kind_of(path: Path) -> str | None:
-    """The reader kind for a path, or None when memcli does not read this format."""
-    s = path.suffix.lower()
-    if s in MARKDOWN:
-        return "markdown"
-    if s in TEXT:
-        return "text"
-    if s in HTML:
-        return "html"
-    if s in CODE:
-        return "code"
-    if s in CHAT:
-        return "conversation"
-    if s == ".pdf":
-        return "pdf"
-    if s == ".docx":
-        return "docx"
-    return None
+    """The reader kind for a path ("plugin": a plugin reads it), or None when nothing does."""
+    from memcli.plugins import reader_for
+
+    r = reader_for(path.suffix)
+    if r is None:
+        return None
+    return r if isinstance(r, str) else "plugin"
+
+
+def _plugin_document(path: Path, data: bytes) -> Document:
+    """A plugin reader's result: a Document as it is, or text read as plain paragraphs."""
+    from memcli.plugins import reader_for
+
+    got = reader_for(path.suffix)(path)
+    if isinstance(got, Document):
+        return got
+    if not isinstance(got, str):
+        raise ReadError(f"the plugin reader for {path.suffix} returned {type(got).__name__}, not text")
+    if not got.strip():
+        raise EmptyInput("the plugin reader found nothing to remember")
+    title, blocks = markdown_blocks(got)
+    return Document("markdown", title or _stem_title(path), got, blocks)
 
 
 def read_document(path: Path, data: bytes, fmt: str | None = None) -> Document:
@@ -55,6 +66,8 @@ def read_document(path: Path, data: bytes, fmt: str | None = None) -> Document:
         raise ReadError(f"unsupported file type {path.suffix or '(no suffix)'!r}")
     if not data.strip():
         raise EmptyInput("empty file: nothing to remember")
+    if kind == "plugin":
+        return _plugin_document(path, data)
     if kind == "pdf":
         from memcli.ingest.readers.pdf import read_pdf
 
