@@ -31,6 +31,21 @@ def bind(width: int | None = None) -> None:
     err = Console(stderr=True, highlight=False, width=width)
 
 
+def table(t: Table) -> None:
+    """A table for a person on a terminal; for a pipe, full values tab-separated, one row per
+    line (header first when it has one): `mem sources | cut -f5` gets whole paths, never "…"."""
+    if out.is_terminal:
+        out.print(t)
+        return
+    cols = t.columns
+    lines = ["\t".join(Text.from_markup(str(c.header)).plain for c in cols)] if t.show_header else []
+    for i in range(t.row_count):
+        lines.append("\t".join(Text.from_markup(str(c._cells[i])).plain.replace("\t", " ").replace("\n", " ")
+                               if isinstance(c._cells[i], str) else str(c._cells[i]) for c in cols))
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()
+
+
 def _default(o: Any) -> Any:
     if isinstance(o, datetime):
         return o.isoformat()
@@ -137,7 +152,7 @@ def kv_table(title: str, rows: dict[str, Any]) -> None:
     t.add_column("value")
     for k, v in rows.items():
         t.add_row(k, escape(json.dumps(v, default=_default) if isinstance(v, (dict, list)) else str(v)))
-    out.print(t)
+    table(t)
 
 
 def sources_table(srcs, why: str | None = None) -> None:
@@ -150,8 +165,9 @@ def sources_table(srcs, why: str | None = None) -> None:
     for col in ("id", "kind", "units", "ingested", "path"):
         t.add_column(col)
     for s in srcs:
-        t.add_row(s.source_id[:10], s.kind, str(s.n_units), s.ingested_at.strftime("%Y-%m-%d %H:%M"), escape(s.uri))
-    out.print(t)
+        t.add_row(s.source_id if not out.is_terminal else s.source_id[:10], s.kind, str(s.n_units),
+                  s.ingested_at.strftime("%Y-%m-%d %H:%M"), escape(s.uri))
+    table(t)
 
 
 def answer_view(ans, *, streamed: bool, show_context: bool) -> None:

@@ -197,3 +197,22 @@ def test_config_set_with_a_home_writes_that_homes_config(capsys, home, tmp_path,
     monkeypatch.setenv("MEM_HOME", str(tmp_path / "second-home"))  # another home sees the user file
     code, out, _ = mem(capsys, "config", "show", "--json")
     assert json.loads(out)["settings"]["search"]["k"] == 6
+
+
+def test_a_pipe_gets_whole_values_tab_separated(tmp_path):
+    """`mem sources | cat`: every path whole (a terminal gets the table, cut to its width)."""
+    import os
+    import subprocess
+    import sys
+
+    deep = tmp_path / ("a-rather-long-folder-name-for-notes" * 3)
+    deep.mkdir()
+    (deep / "a-note-with-a-long-file-name-that-a-table-would-cut.md").write_text("# N\n\nThe hive key.\n")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MEM_")}, "MEM_HOME": str(tmp_path / "h"),
+           "MEM_EMBED__MODEL": "fake:64", "MEM_NO_SERVER": "1", "COLUMNS": "60"}
+    subprocess.run([sys.executable, "-m", "memcli", "ingest", str(deep)], env=env, check=True, capture_output=True)
+    got = subprocess.run([sys.executable, "-m", "memcli", "sources"], env=env, check=True, capture_output=True,
+                         text=True).stdout.splitlines()
+    assert got[0].split("\t") == ["id", "kind", "units", "ingested", "path"]
+    assert got[1].split("\t")[-1] == str(deep / "a-note-with-a-long-file-name-that-a-table-would-cut.md")
+    assert "…" not in "\n".join(got)
