@@ -109,6 +109,8 @@ class Hit:
     scores: dict[str, float] = field(default_factory=dict)
     rank: int = 0
     event_time: str | None = None
+    # Where event_time came from: heading | front matter | text | file name | chat.
+    time_source: str | None = None
     speaker: str | None = None
     trust: str = "normal"
     # `mem search --explain`: each retriever's rank and score, and what each later stage

@@ -96,7 +96,8 @@ def hits_view(hits, query: str, why: str | None = None) -> None:
         line.append_text(highlight(snippet(prose(h.text), query), query))
         out.print(line)
         if h.explain:
-            out.print(f"    [dim]{escape(explain_line(h.explain))}[/dim]")
+            when = f"dated {h.event_time[:10]} from its {h.time_source} · " if h.event_time and h.time_source else ""
+            out.print(f"    [dim]{escape(when + explain_line(h.explain))}[/dim]")
 
 
 def explain_line(e: dict) -> str:

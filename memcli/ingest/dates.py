@@ -8,7 +8,8 @@ these, with where it came from (``time_source``):
 
     heading      a dated heading above the unit (the year from an enclosing heading, the
                  note's own dates, or its file name)
-    front matter ``date`` / ``created`` / ``updated`` / ``modified`` (ISO or epoch ms)
+    front matter ``date`` / ``created`` / ``updated`` / ``modified`` (ISO or epoch ms); the
+                 source names the key ("front matter updated": when it last changed)
     text         a dated line among the note's first lines
     file name    a date in the file's name or folders
     chat         a conversation turn's timestamp
@@ -181,6 +182,7 @@ class Dater:
 
     def __init__(self, doc, path: Path | str | None = None) -> None:
         self.front = doc.time
+        self.front_key = getattr(doc, "time_key", None)  # "updated": the time it last changed, said so
         prose_kind = doc.kind in ("markdown", "text", "docx", "html", "pdf")
         # A title that holds a date ("Swarm catch, 7 June 2025", "Soil test — February 2025")
         # dates the document.
@@ -192,7 +194,8 @@ class Dater:
         self._carry: tuple[tuple[str, ...], datetime] | None = None  # the last date line, and its section
 
     def doc_time(self) -> tuple[datetime | None, str | None]:
-        for t, src in ((self.front, "front matter"), (self.text_date, "text"), (self.file, "file name")):
+        front = f"front matter {self.front_key}" if self.front_key else "front matter"
+        for t, src in ((self.front, front), (self.text_date, "text"), (self.file, "file name")):
             if t is not None:
                 return t, src
         return None, None

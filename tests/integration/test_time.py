@@ -52,6 +52,10 @@ def test_dates_come_from_headings_file_names_and_first_lines():
     assert leading_date("Northfield\nInvoice date: 28 April 2025\n") == day("2025-04-28")
     assert leading_date("Posted on June 3, 2024") == day("2024-06-03")
     assert leading_date("Ate 12 eggs.") is None
+    from memcli.ingest.readers.structure import note_time, note_time_key
+
+    assert note_time({"created": 1623456789000}) == datetime(2021, 6, 12, 0, 13, 9, tzinfo=timezone.utc)  # Dendron
+    assert note_time_key({"modified": "2024-01-02", "title": "x"}) == "modified"
     doc = Document("markdown", "Journal 2025", JOURNAL, [])
     assert Dater(doc).at(("Journal 2025", "20 April")) == (day("2025-04-20"), "heading")
     assert Dater(doc).at(("Journal 2025",)) == (None, None)  # the year alone dates nothing

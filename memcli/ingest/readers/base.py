@@ -35,6 +35,7 @@ class Document:
     # When the document happened (a note's front-matter date): its units' event time,
     # unless a unit carries its own (a conversation turn's).
     time: object = None
+    time_key: str | None = None  # the front-matter key it came from (date, created, updated, modified)
     tags: list = field(default_factory=list)  # a note's tags (readers/structure.py note_tags)
     aliases: list = field(default_factory=list)  # other names a note answers to ([[Alias]] links)
 

@@ -103,13 +103,24 @@ def note_aliases(meta: dict) -> list[str]:
     return [a for a in dict.fromkeys(out) if a]
 
 
+TIME_KEYS = ("date", "created", "updated", "modified")
+
+
+def note_time_key(meta: dict) -> str | None:
+    """Which front-matter key note_time reads (the first of TIME_KEYS that holds a time)."""
+    for key in TIME_KEYS:
+        if note_time({key: meta.get(key)}) is not None:
+            return key
+    return None
+
+
 def note_time(meta: dict):
     """When a note happened, from its front matter (``date``, else ``created``, else
     ``updated`` / ``modified``, when it last changed): an aware datetime, or None. Dendron
     and some exporters write epoch milliseconds (``created: 1623456789000``)."""
     from datetime import date, datetime, time, timezone
 
-    for key in ("date", "created", "updated", "modified"):
+    for key in TIME_KEYS:
         v = meta.get(key)
         if isinstance(v, (int, float)) and not isinstance(v, bool) and 1e9 <= abs(v) < 1e14:
             return datetime.fromtimestamp(v / 1000 if v >= 1e11 else v, tz=timezone.utc)
