@@ -148,7 +148,9 @@ class Views:
                                              "time_source": r.get("time_source")})
                 ev["units"] += 1
                 sec = (r.get("section") or "").split(" › ")[-1]
-                if sec and sec not in ev["sections"]:
+                # A section names the event only where its heading is the date ("12 April"); an
+                # outliner's entries under one heading are named by their note.
+                if sec and sec not in ev["sections"] and _names_day(sec, r["event_time"]):
                     ev["sections"].append(sec)
         for (sid, session), (start, end, n) in sessions.items():
             items.append({"kind": "session", "source_id": sid, "session": session, "start": start, "end": end,
@@ -256,3 +258,10 @@ class Views:
 
         pending = self.lance.units_where(units(status="pending"), ["id"]) if self.lance.units_table() is not None else []
         return {"failed": self.ingest_failures(), "pending_units": len(pending)}
+
+
+def _names_day(heading: str, when) -> bool:
+    from memcli.ingest.dates import heading_date
+
+    got = heading_date(heading.replace("[[", "").replace("]]", ""), when.year)
+    return got is not None and got.date() == when.date()

@@ -18,9 +18,14 @@ from datetime import datetime
 
 from memcli.text import STOP
 
+# A question about the user's own days, with the time right after the verb ("what did I do on
+# 12 April", "what happened in September"); "what happened to John's job in August" is not one.
 _SCOPED = re.compile(r"^\s*(?:so\s+)?what\s+(?:did\s+(?:i|we)\s+(?:do|write|note|log)|happened|changed|"
-                     r"was\s+(?:i|we)\s+(?:doing|up to)|went on)\b", re.I)
-_WHEN = re.compile(r"^\s*when\s+(?:did|was|were|have|had|do)\b", re.I)
+                     r"was\s+(?:i|we)\s+(?:doing|up to)|went on)\s+(?:on|in|during|since|between|over|last|this)\b", re.I)
+# "When did I last …", "when was the first time we …": last/first is when, not which
+# ("when did John have his first call-out" asks for a date, down the usual pipeline).
+_WHEN = re.compile(r"^\s*when\s+(?:(?:did|have|had)\s+(?:i|we)\s+(?:last|first)|"
+                   r"was\s+the\s+(?:last|first)\s+time\s+(?:i|we))\b", re.I)
 _LAST = re.compile(r"\b(?:last|latest|most recently|recently)\b", re.I)
 _FIRST = re.compile(r"\b(?:first|earliest)\b", re.I)
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b")

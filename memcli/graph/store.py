@@ -299,7 +299,9 @@ def display_names(mentions) -> dict[str, tuple[str, str]]:
     out = {}
     for e, c in names.items():
         best = max(c.items(), key=lambda x: (x[1], sum(ch.isupper() for ch in x[0])))[0]
-        # A note about a person is a person: a model's type wins over "note" (title, link target).
-        typed = {k: v for k, v in types.get(e, {}).items() if k != "note"} or types.get(e, {})
-        out[e] = (best, max(typed.items(), key=lambda x: x[1])[0] if typed else "")
+        # The most frequent type; on a tie a model's type wins over "note" (title, link target):
+        # a note about a person is a person, but a vault's note *Templates* that the small model
+        # once took for a person stays a note.
+        kinds = types.get(e, {})
+        out[e] = (best, max(kinds.items(), key=lambda x: (x[1], x[0] != "note"))[0] if kinds else "")
     return out

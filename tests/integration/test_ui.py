@@ -156,6 +156,11 @@ def test_timeline_draws_notes_at_their_content_dates_and_lists_undated_ones_apar
     undated = wait(browser, "#undated-list li", n=2)
     assert {"garden.md", "trip.txt"} <= {li.get_attribute("title").rsplit("/", 1)[-1] for li in undated}
     assert wait(browser, "#undated-title")[0].text.startswith("2 with no date")  # not drawn at ingest time
+    t0 = time.time()
+    while not browser.execute_script("return window.memTimelineReady === true"):
+        assert time.time() - t0 < 10
+        time.sleep(0.1)
+    time.sleep(0.3)
     # Every label drawn is inside the axis: none is clipped at an edge.
     box = browser.find_element(By.CSS_SELECTOR, "#timeline .vis-center").rect
     for el in browser.find_elements(By.CSS_SELECTOR, ".vis-item.tl-event .vis-item-content"):

@@ -163,10 +163,19 @@ async function showTimeline() {
         const it = data.items.find((x) => x.source_id === sid); return {id: sid, content: esc(it.title || base(it.uri || sid))}; })), opts)
     : new vis.Timeline(el, new vis.DataSet(items), opts);
   const times = data.items.map((it) => new Date(it.end || it.start).getTime()).filter((t) => !isNaN(t));
-  if (times.length) {  // room on both sides (more on the right, where labels run), so none is clipped
-    const lo = Math.min(...times), hi = Math.max(...times), pad = Math.max((hi - lo) * 0.12, 3 * 864e5);
-    timeline.setWindow(new Date(lo - pad), new Date(hi + pad * 2), {animation: false});
-  }
+  window.memTimelineReady = false;
+  const place = () => {  // room on both sides, then as much as the last labels need on the right
+    if (window.memTimelineReady || !times.length) return;
+    window.memTimelineReady = true;
+    const lo = Math.min(...times), hi = Math.max(...times), pad = Math.max((hi - lo) * 0.08, 3 * 864e5);
+    const widest = Math.max(0, ...[...el.querySelectorAll(".vis-item.vis-point .vis-item-content")].map((c) => c.offsetWidth));
+    const axis = el.querySelector(".vis-center");
+    const px = axis ? axis.offsetWidth : el.offsetWidth;
+    const room = widest + 48, span = hi - lo + 2 * pad, extra = widest ? span * room / Math.max(px - room, px / 4) : pad;
+    timeline.setWindow(new Date(lo - pad), new Date(hi + pad + extra), {animation: false});
+  };
+  // After vis's own first fit (setting the window before it is undone by it).
+  timeline.on("changed", place);
   timeline.on("select", (props) => { const it = items.find((x) => x.id === props.items[0]); if (it) showDay(String(it.start).slice(0, 10)); });
   window.memTimeline = timeline;
   $("#undated").innerHTML = data.undated_count ? `<h3 id="undated-title">${data.undated_count} with no date</h3>
@@ -222,8 +231,8 @@ async function showGraph(name, expand = false) {
     }
     cy.add(els.filter((e) => !cy.getElementById(e.data.id).length));
     // Labels take part in the layout, so no two labels overlap (checked by the browser test).
-    cy.layout({name: "cose", animate: false, nodeDimensionsIncludeLabels: true, nodeRepulsion: () => 9000,
-      idealEdgeLength: () => 90, padding: 20, randomize: false}).run();
+    cy.layout({name: "cose", animate: false, nodeDimensionsIncludeLabels: true, nodeRepulsion: () => 40000,
+      nodeOverlap: 40, idealEdgeLength: () => 120, componentSpacing: 80, numIter: 2500, padding: 20, randomize: false}).run();
     drawLegend();
     showPanel(g);
     $("#graph-status").textContent = (g.entity ? "" : "The memory's most connected entities. ") +
