@@ -12,7 +12,7 @@ A plugin is a module with functions marked ``@memcli.hookimpl``::
         def hello(): ...
 
 and an entry point in its package metadata: ``[project.entry-points.memcli] org = "memcli_org"``.
-The built-in readers register through the same hook (``BuiltinReaders`` below), so a
+The built-in readers and the test embedder register through the same hooks (``Builtins``), so a
 plugin may also take a suffix over. A plugin that fails to import is recorded with its error
 (`mem plugins`, `mem doctor`) and never stops `mem`.
 
@@ -44,6 +44,12 @@ class Specs:
         which returns the text (str) or a ``memcli.ingest.readers.base.Document``."""
 
     @hookspec
+    def register_embedders(self, register: Callable) -> None:
+        """Call ``register(name, factory)``: ``embed.model: "name"`` or ``"name:arg"`` builds the
+        embedder with ``factory(arg)`` (memcli.embed.base.Embedder: embed, embed_query,
+        count_tokens, name, dim, max_tokens, abstain_floor)."""
+
+    @hookspec
     def register_commands(self, cli) -> None:
         """Add commands to the ``mem`` Typer app (``cli.command()``)."""
 
@@ -54,6 +60,7 @@ class Loaded:
     plugins: list[dict] = field(default_factory=list)  # name, version, module, hooks
     failures: list[dict] = field(default_factory=list)  # name, error
     readers: dict[str, object] = field(default_factory=dict)  # suffix -> read callable, or a built-in kind
+    embedders: dict[str, Callable] = field(default_factory=dict)  # name -> factory(arg)
 
 
 _loaded: Loaded | None = None
@@ -102,8 +109,8 @@ def entry_points() -> list[dict]:
     return eps
 
 
-class BuiltinReaders:
-    """memcli's own formats, registered through the hook every plugin uses."""
+class Builtins:
+    """memcli's own formats and test embedder, registered through the hooks every plugin uses."""
 
     @hookimpl
     def register_readers(self, register):
@@ -111,6 +118,14 @@ class BuiltinReaders:
 
         for kind, suffixes in BUILTIN_KINDS.items():
             register(suffixes, kind)
+
+    @hookimpl
+    def register_embedders(self, register):
+        def fake(arg: str):
+            from memcli.embed.fake import FakeEmbedder
+
+            return FakeEmbedder(dim=int(arg) if arg else 64)
+        register("fake", fake)
 
 
 def load() -> Loaded:
@@ -122,7 +137,7 @@ def load() -> Loaded:
 
     pm = pluggy.PluginManager(GROUP)
     pm.add_hookspecs(Specs)
-    pm.register(BuiltinReaders(), name="builtin")
+    pm.register(Builtins(), name="builtin")
     out = Loaded(pm)
     for ep in entry_points():
         try:
@@ -144,14 +159,18 @@ def load() -> Loaded:
             s = s.lower() if s.startswith(".") else "." + s.lower()
             out.readers[s] = read
 
-    # In registration order, built-ins first, so a plugin's registration of a suffix wins
-    # over memcli's own (.org: plain text without the org plugin, notes with it).
-    for impl in pm.hook.register_readers.get_hookimpls():
-        try:
-            impl.function(register)
-        except Exception as e:
-            out.failures.append({"name": impl.plugin_name, "dist": "", "version": "",
-                                 "error": f"register_readers: {type(e).__name__}: {e}"})
+    def register_embedder(name: str, factory: Callable) -> None:
+        out.embedders[name.lower()] = factory
+
+    # In registration order, built-ins first, so a plugin's registration of a suffix (or a
+    # name) wins over memcli's own (.org: plain text without the org plugin, notes with it).
+    for hook, fn in ((pm.hook.register_readers, register), (pm.hook.register_embedders, register_embedder)):
+        for impl in hook.get_hookimpls():
+            try:
+                impl.function(fn)
+            except Exception as e:
+                out.failures.append({"name": impl.plugin_name, "dist": "", "version": "",
+                                     "error": f"{hook.name}: {type(e).__name__}: {e}"})
     _loaded = out
     return out
 
@@ -174,10 +193,17 @@ def reader_for(suffix: str):
     return load().readers.get(suffix.lower())
 
 
+def embedder_factory(model: str):
+    """(factory, arg) when a registered embedder names ``model`` ("fake:64", "myplugin:x"), else None."""
+    name, _, arg = model.partition(":")
+    factory = load().embedders.get(name.lower())
+    return (factory, arg) if factory else None
+
+
 def report() -> dict:
     """What `mem plugins` shows: installed plugins with their hooks, and the ones that failed."""
     loaded = load()
-    return {"plugins": loaded.plugins, "failed": loaded.failures,
+    return {"plugins": loaded.plugins, "failed": loaded.failures, "embedders": sorted(loaded.embedders),
             "readers": {s: (r if isinstance(r, str) else f"{getattr(r, '__module__', '?')}.{getattr(r, '__name__', '?')}")
                         for s, r in sorted(loaded.readers.items())}}
 

@@ -14,11 +14,12 @@ def make_embedder(model: str, *, batch_size: int = 32, device: str = "cpu", back
     backend auto: the checked ONNX export of the model when one exists (no torch import),
     else torch; onnx / onnx-int8: export first if needed; torch: always torch.
     """
-    if model.startswith("fake"):
-        from memcli.embed.fake import FakeEmbedder
+    from memcli.plugins import embedder_factory
 
-        dim = int(model.split(":", 1)[1]) if ":" in model else 64
-        return FakeEmbedder(dim=dim)
+    named = embedder_factory(model)  # "fake:64", or a plugin's embedder (register_embedders)
+    if named is not None:
+        factory, arg = named
+        return factory(arg)
     from memcli.embed.st import SentenceTransformerEmbedder, display_name, resolve_model
 
     if backend != "torch" and device == "cpu":

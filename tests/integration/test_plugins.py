@@ -70,3 +70,33 @@ def test_a_broken_plugin_is_reported_and_does_not_stop_mem(tmp_path):
     doctor = json.loads(mem(env, "doctor", "--json").stdout)
     line = next(f for f in doctor["findings"] if f["check"] == "plugins")
     assert "broken" in line["detail"] and "failed to load" in line["detail"]
+
+
+def test_a_plugin_embedder_is_chosen_by_embed_model(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "memcli_tinyembed.py").write_text('''
+import memcli
+from memcli.embed.fake import FakeEmbedder
+
+
+class Tiny(FakeEmbedder):
+    def __init__(self, dim):
+        super().__init__(dim=dim)
+        self.name = f"tiny-{dim}"
+
+
+@memcli.hookimpl
+def register_embedders(register):
+    register("tiny", lambda arg: Tiny(int(arg or 16)))
+''')
+    install(site, "memcli-tinyembed", {"tiny": "memcli_tinyembed"})
+    env = environment(tmp_path, site) | {"MEM_EMBED__MODEL": "tiny:24"}
+    listed = json.loads(mem(env, "plugins", "--json").stdout)
+    assert "tiny" in listed["embedders"] and listed["plugins"][0]["hooks"] == ["register_embedders"]
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "a.md").write_text("# A\n\nThe hive key hangs behind the shed door.\n")
+    mem(env, "ingest", str(notes))
+    stats = json.loads(mem(env, "stats", "--json").stdout)
+    assert stats["embedder"]["embed_model"] == "tiny-24" and int(stats["embedder"]["embed_dim"]) == 24

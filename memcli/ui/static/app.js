@@ -231,8 +231,9 @@ async function showGraph(name, expand = false) {
     }
     cy.add(els.filter((e) => !cy.getElementById(e.data.id).length));
     // Labels take part in the layout, so no two labels overlap (checked by the browser test).
-    cy.layout({name: "cose", animate: false, nodeDimensionsIncludeLabels: true, nodeRepulsion: () => 40000,
-      nodeOverlap: 40, idealEdgeLength: () => 120, componentSpacing: 80, numIter: 2500, padding: 20, randomize: false}).run();
+    cy.layout({name: "cose", animate: false, nodeDimensionsIncludeLabels: true, nodeRepulsion: () => 12000,
+      nodeOverlap: 20, idealEdgeLength: () => 90, componentSpacing: 40, padding: 20, randomize: false}).run();
+    if (cy.zoom() < 0.75) { cy.zoom(0.75); cy.center(); }  // readable labels; drag to see the rest
     drawLegend();
     showPanel(g);
     $("#graph-status").textContent = (g.entity ? "" : "The memory's most connected entities. ") +
