@@ -7,6 +7,14 @@ A plugin is a module with functions marked ``@memcli.hookimpl``::
         register([".org"], read_org)          # read(path) -> str (or a readers.base.Document)
 
     @memcli.hookimpl
+    def register_embedders(register):     # embed.model: "name" or "name:arg"
+        register("name", factory)             # factory(arg) -> an Embedder
+
+    @memcli.hookimpl
+    def register_importers(register):     # a chat export format
+        register("name", detect, read)        # detect(json) -> bool; read(path, json) -> threads
+
+    @memcli.hookimpl
     def register_commands(cli):
         @cli.command()
         def hello(): ...
@@ -50,6 +58,13 @@ class Specs:
         count_tokens, name, dim, max_tokens, abstain_floor)."""
 
     @hookspec
+    def register_importers(self, register: Callable) -> None:
+        """Call ``register(name, detect, read)`` for a chat export format: ``detect(data)`` says
+        whether a parsed JSON file is one; ``read(path, data)`` returns its conversations as
+        ``[(session id, title, [(turn id, speaker, text, time or None), ...]), ...]`` (or a
+        Document). ``mem ingest --format name`` forces it."""
+
+    @hookspec
     def register_commands(self, cli) -> None:
         """Add commands to the ``mem`` Typer app (``cli.command()``)."""
 
@@ -61,6 +76,7 @@ class Loaded:
     failures: list[dict] = field(default_factory=list)  # name, error
     readers: dict[str, object] = field(default_factory=dict)  # suffix -> read callable, or a built-in kind
     embedders: dict[str, Callable] = field(default_factory=dict)  # name -> factory(arg)
+    importers: dict[str, tuple[Callable, Callable]] = field(default_factory=dict)  # name -> (detect, read)
 
 
 _loaded: Loaded | None = None
@@ -127,6 +143,16 @@ class Builtins:
             return FakeEmbedder(dim=int(arg) if arg else 64)
         register("fake", fake)
 
+    @hookimpl
+    def register_importers(self, register):
+        from memcli.ingest.readers import chat
+
+        register("chatgpt", lambda data: isinstance(data, list) and bool(data) and isinstance(data[0], dict)
+                 and "mapping" in data[0], chat.chatgpt_document)
+        register("claude", lambda data: isinstance(data, list) and bool(data) and isinstance(data[0], dict)
+                 and "chat_messages" in data[0], chat.claude_document)
+        register("locomo", chat.is_locomo, chat.locomo_document)
+
 
 def load() -> Loaded:
     """The plugin manager with the built-ins and every installed plugin (once per process)."""
@@ -162,9 +188,13 @@ def load() -> Loaded:
     def register_embedder(name: str, factory: Callable) -> None:
         out.embedders[name.lower()] = factory
 
+    def register_importer(name: str, detect: Callable, read: Callable) -> None:
+        out.importers[name.lower()] = (detect, read)
+
     # In registration order, built-ins first, so a plugin's registration of a suffix (or a
     # name) wins over memcli's own (.org: plain text without the org plugin, notes with it).
-    for hook, fn in ((pm.hook.register_readers, register), (pm.hook.register_embedders, register_embedder)):
+    for hook, fn in ((pm.hook.register_readers, register), (pm.hook.register_embedders, register_embedder),
+                     (pm.hook.register_importers, register_importer)):
         for impl in hook.get_hookimpls():
             try:
                 impl.function(fn)
@@ -200,10 +230,23 @@ def embedder_factory(model: str):
     return (factory, arg) if factory else None
 
 
+def chat_formats() -> list[str]:
+    """Every chat export format `--format` accepts: jsonl (by suffix) and the importers'."""
+    return ["jsonl", *sorted(load().importers)]
+
+
+def importers() -> list[tuple[str, Callable, Callable]]:
+    """(name, detect, read), plugins' first: a plugin may claim a file before the built-ins."""
+    items = list(load().importers.items())
+    builtin = {"chatgpt", "claude", "locomo"}
+    return [(n, d, r) for n, (d, r) in items if n not in builtin] + [(n, d, r) for n, (d, r) in items if n in builtin]
+
+
 def report() -> dict:
     """What `mem plugins` shows: installed plugins with their hooks, and the ones that failed."""
     loaded = load()
     return {"plugins": loaded.plugins, "failed": loaded.failures, "embedders": sorted(loaded.embedders),
+            "chat_formats": chat_formats(),
             "readers": {s: (r if isinstance(r, str) else f"{getattr(r, '__module__', '?')}.{getattr(r, '__name__', '?')}")
                         for s, r in sorted(loaded.readers.items())}}
 

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from memcli.types import ChatFormat, Mode, Trust
+from memcli.types import Mode, Trust
 
 KOpt = Annotated[Optional[int], typer.Option("-k", help="How many units.", min=1)]
 ModeOpt = Annotated[Optional[Mode], typer.Option("--mode", "-m", help="Retrieval mode (default: config search.mode).")]
@@ -15,8 +15,20 @@ HopsOpt = Annotated[Optional[int], typer.Option(
     "--hops", help="Iterative multi-hop graph retrieval: up to N rounds seeded by bridge entities (1 = single-step).",
     min=1, max=5)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-FormatOpt = Annotated[Optional[ChatFormat], typer.Option(
-    "--format", help="Force a chat export format (default: detect).")]
+def _chat_format(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from memcli.plugins import chat_formats
+
+    names = chat_formats()
+    if value.lower() not in names:
+        raise typer.BadParameter(f"{value!r} is not a chat format; choose from {', '.join(names)}")
+    return value.lower()
+
+
+FormatOpt = Annotated[Optional[str], typer.Option(
+    "--format", metavar="FORMAT", callback=_chat_format,
+    help="Force a chat export format: chatgpt, claude, jsonl, locomo, or a plugin's (mem plugins). Default: detect.")]
 TrustOpt = Annotated[Trust, typer.Option(
     "--trust", help="Trust label for these sources. Low-trust memory is marked in prompts and answers.")]
 

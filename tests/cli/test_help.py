@@ -37,7 +37,7 @@ def test_choices_are_listed_and_refused_before_any_work(capsys, monkeypatch):
     assert "hybrid|bm25|dense|graph" in capsys.readouterr().out
     run(["ingest", "--help"])
     out = capsys.readouterr().out
-    assert "low|normal|high" in out and "chatgpt|claude|jsonl|locomo" in out
+    assert "low|normal|high" in out and "chatgpt, claude, jsonl, locomo" in out  # --format: plugins add to these
     assert run(["search", "x", "--mode", "bm42"]) == 2
     assert "bm42" in capsys.readouterr().err
 

@@ -100,3 +100,39 @@ def register_embedders(register):
     mem(env, "ingest", str(notes))
     stats = json.loads(mem(env, "stats", "--json").stdout)
     assert stats["embedder"]["embed_model"] == "tiny-24" and int(stats["embedder"]["embed_dim"]) == 24
+
+
+def test_a_plugin_chat_format_is_detected_and_forced(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "memcli_wa.py").write_text('''
+import memcli
+
+
+def detect(data):
+    return isinstance(data, dict) and "wa_messages" in data
+
+
+def read(path, data):
+    turns = [(str(i), m["from"], m["body"], m["ts"]) for i, m in enumerate(data["wa_messages"])]
+    return [(data.get("chat", "chat"), data.get("chat"), turns)]
+
+
+@memcli.hookimpl
+def register_importers(register):
+    register("wa", detect, read)
+''')
+    install(site, "memcli-wa", {"wa": "memcli_wa"})
+    env = environment(tmp_path, site)
+    assert "wa" in json.loads(mem(env, "plugins", "--json").stdout)["chat_formats"]
+    export = tmp_path / "family.json"
+    export.write_text(json.dumps({"chat": "Family", "wa_messages": [
+        {"from": "Ana", "body": "The spare hive key is behind the shed door.", "ts": "2025-06-03T10:00:00Z"},
+        {"from": "Ben", "body": "Thanks, found it.", "ts": "2025-06-03T10:05:00Z"}]}))
+    assert json.loads(mem(env, "ingest", str(export), "--json").stdout)["added"] == 1  # detected
+    hit = json.loads(mem(env, "search", "spare hive key", "--json", "-k", "1").stdout)["hits"][0]
+    assert hit["speaker"] and "Ana" in hit["speaker"] and hit["event_time"].startswith("2025-06-03")
+    assert hit["time_source"] == "chat"
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps([{"mapping": {}}]))
+    assert mem(env, "ingest", str(other), "--format", "nope", check=False).returncode == 2  # refused before any work

@@ -61,18 +61,30 @@ def _read_chat_json(path: Path, raw: bytes, fmt: str | None = None) -> Document:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise ReadError(f"invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+    from memcli.plugins import importers
+
+    found = importers()  # the built-ins (ChatGPT, Claude, LoCoMo) and plugins' (register_importers)
     if fmt is not None:
-        if not isinstance(data, list):
+        read = next((r for n, _, r in found if n == fmt), None)
+        if read is None:
+            raise ReadError(f"no chat format {fmt!r} (see mem plugins)")
+        if fmt in ("chatgpt", "claude", "locomo") and not isinstance(data, list):
             raise ReadError(f"a {fmt} export is a JSON list of conversations")
-        return {"chatgpt": chatgpt_document, "claude": claude_document, "locomo": locomo_document}[fmt](path, data)
-    if is_locomo(data):
-        return locomo_document(path, data)
-    if isinstance(data, list) and data and isinstance(data[0], dict):
-        if "mapping" in data[0]:
-            return chatgpt_document(path, data)
-        if "chat_messages" in data[0]:
-            return claude_document(path, data)
-    raise SkipInput("JSON that is no known conversation export (supported: ChatGPT, Claude, LoCoMo, JSONL)")
+        return _as_document(path, read(path, data), fmt)
+    for name, detect, read in found:
+        if detect(data):
+            return _as_document(path, read(path, data), name)
+    raise SkipInput("JSON that is no known conversation export (supported: "
+                    + ", ".join(n for n, _, _ in found) + ", JSONL)")
+
+
+def _as_document(path: Path, got, name: str) -> Document:
+    """An importer's result: a Document, or its conversations as threads."""
+    if isinstance(got, Document):
+        return got
+    threads = [(str(sid), str(title or ""), [(str(tid), str(sp), str(text), t if isinstance(t, datetime) else _epoch(t))
+                                             for tid, sp, text, t in turns]) for sid, title, turns in got]
+    return _threads_document(path, threads, name)
 
 
 def _epoch(v) -> datetime | None:
