@@ -1,8 +1,12 @@
-"""The org reader on its own, and through memcli's plugin hook."""
+"""The org reader on its own, and through memcli's plugin hook (run from memcli's checkout by
+its `make test`, without installing the plugin)."""
 
+import sys
 from pathlib import Path
 
-from memcli_org import read_org
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from memcli_org import read_org  # noqa: E402
 
 NOTE = """#+title: Boiler
 #+filetags: :house:
