@@ -20,7 +20,7 @@ A plugin is a module with functions marked ``@memcli.hookimpl``::
         def hello(): ...
 
 and an entry point in its package metadata: ``[project.entry-points.memcli] org = "memcli_org"``.
-The built-in readers and the test embedder register through the same hooks (``Builtins``), so a
+The built-in readers, chat formats and test embedder register through the same hooks (``BUILTIN``), so a
 plugin may also take a suffix over. A plugin that fails to import is recorded with its error
 (`mem plugins`, `mem doctor`) and never stops `mem`.
 
@@ -77,6 +77,7 @@ class Loaded:
     readers: dict[str, object] = field(default_factory=dict)  # suffix -> read callable, or a built-in kind
     embedders: dict[str, Callable] = field(default_factory=dict)  # name -> factory(arg)
     importers: dict[str, tuple[Callable, Callable]] = field(default_factory=dict)  # name -> (detect, read)
+    builtin_importers: set[str] = field(default_factory=set)
 
 
 _loaded: Loaded | None = None
@@ -125,33 +126,10 @@ def entry_points() -> list[dict]:
     return eps
 
 
-class Builtins:
-    """memcli's own formats and test embedder, registered through the hooks every plugin uses."""
-
-    @hookimpl
-    def register_readers(self, register):
-        from memcli.ingest.readers import BUILTIN_KINDS
-
-        for kind, suffixes in BUILTIN_KINDS.items():
-            register(suffixes, kind)
-
-    @hookimpl
-    def register_embedders(self, register):
-        def fake(arg: str):
-            from memcli.embed.fake import FakeEmbedder
-
-            return FakeEmbedder(dim=int(arg) if arg else 64)
-        register("fake", fake)
-
-    @hookimpl
-    def register_importers(self, register):
-        from memcli.ingest.readers import chat
-
-        register("chatgpt", lambda data: isinstance(data, list) and bool(data) and isinstance(data[0], dict)
-                 and "mapping" in data[0], chat.chatgpt_document)
-        register("claude", lambda data: isinstance(data, list) and bool(data) and isinstance(data[0], dict)
-                 and "chat_messages" in data[0], chat.claude_document)
-        register("locomo", chat.is_locomo, chat.locomo_document)
+# memcli's own formats, chat exports and test embedder: modules with hookimpls, registered
+# before any plugin through the same hooks (named as strings, so this module imports nothing
+# above the bottom layer; llm loads its default plugins the same way).
+BUILTIN = ("memcli.ingest.readers", "memcli.ingest.readers.chat", "memcli.embed")
 
 
 def load() -> Loaded:
@@ -163,7 +141,8 @@ def load() -> Loaded:
 
     pm = pluggy.PluginManager(GROUP)
     pm.add_hookspecs(Specs)
-    pm.register(Builtins(), name="builtin")
+    for module in BUILTIN:
+        pm.register(importlib.import_module(module), name=f"builtin:{module}")
     out = Loaded(pm)
     for ep in entry_points():
         try:
@@ -197,7 +176,10 @@ def load() -> Loaded:
                      (pm.hook.register_importers, register_importer)):
         for impl in hook.get_hookimpls():
             try:
+                before = set(out.importers)
                 impl.function(fn)
+                if impl.plugin_name.startswith("builtin:"):
+                    out.builtin_importers |= set(out.importers) - before
             except Exception as e:
                 out.failures.append({"name": impl.plugin_name, "dist": "", "version": "",
                                      "error": f"{hook.name}: {type(e).__name__}: {e}"})
@@ -237,8 +219,9 @@ def chat_formats() -> list[str]:
 
 def importers() -> list[tuple[str, Callable, Callable]]:
     """(name, detect, read), plugins' first: a plugin may claim a file before the built-ins."""
-    items = list(load().importers.items())
-    builtin = {"chatgpt", "claude", "locomo"}
+    loaded = load()
+    items = list(loaded.importers.items())
+    builtin = loaded.builtin_importers
     return [(n, d, r) for n, (d, r) in items if n not in builtin] + [(n, d, r) for n, (d, r) in items if n in builtin]
 
 
@@ -255,17 +238,3 @@ def reset() -> None:
     """Forget the loaded plugins (tests install one into a temporary path)."""
     global _loaded
     _loaded = None
-
-
-def plugin_finding():
-    """`mem doctor`'s line for plugins (None: none installed). A plugin that failed to load is
-    named with its error; memory itself is not at fault, so it does not fail the check."""
-    if not entry_points():
-        return None
-    from memcli.store.doctor import Finding
-
-    loaded = load()
-    if loaded.failures:
-        bad = "; ".join(f"{f['name']}: {f['error']}" for f in loaded.failures)
-        return Finding("plugins", True, f"{len(loaded.failures)} failed to load ({bad}); {len(loaded.plugins)} loaded")
-    return Finding("plugins", True, f"{len(loaded.plugins)} loaded: " + ", ".join(p["name"] for p in loaded.plugins))

@@ -4,8 +4,19 @@ the same model exported to ONNX (no torch import: the light query path); fake fo
 from __future__ import annotations
 
 from memcli.embed.base import Embedder, fingerprint
+from memcli.plugins import hookimpl
 
 __all__ = ["Embedder", "fingerprint", "loads_light", "make_embedder", "prepare_light_encoder"]
+
+
+@hookimpl
+def register_embedders(register) -> None:
+    """The deterministic test embedder ("fake:64"), through the hook a plugin's embedder uses."""
+    def fake(arg: str):
+        from memcli.embed.fake import FakeEmbedder
+
+        return FakeEmbedder(dim=int(arg) if arg else 64)
+    register("fake", fake)
 
 
 def make_embedder(model: str, *, batch_size: int = 32, device: str = "cpu", backend: str = "auto") -> Embedder:

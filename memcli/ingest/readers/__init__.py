@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from memcli.errors import EmptyInput, ReadError
+from memcli.plugins import hookimpl
 from memcli.ingest.readers.base import Document, decode_text, looks_binary
 from memcli.ingest.readers.structure import (
     code_blocks, front_matter, markdown_blocks, note_aliases, note_tags, note_time, note_time_key, plain_blocks,
@@ -32,6 +33,13 @@ SUPPORTED = MARKDOWN | TEXT | HTML | CODE | CHAT | {".pdf", ".docx"}
 # as a plugin's are, so that a plugin may take a suffix over.
 BUILTIN_KINDS = {"markdown": MARKDOWN, "text": TEXT, "html": HTML, "code": CODE, "conversation": CHAT,
                  "pdf": {".pdf"}, "docx": {".docx"}}
+
+
+@hookimpl
+def register_readers(register) -> None:
+    """memcli's own formats, through the hook a plugin's reader uses."""
+    for kind, suffixes in BUILTIN_KINDS.items():
+        register(suffixes, kind)
 
 
 def kind_of(path: Path) -> str | None:

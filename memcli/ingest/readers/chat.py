@@ -17,6 +17,7 @@ from pathlib import Path
 
 from memcli.errors import ReadError, SkipInput
 from memcli.ingest.readers.base import Block, Document, decode_text
+from memcli.plugins import hookimpl
 from memcli.types import CHAT_FORMATS
 
 _SESSION = re.compile(r"^session_(\d+)$")
@@ -42,6 +43,16 @@ def is_locomo(data: object) -> bool:
 
 
 FORMATS = CHAT_FORMATS
+
+
+@hookimpl
+def register_importers(register) -> None:
+    """ChatGPT, Claude and LoCoMo exports, through the hook a plugin's chat format uses."""
+    def records_with(key):
+        return lambda data: isinstance(data, list) and bool(data) and isinstance(data[0], dict) and key in data[0]
+    register("chatgpt", records_with("mapping"), chatgpt_document)
+    register("claude", records_with("chat_messages"), claude_document)
+    register("locomo", is_locomo, locomo_document)
 
 
 def read_chat_json(path: Path, raw: bytes, fmt: str | None = None) -> Document:
