@@ -171,8 +171,12 @@ def build_app(backend: Backend, *, token: str, port: int, read_only: bool = Fals
         q, k = r.query_params["q"], int(r.query_params.get("k", 10))
         mode = r.query_params.get("mode") or None
         explain = r.query_params.get("explain", "1") != "0"
+        from memcli.markup import prose
+
+        # ``prose``: the hit as a person reads it ([[./note|alias]] as "alias", no markup), as the CLI shows it.
         return backend.read(lambda m: {"query": q, "mode": mode or m.settings.search.mode,
-                                       "hits": [h.to_dict() for h in m.search(q, k=k, mode=mode, explain=explain)]})
+                                       "hits": [h.to_dict() | {"prose": prose(h.text)}
+                                                for h in m.search(q, k=k, mode=mode, explain=explain)]})
 
     def ask(r: Request):
         from memcli.retrieve.filters import make_filters

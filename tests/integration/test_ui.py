@@ -42,6 +42,7 @@ def page(tmp_path_factory):
     (corpus / "trip.txt").write_text(TRIP)
     (corpus / "journal.md").write_text("# Journal 2025\n\n## 12 April\n\nSowed the tomatoes in the greenhouse.\n\n"
                                        "## 20 April\n\nPotted on the seedlings, the Sungold are 15 cm tall.\n")
+    (corpus / "plans.md").write_text("# Plans\n\nNext spring we repeat [[./trip|our trip]] to see the castle walls again.\n")
     shutil.copy(FIXTURES / "chat" / "locomo_tiny.json", corpus)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEM_")}
     env.update({"MEM_HOME": str(tmp / "home"), "MEM_CONFIG": str(tmp / "config.yaml"), "MEM_EMBED__MODEL": "fake:64",
@@ -104,6 +105,12 @@ def test_search_as_you_type_explains_each_hit(page, browser):
     assert browser.find_elements(By.CSS_SELECTOR, "li.hit mark")  # the matched terms
     explain = hits[0].find_element(By.CSS_SELECTOR, ".explain").text
     assert "bm25 #" in explain and "dense #" in explain and "final" in explain
+    box = browser.find_element(By.ID, "q")
+    box.clear()
+    box.send_keys("castle walls again")
+    plans = wait(browser, "li.hit", text="plans.md")
+    plans = next(h for h in plans if "plans.md" in h.text)  # a link reads as its text, as in the CLI
+    assert "our trip" in plans.text and "[[" not in plans.text
 
 
 def test_ask_shows_the_evidence_and_a_citation_opens_the_source_at_its_line(page, browser):
@@ -155,7 +162,7 @@ def test_timeline_draws_notes_at_their_content_dates_and_lists_undated_ones_apar
     assert ["2025-04-12", "12 April"] in starts and ["2025-04-20", "20 April"] in starts, starts
     undated = wait(browser, "#undated-list li", n=2)
     assert {"garden.md", "trip.txt"} <= {li.get_attribute("title").rsplit("/", 1)[-1] for li in undated}
-    assert wait(browser, "#undated-title")[0].text.startswith("2 with no date")  # not drawn at ingest time
+    assert wait(browser, "#undated-title")[0].text.startswith("3 with no date")  # garden, trip, plans: not drawn at ingest time
     t0 = time.time()
     while not browser.execute_script("return window.memTimelineReady === true"):
         assert time.time() - t0 < 10

@@ -98,7 +98,7 @@ async function runSearch() {
     const ids = await Promise.all(data.hits.map((h) => sourceIdOf(h.uri)));
     $("#hits").innerHTML = data.hits.map((h, i) => `<li class="hit" data-unit="${esc(h.unit_id)}">
       <div class="where"><span class="score">${h.score.toFixed(3)}</span>${openLink(ids[i] || h.source_id, h.line_start, where(h))}</div>
-      <div class="snippet">${highlight(snippet(h.text, q), q)}</div>
+      <div class="snippet">${highlight(snippet(h.prose || h.text, q), q)}</div>
       <div class="explain">${esc(explainLine(h.explain))}</div></li>`).join("") || `<p class="dim">No matching memory.</p>`;
   } catch (e) { $("#search-status").textContent = e.message; }
 }
