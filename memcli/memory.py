@@ -517,7 +517,9 @@ class Memory(Views):
         finding = self.answer_model_finding()
         if finding is not None:
             rep.findings.append(finding)
-        finding = _plugin_finding()
+        from memcli.store.doctor import plugin_finding
+
+        finding = plugin_finding()
         if finding is not None:
             rep.findings.append(finding)
         return rep
@@ -570,21 +572,6 @@ class Memory(Views):
             for name in self.lance.db.list_tables(limit=10_000).tables:
                 self.lance.db.drop_table(name)
         shutil.rmtree(self.home, ignore_errors=True)
-
-
-def _plugin_finding():
-    """`mem doctor`'s line for plugins (None: none installed). A plugin that failed to load is
-    named with its error; memory itself is not at fault, so it does not fail the check."""
-    from memcli.plugins import entry_points, load
-    from memcli.store.doctor import Finding
-
-    if not entry_points():
-        return None
-    loaded = load()
-    if loaded.failures:
-        bad = "; ".join(f"{f['name']}: {f['error']}" for f in loaded.failures)
-        return Finding("plugins", True, f"{len(loaded.failures)} failed to load ({bad}); {len(loaded.plugins)} loaded")
-    return Finding("plugins", True, f"{len(loaded.plugins)} loaded: " + ", ".join(p["name"] for p in loaded.plugins))
 
 
 def _require_query(text: str) -> None:

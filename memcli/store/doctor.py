@@ -135,3 +135,17 @@ def diagnose(home: Path, cat, configured_model: str, *, repair: bool = False,
             f.repaired = True
         add(f)
     return rep
+
+
+def plugin_finding():
+    """`mem doctor`'s line for plugins (None: none installed). A plugin that failed to load is
+    named with its error; memory itself is not at fault, so it does not fail the check."""
+    from memcli.plugins import entry_points, load
+
+    if not entry_points():
+        return None
+    loaded = load()
+    if loaded.failures:
+        bad = "; ".join(f"{f['name']}: {f['error']}" for f in loaded.failures)
+        return Finding("plugins", True, f"{len(loaded.failures)} failed to load ({bad}); {len(loaded.plugins)} loaded")
+    return Finding("plugins", True, f"{len(loaded.plugins)} loaded: " + ", ".join(p["name"] for p in loaded.plugins))
