@@ -68,6 +68,8 @@ class Unit:
     event_time: datetime | None = None
     # Where event_time came from: heading | front matter | text | file name | chat (None: undated).
     time_source: str | None = None
+    # When its note last changed (front matter updated/modified), kept beside the event time.
+    updated_at: datetime | None = None
     speaker: str | None = None
     session: str | None = None
     # Conversation units: the turn ids they span (e.g. LoCoMo dia_ids), in order.
@@ -111,6 +113,7 @@ class Hit:
     event_time: str | None = None
     # Where event_time came from: heading | front matter | text | file name | chat.
     time_source: str | None = None
+    updated_at: str | None = None  # when its note last changed (front matter updated/modified)
     speaker: str | None = None
     trust: str = "normal"
     # `mem search --explain`: each retriever's rank and score, and what each later stage

@@ -189,6 +189,18 @@ class Views:
         uris = self._uris(r["source_id"] for r in rows)
         return sorted((dict(r, uri=uris[r["source_id"]]) for r in rows), key=lambda r: r["event_time"])
 
+    def units_between(self, since, until, limit: int = 200) -> "dict":
+        """The units whose event falls in [since, until], in time order (the timeline's "what is
+        in view"): at most ``limit``, with how many there are."""
+        from memcli.store.query import KEPT, units
+        from memcli.types import SearchFilters
+
+        rows = self.lance.units_where(units(status=KEPT, level=0).and_(search=SearchFilters(since=since, until=until)),
+                                      _TIMELINE_COLUMNS)
+        rows.sort(key=lambda r: r["event_time"])
+        uris = self._uris(r["source_id"] for r in rows[:limit])
+        return {"count": len(rows), "units": [dict(r, uri=uris[r["source_id"]]) for r in rows[:limit]]}
+
     def entity_suggestions(self, prefix: str, limit: int = 12) -> list[str]:
         """Entity names that start like ``prefix`` (the page's graph search box)."""
         from memcli.graph.extract import normalise

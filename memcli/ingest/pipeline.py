@@ -133,7 +133,8 @@ def build_units(source_id: str, source_hash: str, doc: Document, segs: list[Segm
             byte_start=byte_pos if doc.verbatim else -1,
             byte_end=byte_pos + body_bytes if doc.verbatim else -1,
             line_start=line, line_end=line_end, tokens=g.tokens, ingested_at=now,
-            event_time=when, time_source=when_from, speaker=meta.get("speaker"), session=meta.get("session"),
+            event_time=when, time_source=when_from, updated_at=doc.updated,
+            speaker=meta.get("speaker"), session=meta.get("session"),
             turn_ids=list(meta.get("turn_ids") or []), tags=list(doc.tags),
         ))
         pos, byte_pos, line = g.end, byte_pos + body_bytes, line_end

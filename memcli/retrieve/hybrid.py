@@ -359,7 +359,9 @@ class Retriever:
                 source_id=r["source_id"], rank=0,
                 scores={name: round(float(p[uid]), 6) for name, p in per.items() if uid in p},
                 event_time=r["event_time"].isoformat() if r.get("event_time") else None,
-                time_source=r.get("time_source"), speaker=r.get("speaker"), trust=src.trust,
+                time_source=r.get("time_source"),
+                updated_at=r["updated_at"].isoformat() if r.get("updated_at") else None,
+                speaker=r.get("speaker"), trust=src.trust,
                 explain=_explain(uid, score, self.last_ranks, per, stages) if explain else None,
             ))
             if len(hits) >= k:

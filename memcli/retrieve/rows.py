@@ -15,7 +15,7 @@ from memcli.store.lance import LanceStore
 from memcli.store.query import UnitFilter
 
 ROW_COLUMNS = ["id", "source_id", "title", "section", "text", "line_start", "line_end",
-               "char_start", "char_end", "event_time", "speaker", "session", "ord", "time_source"]
+               "char_start", "char_end", "event_time", "speaker", "session", "ord", "time_source", "updated_at"]
 
 
 class Rows:

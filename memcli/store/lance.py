@@ -23,7 +23,7 @@ UNIT_COLUMNS = [
     "char_start", "char_end", "byte_start", "byte_end", "line_start", "line_end", "tokens",
     "ingested_at", "event_time", "speaker", "session", "turn_ids",
     "merged_into", "merged_from", "valid_to", "superseded_by", "access_count", "last_access", "pinned", "children",
-    "tags", "time_source", "valid_from",
+    "tags", "time_source", "valid_from", "updated_at",
 ]
 LIVE = "status = 'committed'"
 LIVE_SUMMARIES = "status = 'committed' AND level > 0"
@@ -70,7 +70,7 @@ def units_schema(dim: int, fp: dict[str, object], vector_dtype: str = "float32")
         ("merged_into", pa.string()), ("merged_from", pa.list_(pa.string())), ("valid_to", _ts()),
         ("superseded_by", pa.string()), ("access_count", pa.int32()), ("last_access", _ts()),
         ("pinned", pa.bool_()), ("children", pa.list_(pa.string())), ("tags", pa.list_(pa.string())),
-        ("time_source", pa.string()), ("valid_from", _ts()),
+        ("time_source", pa.string()), ("valid_from", _ts()), ("updated_at", _ts()),
         ("vector", pa.list_(pa.float16() if vector_dtype == "float16" else pa.float32(), dim)),
     ]
     return pa.schema(fields, metadata={k: str(v) for k, v in fp.items()})

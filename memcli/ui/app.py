@@ -205,6 +205,12 @@ def build_app(backend: Backend, *, token: str, port: int, read_only: bool = Fals
         d = date.fromisoformat(r.path_params["day"]).isoformat()
         return backend.read(lambda m: {"day": d, "units": m.units_on(d)})
 
+    def between(r: Request):
+        from memcli.retrieve.filters import parse_day
+
+        since, until = parse_day(r.query_params["since"]), parse_day(r.query_params["until"], end=True)
+        return backend.read(lambda m: m.units_between(since, until))
+
     def graph(r: Request):
         name = r.query_params.get("entity", "").strip()
         return backend.read(lambda m: m.graph_neighbourhood(name) if name else m.graph_overview())
@@ -234,7 +240,7 @@ def build_app(backend: Backend, *, token: str, port: int, read_only: bool = Fals
         Route("/api/search", api(search)), Route("/api/ask", api(ask)),
         Route("/api/sources", api(sources)), Route("/api/status", api(source_status)),
         Route("/api/sources/{source_id}", api(source)),
-        Route("/api/timeline", api(timeline)), Route("/api/day/{day}", api(day)),
+        Route("/api/timeline", api(timeline)), Route("/api/day/{day}", api(day)), Route("/api/between", api(between)),
         Route("/api/graph", api(graph)), Route("/api/entities", api(entities)), Route("/api/health", api(health)),
         Route("/api/forget", forget, methods=["POST"]), Route("/api/pin", pin, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

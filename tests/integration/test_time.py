@@ -207,3 +207,14 @@ def test_questions_about_time_are_answered_from_the_dates(fake_cli, tmp_path, ca
     month = ask("What happened in September 2025?")
     assert "3 September 2025: Boiler service" in month["answer"] and "20 September 2025: Painted the shed" in month["answer"]
     assert len(month["citations"]) == 2
+
+
+def test_a_note_keeps_created_and_modified_and_filters_read_created(mem, tmp_path):
+    d = tmp_path / "vault"
+    d.mkdir()
+    (d / "boiler.md").write_text("---\ncreated: 2024-03-01\nmodified: 2025-06-10\n---\n# Boiler\n\nThe valve was replaced.\n")
+    mem.ingest([d])
+    hit = mem.search("valve replaced", k=1)[0]
+    assert hit.event_time.startswith("2024-03-01") and hit.time_source == "front matter created"
+    assert hit.updated_at.startswith("2025-06-10")  # kept beside it, not used by the filters
+    assert mem.search("valve", filters=SearchFilters(since=day("2025-01-01")), k=3) == []

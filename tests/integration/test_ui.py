@@ -176,6 +176,11 @@ def test_timeline_draws_notes_at_their_content_dates_and_lists_undated_ones_apar
     next(e for e in events if "12 April" in e.text).click()  # its units are listed
     wait(browser, "li.day-unit", text="tomatoes")
     assert browser.find_element(By.ID, "day-title").text.startswith("2025-04-12")
+    # A range: the window the axis shows, here April 2025, and what memory holds in it.
+    browser.execute_script("window.memTimeline.setWindow(new Date('2025-04-01'), new Date('2025-04-30'), {animation: false})")
+    browser.find_element(By.ID, "in-view").click()
+    wait(browser, "#day-title", text="2025-04-01 → 2025-04-30: 2 units")
+    assert {"Sowed the tomatoes" in li.text or "Potted on" in li.text for li in browser.find_elements(By.CSS_SELECTOR, "li.day-unit")} == {True}
 
 
 def test_graph_shows_an_entitys_neighbours_and_an_edges_sentence(page, browser):

@@ -13,7 +13,8 @@ from memcli.errors import EmptyInput, ReadError
 from memcli.plugins import hookimpl
 from memcli.ingest.readers.base import Document, decode_text, looks_binary
 from memcli.ingest.readers.structure import (
-    code_blocks, front_matter, markdown_blocks, note_aliases, note_tags, note_time, note_time_key, plain_blocks,
+    code_blocks, front_matter, markdown_blocks, note_aliases, note_tags, note_time, note_time_key, note_updated,
+    plain_blocks,
 )
 
 MARKDOWN = {".md", ".markdown", ".mdown", ".mkd"}
@@ -99,7 +100,8 @@ def read_document(path: Path, data: bytes, fmt: str | None = None) -> Document:
         title, blocks = markdown_blocks(text)
         meta = front_matter(text)
         return Document(kind, title or _stem_title(path), text, blocks, verbatim=True, bom=bom,
-                        time=note_time(meta), time_key=note_time_key(meta), tags=note_tags(text, meta),
+                        time=note_time(meta), time_key=note_time_key(meta), updated=note_updated(meta),
+                        tags=note_tags(text, meta),
                         aliases=note_aliases(meta))
     if kind == "code":
         return Document(kind, path.name, text, code_blocks(text, path.suffix.lower()), verbatim=True, bom=bom)

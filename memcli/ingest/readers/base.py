@@ -36,6 +36,7 @@ class Document:
     # unless a unit carries its own (a conversation turn's).
     time: object = None
     time_key: str | None = None  # the front-matter key it came from (date, created, updated, modified)
+    updated: object = None  # when the note last changed (front matter updated/modified), beside ``time``
     tags: list = field(default_factory=list)  # a note's tags (readers/structure.py note_tags)
     aliases: list = field(default_factory=list)  # other names a note answers to ([[Alias]] links)
 

@@ -114,6 +114,18 @@ def note_time_key(meta: dict) -> str | None:
     return None
 
 
+def note_updated(meta: dict):
+    """When a note last changed (``updated``, else ``modified``), kept beside its event time when
+    that came from ``date``/``created``; None otherwise."""
+    if note_time_key(meta) in ("updated", "modified"):
+        return None  # it is the event time already
+    for key in ("updated", "modified"):
+        t = note_time({key: meta.get(key)})
+        if t is not None:
+            return t
+    return None
+
+
 def note_time(meta: dict):
     """When a note happened, from its front matter (``date``, else ``created``, else
     ``updated`` / ``modified``, when it last changed): an aware datetime, or None. Dendron

@@ -183,6 +183,14 @@ async function showTimeline() {
     <ul id="undated-list">${data.undated.slice(0, 50).map((s) => `<li title="${esc(s.uri)}">${esc(s.title || base(s.uri))} <span class="dim">(${s.units} units)</span></li>`).join("")}
     ${data.undated_count > 50 ? `<li class="dim">… and ${data.undated_count - 50} more</li>` : ""}</ul>` : "";
 }
+async function showInView() {
+  const w = timeline.getWindow(), day = (d) => new Date(d).toISOString().slice(0, 10);
+  const data = await api(`/api/between?since=${day(w.start)}&until=${day(w.end)}`);
+  $("#day-title").textContent = `${day(w.start)} → ${day(w.end)}: ${data.count} units` + (data.count > data.units.length ? ` (the first ${data.units.length})` : "");
+  const ids = await Promise.all(data.units.map((u) => sourceIdOf(u.uri)));
+  $("#day-units").innerHTML = data.units.map((u, i) => `<li class="day-unit"><div class="where">${esc(String(u.event_time).slice(0, 10))}
+    ${u.speaker ? esc(u.speaker) + " · " : ""}${ids[i] ? openLink(ids[i], 1, base(u.uri)) : esc(base(u.uri))}</div><div class="snippet">${esc(snippet(u.text, "", 300))}</div></li>`).join("");
+}
 async function showDay(day) {
   const data = await api(`/api/day/${day}`);
   $("#day-title").textContent = `${day}: ${data.units.length} units`;
@@ -277,5 +285,6 @@ $("#graph-q").addEventListener("input", () => { clearTimeout(suggestTimer); sugg
   const names = (await api(`/api/entities?prefix=${encodeURIComponent($("#graph-q").value)}`)).names;
   $("#entity-names").innerHTML = names.map((n) => `<option value="${esc(n)}">`).join("");
 }, 150); });
+$("#in-view").addEventListener("click", () => { if (timeline) showInView(); });
 $("#graph-form").addEventListener("submit", (e) => { e.preventDefault(); showGraph($("#graph-q").value.trim()); });
 route();
