@@ -126,7 +126,8 @@ class GraphSettings(_Section):
     damping: float = Field(0.5, gt=0, lt=1, description="Personalized PageRank damping (HippoRAG's value).")
     passage_weight: float = Field(0.05, ge=0, description="PPR reset weight of the dense hits' unit nodes.")
     seed_bm25: bool = Field(True, description=(
-        "Graph mode: BM25's top passages seed the walk beside the dense ones (HotpotQA-style questions name their passages)."))
+        "The graph walk (graph mode, and the graph list in hybrid) is seeded by BM25's top passages beside "
+        "the dense ones (HotpotQA-style questions name their passages)."))
     hit_seeds: int = Field(0, ge=0, le=20, description=(
         "PPR is also seeded by the entities of this many best dense hits (the bridge a question leaves unsaid). 0: off."))
     hit_entity_weight: float = Field(0.5, ge=0, description="Seed weight of those entities, times their specificity.")

@@ -227,12 +227,14 @@ class Views:
     def graph_overview(self, limit: int = 40) -> dict:
         """The page's first look: the most connected entities and the relations between them,
         in the same shape as :meth:`graph_neighbourhood` (no centre)."""
+        from memcli.graph.extract import LOOSE_RELATIONS
+
         hubs = dict(self.graph.hubs(limit))
         rows = self.graph.store.relations_among(list(hubs))
         pairs: dict[tuple[str, str], dict] = {}
         for r in rows:  # one edge per pair: the stated relation over a co-mention
             key = (r["subject"], r["object"])
-            if key not in pairs or pairs[key]["label"] in ("co-occurs with", "mentions"):
+            if key not in pairs or pairs[key]["label"] in LOOSE_RELATIONS:
                 pairs[key] = {"source": r["subject"], "target": r["object"], "label": r["relation"],
                               "unit_id": r["unit_id"], "source_id": r["source_id"]}
         uris = self._uris(e["source_id"] for e in pairs.values())

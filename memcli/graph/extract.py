@@ -52,6 +52,8 @@ RELATION_COOCCUR = "co-occurs with"
 RELATION_MENTIONS = "mentions"
 RELATION_LINKS = "links to"  # a note's [[wiki link]] or ![[embed]] (Obsidian, Logseq)
 RELATION_ALIAS = "alias of"  # a note's front-matter alias or file name, to its title
+# What the extractor inferred rather than the writer stated (a link, an alias, an LLM's triple).
+LOOSE_RELATIONS = (RELATION_COOCCUR, RELATION_MENTIONS)
 
 
 def normalise(name: str) -> str:

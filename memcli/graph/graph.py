@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from memcli.graph.extract import LOOSE_RELATIONS
+
 CACHE_VERSION = 2
 
 
@@ -84,9 +86,7 @@ def synonym_pairs(vectors: np.ndarray, threshold: float, top: int = 5, chunk: in
 def relation_weight(relation: str) -> float:
     """A stated relation (a link, an alias, an LLM's triple) counts twice a co-occurrence or a
     title's mention: the writer chose it."""
-    from memcli.graph.extract import RELATION_COOCCUR, RELATION_MENTIONS
-
-    return 1.0 if relation in (RELATION_COOCCUR, RELATION_MENTIONS) else 2.0
+    return 1.0 if relation in LOOSE_RELATIONS else 2.0
 
 
 def build(store, synonym_threshold: float) -> MemGraph:

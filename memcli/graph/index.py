@@ -176,7 +176,7 @@ class GraphIndex:
         relation strength (a link or a stated relation counts twice a co-occurrence); its
         relations, links and stated ones before co-mentions; and the units that mention it."""
         from memcli.errors import NotFoundError
-        from memcli.graph.extract import RELATION_COOCCUR, RELATION_MENTIONS
+        from memcli.graph.extract import LOOSE_RELATIONS
         from memcli.graph.graph import relation_weight
 
         n = normalise(name)
@@ -190,8 +190,7 @@ class GraphIndex:
         for r in rows:
             other = r["object"] if r["subject"] == n else r["subject"]
             weights[other] = weights.get(other, 0.0) + relation_weight(r["relation"])
-        loose = (RELATION_COOCCUR, RELATION_MENTIONS)
-        rows.sort(key=lambda r: (r["relation"] in loose, -weights.get(r["object"] if r["subject"] == n else r["subject"], 0)))
+        rows.sort(key=lambda r: (r["relation"] in LOOSE_RELATIONS, -weights.get(r["object"] if r["subject"] == n else r["subject"], 0)))
         top = sorted(weights.items(), key=lambda x: -x[1])[:limit]
         rows = rows[:limit]
         shown = self.store.display([n, *(i for i, _ in top), *(e for r in rows for e in (r["subject"], r["object"]))])

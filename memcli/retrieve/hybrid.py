@@ -168,7 +168,7 @@ class Retriever:
             lists["dense"] = self.dense(query, n, where, turns=turns, speaker=speaker, rows=rows)
         if mode == "graph" or (mode == "hybrid" and graph):
             seeds = lists["dense"]
-            if "bm25" in lists:  # the passages either first stage ranks high seed the walk
+            if "bm25" in lists and self.g is not None and self.g.seed_bm25:  # what either first stage ranks high
                 seeds = _max_merge(lists["dense"], lists["bm25"])
             g = self.graph_list(query, seeds, n, hops)
             if g is not None:
