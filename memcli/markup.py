@@ -130,7 +130,14 @@ _NOT_NOTES = re.compile(r"\.(?:png|jpe?g|gif|svg|webp|bmp|pdf|mp3|mp4|webm|canva
 
 def wikilinks(text: str) -> list[str]:
     """The notes a Markdown passage links to or embeds, in order, outside code."""
-    body = _CODE_SPAN.sub(" ", _FENCED.sub(" ", text))
+    return _wikilinks_in(_without_code(text))
+
+
+def _without_code(text: str) -> str:
+    return _CODE_SPAN.sub(" ", _FENCED.sub(" ", text))
+
+
+def _wikilinks_in(body: str) -> list[str]:
     out = [m.group(1).strip() for m in _WIKILINK.finditer(body)]
     return [t for t in dict.fromkeys(out) if t and not _NOT_NOTES.search(t)]
 
@@ -185,27 +192,27 @@ def note_links(text: str, from_path: str = "", by_path: dict[str, str] | None = 
     import os
     from urllib.parse import unquote
 
-    body = _CODE_SPAN.sub(" ", _FENCED.sub(" ", text))
+    body = _without_code(text)
     base = os.path.dirname(from_path)
     by_path = by_path or {}
     out: list[str] = []
 
-    def resolve(target: str, relative: bool) -> str:
+    def resolve(target: str) -> str:
         target = target.strip()
         stem = os.path.basename(target)
         for suffix in _NOTE_SUFFIXES:
             if stem.lower().endswith(suffix):
                 stem = stem[: -len(suffix)]
                 break
-        if base and relative:
+        if base:
             path = os.path.normpath(os.path.join(base, target))
             for p in (path, path + ".md"):
                 if p in by_path and by_path[p]:
                     return by_path[p]
         return stem
 
-    for t in wikilinks(body):
-        out.append(resolve(t, True) if "/" in t or t.startswith(".") else t)
+    for t in _wikilinks_in(body):
+        out.append(resolve(t) if "/" in t or t.startswith(".") else t)
     if "](" in body:
         for m in _MD_LINK.finditer(body):
             target = unquote(m.group(1).split("#", 1)[0].split("?", 1)[0])
@@ -216,5 +223,5 @@ def note_links(text: str, from_path: str = "", by_path: dict[str, str] | None = 
                 continue  # a script, a PDF, a folder listing: not a note
             if target.endswith("/"):
                 continue
-            out.append(resolve(target, True))
+            out.append(resolve(target))
     return [t for t in dict.fromkeys(out) if t.strip()]

@@ -130,7 +130,7 @@ class NerExtractor:
         out = []
         for (_, title), text, doc in zip(items, texts, nlp.pipe(texts, batch_size=BATCH)):
             ends = [m.end() for m in _SENT.finditer(text)] + [len(text) + 1]
-            starts = {len(text[:e]) + len(text[e:]) - len(text[e:].lstrip()) for e in ends[:-1]}
+            starts = {len(text) - len(text[e:].lstrip()) for e in ends[:-1]}  # past any indent
             sentences: list[list[str]] = [[] for _ in ends]
             types: dict[str, str] = {}
             k = 0

@@ -83,10 +83,12 @@ def heading_date(heading: str, year: int | None) -> datetime | None:
     full = find_date(h, None)
     if full:
         return full[0]
-    m = _MONTH_YEAR.match(h)
-    if m:
-        return _utc(int(m.group("year")), _MONTHS[m.group("mon").lower().rstrip(".")])
-    return None
+    return _month_year(_MONTH_YEAR.match(h))
+
+
+def _month_year(m: re.Match | None) -> datetime | None:
+    """The first of the month a "February 2025" match names."""
+    return _utc(int(m.group("year")), _MONTHS[m.group("mon").lower().rstrip(".")]) if m else None
 
 
 def heading_year(heading: str) -> int | None:
@@ -123,12 +125,6 @@ def line_dates(text: str, year: int | None) -> list[tuple[int, datetime]]:
             if got and got[1] <= 1 and len(m.group(1)) - got[2] <= 2:
                 out.append((i, got[0]))
     return out
-
-
-def line_date(text: str, year: int | None) -> datetime | None:
-    """The first dated line of ``text`` (see line_dates)."""
-    got = line_dates(text, year)
-    return got[0][1] if got else None
 
 
 def file_date(path: Path | str | None) -> datetime | None:
@@ -173,8 +169,7 @@ def title_date(title: str) -> datetime | None:
     got = find_date(title)
     if got:
         return got[0]
-    m = _MONTH_YEAR.search(title)
-    return _utc(int(m.group("year")), _MONTHS[m.group("mon").lower().rstrip(".")]) if m else None
+    return _month_year(_MONTH_YEAR.search(title))
 
 
 class Dater:
@@ -182,7 +177,7 @@ class Dater:
 
     def __init__(self, doc, path: Path | str | None = None) -> None:
         self.front = doc.time
-        self.front_key = getattr(doc, "time_key", None)  # "updated": the time it last changed, said so
+        self.front_key = doc.time_key  # "updated": the time it last changed, said so
         prose_kind = doc.kind in ("markdown", "text", "docx", "html", "pdf")
         # A title that holds a date ("Swarm catch, 7 June 2025", "Soil test — February 2025")
         # dates the document.

@@ -102,7 +102,7 @@ def _absorb_fragments(text: str, spans: list[tuple[int, int, tuple[str, ...]]], 
 def _dated_heading(line: str) -> bool:
     from memcli.ingest.dates import heading_date
 
-    return heading_date(line.lstrip("#").strip(), 2000) is not None
+    return heading_date(line, 2000) is not None  # any year: only whether it is a date
 
 
 def _common_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:

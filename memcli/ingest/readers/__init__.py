@@ -53,7 +53,7 @@ def kind_of(path: Path) -> str | None:
     return r if isinstance(r, str) else "plugin"
 
 
-def _plugin_document(path: Path, data: bytes) -> Document:
+def _plugin_document(path: Path) -> Document:
     """A plugin reader's result: a Document as it is, or text read as plain paragraphs."""
     from memcli.plugins import reader_for
 
@@ -76,7 +76,7 @@ def read_document(path: Path, data: bytes, fmt: str | None = None) -> Document:
     if not data.strip():
         raise EmptyInput("empty file: nothing to remember")
     if kind == "plugin":
-        return _plugin_document(path, data)
+        return _plugin_document(path)
     if kind == "pdf":
         from memcli.ingest.readers.pdf import read_pdf
 
