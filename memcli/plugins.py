@@ -76,11 +76,11 @@ class Loaded:
     failures: list[dict] = field(default_factory=list)  # name, error
     readers: dict[str, object] = field(default_factory=dict)  # suffix -> read callable, or a built-in kind
     embedders: dict[str, Callable] = field(default_factory=dict)  # name -> factory(arg)
-    importers: dict[str, tuple[Callable, Callable]] = field(default_factory=dict)  # name -> (detect, read)
-    builtin_importers: set[str] = field(default_factory=set)
+    importers: dict[str, tuple[Callable, Callable, str]] = field(default_factory=dict)  # name -> (detect, read, by whom)
 
 
 _loaded: Loaded | None = None
+_entry_points: list[dict] | None = None  # once per process: app start-up and load() both ask
 
 
 def _cache_path() -> Path:
@@ -101,6 +101,13 @@ def _path_stamp() -> dict[str, float]:
 
 def entry_points() -> list[dict]:
     """The ``memcli`` entry points installed (name, value, dist, version), cached by path mtimes."""
+    global _entry_points
+    if _entry_points is None:
+        _entry_points = _scan_entry_points()
+    return _entry_points
+
+
+def _scan_entry_points() -> list[dict]:
     stamp = _path_stamp()
     cache = _cache_path()
     try:
@@ -167,19 +174,19 @@ def load() -> Loaded:
     def register_embedder(name: str, factory: Callable) -> None:
         out.embedders[name.lower()] = factory
 
+    owner = ""  # the plugin whose hook is running
+
     def register_importer(name: str, detect: Callable, read: Callable) -> None:
-        out.importers[name.lower()] = (detect, read)
+        out.importers[name.lower()] = (detect, read, owner)
 
     # In registration order, built-ins first, so a plugin's registration of a suffix (or a
     # name) wins over memcli's own (.org: plain text without the org plugin, notes with it).
     for hook, fn in ((pm.hook.register_readers, register), (pm.hook.register_embedders, register_embedder),
                      (pm.hook.register_importers, register_importer)):
         for impl in hook.get_hookimpls():
+            owner = impl.plugin_name
             try:
-                before = set(out.importers)
                 impl.function(fn)
-                if impl.plugin_name.startswith("builtin:"):
-                    out.builtin_importers |= set(out.importers) - before
             except Exception as e:
                 out.failures.append({"name": impl.plugin_name, "dist": "", "version": "",
                                      "error": f"{hook.name}: {type(e).__name__}: {e}"})
@@ -219,10 +226,8 @@ def chat_formats() -> list[str]:
 
 def importers() -> list[tuple[str, Callable, Callable]]:
     """(name, detect, read), plugins' first: a plugin may claim a file before the built-ins."""
-    loaded = load()
-    items = list(loaded.importers.items())
-    builtin = loaded.builtin_importers
-    return [(n, d, r) for n, (d, r) in items if n not in builtin] + [(n, d, r) for n, (d, r) in items if n in builtin]
+    ranked = sorted(load().importers.items(), key=lambda item: item[1][2].startswith("builtin:"))  # stable
+    return [(name, detect, read) for name, (detect, read, _) in ranked]
 
 
 def report() -> dict:
@@ -236,5 +241,5 @@ def report() -> dict:
 
 def reset() -> None:
     """Forget the loaded plugins (tests install one into a temporary path)."""
-    global _loaded
-    _loaded = None
+    global _loaded, _entry_points
+    _loaded = _entry_points = None
