@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from memcli.types import EntityView, Source, UnitRecord
 
 _TIMELINE_COLUMNS = ["id", "source_id", "session", "event_time", "ingested_at", "status", "superseded_by",
-                     "valid_to", "text", "speaker", "section", "time_source"]
+                     "valid_from", "valid_to", "text", "speaker", "section", "time_source"]
 
 
 class Views:
@@ -166,12 +166,12 @@ class Views:
 
         # A fact a newer one superseded, or a passage an edit replaced: a span from when memory
         # first held it to when it was replaced ("was … → now …").
-        old = rows + self.lance.units_where(units(status=REPLACED, level=0), [*_TIMELINE_COLUMNS, "valid_from"])
+        old = rows + self.lance.units_where(units(status=REPLACED, level=0), _TIMELINE_COLUMNS)
         for r in old:
             new = by_id.get(r["superseded_by"]) if r["superseded_by"] else None
             if new is not None:
                 end = r["valid_to"] or new["event_time"] or new["ingested_at"]
-                items.append({"kind": "supersession", "start": r.get("valid_from") or r["event_time"] or r["ingested_at"],
+                items.append({"kind": "supersession", "start": r["valid_from"] or r["event_time"] or r["ingested_at"],
                               "end": end, "was": r["text"], "now": new["text"], "unit_id": new["id"],
                               "old_unit_id": r["id"], "source_id": r["source_id"]})
         items.sort(key=lambda i: str(i["start"]))
@@ -181,15 +181,10 @@ class Views:
         """The units whose event happened on ``day`` (YYYY-MM-DD, UTC), in time order: the
         store filters by event time, as `mem search --since/--until` does."""
         from memcli.retrieve.filters import parse_day
-        from memcli.store.query import KEPT, units
-        from memcli.types import SearchFilters
 
-        that_day = SearchFilters(since=parse_day(day), until=parse_day(day, end=True))
-        rows = self.lance.units_where(units(status=KEPT, level=0).and_(search=that_day), _TIMELINE_COLUMNS)
-        uris = self._uris(r["source_id"] for r in rows)
-        return sorted((dict(r, uri=uris[r["source_id"]]) for r in rows), key=lambda r: r["event_time"])
+        return self.units_between(parse_day(day), parse_day(day, end=True), limit=None)["units"]
 
-    def units_between(self, since, until, limit: int = 200) -> "dict":
+    def units_between(self, since, until, limit: int | None = 200) -> "dict":
         """The units whose event falls in [since, until], in time order (the timeline's "what is
         in view"): at most ``limit``, with how many there are."""
         from memcli.store.query import KEPT, units
