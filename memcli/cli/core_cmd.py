@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -42,10 +43,11 @@ def ingest(
 
     mem = memory(**({"graph.enabled": graph} if graph is not None else {}))
     bulk = {"ray": ray, "ray_address": ray_address, "workers": workers} if ray or ray_address else {}
-    if json_ or not sys.stderr.isatty():
-        rep = mem.ingest(list(paths), recursive=recursive, globs=glob, prune=prune, fmt=fmt, trust=trust, **bulk)
-    else:
-        rep = _ingest_with_progress(mem, paths, recursive, glob, prune, fmt, trust, bulk)
+    with render.stdout_reserved() if bulk else nullcontext():
+        if json_ or not sys.stderr.isatty():
+            rep = mem.ingest(list(paths), recursive=recursive, globs=glob, prune=prune, fmt=fmt, trust=trust, **bulk)
+        else:
+            rep = _ingest_with_progress(mem, paths, recursive, glob, prune, fmt, trust, bulk)
     if json_:
         render.emit_json(rep.to_dict())
     else:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +54,30 @@ def _default(o: Any) -> Any:
     if hasattr(o, "to_dict"):
         return o.to_dict()
     return str(o)
+
+
+@contextmanager
+def stdout_reserved():
+    """Keep the process's stdout for mem's own output while libraries work: Ray's driver prints
+    "(raylet) A worker died …" to fd 1 from its own threads, which would break `--json` for a
+    script. Their lines go to stderr instead. Only where stdout is this process's fd 1 (in
+    `mem serve` a request's stdout is the client's stream, which no library writes to)."""
+    try:
+        real = sys.stdout.fileno() == 1
+    except (AttributeError, OSError, ValueError):
+        real = False
+    if not real:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def emit_json(data: Any) -> None:
