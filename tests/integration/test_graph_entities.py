@@ -97,3 +97,19 @@ def test_graph_mode_puts_the_bridge_note_in_the_top_two(mem, tmp_path):
     titles = [h.title for h in hits]
     assert "Tove Ahlgren" in titles[:2]
     assert titles.index("Tove Ahlgren") < titles.index("Market day") if "Market day" in titles else True
+
+
+def test_the_entity_model_loads_without_torch():
+    # thinc imports torch whenever it can (1 s, ~180 MB of an ingest's memory); the model never uses it
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom memcli.graph.ner import NerExtractor\n"
+            "x = NerExtractor().extract('Maya Lindqvist met Dan Okafor in Uppsala.')\n"
+            "print(sorted(x.types.items()))\nprint('torch' in sys.modules)\n"
+            "import torch\nprint(torch.tensor([1, 2]).sum().item())\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    found, torch_loaded, after = p.stdout.splitlines()
+    assert "('Dan Okafor', 'person')" in found and "('Uppsala', 'place')" in found
+    assert torch_loaded == "False" and after == "3"  # and torch still imports for whoever needs it
