@@ -15,6 +15,13 @@ convention does not hold. Nothing is stubbed: every name resolves to the real ob
 a namespace connection still works. (``lancedb.embeddings`` is not deferred: its providers
 register themselves on import, and a table that names one must find it: 45 ms kept.)
 
+``lance_namespace`` itself re-exports ~110 of those models (``from …models import (…)``) only
+to annotate the methods of its abstract namespace class, and building them was still ~0.15 s
+of a cold command. It is compiled with postponed annotations, without that import, and each
+model (and its backwards-compatible alias) becomes a module attribute loaded on first use
+(PEP 562): lancedb's own imports load ~20 models, ``from lance_namespace import *`` all of
+them, as before.
+
 ``overrides.override``, which lancedb puts on ~100 methods, disassembles the caller's
 bytecode to find base classes — a definition-time check by and for lancedb's developers
 that costs ~0.1 s per process; it is a pass-through (marking ``__override__``, as the real
@@ -50,6 +57,11 @@ DEFERRED: dict[str, str | tuple[str, ...]] = {
     "lance_namespace_urllib3_client": (),
     "lance_namespace_urllib3_client.models": "snake",
 }
+# Modules whose ``from PKG import (…)`` of the generated models is made lazy instead: the
+# module is compiled with postponed annotations (the models only annotate its methods) and
+# each model becomes a module attribute resolved on first use (PEP 562).
+LAZY_MODELS: dict[str, str] = {"lance_namespace": "lance_namespace_urllib3_client.models"}
+_ALIAS = re.compile(r"^(\w+) = (\w+)[ \t]*$", re.M)
 _lock = threading.RLock()
 
 
@@ -82,25 +94,78 @@ class _DeferredPackage(types.ModuleType):
 class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     def __init__(self) -> None:
         self._real: dict[str, importlib.machinery.ModuleSpec] = {}
+        self._lazy: dict[str, tuple] = {}
 
     def find_spec(self, fullname, path, target=None):
-        if fullname not in DEFERRED:
+        if fullname not in DEFERRED and fullname not in LAZY_MODELS:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or not spec.submodule_search_locations or not hasattr(spec.loader, "get_code"):
             return None  # not installed, or not a plain package: import it the usual way
+        if fullname in LAZY_MODELS:
+            lazy = _lazy_models_code(spec, LAZY_MODELS[fullname])
+            if lazy is None:
+                return None  # its source no longer has that shape: the usual way
+            self._lazy[fullname] = lazy
         self._real[fullname] = spec
         return importlib.machinery.ModuleSpec(fullname, self, origin=spec.origin, is_package=True)
 
     def create_module(self, spec):
-        return _DeferredPackage(spec.name)
+        return None if spec.name in LAZY_MODELS else _DeferredPackage(spec.name)
 
     def exec_module(self, module) -> None:
         real = self._real[module.__name__]
+        if module.__name__ in self._lazy:
+            code, names, aliases = self._lazy.pop(module.__name__)
+            module.__path__ = list(real.submodule_search_locations)
+            module.__file__ = real.origin
+            module.__getattr__ = _model_getter(module, LAZY_MODELS[module.__name__], names, aliases)
+            exec(code, module.__dict__)
+            return
         module.__path__ = list(real.submodule_search_locations)
         module.__file__ = real.origin
         module.__dict__["_memcli_code"] = real.loader.get_code(module.__name__)
         module.__dict__["_memcli_where"] = DEFERRED[module.__name__]
+
+
+def _lazy_models_code(spec, models: str):
+    """The module's code without its ``from <models> import (…)`` (and the ``X = Model``
+    aliases of those names), compiled with postponed annotations; None when the source does
+    not have that one plain parenthesised import."""
+    import __future__
+
+    try:
+        src = spec.loader.get_source(spec.name)
+    except (ImportError, OSError):
+        return None
+    found = list(re.finditer(r"^from %s import \(([^)]*)\)" % re.escape(models), src or "", re.M))
+    if len(found) != 1 or " as " in found[0].group(1):
+        return None
+    m = found[0]
+    names = set(re.findall(r"\w+", m.group(1)))
+    src = src[:m.start()] + "\n" * m.group(0).count("\n") + src[m.end():]  # line numbers kept
+    aliases: dict[str, str] = {}
+
+    def alias(a: re.Match) -> str:
+        if a.group(2) not in names:
+            return a.group(0)
+        aliases[a.group(1)] = a.group(2)
+        return ""
+
+    src = _ALIAS.sub(alias, src)
+    return compile(src, spec.origin, "exec", flags=__future__.annotations.compiler_flag, dont_inherit=True), names, aliases
+
+
+def _model_getter(module, models: str, names: set[str], aliases: dict[str, str]):
+    def __getattr__(name: str):
+        real = aliases.get(name, name)
+        if real not in names:
+            raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(models), real)
+        setattr(module, name, value)
+        return value
+
+    return __getattr__
 
 
 _withhold_pandas = False

@@ -80,3 +80,21 @@ def test_the_mem_command_itself_never_imports_pandas(tmp_path):
         assert p.returncode == 0, p.stderr[-2000:]
         # (pyarrow's probe shows as a refused `pandas` import of a few microseconds)
         assert "pandas.core.frame" not in p.stderr, argv
+
+
+def test_lance_namespace_loads_its_models_on_first_use():
+    out = run("""
+        import sys
+        from memcli.store.lazy_import import import_lancedb
+        import_lancedb()
+        import lance_namespace as ns
+        loaded = lambda: len([m for m in sys.modules if m.startswith("lance_namespace_urllib3_client.models.")])
+        print(loaded() < 40)                                         # was ~140 models, all built at import
+        print(ns.CreateTableRequest.__module__)                      # the real model, loaded now
+        print(ns.CreateEmptyTableRequest is ns.CreateTableRequest)   # its backwards-compatible alias
+        print(issubclass(ns.LanceNamespace, object), ns.connect.__module__)
+        from lance_namespace import *                                # every name in __all__ resolves
+        print(loaded() > 100)
+    """)
+    assert out.split("\n")[:5] == ["True", "lance_namespace_urllib3_client.models.create_table_request", "True",
+                                    "True lance_namespace", "True"]
