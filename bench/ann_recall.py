@@ -67,7 +67,7 @@ def texts_and_queries(limit: int) -> tuple[list[str], list[str]]:
 
 def main() -> None:
     import lancedb
-    from memcli.store.lance import ann_index_config
+    from memcli.store.schema import ann_index_config
 
     from memcli.embed import make_embedder
 

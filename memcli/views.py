@@ -55,7 +55,7 @@ class Views:
 
     def unit(self, unit_id: str) -> dict:
         """One unit with its provenance (no vector): what `mem mcp` serves as a resource."""
-        from memcli.store.lance import UNIT_COLUMNS
+        from memcli.store.schema import UNIT_COLUMNS
 
         rows = self.lance.units_by_ids([unit_id], [c for c in UNIT_COLUMNS if c != "vector"])
         if unit_id not in rows:

@@ -18,7 +18,7 @@ import numpy as np
 
 from memcli.consolidate import judge as J
 from memcli.consolidate.pairs import similar_pairs
-from memcli.store.lance import utcnow
+from memcli.store.schema import utcnow
 from memcli.store.query import units
 from memcli.text import index_text
 

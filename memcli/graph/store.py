@@ -49,9 +49,9 @@ class GraphStore:
             if self._exists(name):
                 t = self.db.open_table(name)
                 if name == "mentions" and "type" not in t.schema.names:  # a home from before types
-                    from memcli.store.lance import _add_missing_columns
+                    from memcli.store.schema import add_missing_columns
 
-                    _add_missing_columns(t, _schemas(1)[name])
+                    add_missing_columns(t, _schemas(1)[name])
                 self._tables[name] = t
             elif dim is not None:
                 self._tables[name] = self.db.create_table(name, schema=_schemas(dim)[name], exist_ok=True)

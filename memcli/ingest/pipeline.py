@@ -32,7 +32,7 @@ from memcli.ingest.segment import Segment, segment
 from memcli.ingest.segment_chat import segment_conversation
 from memcli.ingest.sources import Discovery, discover, source_id_for
 from memcli.store.catalog import Catalog
-from memcli.store.lance import utcnow
+from memcli.store.schema import utcnow
 from memcli.text import SECTION_SEP
 from memcli.types import Source, Unit
 

@@ -8,7 +8,7 @@ import pytest
 
 from memcli.embed.fake import FakeEmbedder
 from memcli.memory import Memory
-from memcli.store.lance import utcnow
+from memcli.store.schema import utcnow
 from memcli.store.lexical import LexicalIndex
 
 

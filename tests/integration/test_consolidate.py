@@ -14,7 +14,7 @@ from memcli.cli.app import run
 from memcli.config import Settings
 from memcli.embed.fake import FakeEmbedder
 from memcli.memory import Memory
-from memcli.store.lance import utcnow
+from memcli.store.schema import utcnow
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "chat" / "phone_update.json"
 SHARED_PARA = ("The spare hive key hangs on the hook behind the shed door, next to the smoker fuel and the "

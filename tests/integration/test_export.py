@@ -12,7 +12,7 @@ from memcli.config import Settings
 from memcli.embed.fake import FakeEmbedder
 from memcli.errors import ConfigError
 from memcli.memory import Memory
-from memcli.store.lance import utcnow
+from memcli.store.schema import utcnow
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "chat" / "phone_update.json"
 QUERIES = ["tomatoes in May", "Ana's phone number", "hive queen", "Lisbon hotel", "scale function"]

@@ -181,7 +181,7 @@ def test_older_homes_gain_new_columns(settings, corpus):
     import lancedb
     import pyarrow as pa
 
-    from memcli.store.lance import sources_schema
+    from memcli.store.schema import sources_schema
 
     home = Path(settings.home) / "lance"
     home.mkdir(parents=True)
@@ -259,7 +259,7 @@ def test_units_table_from_an_older_version_takes_new_units_and_consolidation(set
     import pyarrow as pa
 
     from memcli.embed.base import fingerprint
-    from memcli.store.lance import units_schema
+    from memcli.store.schema import units_schema
 
     fp = fingerprint(FakeEmbedder(dim=64))
     old_cols = {"merged_into", "merged_from", "valid_to", "superseded_by", "access_count", "last_access",

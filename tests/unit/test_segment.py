@@ -6,7 +6,7 @@ from memcli.ingest.pipeline import build_units
 from memcli.ingest.readers import read_document
 from memcli.ingest.readers.structure import code_blocks, markdown_blocks
 from memcli.ingest.segment import estimate_tokens, segment
-from memcli.store.lance import utcnow
+from memcli.store.schema import utcnow
 
 
 def _md(sections: int, words: int) -> str:
