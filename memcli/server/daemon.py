@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import _thread
 import fcntl
-import io
 import os
 import queue
 import signal
@@ -35,6 +34,7 @@ from memcli import __version__
 from memcli.errors import LockBusyError
 from memcli.paths import is_remote, local_dir, socket_path
 from memcli.server import wire
+from memcli.server.streams import In, Out
 
 
 class Host(Protocol):
@@ -64,83 +64,6 @@ class _Job:
 class Fallback(BaseException):
     """This request is not for this server (another home): the client runs it itself.
     A BaseException so that the CLI's error mapping lets it through."""
-
-
-class _SocketStream(io.TextIOBase):
-    """A served command's stdin/stdout/stderr: frames on the client's socket, with the
-    client's terminal facts (``isatty``) and no file descriptor."""
-
-    encoding = "utf-8"
-    errors = "replace"
-
-    def __init__(self, sock: socket.socket, tty: bool, lock: threading.Lock) -> None:
-        self._sock, self._tty, self._lock = sock, tty, lock
-
-    def isatty(self) -> bool:
-        return self._tty
-
-    def fileno(self) -> int:
-        raise io.UnsupportedOperation("a served command's streams are a socket")
-
-
-class _Out(_SocketStream):
-    """Writes become OUT/ERR frames to the client."""
-
-    def __init__(self, sock: socket.socket, kind: bytes, tty: bool, lock: threading.Lock) -> None:
-        super().__init__(sock, tty, lock)
-        self._kind = kind
-        self.gone = False
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, s: str) -> int:
-        if not isinstance(s, str):  # a text stream, as click checks with write(b"")
-            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
-        if self.gone:
-            raise BrokenPipeError
-        if s:
-            try:
-                with self._lock:
-                    wire.send(self._sock, self._kind, s.encode("utf-8", "replace"))
-            except OSError:
-                self.gone = True
-                raise BrokenPipeError from None
-        return len(s)
-
-    def flush(self) -> None:
-        if self.gone:
-            raise BrokenPipeError
-
-
-class _In(_SocketStream):
-    """stdin read from the client on demand (a confirmation, piped chat questions)."""
-
-    def __init__(self, sock, tty: bool, lines: "queue.Queue[bytes | None]", lock) -> None:
-        super().__init__(sock, tty, lock)
-        self._lines = lines
-
-    def readable(self) -> bool:
-        return True
-
-    def _ask(self, n: int) -> str:
-        try:
-            with self._lock:
-                wire.send(self._sock, wire.READ, {"n": n})
-        except OSError:
-            return ""
-        data = self._lines.get()
-        return (data or b"").decode("utf-8", "replace")
-
-    def readline(self, size: int = -1) -> str:
-        return self._ask(1)
-
-    def read(self, size: int = -1) -> str:
-        return self._ask(-1)
-
-    def __iter__(self):
-        while line := self.readline():
-            yield line
 
 
 def _model_key(section: str, settings) -> str:
@@ -428,9 +351,9 @@ class Server:
                 del os.environ[k]
             os.environ.update(req.get("env", {}))
             os.chdir(req.get("cwd") or "/")
-            sys.stdout = _Out(conn, wire.OUT, bool(tty.get("stdout")), lock)
-            sys.stderr = _Out(conn, wire.ERR, bool(tty.get("stderr")), lock)
-            sys.stdin = _In(conn, bool(tty.get("stdin")), lines, lock)
+            sys.stdout = Out(conn, wire.OUT, bool(tty.get("stdout")), lock)
+            sys.stderr = Out(conn, wire.ERR, bool(tty.get("stderr")), lock)
+            sys.stdin = In(conn, bool(tty.get("stdin")), lines, lock)
             self.host.enter(self.memory_for, req.get("columns"))
             threading.Thread(target=self._reader, args=(conn, lines, done, cancelled), daemon=True).start()
             with self._active:
