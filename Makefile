@@ -86,6 +86,7 @@ $(SCALE_STAMP): $(STAMP)
 
 # pytest exits 5 when it collects no tests; that is not a failure here.
 test: install $(SCALE_STAMP)
+	@bash tests/system-deps.sh
 	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 test-fast: install $(SCALE_STAMP)
