@@ -95,7 +95,7 @@ class LlamaGenerator:
         """
         import numpy as np
 
-        from memcli.llm.prompts import relevance_messages
+        from memcli.retrieve.rerank import relevance_messages  # the prompt lives with its reranker
 
         msgs = relevance_messages(question, passage)
         if self.completion:
