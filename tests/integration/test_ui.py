@@ -74,15 +74,38 @@ def browser():
 
 
 def wait(drv, css, *, n=1, timeout=20.0, text=None):
-    """The elements matching ``css`` once there are at least ``n`` (with ``text`` in one)."""
+    """The elements matching ``css`` once there are at least ``n`` (with ``text`` in one).
+    A list the page re-renders meanwhile (search as you type) is read again."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
     t0 = time.time()
     while True:
         els = drv.find_elements(By.CSS_SELECTOR, css)
-        if len(els) >= n and (text is None or any(text in e.text for e in els)):
-            return els
+        try:
+            if len(els) >= n and (text is None or any(text in e.text for e in els)):
+                return els
+        except StaleElementReferenceException:
+            pass
         assert time.time() - t0 < timeout, f"{css!r} never appeared ({len(els)} found)"
+        time.sleep(0.1)
+
+
+def wait_text(drv, css, text, timeout=20.0) -> str:
+    """The text of the first element matching ``css`` that contains ``text``, read in the same
+    pass that finds it (the page may replace the element right after)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    t0 = time.time()
+    while True:
+        try:
+            found = next((t for e in drv.find_elements(By.CSS_SELECTOR, css) if text in (t := e.text)), None)
+        except StaleElementReferenceException:
+            found = None
+        if found is not None:
+            return found
+        assert time.time() - t0 < timeout, f"no {css!r} with {text!r}"
         time.sleep(0.1)
 
 
@@ -108,9 +131,8 @@ def test_search_as_you_type_explains_each_hit(page, browser):
     box = browser.find_element(By.ID, "q")
     box.clear()
     box.send_keys("castle walls again")
-    plans = wait(browser, "li.hit", text="plans.md")
-    plans = next(h for h in plans if "plans.md" in h.text)  # a link reads as its text, as in the CLI
-    assert "our trip" in plans.text and "[[" not in plans.text
+    plans = wait_text(browser, "li.hit", "plans.md")
+    assert "our trip" in plans and "[[" not in plans  # a link reads as its text, as in the CLI
 
 
 def test_ask_shows_the_evidence_and_a_citation_opens_the_source_at_its_line(page, browser):
