@@ -3,7 +3,7 @@ the same model exported to ONNX (no torch import: the light query path); fake fo
 
 from __future__ import annotations
 
-from memcli.embed.base import Embedder, fingerprint
+from memcli.embed.base import BATCH_SIZE, Embedder, fingerprint
 from memcli.plugins import hookimpl
 
 __all__ = ["Embedder", "fingerprint", "loads_light", "make_embedder", "prepare_light_encoder"]
@@ -19,7 +19,7 @@ def register_embedders(register) -> None:
     register("fake", fake)
 
 
-def make_embedder(model: str, *, batch_size: int = 8, device: str = "cpu", backend: str = "auto") -> Embedder:
+def make_embedder(model: str, *, batch_size: int = BATCH_SIZE, device: str = "cpu", backend: str = "auto") -> Embedder:
     """Build the configured embedder. ``fake:<dim>`` gives the deterministic test embedder.
 
     backend auto: the checked ONNX export of the model when one exists (no torch import),

@@ -10,6 +10,9 @@ import numpy as np
 
 # `mem ask`'s abstention floor for an embedder nobody calibrated (bench/abstention.py fits one).
 UNCALIBRATED_FLOOR = 0.2
+# Full-length texts per forward pass when nobody says (embed.batch_size's default, config.py):
+# on a CPU small batches are no slower and hold far less memory.
+BATCH_SIZE = 8
 
 
 @runtime_checkable

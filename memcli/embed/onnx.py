@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from memcli.embed.base import BATCH_SIZE
 from memcli.embed.windows import WindowedEncoder
 
 MIN_COSINE = 0.999
@@ -68,7 +69,7 @@ def export_dir(name: str, model_path: Path, root: Path | None = None) -> Path:
 class OnnxEmbedder(WindowedEncoder):
     """Same interface and, for fp32, the same vectors as ``SentenceTransformerEmbedder``."""
 
-    def __init__(self, directory: Path, *, variant: str = "fp32", batch_size: int = 8,
+    def __init__(self, directory: Path, *, variant: str = "fp32", batch_size: int = BATCH_SIZE,
                  threads: int | None = None) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -153,7 +154,7 @@ def usable(name: str, model_path: Path, *, variant: str = "fp32", root: Path | N
         variant == "fp32" and meta["variants"]["fp32"]["min_cosine"] < MIN_COSINE)
 
 
-def load(name: str, model_path: Path, *, variant: str = "fp32", batch_size: int = 8,
+def load(name: str, model_path: Path, *, variant: str = "fp32", batch_size: int = BATCH_SIZE,
          root: Path | None = None) -> OnnxEmbedder | None:
     """The exported encoder if a checked export exists for these weights, else None."""
     if not usable(name, model_path, variant=variant, root=root):

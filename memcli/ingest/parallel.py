@@ -14,6 +14,7 @@ import os
 
 import numpy as np
 
+from memcli.embed.base import BATCH_SIZE
 from memcli.errors import ConfigError
 
 
@@ -40,7 +41,7 @@ class _EmbedActor:
 class RayEncoder:
     """texts -> vectors on a Ray cluster (``address``), or on a local Ray started here."""
 
-    def __init__(self, model: str, *, batch_size: int = 8, backend: str = "auto", address: str | None = None,
+    def __init__(self, model: str, *, batch_size: int = BATCH_SIZE, backend: str = "auto", address: str | None = None,
                  workers: int | None = None, chunk_units: int = 20_000, threads_per_worker: int = 1) -> None:
         try:
             import ray

@@ -91,3 +91,11 @@ def test_config_show_explain_prints_values_origins_and_descriptions(tmp_path, mo
     assert rows["search.k"]["value"] == 7 and rows["search.k"]["default"] == 10
     assert "environment" in rows["search.k"]["from"] and rows["search.k"]["description"]
     assert rows["search.fusion"]["from"] == "default"
+
+
+def test_the_embedders_default_batch_is_the_settings_default():
+    # a bench or a library caller that builds an embedder without settings batches as `mem` does
+    from memcli.config import EmbedSettings
+    from memcli.embed.base import BATCH_SIZE
+
+    assert EmbedSettings().batch_size == BATCH_SIZE
