@@ -13,8 +13,7 @@ from memcli.errors import EmptyInput, ReadError
 from memcli.plugins import hookimpl
 from memcli.ingest.readers.base import Document, decode_text, looks_binary
 from memcli.ingest.readers.structure import (
-    code_blocks, front_matter, markdown_blocks, note_aliases, note_tags, note_time, note_time_key, note_updated,
-    plain_blocks,
+    code_blocks, front_matter, markdown_blocks, note_aliases, note_tags, note_times, plain_blocks,
 )
 
 MARKDOWN = {".md", ".markdown", ".mdown", ".mkd"}
@@ -99,9 +98,9 @@ def read_document(path: Path, data: bytes, fmt: str | None = None) -> Document:
     if kind == "markdown":
         title, blocks = markdown_blocks(text)
         meta = front_matter(text)
+        time, time_key, updated = note_times(meta)
         return Document(kind, title or _stem_title(path), text, blocks, verbatim=True, bom=bom,
-                        time=note_time(meta), time_key=note_time_key(meta), updated=note_updated(meta),
-                        tags=note_tags(text, meta),
+                        time=time, time_key=time_key, updated=updated, tags=note_tags(text, meta),
                         aliases=note_aliases(meta))
     if kind == "code":
         return Document(kind, path.name, text, code_blocks(text, path.suffix.lower()), verbatim=True, bom=bom)

@@ -106,49 +106,46 @@ def note_aliases(meta: dict) -> list[str]:
 TIME_KEYS = ("date", "created", "updated", "modified")
 
 
-def note_time_key(meta: dict) -> str | None:
-    """Which front-matter key note_time reads (the first of TIME_KEYS that holds a time)."""
-    for key in TIME_KEYS:
-        if note_time({key: meta.get(key)}) is not None:
-            return key
-    return None
-
-
-def note_updated(meta: dict):
-    """When a note last changed (``updated``, else ``modified``), kept beside its event time when
-    that came from ``date``/``created``; None otherwise."""
-    if note_time_key(meta) in ("updated", "modified"):
-        return None  # it is the event time already
-    for key in ("updated", "modified"):
-        t = note_time({key: meta.get(key)})
-        if t is not None:
-            return t
-    return None
+def note_times(meta: dict):
+    """(when a note happened, the front-matter key that said so, when it last changed): the
+    first of ``date``, ``created``, ``updated``, ``modified`` that holds a time, and beside it
+    ``updated`` (else ``modified``) when the event time came from ``date``/``created``."""
+    found = {key: t for key in TIME_KEYS if (t := _front_time(meta.get(key))) is not None}
+    key = next(iter(found), None)
+    updated = None if key in (None, "updated", "modified") else found.get("updated") or found.get("modified")
+    return found.get(key), key, updated
 
 
 def note_time(meta: dict):
-    """When a note happened, from its front matter (``date``, else ``created``, else
-    ``updated`` / ``modified``, when it last changed): an aware datetime, or None. Dendron
-    and some exporters write epoch milliseconds (``created: 1623456789000``)."""
+    """When a note happened, from its front matter (see note_times)."""
+    return note_times(meta)[0]
+
+
+def note_time_key(meta: dict) -> str | None:
+    """Which front-matter key note_time reads."""
+    return note_times(meta)[1]
+
+
+def _front_time(v):
+    """One front-matter value as an aware datetime, or None: ISO text, a YAML date, or epoch
+    seconds/milliseconds (Dendron and some exporters write ``created: 1623456789000``)."""
     from datetime import date, datetime, time, timezone
 
-    for key in TIME_KEYS:
-        v = meta.get(key)
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and 1e9 <= abs(v) < 1e14:
-            return datetime.fromtimestamp(v / 1000 if v >= 1e11 else v, tz=timezone.utc)
-        if isinstance(v, str) and v.strip().isdigit() and 10 <= len(v.strip()) <= 13:
-            n = int(v.strip())
-            return datetime.fromtimestamp(n / 1000 if len(v.strip()) == 13 else n, tz=timezone.utc)
-        if isinstance(v, datetime):
-            return v if v.tzinfo else v.replace(tzinfo=timezone.utc)
-        if isinstance(v, date):
-            return datetime.combine(v, time(), tzinfo=timezone.utc)
-        if isinstance(v, str) and v.strip():
-            try:
-                d = datetime.fromisoformat(v.strip().replace("Z", "+00:00"))
-            except ValueError:
-                continue
-            return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and 1e9 <= abs(v) < 1e14:
+        return datetime.fromtimestamp(v / 1000 if v >= 1e11 else v, tz=timezone.utc)
+    if isinstance(v, str) and v.strip().isdigit() and 10 <= len(v.strip()) <= 13:
+        n = int(v.strip())
+        return datetime.fromtimestamp(n / 1000 if len(v.strip()) == 13 else n, tz=timezone.utc)
+    if isinstance(v, datetime):
+        return v if v.tzinfo else v.replace(tzinfo=timezone.utc)
+    if isinstance(v, date):
+        return datetime.combine(v, time(), tzinfo=timezone.utc)
+    if isinstance(v, str) and v.strip():
+        try:
+            d = datetime.fromisoformat(v.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return d if d.tzinfo else d.replace(tzinfo=timezone.utc)
     return None
 
 
