@@ -159,8 +159,7 @@ def load() -> Loaded:
                 obj = getattr(obj, part)
             pm.register(obj, name=ep["name"])
         except Exception as e:  # a broken plugin is reported, never fatal
-            out.failures.append({"name": ep["name"], "dist": ep["dist"], "version": ep["version"],
-                                 "error": f"{type(e).__name__}: {e}"})
+            out.failures.append(_failure(ep["name"], e, dist=ep["dist"], version=ep["version"]))
             continue
         hooks = sorted(h.name for h in pm.get_hookcallers(obj) or [])
         out.plugins.append({"name": ep["name"], "dist": ep["dist"], "version": ep["version"],
@@ -188,10 +187,15 @@ def load() -> Loaded:
             try:
                 impl.function(fn)
             except Exception as e:
-                out.failures.append({"name": impl.plugin_name, "dist": "", "version": "",
-                                     "error": f"{hook.name}: {type(e).__name__}: {e}"})
+                out.failures.append(_failure(impl.plugin_name, e, hook=hook.name))
     _loaded = out
     return out
+
+
+def _failure(name: str, e: Exception, *, hook: str = "", dist: str = "", version: str = "") -> dict:
+    """A plugin that failed (to import, or in a hook): what `mem plugins` and `mem doctor` show."""
+    return {"name": name, "dist": dist, "version": version,
+            "error": f"{hook + ': ' if hook else ''}{type(e).__name__}: {e}"}
 
 
 def add_commands(app) -> None:
@@ -203,8 +207,7 @@ def add_commands(app) -> None:
         try:
             impl.function(app)
         except Exception as e:
-            loaded.failures.append({"name": impl.plugin_name, "dist": "", "version": "",
-                                    "error": f"register_commands: {type(e).__name__}: {e}"})
+            loaded.failures.append(_failure(impl.plugin_name, e, hook="register_commands"))
 
 
 def reader_for(suffix: str):

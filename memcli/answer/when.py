@@ -32,7 +32,7 @@ _YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _MONTH = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.I)
 _WORD = re.compile(r"[a-z0-9]+")
 _FILLER = STOP | {"when", "did", "last", "first", "latest", "earliest", "time", "most", "recently", "ever",
-                  "i", "we", "my", "our", "the", "a"}
+                  "i", "we", "my", "our", "the", "a", "what", "happened", "changed", "doing", "since", "during"}
 MAX_LISTED = 5
 
 
@@ -65,8 +65,7 @@ def time_question(question: str, now: datetime | None = None) -> TimeQuestion | 
 
 
 def topic_words(text: str) -> str:
-    return " ".join(w for w in _WORD.findall(text.lower()) if w not in _FILLER and len(w) > 2
-                    and w not in ("what", "happened", "changed", "doing", "since", "during"))
+    return " ".join(w for w in _WORD.findall(text.lower()) if w not in _FILLER and len(w) > 2)
 
 
 def about(text: str, topic: str) -> float:

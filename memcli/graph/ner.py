@@ -32,15 +32,17 @@ BATCH = 64
 _nlp = None
 
 
-def _without_torch(load, name: str):
+def _import_without_torch(name: str):
     """spaCy's thinc imports torch whenever it is installed (1 s and 180 MB) though this model
     runs on thinc's numpy ops: the import is hidden from it, unless torch is loaded already.
     Measured: `import spacy` 1.71 s / 274 MB RSS with torch seen, 0.64 s / 91 MB without."""
+    import importlib
+
     if "torch" in sys.modules:
-        return load(name)
+        return importlib.import_module(name)
     sys.modules["torch"] = None  # `import torch` raises ImportError while this is set
     try:
-        return load(name)
+        return importlib.import_module(name)
     finally:
         sys.modules.pop("torch", None)
 
@@ -50,10 +52,8 @@ def load_model():
     ("Windows", "Taio") from a capitalised label ("Settings", "Add")."""
     global _nlp
     if _nlp is None:
-        import importlib
-
         try:
-            pkg = _without_torch(importlib.import_module, MODEL)
+            pkg = _import_without_torch(MODEL)
         except ImportError as e:
             from memcli.errors import ConfigError
 

@@ -157,8 +157,8 @@ class Retriever:
         elif graph and weight_graph <= 0:
             weight_graph = 0.5  # asked for explicitly: half the dense weight's footing, set a priori
         lists: dict[str, list[tuple[str, float]]] = {}
-        seed_bm25 = mode == "graph" and self.g is not None and self.g.seed_bm25
-        if mode in ("bm25", "hybrid") or seed_bm25:
+        seed_bm25 = self.g is not None and self.g.seed_bm25  # the graph walk is also seeded by BM25's hits
+        if mode in ("bm25", "hybrid") or (mode == "graph" and seed_bm25):
             hits = self.bm25(query, n * 4 if where else n)
             if where:
                 keep = self.lance.units_by_ids([u for u, _ in hits], ["id"], where=where)
@@ -168,7 +168,7 @@ class Retriever:
             lists["dense"] = self.dense(query, n, where, turns=turns, speaker=speaker, rows=rows)
         if mode == "graph" or (mode == "hybrid" and graph):
             seeds = lists["dense"]
-            if "bm25" in lists and self.g is not None and self.g.seed_bm25:  # what either first stage ranks high
+            if "bm25" in lists and seed_bm25:  # what either first stage ranks high
                 seeds = _max_merge(lists["dense"], lists["bm25"])
             g = self.graph_list(query, seeds, n, hops)
             if g is not None:
