@@ -73,40 +73,41 @@ def browser():
     drv.quit()
 
 
-def wait(drv, css, *, n=1, timeout=20.0, text=None):
-    """The elements matching ``css`` once there are at least ``n`` (with ``text`` in one).
-    A list the page re-renders meanwhile (search as you type) is read again."""
+def _until(read, timeout: float, failed):
+    """``read()`` again every 0.1 s until it gives something; a list the page re-renders
+    meanwhile (search as you type) leaves a stale element, and is read again."""
     from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.common.by import By
 
     t0 = time.time()
     while True:
-        els = drv.find_elements(By.CSS_SELECTOR, css)
         try:
-            if len(els) >= n and (text is None or any(text in e.text for e in els)):
-                return els
+            got = read()
         except StaleElementReferenceException:
-            pass
-        assert time.time() - t0 < timeout, f"{css!r} never appeared ({len(els)} found)"
+            got = None
+        if got:
+            return got
+        assert time.time() - t0 < timeout, failed()
         time.sleep(0.1)
+
+
+def wait(drv, css, *, n=1, timeout=20.0, text=None):
+    """The elements matching ``css`` once there are at least ``n`` (with ``text`` in one)."""
+    from selenium.webdriver.common.by import By
+
+    def read():
+        els = drv.find_elements(By.CSS_SELECTOR, css)
+        return els if len(els) >= n and (text is None or any(text in e.text for e in els)) else None
+
+    return _until(read, timeout, lambda: f"{css!r} never appeared ({len(drv.find_elements(By.CSS_SELECTOR, css))} found)")
 
 
 def wait_text(drv, css, text, timeout=20.0) -> str:
     """The text of the first element matching ``css`` that contains ``text``, read in the same
     pass that finds it (the page may replace the element right after)."""
-    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    t0 = time.time()
-    while True:
-        try:
-            found = next((t for e in drv.find_elements(By.CSS_SELECTOR, css) if text in (t := e.text)), None)
-        except StaleElementReferenceException:
-            found = None
-        if found is not None:
-            return found
-        assert time.time() - t0 < timeout, f"no {css!r} with {text!r}"
-        time.sleep(0.1)
+    return _until(lambda: next((t for e in drv.find_elements(By.CSS_SELECTOR, css) if text in (t := e.text)), None),
+                  timeout, lambda: f"no {css!r} with {text!r}")
 
 
 def opened(drv, page, hash_=""):
