@@ -226,6 +226,11 @@ class StorageSettings(_Section):
     consistency_s: float = Field(5.0, ge=0, description=(
         "A remote home's reads may be this many seconds behind other machines' writes (each "
         "freshness check is a request; 0: check on every read). Writers always see the latest."))
+    read_cache: bool = Field(True, description=(
+        "A remote home's reads come from a copy of its tables on this machine (under the home's "
+        "cache dir), kept exact by fetching only the files it lacks: a search then makes one "
+        "listing request at most every consistency_s instead of ~300 reads. The copy takes "
+        "about the home's size on disk; false reads the bucket directly."))
     lock_lease_s: float = Field(300.0, gt=0, description=(
         "A remote home's write lock lapses this long after its writer's last sign of life, so "
         "another machine can take over from a killed writer (renewed at every batch)."))

@@ -105,6 +105,46 @@ class Memory(Views):
         return LanceStore(self.ensure_home() / "lance", vector_dtype=self.settings.embed.vector_dtype)
 
     @cached_property
+    def _mirror(self):
+        """A remote home's tables copied to this machine for reads (store/mirror.py); None
+        for a local home, or with storage.read_cache off."""
+        if not (self.remote and self.settings.storage.read_cache):
+            return None
+        from memcli.store.mirror import Mirror
+        from memcli.store.remote import object_store
+
+        st = self.settings.storage
+        return Mirror(object_store(self.location.rstrip("/") + "/lance", st), self.ensure_home() / "mirror",
+                      st.consistency_s)
+
+    @cached_property
+    def _mirror_store(self):
+        from memcli.store.lance import LanceStore
+
+        return LanceStore(self._mirror.root, vector_dtype=self.settings.embed.vector_dtype, read_only=True)
+
+    @property
+    def reads(self):
+        """The store reads go to: a local home's own tables; for a remote home, this machine's
+        copy of them, caught up first when it may be stale (at most every
+        storage.consistency_s, and at once after this machine wrote). The bucket itself until
+        the copy holds the tables (an empty home)."""
+        m = self._mirror
+        if m is None:
+            return self.lance
+        self.lance  # noqa: B018 - opens the bucket first: an unreachable one is one clear error
+        try:
+            m.catch_up()
+        except (OSError, RuntimeError, ValueError) as e:
+            raise _unreachable(self.location, e) from None
+        return self._mirror_store if m.ready() else self.lance
+
+    def _reads_stale(self) -> None:
+        """This machine wrote (or a reader must see the newest): the copy catches up first."""
+        if "_mirror" in self.__dict__ and self._mirror is not None:
+            self._mirror.stale()
+
+    @cached_property
     def _remote_lock(self):
         """The cross-machine write lock and journal of a home on object storage."""
         from memcli.store.remote import RemoteLock
@@ -148,16 +188,18 @@ class Memory(Views):
 
         self.lance  # noqa: B018 - opens the store first: an unreachable bucket is one clear error
         self._remote_lock.timeout = timeout
-        return RemoteWriteLock(local, self._remote_lock, on_acquire=self._read_latest)
+        return RemoteWriteLock(local, self._remote_lock, on_acquire=self._read_latest, on_release=self._reads_stale)
 
     def _read_latest(self) -> None:
         self.lance.refresh()
+        self._reads_stale()
         if "graph" in self.__dict__:
             self.graph.store.refresh()
 
-    def _sync_lexical(self) -> None:
+    def _sync_lexical(self, reads) -> None:
         """A remote home's Tantivy cache on this machine catches up with LanceDB (other
-        machines' writes); skipped, not waited for, while a writer here holds the lock."""
+        machines' writes), read from ``reads``; skipped, not waited for, while a writer here
+        holds the lock."""
         if not self.remote:
             return
         from memcli.errors import LockBusyError
@@ -165,7 +207,7 @@ class Memory(Views):
 
         try:
             with WriteLock(self.ensure_home(), timeout=0):
-                self.catalog.sync_lexical_cache(self.home / "tantivy.synced")
+                self.catalog.sync_lexical_cache(self.home / "tantivy.synced", reads)
         except LockBusyError:
             pass
 
@@ -173,7 +215,7 @@ class Memory(Views):
     def retriever(self):
         from memcli.retrieve.hybrid import Retriever
 
-        return Retriever(self.settings.search, self.lance, self.lexical, self._embed_query,
+        return Retriever(self.settings.search, self.reads, self.lexical, self._embed_query,
                          generator=lambda: self.generator, graph=self.graph.ranker,
                          graph_settings=self.settings.graph, aliases=lambda: self.graph.store.aliases())
 
@@ -181,7 +223,7 @@ class Memory(Views):
         from memcli.embed.base import fingerprint
 
         enc = self.query_encoder
-        self.lance.units_table(fingerprint(enc))  # refuse a mismatched vector space
+        self.retriever.lance.units_table(fingerprint(enc))  # refuse a mismatched vector space
         primed = self._primed.get(text) if self._primed else None
         return primed if primed is not None else enc.embed_query(text)
 
@@ -412,7 +454,10 @@ class Memory(Views):
         """Ranked hits; ``explain``: each carries why it ranks there (Hit.explain). ``as_of``:
         from memory as it was then; ``now``: read "last March" relative to this day instead."""
         _require_query(query)
-        self._sync_lexical()
+        reads = self.reads
+        self._sync_lexical(reads)
+        if self.retriever.lance is not reads:  # a remote home's copy became ready: read it from now on
+            del self.__dict__["retriever"]
         kw = dict(k=k, mode=mode, filters=filters, as_of=as_of, reranker=reranker, hops=hops, explain=explain, now=now)
         try:
             return self.retriever.search(query, **kw)
@@ -508,7 +553,9 @@ class Memory(Views):
         from memcli.store.doctor import diagnose
 
         found = self.home.stat().st_mode & 0o777 if self.home.exists() else None  # before opening tightens it
-        self._sync_lexical()  # a remote home's Tantivy is this machine's cache: bring it up to date first
+        if self.remote:
+            self._read_latest()  # every table at its newest version: a check compares them with each other
+        self._sync_lexical(self.lance)  # a remote home's Tantivy is this machine's cache: bring it up to date first
         if not repair:
             rep = diagnose(self.home, self.catalog, self.settings.embed.model, home_mode=found)
         else:

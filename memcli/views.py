@@ -19,19 +19,19 @@ _TIMELINE_COLUMNS = ["id", "source_id", "session", "event_time", "ingested_at", 
 
 
 class Views:
-    """Mixed into Memory (it uses ``lance``, ``graph``, ``home``, ``_uris``, ``_records``): the reads
+    """Mixed into Memory (it uses ``reads``, ``graph``, ``home``, ``_uris``, ``_records``): the reads
     that list and explain what memory holds."""
 
     def sources(self, tags: "list[str] | None" = None) -> "list[Source]":
         """Every source; with ``tags``, those holding a unit with any of them."""
-        srcs = self.lance.sources()
+        srcs = self.reads.sources()
         if not tags:
             return srcs
         from memcli.store.query import units
         from memcli.types import SearchFilters
 
         hit = units(status="committed").and_(search=SearchFilters(tags=tuple(tags)))
-        ids = {r["source_id"] for r in self.lance.units_where(hit, ["source_id"])}
+        ids = {r["source_id"] for r in self.reads.units_where(hit, ["source_id"])}
         return [s for s in srcs if s.source_id in ids]
 
     def resolve_sources(self, ref: str) -> "list[Source]":
@@ -57,11 +57,11 @@ class Views:
         """One unit with its provenance (no vector): what `mem mcp` serves as a resource."""
         from memcli.store.schema import UNIT_COLUMNS
 
-        rows = self.lance.units_by_ids([unit_id], [c for c in UNIT_COLUMNS if c != "vector"])
+        rows = self.reads.units_by_ids([unit_id], [c for c in UNIT_COLUMNS if c != "vector"])
         if unit_id not in rows:
             raise NotFoundError(f"no unit {unit_id!r}", hint="unit ids are in `mem search --json`")
         row = dict(rows[unit_id])
-        src = self.lance.sources_by_ids([row["source_id"]]).get(row["source_id"])
+        src = self.reads.sources_by_ids([row["source_id"]]).get(row["source_id"])
         row["uri"] = src.uri if src else None
         return row
 
@@ -71,7 +71,7 @@ class Views:
         from memcli.store.query import KEPT, REPLACED, units
 
         cols = ["id", "status", "text", "ingested_at", "event_time", "valid_from", "valid_to", "superseded_by", "source_id"]
-        rows = {r["id"]: r for r in self.lance.units_where(units(status=(*KEPT, REPLACED), level=0), cols)}
+        rows = {r["id"]: r for r in self.reads.units_where(units(status=(*KEPT, REPLACED), level=0), cols)}
         if unit_id not in rows:
             hit = [u for u in rows if u.startswith(unit_id)] if len(unit_id) >= 6 else []
             if len(hit) != 1:
@@ -117,12 +117,12 @@ class Views:
         lines): the page's "open the source at this line"."""
         from memcli.store.query import KEPT, units
 
-        src = self.lance.sources_by_ids([source_id]).get(source_id)
+        src = self.reads.sources_by_ids([source_id]).get(source_id)
         if src is None:
             raise NotFoundError(f"no source {source_id!r}", hint="source ids are in `mem sources --json`")
         cols = ["id", "ord", "status", "section", "text", "line_start", "line_end", "event_time", "speaker",
                 "pinned", "superseded_by"]
-        rows = sorted(self.lance.units_where(units(source_ids=[source_id], status=KEPT, level=0), cols),
+        rows = sorted(self.reads.units_where(units(source_ids=[source_id], status=KEPT, level=0), cols),
                       key=lambda r: (r["ord"], r["line_start"]))
         return {"source": src.to_dict(), "units": rows}
 
@@ -134,7 +134,7 @@ class Views:
         at the moment they were ingested."""
         from memcli.store.query import KEPT, units
 
-        rows = self.lance.units_where(units(status=KEPT, level=0), _TIMELINE_COLUMNS)
+        rows = self.reads.units_where(units(status=KEPT, level=0), _TIMELINE_COLUMNS)
         srcs = {s.source_id: s for s in self.sources()}
         by_id = {r["id"]: r for r in rows}
         items, sessions, events = [], {}, {}
@@ -166,7 +166,7 @@ class Views:
 
         # A fact a newer one superseded, or a passage an edit replaced: a span from when memory
         # first held it to when it was replaced ("was … → now …").
-        old = rows + self.lance.units_where(units(status=REPLACED, level=0), _TIMELINE_COLUMNS)
+        old = rows + self.reads.units_where(units(status=REPLACED, level=0), _TIMELINE_COLUMNS)
         for r in old:
             new = by_id.get(r["superseded_by"]) if r["superseded_by"] else None
             if new is not None:
@@ -190,7 +190,7 @@ class Views:
         from memcli.store.query import KEPT, units
         from memcli.types import SearchFilters
 
-        rows = self.lance.units_where(units(status=KEPT, level=0).and_(search=SearchFilters(since=since, until=until)),
+        rows = self.reads.units_where(units(status=KEPT, level=0).and_(search=SearchFilters(since=since, until=until)),
                                       _TIMELINE_COLUMNS)
         rows.sort(key=lambda r: r["event_time"])
         uris = self._uris(r["source_id"] for r in rows[:limit])
@@ -206,7 +206,7 @@ class Views:
         """An entity, its neighbours (sized by mentions) and the relations between them as
         labelled edges, each with the sentence-bearing unit that asserted it."""
         view = self.graph_show(name, limit)
-        texts = self.lance.units_by_ids(list({r["unit_id"] for r in view.relations}), ["id", "text"])
+        texts = self.reads.units_by_ids(list({r["unit_id"] for r in view.relations}), ["id", "text"])
         edges = [{"source": r["subject"], "target": r["object"], "label": r["relation"], "unit_id": r["unit_id"],
                   "uri": r["source"], "text": texts.get(r["unit_id"], {}).get("text", "")} for r in view.relations]
         ends = [r[end] for r in view.relations for end in ("subject", "object")]
@@ -233,7 +233,7 @@ class Views:
                 pairs[key] = {"source": r["subject"], "target": r["object"], "label": r["relation"],
                               "unit_id": r["unit_id"], "source_id": r["source_id"]}
         uris = self._uris(e["source_id"] for e in pairs.values())
-        texts = self.lance.units_by_ids(list({e["unit_id"] for e in pairs.values()}), ["id", "text"])
+        texts = self.reads.units_by_ids(list({e["unit_id"] for e in pairs.values()}), ["id", "text"])
         edges = [dict(e, uri=uris[e.pop("source_id")], text=texts.get(e["unit_id"], {}).get("text", ""))
                  for e in pairs.values()]
         shown = self.graph.store.display(list(hubs))
@@ -247,12 +247,12 @@ class Views:
         from memcli.retrieve.filters import why_empty
         from memcli.store.query import KEPT, units
 
-        if not filters or self.lance.units_table() is None:
+        if not filters or self.reads.units_table() is None:
             return None
-        if self.lance.units_where(units(status=KEPT, level=0).and_(search=filters), ["id"], limit=1):
+        if self.reads.units_where(units(status=KEPT, level=0).and_(search=filters), ["id"], limit=1):
             return None
-        rows = self.lance.units_where(units(status=KEPT, level=0), ["event_time", "tags", "source_id"])
-        return why_empty(filters, rows, len(self.lance.sources()))
+        rows = self.reads.units_where(units(status=KEPT, level=0), ["event_time", "tags", "source_id"])
+        return why_empty(filters, rows, len(self.reads.sources()))
 
     def ingest_failures(self) -> list[dict]:
         """Files the last ingests could not read, with the reason (ingest/failures.py)."""
@@ -265,7 +265,7 @@ class Views:
         write left pending (the next write or `mem doctor --repair` finishes or undoes them)."""
         from memcli.store.query import units
 
-        pending = self.lance.units_where(units(status="pending"), ["id"]) if self.lance.units_table() is not None else []
+        pending = self.reads.units_where(units(status="pending"), ["id"]) if self.reads.units_table() is not None else []
         return {"failed": self.ingest_failures(), "pending_units": len(pending)}
 
 

@@ -407,8 +407,8 @@ class Catalog:
         self.lexical.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"]))
                                   for r in rows))
 
-    def add_lexical_missing(self) -> int:
-        tbl = self.lance.committed(["id", "source_id", "title", "section", "text"])
+    def add_lexical_missing(self, reads=None) -> int:
+        tbl = (reads or self.lance).committed(["id", "source_id", "title", "section", "text"])
         if tbl is None:
             return 0
         have = self.lexical.all_ids()
@@ -417,11 +417,13 @@ class Catalog:
             self.index_rows(rows)
         return len(rows)
 
-    def sync_lexical_cache(self, marker: Path) -> int:
+    def sync_lexical_cache(self, marker: Path, reads=None) -> int:
         """A remote home's per-machine Tantivy cache follows LanceDB: when the units table
         moved since ``marker`` was written, docs of units no longer live go and live units it
-        lacks are added (other machines' writes, or recoveries). Returns docs changed."""
-        t = self.lance.units_table()
+        lacks are added (other machines' writes, or recoveries). Returns docs changed.
+        ``reads``: where to read the units (this machine's copy of the tables), else the store."""
+        reads = reads or self.lance
+        t = reads.units_table()
         if t is None:
             return 0
         version = str(t.version)
@@ -430,13 +432,13 @@ class Catalog:
                 return 0
         except OSError:
             pass
-        n = self.drop_lexical_orphans() + self.add_lexical_missing()
+        n = self.drop_lexical_orphans(reads) + self.add_lexical_missing(reads)
         marker.write_text(version)
         return n
 
-    def drop_lexical_orphans(self) -> int:
+    def drop_lexical_orphans(self, reads=None) -> int:
         """Remove index docs whose unit is not committed in LanceDB (the source of truth)."""
-        extra = self.lexical.all_ids() - self.lance.committed_ids()
+        extra = self.lexical.all_ids() - (reads or self.lance).committed_ids()
         if extra:
             self.lexical.delete_ids(sorted(extra))
         return len(extra)

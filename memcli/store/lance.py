@@ -26,7 +26,7 @@ class LanceStore(LanceReads, LanceMaintenance):
     """The tables and their writes; reads in store/lance_reads.py, upkeep in store/lance_maintain.py."""
 
     def __init__(self, path: Path | str, storage_options: dict[str, str] | None = None,
-                 consistency_s: float = 0.0, vector_dtype: str = "float32") -> None:
+                 consistency_s: float = 0.0, vector_dtype: str = "float32", read_only: bool = False) -> None:
         """``path``: a directory, or an object-store URI (s3://bucket/prefix/lance).
 
         ``consistency_s``: how stale a read may be. 0 (local homes): every read sees the
@@ -34,7 +34,10 @@ class LanceStore(LanceReads, LanceMaintenance):
         another process's ingest) never reads a version whose files compaction removed, nor
         misses what was committed since. On object storage each such check is a request
         (~30 per search), so a remote home allows a little staleness (its own writes are
-        seen at once: they go through the same table handles)."""
+        seen at once: they go through the same table handles).
+
+        ``read_only``: a copy of another store's tables (store/mirror.py): never migrated
+        here (the writer migrates the original, and the copy follows)."""
         from memcli.paths import is_remote
         from memcli.store.lazy_import import import_lancedb
 
@@ -47,6 +50,7 @@ class LanceStore(LanceReads, LanceMaintenance):
         self._units = None
         self._sources = None
         self._ann: bool | None = None
+        self.read_only = read_only
         self.vector_dtype = vector_dtype  # for a units table created here (an existing one keeps its own)
         # (open units table, fingerprint) found to match: the table object itself, as an id()
         # may be reused by the table reopened after a reindex.
@@ -69,7 +73,8 @@ class LanceStore(LanceReads, LanceMaintenance):
         if self._sources is None:
             if self._exists("sources"):
                 self._sources = self.db.open_table("sources")
-                add_missing_columns(self._sources, sources_schema())
+                if not self.read_only:
+                    add_missing_columns(self._sources, sources_schema())
             else:
                 self._sources = self.db.create_table("sources", schema=sources_schema(), exist_ok=True)
         return self._sources
@@ -79,7 +84,8 @@ class LanceStore(LanceReads, LanceMaintenance):
         if self._units is None:
             if self._exists("units"):
                 self._units = self.db.open_table("units")
-                add_missing_columns(self._units, units_schema(1, {}), skip=("vector",))
+                if not self.read_only:
+                    add_missing_columns(self._units, units_schema(1, {}), skip=("vector",))
             elif create and fp is not None:
                 self._units = self.db.create_table(
                     "units", schema=units_schema(int(fp["embed_dim"]), fp, self.vector_dtype), exist_ok=True

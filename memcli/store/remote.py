@@ -49,16 +49,17 @@ class LockLostError(StoreError):
     """Another machine took over this writer's lock (its lease ran out)."""
 
 
-def _lock_store(home: str, storage):
-    """An obstore store on ``<home>/lock`` with create-if-absent enabled (on S3 that is a
-    conditional put, If-None-Match, which object_store only sends when asked to)."""
+def object_store(uri: str, storage, *, conditional: bool = False):
+    """An obstore store on ``uri`` from settings.storage (credentials from the environment);
+    ``conditional``: create-if-absent enabled (on S3 a conditional put, If-None-Match, which
+    object_store only sends when asked to)."""
     from obstore.store import from_url
 
-    uri = home.rstrip("/") + "/lock"
     config: dict[str, str] = {}
     options: dict[str, object] = {}
     if uri.lower().startswith("s3://"):
-        config["conditional_put"] = "etag"
+        if conditional:
+            config["conditional_put"] = "etag"
         if storage.endpoint:
             config["endpoint"] = storage.endpoint
         if storage.region:
@@ -78,7 +79,7 @@ class RemoteLock:
     ``00000N.state``, which nobody else writes."""
 
     def __init__(self, home: str, storage, *, lease_s: float = 300.0, timeout: float = 10.0) -> None:
-        self.store = _lock_store(home, storage)
+        self.store = object_store(home.rstrip("/") + "/lock", storage, conditional=True)
         self.lease_s = lease_s
         self.timeout = timeout
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -213,8 +214,8 @@ class RemoteWriteLock:
     """A remote home's write lock: this machine's file lock (its Tantivy cache has one
     writer), then the cross-machine lock. A context manager, like store/lock.WriteLock."""
 
-    def __init__(self, local, remote: RemoteLock, on_acquire=None) -> None:
-        self.local, self.remote, self.on_acquire = local, remote, on_acquire
+    def __init__(self, local, remote: RemoteLock, on_acquire=None, on_release=None) -> None:
+        self.local, self.remote, self.on_acquire, self.on_release = local, remote, on_acquire, on_release
 
     def __enter__(self) -> "RemoteWriteLock":
         self.local.__enter__()
@@ -233,3 +234,5 @@ class RemoteWriteLock:
             self.remote.release()
         finally:
             self.local.__exit__(*exc)
+            if self.on_release is not None:
+                self.on_release()  # what this machine wrote is read back at once

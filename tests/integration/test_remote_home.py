@@ -109,6 +109,25 @@ def test_another_machine_sees_only_committed_units_and_follows_writes(remote_env
     assert report.healthy, [f for f in report.findings if not f.ok]  # (failed once under load, cause not yet seen)
 
 
+def test_a_warm_search_reads_this_machines_copy_not_the_bucket(remote_env, corpus):
+    """The read cache: once caught up, a search within storage.consistency_s reads the copy
+    on this machine (here: the bucket's data files are gone, and the answer is the same)."""
+    import obstore
+
+    from memcli.store.remote import object_store
+
+    mem = _mem(remote_env)
+    mem.ingest([corpus], recursive=True)
+    before = [h.unit_id for h in mem.search("grilled sardines Lisbon")]
+    assert before and (mem.home / "mirror" / "units.lance").is_dir()
+    lance = object_store(remote_env["MEM_HOME"] + "/lance", mem.settings.storage)
+    data = [m["path"] for b in obstore.list(lance, prefix="units.lance/data") for m in b]
+    assert data
+    for p in data:
+        obstore.delete(lance, p)
+    assert [h.unit_id for h in mem.search("grilled sardines Lisbon")] == before
+
+
 def _eventually(check, seconds: float) -> bool:
     deadline = time.time() + seconds
     while not check():
