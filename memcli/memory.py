@@ -595,6 +595,8 @@ class Memory(Views):
         return Finding("answer model", verdict.ok, verdict.message())
 
     def stats(self) -> dict:
+        """Counts, sizes and the embedder: what `mem stats` shows (disk_bytes: this machine's
+        files; a remote home's read_cache_bytes are part of them)."""
         srcs = self.sources()
         by_kind: dict[str, int] = {}
         for s in srcs:
@@ -603,6 +605,7 @@ class Memory(Views):
         return {
             "home": self.location,
             **({"local_cache": str(self.home)} if self.remote else {}),
+            **({"read_cache_bytes": self._mirror.disk_bytes()} if self._mirror is not None else {}),
             "sources": len(srcs),
             "units": self.lance.count_units(),
             "indexed_units": self.lexical.count(),

@@ -82,6 +82,7 @@ def test_every_command_works_on_a_home_in_a_bucket(remote_env, corpus, tmp_path)
     assert doc.returncode == 0, doc.stdout
     stats = json.loads(_cli(env, "stats", "--json").stdout)
     assert stats["home"] == env["MEM_HOME"] and stats["sources"] == 3
+    assert stats["read_cache_bytes"] > 0  # the searches above read this machine's copy
     gone = _cli(env, "forget", str(corpus / "trip.txt"), "--json")
     assert gone.returncode == 0 and len(json.loads(gone.stdout)["forgotten"]) == 1
     assert all(not h["uri"].endswith("trip.txt") for h in json.loads(
