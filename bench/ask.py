@@ -75,7 +75,7 @@ def main() -> None:
         for name, rr, reps in (("features", FeatureReranker(), 3), (f"llm ({gen.name})", LLMReranker(lambda: gen), 1)):
             lat = []
             for q in QUESTIONS * reps:
-                fused, _ = r.ranked(q, "hybrid", 50)
+                fused = r.ranked(q, "hybrid", 50).fused
                 t = time.perf_counter()
                 r.rerank(q, fused, rr)
                 lat.append(time.perf_counter() - t)

@@ -75,13 +75,14 @@ def ranked_for(retriever, name: str, query: str, n: int):
     mode, fusion = MODE_SPECS[name]
     graph, hops = GRAPH_OPTS.get(name, (False, 1))
     if name == "hybrid/tree":
-        fused, per = retriever.ranked(query, mode, n, fusion=fusion)
-        return retriever.descend(query, fused, top=n), per
+        r = retriever.ranked(query, mode, n, fusion=fusion)
+        return retriever.descend(query, r.fused, top=n), r.per
     # Every other row searches leaves only (summaries exist only after --consolidate).
     where = retriever.level_filter() if retriever.s.levels == "leaves" else None
-    return retriever.ranked(query, mode, n, fusion=fusion, graph=graph, hops=hops, where=where,
-                            protect=not name.endswith("unprotected"), bridge=name.endswith("+bridge") or None,
-                            turns=not name.endswith("segment-vectors"), speaker=not name.endswith("no-speaker-boost"))
+    r = retriever.ranked(query, mode, n, fusion=fusion, graph=graph, hops=hops, where=where,
+                         protect=not name.endswith("unprotected"), bridge=name.endswith("+bridge") or None,
+                         turns=not name.endswith("segment-vectors"), speaker=not name.endswith("no-speaker-boost"))
+    return r.fused, r.per
 RERANKERS = {"hybrid+features": "features", "hybrid+cross": "cross-encoder", "hybrid+llm": "llm"}
 
 

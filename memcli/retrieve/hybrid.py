@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -47,6 +48,18 @@ def _unit(v) -> np.ndarray:
 BRIDGE_UNITS = 256  # units read for the documents one search links to (a long chat log: its first ones)
 
 
+@dataclass
+class Ranking:
+    """One query's ranking and how it was reached: returned to the caller, never kept on the
+    retriever (a resident process serves many questions through one)."""
+
+    fused: list[tuple[str, float]]  # (unit id, score), best first
+    per: dict[str, dict[str, float]]  # each retriever's own scores (bm25, dense, graph)
+    ranks: dict[str, dict[str, int]]  # each retriever's rank of a unit, from 1
+    stages: dict[str, dict[str, float]] = field(default_factory=dict)  # the list after each later step
+    graph_trace: GraphTrace | None = None  # the graph walk's seeds and paths, when it ran
+
+
 class Retriever:
     def __init__(self, settings: SearchSettings, lance: LanceStore, lexical: LexicalIndex,
                  embed_query: Callable[[str], object], reranker=None,
@@ -61,7 +74,6 @@ class Retriever:
         self._graph = graph  # -> GraphRanker | None (no graph tables yet)
         self.g = graph_settings
         self._aliases = aliases  # -> (version, [(alias, title)]): notes' other names, for bridging
-        self.last_graph_trace = None
         self._last_query: tuple[str, object] | None = None  # dense, bridging and tree search share it
         self._titles = (None, None)  # ((sources version, aliases version), TitleIndex)
 
@@ -129,23 +141,22 @@ class Retriever:
         return sorted(scored, key=lambda x: (-x[1], x[0]))[:n]
 
     def graph_list(self, query: str, dense: list[tuple[str, float]], n: int, hops: int | None = None
-                   ) -> list[tuple[str, float]] | None:
-        """PPR over the entity/unit graph, seeded by the query's entities and the dense hits."""
+                   ) -> tuple[list[tuple[str, float]] | None, GraphTrace | None]:
+        """PPR over the entity/unit graph, seeded by the query's entities and the dense hits;
+        with the walk's trace (None, None: no graph tables yet)."""
         ranker = self._graph() if self._graph else None
         if ranker is None:
-            return None
+            return None, None
         trace = GraphTrace()
         hops = hops or (self.g.hops if self.g else 1)
         texts = (lambda ids: {u: r["text"] for u, r in self.lance.units_by_ids(ids, ["id", "text"]).items()})
-        out = ranker.rank(query, dense, n, hops=hops, texts=texts, trace=trace)
-        self.last_graph_trace = trace
-        return out
+        return ranker.rank(query, dense, n, hops=hops, texts=texts, trace=trace), trace
 
     def ranked(self, query: str, mode: str, n: int, *, fusion: str | None = None, where: UnitFilter | None = None,
                graph: bool | None = None, hops: int | None = None, protect: bool = True,
                bridge: bool | None = None, turns: bool = True, speaker: bool = True, rows: Rows | None = None
-               ) -> tuple[list[tuple[str, float]], dict]:
-        """Fused (id, score) list, best first, and each retriever's own scores.
+               ) -> Ranking:
+        """The fused (id, score) list, best first, each retriever's own scores and ranks.
 
         With a filter, dense search applies it before ranking; BM25 (which cannot see the
         columns) over-fetches and the final row fetch drops what does not match. The graph
@@ -157,6 +168,7 @@ class Retriever:
         elif graph and weight_graph <= 0:
             weight_graph = 0.5  # asked for explicitly: half the dense weight's footing, set a priori
         lists: dict[str, list[tuple[str, float]]] = {}
+        trace = None
         seed_bm25 = self.g is not None and self.g.seed_bm25  # the graph walk is also seeded by BM25's hits
         if mode in ("bm25", "hybrid") or (mode == "graph" and seed_bm25):
             hits = self.bm25(query, n * 4 if where else n)
@@ -170,7 +182,7 @@ class Retriever:
             seeds = lists["dense"]
             if "bm25" in lists and seed_bm25:  # what either first stage ranks high
                 seeds = _max_merge(lists["dense"], lists["bm25"])
-            g = self.graph_list(query, seeds, n, hops)
+            g, trace = self.graph_list(query, seeds, n, hops)
             if g is not None:
                 lists["graph"] = g
         if mode == "hybrid":
@@ -186,15 +198,15 @@ class Retriever:
             fused = lists.get("graph") or lists["dense"]  # no graph yet: dense alone
         else:
             fused = lists[mode]
-        self.last_stages = {"fused": dict(fused)}
+        stages = {"fused": dict(fused)}
         if rows is not None:  # the candidates' rows in one lookup: every later step reads them
             rows.get(u for u, _ in fused[:n])
         if (self.s.bridge if bridge is None else bridge) and mode != "bm25":
             fused = self.bridged(query, fused, rows)
-            self.last_stages["bridge"] = dict(fused)
-        per = {name: dict(r) for name, r in lists.items()}
-        self.last_ranks = {name: {u: i + 1 for i, (u, _) in enumerate(r)} for name, r in lists.items()}
-        return fused, per
+            stages["bridge"] = dict(fused)
+        return Ranking(fused, {name: dict(r) for name, r in lists.items()},
+                       {name: {u: i + 1 for i, (u, _) in enumerate(r)} for name, r in lists.items()},
+                       stages, trace)
 
     def bridged(self, query: str, fused: list[tuple[str, float]], rows: Rows | None = None
                 ) -> list[tuple[str, float]]:
@@ -322,8 +334,8 @@ class Retriever:
         # since included), and "last March" read relative to it (or to ``now``, when given).
         where = self.level_filter(filters, as_of)
         rows = Rows(self.lance, where)
-        fused, per = self.ranked(query, mode, n, where=where, hops=hops, rows=rows)
-        stages = self.last_stages
+        ranking = self.ranked(query, mode, n, where=where, hops=hops, rows=rows)
+        fused, per, stages = ranking.fused, ranking.per, ranking.stages
         fused = self.time_boost(query, fused, now=now or as_of, rows=rows)
         stages["time"] = dict(fused)
         fused = self.rerank(query, fused, reranker, rows=rows)
@@ -362,7 +374,7 @@ class Retriever:
                 time_source=r.get("time_source"),
                 updated_at=r["updated_at"].isoformat() if r.get("updated_at") else None,
                 speaker=r.get("speaker"), trust=src.trust,
-                explain=_explain(uid, score, self.last_ranks, per, stages) if explain else None,
+                explain=_explain(uid, score, ranking.ranks, per, stages) if explain else None,
             ))
             if len(hits) >= k:
                 break

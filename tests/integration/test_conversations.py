@@ -193,7 +193,7 @@ def test_neighbour_expansion_brings_adjacent_turns_after_the_hit(mem, tmp_path):
     shutil.copy(FIX, f)
     mem.ingest([f])
     r = mem.retriever
-    fused, _ = r.ranked("adopted grey kitten", "bm25", 10)
+    fused = r.ranked("adopted grey kitten", "bm25", 10).fused
     expanded = r.expand_neighbours(fused[:1], 1)
     rows = mem.lance.units_by_ids([u for u, _ in expanded], ["id", "turn_ids"])
     assert [rows[u]["turn_ids"] for u, _ in expanded] == [["D1:1"], ["D1:2"]]  # D1:1 has no left neighbour

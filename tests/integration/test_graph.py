@@ -47,7 +47,7 @@ def test_graph_mode_reaches_the_bridge_passage(mem, notes):
     titles = {h.title for h in hits}
     # The film note names the director; PPR walks film -> Tove Ahlgren -> her note.
     assert titles == {"Night Harbour", "Tove Ahlgren"}
-    assert "Night Harbour" in mem.retriever.last_graph_trace.seeds
+    assert "Night Harbour" in mem.retriever.ranked(q, "graph", 10).graph_trace.seeds
     both = mem.search(q, mode="hybrid", k=4, hops=2)
     assert {"Night Harbour", "Tove Ahlgren"} <= {h.title for h in both}
 
