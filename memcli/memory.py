@@ -173,7 +173,19 @@ class Memory(Views):
         from memcli.graph.index import GraphIndex
 
         return GraphIndex(self.ensure_home(), self.lance.db, self.settings.graph,
-                          lambda names: self.embedder.embed(names), lambda: self.generator)
+                          lambda names: self.embedder.embed(names), lambda: self.generator,
+                          reads=self._graph_reads if self._mirror is not None else None)
+
+    def _graph_reads(self):
+        """The graph tables a query reads on a remote home: this machine's copy once it is ready."""
+        from memcli.graph.store import GraphStore
+
+        store = self.reads
+        if store is self.lance:
+            return self.graph.store
+        if "_graph_copy" not in self.__dict__:
+            self._graph_copy = GraphStore(store.db, read_only=True)
+        return self._graph_copy
 
     def lock(self, timeout: float | None = None):
         """One writer at a time: a file lock in the home; for a remote home also the
@@ -217,7 +229,7 @@ class Memory(Views):
 
         return Retriever(self.settings.search, self.reads, self.lexical, self._embed_query,
                          generator=lambda: self.generator, graph=self.graph.ranker,
-                         graph_settings=self.settings.graph, aliases=lambda: self.graph.store.aliases())
+                         graph_settings=self.settings.graph, aliases=lambda: self.graph.reads.aliases())
 
     def _embed_query(self, text: str):
         from memcli.embed.base import fingerprint
@@ -613,7 +625,7 @@ class Memory(Views):
             "embedder": self.lance.fingerprint(),
             "disk_bytes": size,
             "last_ingest": max((s.ingested_at for s in srcs), default=None),
-            "graph": self.graph.store.counts() | {"unusable_extractions": self.graph.store.extraction_failures()},
+            "graph": self.graph.reads.counts() | {"unusable_extractions": self.graph.reads.extraction_failures()},
         }
 
     def destroy(self) -> None:

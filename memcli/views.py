@@ -200,7 +200,7 @@ class Views:
         """Entity names that start like ``prefix`` (the page's graph search box)."""
         from memcli.graph.extract import normalise
 
-        return self.graph.store.entities_starting(normalise(prefix), limit) if prefix.strip() else []
+        return self.graph.reads.entities_starting(normalise(prefix), limit) if prefix.strip() else []
 
     def graph_neighbourhood(self, name: str, limit: int = 30) -> dict:
         """An entity, its neighbours (sized by mentions) and the relations between them as
@@ -210,7 +210,7 @@ class Views:
         edges = [{"source": r["subject"], "target": r["object"], "label": r["relation"], "unit_id": r["unit_id"],
                   "uri": r["source"], "text": texts.get(r["unit_id"], {}).get("text", "")} for r in view.relations]
         ends = [r[end] for r in view.relations for end in ("subject", "object")]
-        shown = self.graph.store.display(ends) | {view.id: (view.entity, view.type)}
+        shown = self.graph.reads.display(ends) | {view.id: (view.entity, view.type)}
         names = {i: shown.get(i, (i, "")) for i in dict.fromkeys([view.id, *ends])}
         sizes = {nb["id"]: nb["weight"] for nb in view.neighbours} | {view.id: view.mentioned_in}
         nodes = [{"id": i, "label": n, "type": k, "mentions": sizes.get(i, 1), "center": i == view.id}
@@ -225,7 +225,7 @@ class Views:
         from memcli.graph.extract import LOOSE_RELATIONS
 
         hubs = dict(self.graph.hubs(limit))
-        rows = self.graph.store.relations_among(list(hubs))
+        rows = self.graph.reads.relations_among(list(hubs))
         pairs: dict[tuple[str, str], dict] = {}
         for r in rows:  # one edge per pair: the stated relation over a co-mention
             key = (r["subject"], r["object"])
@@ -236,7 +236,7 @@ class Views:
         texts = self.reads.units_by_ids(list({e["unit_id"] for e in pairs.values()}), ["id", "text"])
         edges = [dict(e, uri=uris[e.pop("source_id")], text=texts.get(e["unit_id"], {}).get("text", ""))
                  for e in pairs.values()]
-        shown = self.graph.store.display(list(hubs))
+        shown = self.graph.reads.display(list(hubs))
         nodes = [{"id": i, "label": shown.get(i, (i, ""))[0], "type": shown.get(i, ("", ""))[1],
                   "mentions": round(w, 1), "center": False} for i, w in hubs.items()]
         return {"entity": "", "id": "", "type": "", "nodes": nodes, "edges": edges, "notes": []}

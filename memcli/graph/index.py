@@ -32,9 +32,13 @@ class GraphRows:
 
 class GraphIndex:
     def __init__(self, home: Path, db, settings, embed: Callable[[list[str]], np.ndarray],
-                 generator: Callable[[], object] | None = None) -> None:
+                 generator: Callable[[], object] | None = None,
+                 reads: Callable[[], GraphStore] | None = None) -> None:
+        """``db``: where the graph tables are written; ``reads``: the store queries read (a
+        remote home's copy on this machine, store/mirror.py), else the written one."""
         self.folder = home / "graph"
         self.store = GraphStore(db)
+        self._reads = reads
         self.s = settings  # GraphSettings
         self.embed = embed
         self._generator = generator
@@ -141,19 +145,25 @@ class GraphIndex:
                     rows.relations.append((a, RELATION_ALIAS, title, u.id, sid))
 
     # -- query ------------------------------------------------------------------------
+    @property
+    def reads(self) -> GraphStore:
+        """The tables queries read (see __init__)."""
+        return self._reads() if self._reads is not None else self.store
+
     def stamp(self) -> dict:
-        return {"tables": self.store.versions(), "synonym_threshold": self.s.synonym_threshold}
+        return {"tables": self.reads.versions(), "synonym_threshold": self.s.synonym_threshold}
 
     def load(self) -> G.MemGraph | None:
         """The graph, from memory, the disk cache, or rebuilt from the tables when stale."""
-        if not self.store.exists():
+        reads = self.reads
+        if not reads.exists():
             return None
-        stamp = self.stamp()
+        stamp = {"tables": reads.versions(), "synonym_threshold": self.s.synonym_threshold}
         if self._mg is not None and self._stamp == stamp:
             return self._mg
         mg = G.load(self.folder, stamp)
         if mg is None:
-            mg = G.build(self.store, self.s.synonym_threshold)
+            mg = G.build(reads, self.s.synonym_threshold)
             try:
                 G.save(mg, self.folder, stamp)
             except OSError:
@@ -180,12 +190,13 @@ class GraphIndex:
         from memcli.graph.graph import relation_weight
 
         n = normalise(name)
-        if self.store.entity_name(n) is None:
+        reads = self.reads
+        if reads.entity_name(n) is None:
             raise NotFoundError(f"no entity {name!r} in the graph", hint="see `mem graph stats`; names are case-folded")
-        rows = self.store.relations_of(n)
+        rows = reads.relations_of(n)
         # A note's backlinks include those made by one of its other names ([[Alias]], [[file]]).
         for alias in sorted({r["subject"] for r in rows if r["relation"] == RELATION_ALIAS and r["object"] == n}):
-            rows += [r for r in self.store.relations_of(alias) if r["relation"] != RELATION_ALIAS]
+            rows += [r for r in reads.relations_of(alias) if r["relation"] != RELATION_ALIAS]
         weights: dict[str, float] = {}
         for r in rows:
             other = r["object"] if r["subject"] == n else r["subject"]
@@ -193,13 +204,13 @@ class GraphIndex:
         rows.sort(key=lambda r: (r["relation"] in LOOSE_RELATIONS, -weights.get(r["object"] if r["subject"] == n else r["subject"], 0)))
         top = sorted(weights.items(), key=lambda x: -x[1])[:limit]
         rows = rows[:limit]
-        shown = self.store.display([n, *(i for i, _ in top), *(e for r in rows for e in (r["subject"], r["object"]))])
+        shown = reads.display([n, *(i for i, _ in top), *(e for r in rows for e in (r["subject"], r["object"]))])
         for r in rows:
             r["subject_name"] = shown.get(r["subject"], (r["subject"], ""))[0]
             r["object_name"] = shown.get(r["object"], (r["object"], ""))[0]
         neighbours = [{"id": i, "name": shown.get(i, (i, ""))[0], "type": shown.get(i, ("", ""))[1], "weight": w}
                       for i, w in top]
-        units = self.store.mentions_of(n)
+        units = reads.mentions_of(n)
         entity, kind = shown.get(n, (n, ""))
         return EntityView(entity=entity, id=n, type=kind, mentioned_in=len(units), neighbours=neighbours,
                           relations=rows, units=units[:limit])
@@ -218,7 +229,8 @@ class GraphIndex:
         return [(mg.entity_ids[i], float(strength[i])) for i in top if strength[i] > 0]
 
     def stats(self) -> dict:
-        out = self.store.counts() | {"unusable_extractions": self.store.extraction_failures(),
+        reads = self.reads
+        out = reads.counts() | {"unusable_extractions": reads.extraction_failures(),
                                      "extractor": self.s.extractor}
         mg = self.load()
         if mg is not None:

@@ -37,8 +37,10 @@ def _schemas(dim: int):
 
 
 class GraphStore:
-    def __init__(self, db) -> None:
+    def __init__(self, db, read_only: bool = False) -> None:
+        """``read_only``: a copy of another store's tables (store/mirror.py): never migrated here."""
         self.db = db
+        self.read_only = read_only
         self._tables: dict[str, object] = {}
 
     def _exists(self, name: str) -> bool:
@@ -48,12 +50,12 @@ class GraphStore:
         if name not in self._tables:
             if self._exists(name):
                 t = self.db.open_table(name)
-                if name == "mentions" and "type" not in t.schema.names:  # a home from before types
+                if name == "mentions" and "type" not in t.schema.names and not self.read_only:  # a home from before types
                     from memcli.store.schema import add_missing_columns
 
                     add_missing_columns(t, _schemas(1)[name])
                 self._tables[name] = t
-            elif dim is not None:
+            elif dim is not None and not self.read_only:
                 self._tables[name] = self.db.create_table(name, schema=_schemas(dim)[name], exist_ok=True)
             else:
                 return None

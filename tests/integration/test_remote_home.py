@@ -120,13 +120,18 @@ def test_a_warm_search_reads_this_machines_copy_not_the_bucket(remote_env, corpu
     mem = _mem(remote_env)
     mem.ingest([corpus], recursive=True)
     before = [h.unit_id for h in mem.search("grilled sardines Lisbon")]
-    assert before and (mem.home / "mirror" / "units.lance").is_dir()
+    entities = mem.graph_stats()["entities"]
+    lisbon = mem.graph_show("Lisbon")
+    assert before and entities and (mem.home / "mirror" / "units.lance").is_dir()
     lance = object_store(remote_env["MEM_HOME"] + "/lance", mem.settings.storage)
-    data = [m["path"] for b in obstore.list(lance, prefix="units.lance/data") for m in b]
-    assert data
+    data = [m["path"] for b in obstore.list(lance) for m in b if "/data/" in m["path"]]
+    assert any(p.startswith("units.lance/") for p in data) and any(p.startswith("mentions.lance/") for p in data)
     for p in data:
         obstore.delete(lance, p)
     assert [h.unit_id for h in mem.search("grilled sardines Lisbon")] == before
+    assert [h.unit_id for h in mem.search("grilled sardines Lisbon", mode="graph")]
+    assert mem.graph_stats()["entities"] == entities
+    assert mem.graph_show("Lisbon") == lisbon  # its relations and mentions: rows read from the copy
 
 
 def _eventually(check, seconds: float) -> bool:
