@@ -178,14 +178,13 @@ class Memory(Views):
 
     def _graph_reads(self):
         """The graph tables a query reads on a remote home: this machine's copy once it is ready."""
+        return self.graph.store if self.reads is self.lance else self._graph_copy
+
+    @cached_property
+    def _graph_copy(self):
         from memcli.graph.store import GraphStore
 
-        store = self.reads
-        if store is self.lance:
-            return self.graph.store
-        if "_graph_copy" not in self.__dict__:
-            self._graph_copy = GraphStore(store.db, read_only=True)
-        return self._graph_copy
+        return GraphStore(self._mirror_store.db, read_only=True)
 
     def lock(self, timeout: float | None = None):
         """One writer at a time: a file lock in the home; for a remote home also the

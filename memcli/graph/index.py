@@ -150,9 +150,6 @@ class GraphIndex:
         """The tables queries read (see __init__)."""
         return self._reads() if self._reads is not None else self.store
 
-    def stamp(self) -> dict:
-        return {"tables": self.reads.versions(), "synonym_threshold": self.s.synonym_threshold}
-
     def load(self) -> G.MemGraph | None:
         """The graph, from memory, the disk cache, or rebuilt from the tables when stale."""
         reads = self.reads

@@ -93,17 +93,16 @@ class Mirror:
             # Files first (in parallel), then the manifests that name them.
             for phase in (False, True):
                 batch = [p for p in todo if _is_manifest(p) == phase]
-                with ThreadPoolExecutor(max_workers=min(FETCHERS, max(len(batch), 1))) as pool:
+                if not batch:
+                    continue
+                with ThreadPoolExecutor(max_workers=min(FETCHERS, len(batch))) as pool:
                     for p, n in zip(batch, pool.map(self._fetch, batch)):
                         if n is not None:
                             have[p] = remote[p]
                             report.fetched += 1
                             report.bytes += n
             for p in gone:
-                try:
-                    (self.root / p).unlink()
-                except FileNotFoundError:
-                    pass
+                (self.root / p).unlink(missing_ok=True)
                 have.pop(p, None)
                 report.dropped += 1
             if todo or gone:
