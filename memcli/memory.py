@@ -2,7 +2,8 @@
 
 It builds stores, the embedder and pipelines from settings, lazily, so a command pays only
 for what it uses (``mem search --mode bm25`` never loads torch). Front ends call these
-methods and render the results; they hold no logic of their own.
+methods and render the results; they hold no logic of their own. Where the stores live (and a
+remote home's local copy) is its Stores part (stores.py); what it shows, its Views (views.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from memcli.config import Settings, load_settings
 from memcli.errors import NotFoundError
+from memcli.stores import Stores
 from memcli.views import Views
 
 if TYPE_CHECKING:
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from memcli.types import Hit, Source, UnitRecord
 
 
-class Memory(Views):
+class Memory(Stores, Views):
     def __init__(self, settings: Settings | None = None, *, embedder: "Embedder | None" = None,
                  generator=None) -> None:
         from memcli.paths import is_remote, local_dir
@@ -87,142 +89,6 @@ class Memory(Views):
             pass
 
     @cached_property
-    def lance(self):
-        from memcli.store.lance import LanceStore
-
-        if self.remote:
-            from memcli.store.remote import storage_options
-
-            self.ensure_home()
-            st = self.settings.storage
-            try:
-                store = LanceStore(self.location.rstrip("/") + "/lance", storage_options(st),
-                                   consistency_s=st.consistency_s, vector_dtype=self.settings.embed.vector_dtype)
-                store.db.list_tables(limit=1)  # one request: an unreachable store says so here, once
-            except (OSError, RuntimeError, ValueError) as e:
-                raise _unreachable(self.location, e) from None
-            return store
-        return LanceStore(self.ensure_home() / "lance", vector_dtype=self.settings.embed.vector_dtype)
-
-    @cached_property
-    def _mirror(self):
-        """A remote home's tables copied to this machine for reads (store/mirror.py); None
-        for a local home, or with storage.read_cache off."""
-        if not (self.remote and self.settings.storage.read_cache):
-            return None
-        from memcli.store.mirror import Mirror
-        from memcli.store.remote import object_store
-
-        st = self.settings.storage
-        return Mirror(object_store(self.location.rstrip("/") + "/lance", st), self.ensure_home() / "mirror",
-                      st.consistency_s)
-
-    @cached_property
-    def _mirror_store(self):
-        from memcli.store.lance import LanceStore
-
-        return LanceStore(self._mirror.root, vector_dtype=self.settings.embed.vector_dtype, read_only=True)
-
-    @property
-    def reads(self):
-        """The store reads go to: a local home's own tables; for a remote home, this machine's
-        copy of them, caught up first when it may be stale (at most every
-        storage.consistency_s, and at once after this machine wrote). The bucket itself until
-        the copy holds the tables (an empty home)."""
-        m = self._mirror
-        if m is None:
-            return self.lance
-        self.lance  # noqa: B018 - opens the bucket first: an unreachable one is one clear error
-        try:
-            m.catch_up()
-        except (OSError, RuntimeError, ValueError) as e:
-            raise _unreachable(self.location, e) from None
-        return self._mirror_store if m.ready() else self.lance
-
-    def _reads_stale(self) -> None:
-        """This machine wrote (or a reader must see the newest): the copy catches up first."""
-        if "_mirror" in self.__dict__ and self._mirror is not None:
-            self._mirror.stale()
-
-    @cached_property
-    def _remote_lock(self):
-        """The cross-machine write lock and journal of a home on object storage."""
-        from memcli.store.remote import RemoteLock
-
-        return RemoteLock(self.location, self.settings.storage, lease_s=self.settings.storage.lock_lease_s,
-                          timeout=self.settings.ingest.lock_timeout_s)
-
-    @cached_property
-    def lexical(self):
-        from memcli.store.lexical import LexicalIndex
-
-        return LexicalIndex(self.ensure_home() / "tantivy")
-
-    @cached_property
-    def catalog(self):
-        from memcli.store.catalog import Catalog
-
-        cat = Catalog(self.home, self.lance, self.lexical, self.graph.store,
-                      journal=self._remote_lock if self.remote else None)
-        cat.keep_history = self.settings.ingest.keep_history
-        return cat
-
-    @cached_property
-    def graph(self):
-        """Graph memory (entity/relation tables, the igraph cache, PPR)."""
-        from memcli.graph.index import GraphIndex
-
-        return GraphIndex(self.ensure_home(), self.lance.db, self.settings.graph,
-                          lambda names: self.embedder.embed(names), lambda: self.generator,
-                          reads=self._graph_reads if self._mirror is not None else None)
-
-    def _graph_reads(self):
-        """The graph tables a query reads on a remote home: this machine's copy once it is ready."""
-        return self.graph.store if self.reads is self.lance else self._graph_copy
-
-    @cached_property
-    def _graph_copy(self):
-        from memcli.graph.store import GraphStore
-
-        return GraphStore(self._mirror_store.db, read_only=True)
-
-    def lock(self, timeout: float | None = None):
-        """One writer at a time: a file lock in the home; for a remote home also the
-        cross-machine lock (store/remote.py)."""
-        from memcli.store.lock import WriteLock
-
-        timeout = self.settings.ingest.lock_timeout_s if timeout is None else timeout
-        local = WriteLock(self.ensure_home(), timeout=timeout)
-        if not self.remote:
-            return local
-        from memcli.store.remote import RemoteWriteLock
-
-        self.lance  # noqa: B018 - opens the store first: an unreachable bucket is one clear error
-        self._remote_lock.timeout = timeout
-        return RemoteWriteLock(local, self._remote_lock, on_acquire=self._read_latest, on_release=self._reads_stale)
-
-    def _read_latest(self) -> None:
-        self.lance.refresh()
-        self._reads_stale()
-        if "graph" in self.__dict__:
-            self.graph.store.refresh()
-
-    def _sync_lexical(self, reads) -> None:
-        """A remote home's Tantivy cache on this machine catches up with LanceDB (other
-        machines' writes), read from ``reads``; skipped, not waited for, while a writer here
-        holds the lock."""
-        if not self.remote:
-            return
-        from memcli.errors import LockBusyError
-        from memcli.store.lock import WriteLock
-
-        try:
-            with WriteLock(self.ensure_home(), timeout=0):
-                self.catalog.sync_lexical_cache(self.home / "tantivy.synced", reads)
-        except LockBusyError:
-            pass
-
-    @cached_property
     def retriever(self):
         from memcli.retrieve.hybrid import Retriever
 
@@ -253,15 +119,6 @@ class Memory(Views):
 
             self._generator = make_generator(self.settings.llm, self.ensure_home())
         return self._generator
-
-    @property
-    def version_keep_s(self) -> float:
-        """How long an old table version stays once a newer one exists. A home on object
-        storage: other machines read up to ``storage.consistency_s`` behind, so their version
-        must outlive that (a read of a version whose files are gone fails); here, every
-        reader checks for the latest version at each read: ``consolidate.compact_keep_s``."""
-        keep = self.settings.consolidate.compact_keep_s
-        return max(keep, 2 * self.settings.storage.consistency_s + 30) if self.remote else keep
 
     def _consolidator(self, **kw):
         from memcli.consolidate.steps import Consolidator
@@ -641,18 +498,3 @@ def _require_query(text: str) -> None:
 
     if not text or not text.strip():
         raise ConfigError("empty query", hint="ask or search for something, e.g. mem search \"tomato blight\"")
-
-
-def _unreachable(location: str, e: Exception):
-    """A remote home that cannot be reached: one line of the cause, and where to look."""
-    import re
-
-    from memcli.errors import StoreError
-
-    text = " ".join(str(e).split())
-    known = re.search(r"Connection refused|Failed to resolve region[^,]*|NoSuchBucket|AccessDenied|"
-                      r"InvalidAccessKeyId|SignatureDoesNotMatch|dns error[^,)]*|timed out", text)
-    cause = known.group(0) if known else text[:160]
-    return StoreError(f"cannot reach the memory home {location}: {cause}",
-                      hint="check storage.endpoint / storage.region, that the bucket exists, and the credentials "
-                           "in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
