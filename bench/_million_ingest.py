@@ -139,7 +139,7 @@ def gold_units(home: Path, docs) -> dict[str, str]:
     mem = Memory(load_settings({"home": str(home)}))
     want = {f"{title} (0)": pid for pid, title, _ in docs}
     out = {}
-    for r in mem.lance.units_where(units(status="committed"), ["id", "section"]):
+    for r in mem._lance.units_where(units(status="committed"), ["id", "section"]):
         pid = want.get(r["section"])
         if pid is not None:
             out.setdefault(pid, r["id"])

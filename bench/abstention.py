@@ -50,7 +50,7 @@ def answer_score(mem, questions: list[str], k: int) -> np.ndarray:
         hits = mem.search(q, k=k)
         top = max((h.scores.get("dense", 0.0) for h in hits), default=0.0)
         best = best_sentence(q, build_context(hits, budget=mem.settings.llm.context_tokens,
-                                              count_tokens=estimate_tokens), mem.embedder.embed) if hits else None
+                                              count_tokens=estimate_tokens), mem._embedder.embed) if hits else None
         out.append(max(top, (best.signals or {}).get("similarity", 0.0) if best else 0.0))
     return np.asarray(out)
 

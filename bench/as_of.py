@@ -65,10 +65,10 @@ def main(files: int = 1000, rounds: int = 3) -> None:
             for m in homes.values():
                 m.ingest([corpus])
         m = homes[True]
-        units = m.lance.count_units()
-        replaced = m.lance.count_units("status = 'replaced'")
+        units = m._lance.count_units()
+        replaced = m._lance.count_units("status = 'replaced'")
         for m2 in homes.values():
-            m2.catalog.maintain(None, 0)
+            m2._catalog.maintain(None, 0)
         with_h, without = size(root / "home-True"), size(root / "home-False")
         qs = [" ".join(rng.choice(WORDS) for _ in range(4)) for _ in range(8)]
         m.search(qs[0])

@@ -32,11 +32,11 @@ def main() -> None:
         shutil.copytree(ROOT / "recipes" / "sample", Path(d) / "sample")
         mem = Memory(Settings(home=Path(d) / "home"))
         t = time.perf_counter()
-        mem.embedder.embed(["warm"])
+        mem._embedder.embed(["warm"])
         embed_load = time.perf_counter() - t
         mem.ingest([Path(d) / "sample"], recursive=True)
         t = time.perf_counter()
-        gen = mem.generator
+        gen = mem._generator
         llm_load = time.perf_counter() - t
         t = time.perf_counter()
         first = mem.ask(QUESTIONS[0], answer="generate")
@@ -64,14 +64,14 @@ def main() -> None:
         # first token scales with the memory excerpts in it: the same questions at twice the budget.
         budget = 2 * (mem.settings.llm.generate_context_tokens or mem.settings.llm.context_tokens)
         wide = Memory(mem.settings.model_copy(update={"llm": mem.settings.llm.model_copy(
-            update={"generate_context_tokens": budget})}), embedder=mem.embedder, generator=gen)
+            update={"generate_context_tokens": budget})}), embedder=mem._embedder, generator=gen)
         ttft_wide = [a.timings["first_token"] for q in QUESTIONS[1:]
                      if not (a := wide.ask(q, answer="generate")).abstained]
         print(f"warm, llm.generate_context_tokens {budget}: first token p50 {statistics.median(ttft_wide):.2f}s")
         # Rerank latency over the fused top 30, per reranker (rows fetched + scored).
         from memcli.retrieve.rerank import FeatureReranker, LLMReranker
 
-        r = mem.retriever
+        r = mem._retriever
         for name, rr, reps in (("features", FeatureReranker(), 3), (f"llm ({gen.name})", LLMReranker(lambda: gen), 1)):
             lat = []
             for q in QUESTIONS * reps:

@@ -46,7 +46,7 @@ def main() -> None:
             rep = m.ingest([corpus], recursive=True)
             dt = time.perf_counter() - t
             if texts is None:
-                texts = [r["text"] for r in m.lance.units_where("status = 'committed'", ["text"])][:400]
+                texts = [r["text"] for r in m._lance.units_where("status = 'committed'", ["text"])][:400]
             t = time.perf_counter()
             enc.embed(texts)
             enc_dt = time.perf_counter() - t

@@ -42,7 +42,7 @@ def one_path(name: str, corpus: str, home: str) -> None:
     t = time.perf_counter()
     rep = mem.ingest([corpus], recursive=True, graph=graph)
     secs = time.perf_counter() - t
-    counts = mem.graph.store.counts() if graph else {}
+    counts = mem._graph.store.counts() if graph else {}
     print(json.dumps({"path": name, "seconds": secs, "units": rep.units_written, **counts,
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
@@ -72,8 +72,8 @@ def ingest_paths(files: int, llm_units: int) -> None:
             from memcli.memory import Memory
 
             mem = Memory(Settings(home=Path(tmp) / "rules"))
-            units = mem.lance.committed(["id", "title", "text"]).to_pylist()
-            gen = mem.generator
+            units = mem._lance.committed(["id", "title", "text"]).to_pylist()
+            gen = mem._generator
             ex = LLMExtractor(gen)
             t = time.perf_counter()
             usable = sum(ex.extract(u["text"], u["title"]).ok for u in units[:llm_units])

@@ -37,7 +37,7 @@ def main() -> None:
         rep = mem.ingest([corpus])
         ingest_s = time.perf_counter() - t
 
-        rows = [u for s in mem.sources() for u in mem.lance.units_of(s.source_id)]
+        rows = [u for s in mem.sources() for u in mem._lance.units_of(s.source_id)]
         texts = [index_text(r["title"], r["section"], r["text"]) for r in rows]
         t = time.perf_counter()
         emb.embed(texts)

@@ -105,7 +105,7 @@ def build(home: Path, n: int, ids, texts, vecs) -> dict:
     base = len(texts)
     t0 = time.perf_counter()
     marks, done, f = [], 0, 0
-    with mem.lock():
+    with mem._lock():
         while done < n:
             sources, units, rows = [], [], []
             while len(units) < batch_units and done + len(units) < n:
@@ -126,18 +126,18 @@ def build(home: Path, n: int, ids, texts, vecs) -> dict:
             copies = np.array([done + k >= base for k in range(len(units))])
             v[copies] += rng.normal(0, SIGMA, (int(copies.sum()), v.shape[1])).astype(np.float32)
             v /= np.linalg.norm(v, axis=1, keepdims=True)
-            mem.catalog.write(sources, units, v, fp)
+            mem._catalog.write(sources, units, v, fp)
             done += len(units)
             if done * 10 // n > len(marks):
                 marks.append((done, time.perf_counter() - t0))
         write_s = time.perf_counter() - t0
-        t = mem.lance.units_table()
+        t = mem._lance.units_table()
         versions = len(t.list_versions())
         files = sum(1 for _ in (home / "lance" / "units.lance" / "data").glob("*"))
         size_before = dir_size(home)
         t1 = time.perf_counter()
         compacted = mem._auto_compact()
-        mem.catalog.maintain(mem.settings.search.ann_min_units)
+        mem._catalog.maintain(mem.settings.search.ann_min_units)
         finish_s = time.perf_counter() - t1
     return {"write_s": write_s, "marks": marks, "versions": versions, "data_files": files, "size_writing": size_before,
             "finish_s": finish_s, "compacted": compacted, "size": dir_size(home),
@@ -159,10 +159,10 @@ def measure(home: Path, ids, questions, qvecs, gold_unit: dict | None = None) ->
             gold_unit[pid] = f"f{k // PER_FILE:06d}u{k % PER_FILE:03d}"
     if qvecs is not None:
         qv = {q["question"]: v for q, v in zip(questions, qvecs)}
-        mem.retriever.embed_query = lambda text: qv[text]
+        mem._retriever.embed_query = lambda text: qv[text]
     else:
-        qv = {q["question"]: mem.embedder.embed_query(q["question"]) for q in questions[:300]}
-    r = mem.retriever
+        qv = {q["question"]: mem._embedder.embed_query(q["question"]) for q in questions[:300]}
+    r = mem._retriever
     qs = questions[:300]
     t = time.perf_counter()
     r.search(qs[0]["question"], k=10)
@@ -180,12 +180,12 @@ def measure(home: Path, ids, questions, qvecs, gold_unit: dict | None = None) ->
     print(f"  warm hybrid search over {len(qs)} dev questions: p50 {times[len(times) // 2]:.1f} ms, "
           f"p95 {times[int(len(times) * 0.95)]:.1f} ms; a gold passage in the top 10: {found / len(qs):.2f}", flush=True)
     # ANN recall@10: the index's top 10 (as search asks it) against an exact scan.
-    ann = mem.lance.has_ann()
-    table = mem.lance.units_table()
+    ann = mem._lance.has_ann()
+    table = mem._lance.units_table()
     recalls = []
     for q in qs[:100]:
         v = np.asarray(qv[q["question"]], dtype=np.float32)
-        a = {x["id"] for x in mem.lance.dense_search(v, 10, ["id"], ann_nprobes=mem.settings.search.ann_nprobes,
+        a = {x["id"] for x in mem._lance.dense_search(v, 10, ["id"], ann_nprobes=mem.settings.search.ann_nprobes,
                                                         ann_refine=mem.settings.search.ann_refine)}
         e = {x["id"] for x in table.search(v, vector_column_name="vector").metric("cosine")
              .where("status = 'committed'", prefilter=True).bypass_vector_index().select(["id", "_distance"]).limit(10).to_list()}
@@ -195,7 +195,7 @@ def measure(home: Path, ids, questions, qvecs, gold_unit: dict | None = None) ->
     from memcli.retrieve.bridge import TitleIndex
 
     t = time.perf_counter()
-    titles = TitleIndex([{"id": sid, "title": title} for sid, title in mem.lance.source_titles()])
+    titles = TitleIndex([{"id": sid, "title": title} for sid, title in mem._lance.source_titles()])
     title_s = time.perf_counter() - t
     rss_mb = int(Path("/proc/self/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
     t = time.perf_counter()
@@ -205,7 +205,7 @@ def measure(home: Path, ids, questions, qvecs, gold_unit: dict | None = None) ->
     mem.stats()
     stats_s = time.perf_counter() - t
     consolidate_s = float("nan")
-    if mem.lance.count_units() <= CONSOLIDATE_UP_TO:
+    if mem._lance.count_units() <= CONSOLIDATE_UP_TO:
         t = time.perf_counter()
         mem.consolidate(dry_run=True)
         consolidate_s = time.perf_counter() - t

@@ -39,7 +39,7 @@ def main() -> None:
     mem.ingest([a.docs], recursive=True, globs=["*.md"])
     table = {}
     for pick in a.picks.split(","):
-        m = Memory(base.model_copy(update={"llm": base.llm.model_copy(update={"pick": pick})}), embedder=mem.embedder)
+        m = Memory(base.model_copy(update={"llm": base.llm.model_copy(update={"pick": pick})}), embedder=mem._embedder)
         right = refused_right = false_ref = 0
         t = time.perf_counter()
         rows = []

@@ -56,7 +56,7 @@ def main() -> None:
         keys = [k.lower() for k in q["must_contain_any"] + [q["answer"]] + q["answer_aliases"] if k]
         hits = mem.search(q["question"], k=mem.settings.llm.k)
         excerpts = build_context(hits, budget=mem.settings.llm.context_tokens, count_tokens=estimate_tokens)
-        ranked = score_candidates(q["question"], excerpts, mem.embedder.embed, split_question(q["question"])[:1])
+        ranked = score_candidates(q["question"], excerpts, mem._embedder.embed, split_question(q["question"])[:1])
         short = ranked[0][:args.shortlist] if ranked else []
         if short:
             rows.append((q["question"], [r.cand.text for r in short], np.array([r.score for r in short]),

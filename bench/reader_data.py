@@ -74,7 +74,7 @@ def row(mem: Memory, question: str, label, *, family: str, answerable: bool = Tr
     top = max((e.score for e in excerpts), default=0.0) or 1.0
     X, names = table(question, question_type(question), cands, None, top)
     cheap = HAND.cheap.score(X, names)
-    picked = best_sentence(question, excerpts, mem.embedder.embed, HAND)
+    picked = best_sentence(question, excerpts, mem._embedder.embed, HAND)
     hand = next((i for i, c in enumerate(cands) if picked is not None and c.text == picked.ranked[0].cand.text), -1) \
         if picked is not None and picked.ranked else -1
     return {"q": question, "family": family, "answerable": answerable, "hand": hand, **extra,
@@ -148,6 +148,40 @@ def multihop(data: Path, work: Path, settings: Settings, name: str) -> list[dict
     return [r for r in out if r]
 
 
+def squad(path: Path, work: Path, settings: Settings, limit: int, seed: int = 0) -> list[dict]:
+    """SQuAD 2.0 (the official dev file, as mirrored in chrischute/squad's data/dev-v2.0.json):
+    crowd-written questions about Wikipedia paragraphs. Each paragraph is a note under its
+    article's title; the answering sentence holds an answer span and comes from the question's
+    own paragraph; the unanswerable questions (written to look answerable from that paragraph)
+    bring only negatives."""
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    corpus = work / "squad" / "corpus"
+    qs = []
+    for art in data:
+        slug = re.sub(r"[^\w.-]", "_", art["title"])
+        for pi, para in enumerate(art["paragraphs"]):
+            f = corpus / slug / f"p{pi:03d}.md"
+            if not f.exists():
+                f.parent.mkdir(parents=True, exist_ok=True)
+                f.write_text(f"# {art['title'].replace('_', ' ')}\n\n{para['context']}\n", encoding="utf-8")
+            qs += [(q, f"{slug}/p{pi:03d}.md") for q in para["qas"]]
+    mem = Memory(settings.model_copy(update={"home": work / "squad" / "home"}))
+    mem.ingest([corpus], recursive=True, globs=["*.md"])
+    rng = random.Random(seed)
+    rng.shuffle(qs)
+    out = []
+    for q, page in qs[:limit]:
+        golds = [norm(a["text"]) for a in q.get("answers", []) if a.get("text")]
+        impossible = bool(q.get("is_impossible")) or not golds
+        label = (lambda c: False) if impossible else \
+            (lambda c, golds=golds, page=page: c.excerpt.first.uri.endswith(page) and any(g in norm(c.text) for g in golds))
+        out.append(row(mem, q["question"], label, family="encyclopedic", answerable=not impossible, set="squad",
+                       page=page, answer=(q.get("answers") or [{}])[0].get("text", "")))
+    return [r for r in out if r]
+
+
 def synthetic(docs: list[Path], work: Path, settings: Settings, seed: int = 0) -> list[dict]:
     from reader_synth import generate
 
@@ -177,6 +211,9 @@ def main() -> None:
     ap.add_argument("--docs", type=Path, nargs="*", default=[])
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "reader")
     ap.add_argument("--per-conv", type=int, default=400)
+    ap.add_argument("--squad", type=Path, default=None,
+                    help="SQuAD 2.0 dev-v2.0.json (chrischute/squad data/); its questions join the encyclopedic family")
+    ap.add_argument("--squad-questions", type=int, default=2400)
     ap.add_argument("--only", nargs="*", default=["docsqa", "chat", "encyclopedic", "docs"])
     a = ap.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
@@ -186,6 +223,7 @@ def main() -> None:
             "chat": lambda: locomo(a.data, work, settings, a.per_conv),
             "encyclopedic": lambda: [r for n in ("hotpotqa", "2wikimultihopqa", "musique")
                                      for r in multihop(a.data, work, settings, n)],
+            "squad": lambda: squad(a.squad, work, settings, a.squad_questions) if a.squad else [],
             "docs": lambda: synthetic(a.docs, work, settings)}
     for name in a.only:
         t = time.time()

@@ -42,7 +42,7 @@ def main() -> None:
         base.ingest([Path(d) / "sample"], recursive=True)
         for pick in ("hand", "reader"):
             s = Settings(home=home, llm={"pick": pick})
-            mem = Memory(s, embedder=base.embedder)
+            mem = Memory(s, embedder=base._embedder)
             mem.ask(QUESTIONS[0])  # loads the reader / encoder once, as a server has
             on_top, total = [], []
             for _ in range(3):

@@ -55,10 +55,10 @@ def search_p50(mem: Memory, rounds: int = 3) -> float:
 
 
 def same_units(a: Memory, b: Memory) -> tuple[bool, float]:
-    ia, ib = a.lance.committed_ids(), b.lance.committed_ids()
+    ia, ib = a._lance.committed_ids(), b._lance.committed_ids()
     if ia != ib:
         return False, float("nan")
-    va, vb = a.lance.vectors_of(sorted(ia)), b.lance.vectors_of(sorted(ib))
+    va, vb = a._lance.vectors_of(sorted(ia)), b._lance.vectors_of(sorted(ib))
     return True, max(float(np.abs(va[i] - vb[i]).max()) for i in ia)
 
 

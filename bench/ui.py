@@ -132,7 +132,7 @@ def explain_overhead(home: Path, runs: int) -> tuple[float, float]:
     for i in range(runs):
         for q in QUERIES:
             for explain in ((False, True) if i % 2 else (True, False)):  # alternate which goes first
-                m.retriever._last_query = None  # each search embeds its question (no cache between the two)
+                m._retriever._last_query = None  # each search embeds its question (no cache between the two)
                 t = time.perf_counter()
                 m.search(q, explain=explain)
                 times[explain].append(time.perf_counter() - t)

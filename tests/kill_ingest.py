@@ -110,15 +110,15 @@ def check(corpus: Path, home: Path) -> dict:
             problems.append(f"stale content for {s.uri}")
         # Leaves of any settled status: consolidation may merge or archive them, never drop them.
         # (An edit's replaced passages are history, kept for --as-of: not the file's units.)
-        units = m.lance.units_where(f"source_id = '{s.source_id}' AND level = 0 AND status NOT IN ('pending', 'replaced')",
+        units = m._lance.units_where(f"source_id = '{s.source_id}' AND level = 0 AND status NOT IN ('pending', 'replaced')",
                                     ["id", "char_start"])
         if len(units) != s.n_units or len({u["char_start"] for u in units}) != len(units):
             problems.append(f"{s.uri}: {len(units)} units, expected {s.n_units} distinct")
-    if m.lance.committed_ids() != m.lexical.all_ids():
+    if m._lance.committed_ids() != m._lexical.all_ids():
         problems.append("LanceDB and Tantivy disagree")
-    if m.lance.units_where("status = 'pending'", ["id"]):
+    if m._lance.units_where("status = 'pending'", ["id"]):
         problems.append("uncommitted units remain")
-    return {"files": len(files), "units": m.lance.count_units(), "problems": problems}
+    return {"files": len(files), "units": m._lance.count_units(), "problems": problems}
 
 
 if __name__ == "__main__":

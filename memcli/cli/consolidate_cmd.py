@@ -157,7 +157,7 @@ def forget_weak(mem, older: str, yes: bool, json_: bool) -> None:
     from memcli.consolidate.steps import older_than
 
     cutoff = older_than(older)
-    recs = mem.forget_weak(cutoff) if yes else mem.weak_units(cutoff)
+    recs = mem.weak_units(cutoff, forget=True) if yes else mem.weak_units(cutoff)
     items = [{"unit_id": r.id, "source": r.uri, "section": r.section, "text": r.text[:120]} for r in recs]
     if json_:
         render.emit_json({"deleted": yes, "units": items})

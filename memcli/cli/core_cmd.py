@@ -133,7 +133,7 @@ def forget(
         raise ConfigError("name a SOURCE to forget, or use --weak")
     mem = memory()
     if dry_run or not yes:
-        would = mem.resolve_sources(source)
+        would = mem.sources(source)
         if dry_run:
             if json_:
                 render.emit_json({"would_forget": [s.to_dict() for s in would]})
@@ -169,7 +169,7 @@ def sources(
         from memcli.types import SearchFilters
 
         render.sources_table(srcs, mem.why_empty(SearchFilters(tags=tuple(tag))) if tag and not srcs else None)
-        for f in mem.ingest_failures():
+        for f in mem.ingest_status()["failed"]:
             render.err.print(f"[red]failed:[/red] {render.escape(f['path'])}: {render.escape(f['reason'])}")
 
 

@@ -25,7 +25,7 @@ def show(
     json_: JsonOpt = False,
 ) -> None:
     """An entity's neighbours and the relations that name it, with their sources."""
-    view = memory().graph_show(entity, limit)
+    view = memory().graph.show(entity, limit)
     if json_:
         render.emit_json(view.to_dict())
         return
@@ -42,7 +42,7 @@ def show(
 @graph_app.command("build")
 def build(json_: JsonOpt = False) -> None:
     """Extract entities and relations for units ingested without the graph (resumable)."""
-    res = memory().graph_build()
+    res = memory().graph.build()
     if json_:
         render.emit_json(res)
     else:
@@ -53,7 +53,7 @@ def build(json_: JsonOpt = False) -> None:
 @graph_app.command("stats")
 def stats(json_: JsonOpt = False) -> None:
     """Entity, mention and relation counts, graph size, and extraction failures."""
-    render.record("Graph", memory().graph_stats(), json_)
+    render.record("Graph", memory().graph.stats(), json_)
 
 
 @graph_app.command("export")
@@ -67,7 +67,7 @@ def export(
 
     if fmt != "graphml":
         raise ConfigError(f"unknown --format {fmt!r}; graphml is supported")
-    st = memory().graph_export(output)
+    st = memory().graph.export(output)
     if json_:
         render.emit_json({"output": str(output), **st})
     else:

@@ -50,4 +50,4 @@ def search_filters(mem, **given):
     """SearchFilters from the shared options (None when none is given)."""
     from memcli.retrieve.filters import make_filters
 
-    return make_filters(mem.resolve_sources, **given)
+    return make_filters(mem.sources, **given)

@@ -73,7 +73,7 @@ def docsqa_eval(*, root: Path, settings: Settings, answers: Sequence[str] = ("ex
         ingest_s = time.perf_counter() - t0
         rerankers = rerankers_for(modes, s, generator)
         mems = {v: mem if not VARIANTS[v] else Memory(
-            s.model_copy(update={"llm": s.llm.model_copy(update=VARIANTS[v])}), embedder=mem.embedder,
+            s.model_copy(update={"llm": s.llm.model_copy(update=VARIANTS[v])}), embedder=mem._embedder,
             generator=generator) for v in variants}
         runs = [(how, None, v) for how in answers for v in variants] + [
             (how, rr, "default") for how in answers for rr in rerankers.values()]
@@ -112,4 +112,4 @@ def docsqa_eval(*, root: Path, settings: Settings, answers: Sequence[str] = ("ex
         return {"benchmark": "docsqa", "dataset": root.name, "queries": len(questions), "rows": rows,
                 "per_query": per_query,
                 "ingest": {"files": len(report.results),
-                           "units": mem.lance.count_units(), "seconds": round(ingest_s, 3)}}
+                           "units": mem._lance.count_units(), "seconds": round(ingest_s, 3)}}

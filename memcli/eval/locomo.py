@@ -154,18 +154,18 @@ def locomo_eval(*, path: Path, settings: Settings, modes: Sequence[str], limit: 
             t0 = time.perf_counter()
             mem.ingest([f], on_progress=lambda p: progress(EvalProgress(f"ingest {sid}", ci + 1, len(convs))))
             if s.graph.enabled:
-                mem.graph_build()  # a kept workdir first ingested without the graph
+                mem.graph.build()  # a kept workdir first ingested without the graph
             ingest_s += time.perf_counter() - t0
             if consolidate:
                 consolidated.append(consolidate_for_eval(mem))
-            embedder = mem.embedder  # load the model once for all conversations
+            embedder = mem._embedder  # load the model once for all conversations
             turns_of = _unit_turns(mem)
             units_total += len(turns_of)
             words = turn_words(conv["conversation"])
             as_of = _last_session_time(conv["conversation"])
             qa = spaced(list(enumerate(conv.get("qa", []))), questions)
-            mem.prime_queries([str(q["question"]) for _, q in qa])
-            retriever = mem.retriever
+            mem._prime_queries([str(q["question"]) for _, q in qa])
+            retriever = mem._retriever
             n = max(s.search.candidates, 200)
             for qi, q in qa:
                 cat = str(q.get("category"))
@@ -262,7 +262,7 @@ def _full_window_generator(settings: Settings):
     """The configured GGUF with the window it was trained with (n_ctx 0), for the baseline."""
     from memcli.memory import Memory
 
-    return Memory(settings.model_copy(update={"llm": settings.llm.model_copy(update={"n_ctx": 0})})).generator
+    return Memory(settings.model_copy(update={"llm": settings.llm.model_copy(update={"n_ctx": 0})}))._generator
 
 
 def _answer_row(how: str, scored: list[tuple[str, dict[str, float]]], seconds: float) -> dict:
@@ -288,7 +288,7 @@ def _last_session_time(conversation: dict):
 
 
 def _unit_turns(mem) -> dict[str, list[str]]:
-    tbl = mem.lance.committed(["id", "turn_ids"])
+    tbl = mem._lance.committed(["id", "turn_ids"])
     if tbl is None:
         return {}
     return dict(zip(tbl.column("id").to_pylist(), tbl.column("turn_ids").to_pylist()))

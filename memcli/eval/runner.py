@@ -103,7 +103,7 @@ def rerankers_for(modes: Sequence[str], settings: Settings, generator=None) -> d
 def _load_generator(settings: Settings):
     from memcli.memory import Memory
 
-    return Memory(settings).generator
+    return Memory(settings)._generator
 NEIGHBOURS = {"hybrid+nb1": 1, "hybrid+nb2": 2}
 DEFAULT_MODES = ["bm25", "dense", "hybrid", "hybrid/rrf"]
 
@@ -172,13 +172,13 @@ def retrieval_eval(
         rep = mem.ingest([workdir / "corpus"],
                          on_progress=lambda p: progress(EvalProgress("ingest", p.files_done, p.files_total)))
         if s.graph.enabled:
-            mem.graph_build()  # a kept workdir first ingested without the graph
+            mem.graph.build()  # a kept workdir first ingested without the graph
         ingest_s = time.perf_counter() - t0
         consolidated = consolidate_for_eval(mem) if consolidate else None
         unit_to_passage = _unit_map(mem, files)
         if any(MODE_SPECS[m][0] != "bm25" for m in modes):
-            mem.prime_queries([q.text for q in queries])  # one batch instead of one pass per query
-        retriever = mem.retriever  # the product's retriever: eval measures what users run
+            mem._prime_queries([q.text for q in queries])  # one batch instead of one pass per query
+        retriever = mem._retriever  # the product's retriever: eval measures what users run
         n = max(s.search.candidates, 2 * depth)
         rerankers = rerankers_for(modes, s)
         rows, per_query = [], {q.id: {"id": q.id, "query": q.text, "gold": sorted(q.gold), "modes": {}}
@@ -202,7 +202,7 @@ def retrieval_eval(
         return {
             "benchmark": benchmark, "dataset": dataset, "queries": len(queries), "rows": rows,
             "per_query": list(per_query.values()),
-            "ingest": {"passages": len(passages), "units": mem.lance.count_units(),
+            "ingest": {"passages": len(passages), "units": mem._lance.count_units(),
                        "seconds": round(ingest_s, 3), "failed": len(rep.failed),
                        "graph": mem.graph.stats() if s.graph.enabled else None, "consolidate": consolidated},
             "settings": {"embed_model": s.embed.model, "fusion_default": s.search.fusion,
@@ -242,7 +242,7 @@ def _contains(said: str, gold: str) -> bool:
 
 def _unit_map(mem, files: dict[str, str]) -> dict[str, str]:
     src_to_passage = {s.source_id: files[s.uri] for s in mem.sources() if s.uri in files}
-    tbl = mem.lance.committed(["id", "source_id"])
+    tbl = mem._lance.committed(["id", "source_id"])
     if tbl is None:
         return {}
     return {u: src_to_passage[s] for u, s in zip(tbl.column("id").to_pylist(), tbl.column("source_id").to_pylist())

@@ -152,7 +152,7 @@ class IngestPipeline:
         """``encode``: embeds unit texts elsewhere (ingest/parallel.RayEncoder, with its
         ``chunk_units``); the embedder still segments and names the vector space.
         ``batch_files``: files per commit (default ingest.batch_files). ``keep_s``: how long
-        old table versions survive a tidy (Memory.version_keep_s)."""
+        old table versions survive a tidy (Memory._version_keep_s)."""
         self.s = settings
         self.keep_s = settings.consolidate.compact_keep_s if keep_s is None else keep_s
         self.encode = encode

@@ -157,7 +157,7 @@ class Server:
         """Load what the first query needs (embedder, tables, index) before saying ready."""
         t0 = time.perf_counter()
         try:
-            self.memory_for(self.host.settings(self.location)).warm_up()
+            self.memory_for(self.host.settings(self.location))._warm_up()
             self._harvest()
         except Exception as e:  # a broken home still serves: each command reports its error
             self.log(f"warm-up: {type(e).__name__}: {e}")
@@ -478,12 +478,12 @@ class Server:
     def _harvest(self) -> None:
         """Keep the models the last command loaded for the next one."""
         for mem in self._mems.values():
-            if mem._embedder is not None:
-                self._models.setdefault(_model_key("embed", mem.settings), mem._embedder)
-            if mem._generator is not None:
-                self._models.setdefault(_model_key("llm", mem.settings), mem._generator)
+            if mem._embedder_loaded is not None:
+                self._models.setdefault(_model_key("embed", mem.settings), mem._embedder_loaded)
+            if mem._generator_loaded is not None:
+                self._models.setdefault(_model_key("llm", mem.settings), mem._generator_loaded)
 
-    def _signature(self) -> tuple:
+    def signature(self) -> tuple:
         def mtime(p: Path) -> int:
             try:
                 return p.stat().st_mtime_ns
@@ -500,12 +500,11 @@ class Server:
     def _refresh(self) -> None:
         """Another process may have written: a new table set means fresh stores; a new
         Tantivy commit means a fresh searcher (LanceDB reads are consistent by themselves)."""
-        sig = self._signature()
+        sig = self.signature()
         if self._sig is not None and sig != self._sig:
             if sig[:2] != self._sig[:2]:
                 self._mems.clear()
             else:
                 for mem in self._mems.values():
-                    if "lexical" in mem.__dict__:
-                        mem.lexical.refresh()
+                    mem.refresh()
         self._sig = sig

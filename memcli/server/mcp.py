@@ -91,7 +91,7 @@ def build_server(mem):
         reply = served(["ask", "--json", *flags, "--", question])
         if reply is not None:
             return reply
-        filters = call(make_filters, mem.resolve_sources, since=since, until=until, tag=tags, source=sources)
+        filters = call(make_filters, mem.sources, since=since, until=until, tag=tags, source=sources)
         return call(mem.ask, question, k=k, answer=answer, filters=filters).to_dict()
 
     @server.tool(description="Remember files or folders (md, txt, html, pdf, docx, code, chat exports). "

@@ -39,18 +39,16 @@ class PageBackend:
 
     def read(self, fn):
         with self._lock:
-            sig = self.server._signature()
+            sig = self.server.signature()
             mem = self._mem
             if mem is None or (self._sig is not None and sig[:2] != self._sig[:2]):
                 mem = self._mem = self.server.fresh_memory()
-            elif self._sig is not None and sig != self._sig and "lexical" in mem.__dict__:
-                mem.lexical.refresh()
-            if self.stale and "lance" in mem.__dict__:
+            elif self._sig is not None and sig != self._sig:
+                mem.refresh()
+            if self.stale:
                 # a remote home's reads may lag other machines by storage.consistency_s; never
                 # this process's own writes
-                mem._read_latest()
-                if "lexical" in mem.__dict__:
-                    mem.lexical.refresh()
+                mem.refresh(latest=True)
             self.stale = False
             self._sig = sig
             self.server.last_active = time.time()

@@ -184,7 +184,7 @@ def build_app(backend: Backend, *, token: str, port: int, read_only: bool = Fals
         q, p = r.query_params["q"], r.query_params
 
         def run(m):
-            filters = make_filters(m.resolve_sources, since=p.get("since") or None, until=p.get("until") or None,
+            filters = make_filters(m.sources, since=p.get("since") or None, until=p.get("until") or None,
                                    tag=p.getlist("tag") or None, source=p.getlist("source") or None)
             return m.ask(q, answer="extractive", filters=filters).to_dict()
         return backend.read(run)
@@ -202,8 +202,11 @@ def build_app(backend: Backend, *, token: str, port: int, read_only: bool = Fals
         return backend.read(lambda m: m.timeline())
 
     def day(r: Request):
+        from memcli.retrieve.filters import parse_day
+
         d = date.fromisoformat(r.path_params["day"]).isoformat()
-        return backend.read(lambda m: {"day": d, "units": m.units_on(d)})
+        return backend.read(lambda m: {"day": d, "units": m.units_between(parse_day(d), parse_day(d, end=True),
+                                                                         limit=None)["units"]})
 
     def between(r: Request):
         from memcli.retrieve.filters import parse_day
@@ -213,10 +216,10 @@ def build_app(backend: Backend, *, token: str, port: int, read_only: bool = Fals
 
     def graph(r: Request):
         name = r.query_params.get("entity", "").strip()
-        return backend.read(lambda m: m.graph_neighbourhood(name) if name else m.graph_overview())
+        return backend.read(lambda m: m.graph.neighbourhood(name) if name else m.graph.overview())
 
     def entities(r: Request):
-        return backend.read(lambda m: {"names": m.entity_suggestions(r.query_params.get("prefix", ""))})
+        return backend.read(lambda m: {"names": m.graph.suggest(r.query_params.get("prefix", ""))})
 
     def health(r: Request):
         def look(m):

@@ -35,3 +35,20 @@ def test_import_memcli_stays_light_and_names_only_the_public_api():
 
     assert memcli.Memory.__module__ == "memcli.memory" and callable(memcli.open)
     assert set(memcli.__all__) >= {"open", "Memory", "Hit", "Answer", "SearchFilters", "MemError"}
+
+
+def test_memory_has_a_small_documented_public_surface_and_the_page_lists_all_of_it():
+    import inspect
+
+    from memcli.memory import Memory
+    from memcli.views import GraphView
+
+    public = [n for n in dir(Memory) if not n.startswith("_")]
+    assert len(public) <= 25, public
+    undocumented = [n for n in public if not (inspect.getdoc(getattr(Memory, n)) or "").strip()]
+    assert not undocumented
+    page = DOC.read_text(encoding="utf-8")
+    assert [n for n in public if f"Memory.{n}" not in page] == []
+    graph = [n for n in dir(GraphView) if not n.startswith("_")]
+    assert graph and [n for n in graph if f".{n}(" not in page] == []
+    assert all((inspect.getdoc(getattr(GraphView, n)) or "").strip() for n in graph)

@@ -84,7 +84,7 @@ def test_cli_ask_json(capsys, fake_cli, corpus):
 
 def test_abstention_floor_comes_from_the_embedder_unless_configured(mem, corpus):
     mem.ingest([corpus], recursive=True)
-    mem.embedder.abstain_floor = 0.999  # a vector space where nothing here is close enough
+    mem._embedder.abstain_floor = 0.999  # a vector space where nothing here is close enough
     assert mem.ask("Where did we stay in Lisbon?").abstained
     mem.settings.llm.min_similarity = 0.0  # an explicit setting wins
     assert not mem.ask("Where did we stay in Lisbon?").abstained

@@ -27,13 +27,13 @@ def _fresh(settings) -> Memory:
 
 
 def _agree(m: Memory) -> bool:
-    return m.lance.committed_ids() == m.lexical.all_ids()
+    return m._lance.committed_ids() == m._lexical.all_ids()
 
 
 def _archive_all(mem, corpus) -> None:
     mem.ingest([corpus], recursive=True)
     mem.consolidate(only=["decay"], now=utcnow() + timedelta(days=3 * 365))
-    assert mem.lance.count_units("status = 'archived'") > 0
+    assert mem._lance.count_units("status = 'archived'") > 0
 
 
 @pytest.mark.parametrize("op", ["pin", "forget_weak", "decay", "dedupe"])
@@ -47,7 +47,7 @@ def test_a_write_killed_between_lancedb_and_tantivy_is_repaired_by_the_next_writ
     trip = next(s for s in mem.sources() if s.uri.endswith("trip.txt"))
     run = {
         "pin": lambda: mem.pin(trip.uri),
-        "forget_weak": lambda: mem.forget_weak(utcnow() + timedelta(days=4 * 365)),
+        "forget_weak": lambda: mem.weak_units(utcnow() + timedelta(days=4 * 365), forget=True),
         "decay": lambda: mem.consolidate(only=["decay"], now=utcnow() + timedelta(days=3 * 365)),
         "dedupe": lambda: mem.consolidate(only=["dedupe"]),
     }[op]

@@ -54,7 +54,7 @@ def test_readers_see_only_committed_units_while_a_writer_works(tmp_path):
     files = {str(p) for p in notes.iterdir()}
     assert seen and all(uri in files for _, uri in seen)
     final = Memory(settings, embedder=FakeEmbedder(dim=64))
-    pending = final.lance.units_where("status = 'pending'", ["id"])
+    pending = final._lance.units_where("status = 'pending'", ["id"])
     assert pending == []
     assert all(f.ok for f in final.doctor().findings if f.check != "answer model")
 
@@ -79,4 +79,4 @@ def test_a_read_on_a_version_another_writer_dropped_is_read_again_on_the_latest(
     writer.consolidate(only=["compact"])  # every older version's files removed
     after = stale.units_where(units(status="committed"), ["id", "text"])
     assert before and len(after) == len(before) - len([r for r in before if "note 0 " in r["text"]])
-    assert {r["id"] for r in after} == {r["id"] for r in writer.lance.units_where(units(status="committed"), ["id"])}
+    assert {r["id"] for r in after} == {r["id"] for r in writer._lance.units_where(units(status="committed"), ["id"])}

@@ -22,7 +22,7 @@ SHARED_PARA = ("The spare hive key hangs on the hook behind the shed door, next 
 
 
 def live_texts(mem):
-    return [r["text"] for r in mem.lance.units_where("status = 'committed'", ["text"])]
+    return [r["text"] for r in mem._lance.units_where("status = 'committed'", ["text"])]
 
 
 def test_dedupe_merges_copies_and_forgetting_one_source_keeps_it_for_the_other(mem, tmp_path):
@@ -39,7 +39,7 @@ def test_dedupe_merges_copies_and_forgetting_one_source_keeps_it_for_the_other(m
     assert sum(SHARED_PARA[:30] in t for t in live_texts(mem)) == 1
     hits = mem.search("spare hive key shed", k=5)
     assert sum(SHARED_PARA[:30] in h.text for h in hits) == 1
-    canon = mem.lance.units_where("status = 'committed' AND level = 0", ["id", "source_id", "merged_from"])[0]
+    canon = mem._lance.units_where("status = 'committed' AND level = 0", ["id", "source_id", "merged_from"])[0]
     assert len(canon["merged_from"]) == 1  # keeps the provenance of the copy
     assert mem.doctor().healthy
     keep_src = {s.source_id: s for s in mem.sources()}
@@ -60,7 +60,7 @@ def test_a_newer_fact_supersedes_the_older_one(mem, tmp_path):
     hits = mem.search("What is Ana's phone number?", k=3)
     texts = " ".join(h.text for h in hits)
     assert "555-9876" in texts and "555-1234" not in texts  # the stale fact is out of default retrieval
-    old = mem.lance.units_where("status = 'superseded'", ["id", "superseded_by", "valid_to"])[0]
+    old = mem._lance.units_where("status = 'superseded'", ["id", "superseded_by", "valid_to"])[0]
     chain = mem.history(old["id"])
     assert [r.status for r in chain] == ["superseded", "committed"] and "555-9876" in chain[-1].text
     assert chain[0].uri.endswith("chat.json")
@@ -80,23 +80,23 @@ def test_summaries_link_children_stay_out_of_leaf_search_and_tree_search_descend
                            for i in range(1, 13))
     (d / "log.md").write_text(f"# Hive log\n\n{sections}\n")
     mem.ingest([d])
-    assert mem.lance.count_units() >= 6
+    assert mem._lance.count_units() >= 6
     rep = mem.consolidate(only=["summarize"])
     made = rep.steps[0].counts["summaries"]
     assert made >= 2
-    sums = mem.lance.units_where("status = 'committed' AND level > 0", ["id", "level", "children", "text"])
+    sums = mem._lance.units_where("status = 'committed' AND level > 0", ["id", "level", "children", "text"])
     assert all(s["children"] and s["text"] for s in sums)
     assert mem.consolidate(only=["summarize"]).steps[0].counts["summaries"] == 0  # idempotent
     assert all(h.unit_id not in {s["id"] for s in sums} for h in mem.search("hive weight brood", k=20))
     mem.settings.search.levels = "all"
-    mem.retriever.s.levels = "all"
+    mem._retriever.s.levels = "all"
     assert any(h.unit_id in {s["id"] for s in sums} for h in mem.search("hive weight brood queen", k=20))
-    mem.retriever.s.levels = "tree"
+    mem._retriever.s.levels = "tree"
     tree = mem.search("hive weight brood queen", k=5)
     assert tree and all(h.unit_id not in {s["id"] for s in sums} for h in tree)
     assert mem.doctor().healthy
     mem.forget(str(d / "log.md"))
-    assert mem.lance.count_units("level > 0") == 0  # summaries go with their source
+    assert mem._lance.count_units("level > 0") == 0  # summaries go with their source
 
 
 def test_decay_archives_unused_memory_pin_keeps_it_and_forget_weak_deletes(mem, corpus, fake_cli, capsys):
@@ -106,14 +106,14 @@ def test_decay_archives_unused_memory_pin_keeps_it_and_forget_weak_deletes(mem, 
     later = utcnow() + timedelta(days=3 * 365)
     rep = mem.consolidate(only=["decay"], now=later)
     archived = rep.steps[0].counts["archived"]
-    assert archived == mem.lance.count_units("status = 'archived'") > 0
+    assert archived == mem._lance.count_units("status = 'archived'") > 0
     assert all(h.uri.endswith("trip.txt") for h in mem.search("tomatoes hive Lisbon", k=10))
     assert mem.doctor().healthy
     weak = mem.weak_units(later)
     assert len(weak) == archived
     assert mem.weak_units(utcnow() - timedelta(days=1)) == []  # nothing that old yet
-    gone = mem.forget_weak(later)
-    assert len(gone) == archived and mem.lance.count_units("status = 'archived'") == 0
+    gone = mem.weak_units(later, forget=True)
+    assert len(gone) == archived and mem._lance.count_units("status = 'archived'") == 0
     assert mem.doctor().healthy  # sources' unit counts follow the deletion
 
 
@@ -127,7 +127,7 @@ def test_answers_count_as_recall(tmp_path, monkeypatch, corpus):
     m.ingest([corpus], recursive=True)
     ans = m.ask("Where did we stay in Lisbon?")
     assert ans.citations
-    row = m.lance.units_where(f"id = '{ans.citations[0].unit_id}'", ["access_count", "last_access"])[0]
+    row = m._lance.units_where(f"id = '{ans.citations[0].unit_id}'", ["access_count", "last_access"])[0]
     assert row["access_count"] == 1 and row["last_access"] is not None
 
 
@@ -234,12 +234,12 @@ def test_topic_summaries_span_sources_and_go_when_a_source_is_forgotten(mem, tmp
     mem.ingest([d])
     rep = mem.consolidate(only=["summarize"])
     assert rep.steps[0].counts["levels"].get("topic", 0) >= 1
-    topic = mem.lance.units_where("source_id = 'topic-summaries'", ["id", "children", "text"])
-    srcs = {r["source_id"] for r in mem.lance.units_where("level = 0", ["id", "source_id"])
+    topic = mem._lance.units_where("source_id = 'topic-summaries'", ["id", "children", "text"])
+    srcs = {r["source_id"] for r in mem._lance.units_where("level = 0", ["id", "source_id"])
             if r["id"] in set(topic[0]["children"])}
     assert len(srcs) >= 2 and mem.doctor().healthy
     mem.forget(str(d / "a.md"))
-    assert mem.lance.units_where("source_id = 'topic-summaries' AND level > 0", ["id"]) == []
+    assert mem._lance.units_where("source_id = 'topic-summaries' AND level > 0", ["id"]) == []
     assert mem.doctor().healthy
 
 
@@ -257,7 +257,7 @@ def test_documents_update_within_a_subject_and_only_when_written_later(mem, tmp_
     mem.ingest([d])
     rep = mem.consolidate(only=["supersede"])
     assert rep.steps[0].counts["superseded"] == 1  # the office note is another subject
-    gone = mem.lance.units_where("status = 'superseded'", ["text"])[0]["text"]
+    gone = mem._lance.units_where("status = 'superseded'", ["text"])[0]["text"]
     assert "Tulip42" in gone
     os.utime(old, (1_731_000_000, 1_731_000_000))  # same day: nothing is newer
     old.write_text("# Wifi\n\nThe wifi password is Tulip42 for the home router!\n")
@@ -329,7 +329,7 @@ def test_edit_reingest_forget_cycles_keep_the_home_near_its_fresh_size(tmp_path)
     fresh.ingest([d])  # the same memory, written once
     cycled_b, fresh_b = _home_size(tmp_path / "cycled"), _home_size(tmp_path / "fresh")
     assert cycled_b <= 2 * fresh_b, (cycled_b, fresh_b)
-    assert len(m.lance.units_table().list_versions()) <= 6  # old versions go at every write
+    assert len(m._lance.units_table().list_versions()) <= 6  # old versions go at every write
     assert m.doctor().healthy or all(f.ok for f in m.doctor().findings if f.check != "answer model")
     hits = m.search("hives and honey", k=20)
     assert hits and not any(h.uri.endswith("n0.md") for h in hits) and len(m.sources()) == 4

@@ -18,7 +18,7 @@ def test_locomo_turns_keep_ids_speakers_and_times(mem, tmp_path, units):
     shutil.copy(FIX, f)
     rep = mem.ingest([f])
     assert not rep.failed and mem.sources()[0].kind == "conversation"
-    rows = mem.lance.units_of(mem.sources()[0].source_id, ["id", "turn_ids", "speaker", "session", "event_time", "text"])
+    rows = mem._lance.units_of(mem.sources()[0].source_id, ["id", "turn_ids", "speaker", "session", "event_time", "text"])
     turns = [t for r in rows for t in r["turn_ids"]]
     assert turns == ["D1:1", "D1:2", "D1:3", "D1:4", "D2:1", "D2:2"]  # every turn once, in order
     assert all(set(r["session"] for r in rows) <= {"tiny-1/session_1", "tiny-1/session_2"} for _ in [0])
@@ -173,7 +173,7 @@ def test_chat_exports_become_conversation_units(mem, tmp_path, name, turns, firs
     shutil.copy(CHAT / name, f)
     rep = mem.ingest([f])
     assert not rep.failed and rep.count("added") == 1
-    rows = mem.lance.units_of(mem.sources()[0].source_id, ["text", "turn_ids", "speaker", "event_time", "session"])
+    rows = mem._lance.units_of(mem.sources()[0].source_id, ["text", "turn_ids", "speaker", "event_time", "session"])
     assert len(rows) == turns
     assert rows[0]["text"].startswith(first)
     assert all(r["event_time"] is not None for r in rows)
@@ -192,10 +192,10 @@ def test_neighbour_expansion_brings_adjacent_turns_after_the_hit(mem, tmp_path):
     f = tmp_path / "chat.json"
     shutil.copy(FIX, f)
     mem.ingest([f])
-    r = mem.retriever
+    r = mem._retriever
     fused = r.ranked("adopted grey kitten", "bm25", 10).fused
     expanded = r.expand_neighbours(fused[:1], 1)
-    rows = mem.lance.units_by_ids([u for u, _ in expanded], ["id", "turn_ids"])
+    rows = mem._lance.units_by_ids([u for u, _ in expanded], ["id", "turn_ids"])
     assert [rows[u]["turn_ids"] for u, _ in expanded] == [["D1:1"], ["D1:2"]]  # D1:1 has no left neighbour
     assert expanded[1][1] < expanded[0][1]
     mem.settings.search.neighbours = 1
@@ -271,8 +271,8 @@ def test_topic_segments_keep_their_turn_vectors(mem, tmp_path):
     shutil.copy(FIX, f)
     mem.ingest([f])
     src = mem.sources()[0].source_id
-    units = {r["id"]: r["turn_ids"] for r in mem.lance.units_of(src, ["id", "turn_ids"])}
-    t = mem.lance.turns.table()
+    units = {r["id"]: r["turn_ids"] for r in mem._lance.units_of(src, ["id", "turn_ids"])}
+    t = mem._lance.turns.table()
     rows = t.to_arrow().to_pylist()
     per_unit = {}
     for r in rows:
@@ -281,12 +281,12 @@ def test_topic_segments_keep_their_turn_vectors(mem, tmp_path):
     assert per_unit == {u: len(ts) for u, ts in units.items()}
     assert rows and all(r["source_id"] == src for r in rows)
     # Dense search scores a segment by its best turn too: the kitten question finds its segment.
-    qv = mem.embedder.embed_query("grey kitten called Pixel")
-    best = mem.lance.turns.search(qv, 5)
+    qv = mem._embedder.embed_query("grey kitten called Pixel")
+    best = mem._lance.turns.search(qv, 5)
     assert any("D1:1" in units[u] for u, _ in best[:1])
     # Re-ingesting a changed file and forgetting it leave no stale turn rows behind.
     f.write_text(f.read_text().replace("Pixel", "Pixie"))
     mem.ingest([f])
-    assert {r["unit_id"] for r in t.to_arrow().to_pylist()} <= {r["id"] for r in mem.lance.units_of(src, ["id"])}
+    assert {r["unit_id"] for r in t.to_arrow().to_pylist()} <= {r["id"] for r in mem._lance.units_of(src, ["id"])}
     mem.forget(str(f))
     assert t.count_rows() == 0

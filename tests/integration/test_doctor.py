@@ -15,16 +15,16 @@ def test_healthy_memory(mem, corpus):
 def test_doctor_repairs_an_interrupted_ingest_and_store_drift(mem, corpus):
     mem.ingest([corpus], recursive=True)
     # 1. a killed writer: journal + pending units + index docs
-    pipe = IngestPipeline(mem.settings, mem.catalog, mem.embedder)
+    pipe = IngestPipeline(mem.settings, mem._catalog, mem._embedder)
     extra = corpus / "extra.md"
     extra.write_text("# Extra\n\nA note about a blue bicycle.\n")
     src, units, _ = pipe._prepare(extra, {})
-    mem.catalog.journal.begin("ingest", [src.source_id])
-    mem.lance.add_units(units, mem.embedder.embed([u.index_text for u in units]), fingerprint(mem.embedder))
-    mem.lexical.replace([src.source_id], ((u.id, u.source_id, u.index_text) for u in units))
+    mem._catalog.journal.begin("ingest", [src.source_id])
+    mem._lance.add_units(units, mem._embedder.embed([u.index_text for u in units]), fingerprint(mem._embedder))
+    mem._lexical.replace([src.source_id], ((u.id, u.source_id, u.index_text) for u in units))
     # 2. drift: one unit vanished from Tantivy, a stale pid, loose permissions
-    victim = sorted(mem.lance.committed_ids())[0]
-    mem.lexical.delete_ids([victim])
+    victim = sorted(mem._lance.committed_ids())[0]
+    mem._lexical.delete_ids([victim])
     (mem.home / "write.pid").write_text("999999")
     os.chmod(mem.home, 0o755)
 
@@ -36,8 +36,8 @@ def test_doctor_repairs_an_interrupted_ingest_and_store_drift(mem, corpus):
 
     assert mem.doctor(repair=True).healthy
     assert mem.doctor().healthy
-    assert victim in mem.lexical.all_ids()
-    assert mem.lance.committed_ids() == mem.lexical.all_ids()
+    assert victim in mem._lexical.all_ids()
+    assert mem._lance.committed_ids() == mem._lexical.all_ids()
     # The interrupted file is simply ingested again by the next run.
     rep = mem.ingest([corpus], recursive=True)
     assert rep.count("added") == 1 and mem.doctor().healthy

@@ -25,7 +25,7 @@ def _other(tmp_path, name: str) -> Memory:
 
 
 def _units(m: Memory) -> dict:
-    rows = m.lance.units_where("status != 'pending'", ["id", "source_id", "status", "level", "text", "pinned",
+    rows = m._lance.units_where("status != 'pending'", ["id", "source_id", "status", "level", "text", "pinned",
                                                        "superseded_by", "valid_to", "merged_into", "children",
                                                        "access_count", "event_time", "speaker"])
     return {r["id"]: r for r in rows}
@@ -64,13 +64,13 @@ def test_export_then_import_into_a_fresh_home_is_the_same_memory(rich_memory, tm
     assert [s.to_dict() for s in new.sources()] == [s.to_dict() for s in mem.sources()]
     assert _units(new) == before  # ids, states, supersede links, pins, access counts, summaries
     ids = sorted(before)
-    a, b = mem.lance.vectors_of(ids), new.lance.vectors_of(ids)
+    a, b = mem._lance.vectors_of(ids), new._lance.vectors_of(ids)
     assert all(np.array_equal(a[i], b[i]) for i in ids)
     def turns(m):
-        t = m.lance.turns.table()
+        t = m._lance.turns.table()
         return None if t is None else sorted(t.to_arrow().column("unit_id").to_pylist())
     assert turns(new) == turns(mem)
-    assert new.graph.store.counts() == mem.graph.store.counts()
+    assert new._graph.store.counts() == mem._graph.store.counts()
     old_chain = [r.id for r in mem.history(next(u for u, r in before.items() if r["status"] == "superseded"))]
     assert [r.id for r in new.history(old_chain[0])] == old_chain
     for q in QUERIES:
@@ -98,7 +98,7 @@ def test_import_refuses_a_home_with_memory_unless_merging(rich_memory, tmp_path,
     assert res["replaced"] == 0 and len(other.sources()) == len(mem.sources()) + 1
     again = other.import_(tmp_path / "m.tar", merge=True)  # the same archive twice: replaced, not doubled
     assert again["replaced"] == len(mem.sources())
-    assert other.lance.count_units() == mem.lance.count_units() + 1
+    assert other._lance.count_units() == mem._lance.count_units() + 1
     assert other.doctor().healthy
 
 
@@ -131,6 +131,6 @@ def test_an_import_killed_midway_is_wiped_by_the_next_writer(rich_memory, tmp_pa
     fresh = _other(tmp_path, "restored")
     assert not fresh.doctor().healthy  # the journal of the killed import
     fresh.doctor(repair=True)
-    assert fresh.sources() == [] and fresh.lance.count_units("status != 'pending'") == 0
+    assert fresh.sources() == [] and fresh._lance.count_units("status != 'pending'") == 0
     fresh.import_(tmp_path / "m.tar")
     assert _units(fresh) == _units(rich_memory) and fresh.doctor().healthy

@@ -29,9 +29,9 @@ def notes(tmp_path):
 
 def test_ingest_writes_entities_mentions_and_relations(mem, notes):
     mem.ingest([notes])
-    counts = mem.graph.store.counts()
+    counts = mem._graph.store.counts()
     assert counts["entities"] > 0 and counts["mentions"] > 0 and counts["relations"] > 0
-    view = mem.graph_show("tove ahlgren")
+    view = mem.graph.show("tove ahlgren")
     assert view.mentioned_in == 2  # the film note and her own note
     assert view.entity == "Tove Ahlgren" and view.type == "person"  # as written, typed by the model
     assert "night harbour" in {nb["id"] for nb in view.neighbours}
@@ -47,21 +47,21 @@ def test_graph_mode_reaches_the_bridge_passage(mem, notes):
     titles = {h.title for h in hits}
     # The film note names the director; PPR walks film -> Tove Ahlgren -> her note.
     assert titles == {"Night Harbour", "Tove Ahlgren"}
-    assert "Night Harbour" in mem.retriever.ranked(q, "graph", 10).graph_trace.seeds
+    assert "Night Harbour" in mem._retriever.ranked(q, "graph", 10).graph_trace.seeds
     both = mem.search(q, mode="hybrid", k=4, hops=2)
     assert {"Night Harbour", "Tove Ahlgren"} <= {h.title for h in both}
 
 
 def test_forget_removes_relations_unit_nodes_and_orphan_entities(mem, notes):
     mem.ingest([notes])
-    before = mem.graph.load()
+    before = mem._graph.load()
     assert "tove ahlgren" in before.entity_ids and "turku" in before.entity_ids
     mem.forget(str(notes / "director.md"))
-    store = mem.graph.store
+    store = mem._graph.store
     units = set(store.all("mentions", ["unit_id"]).column("unit_id").to_pylist())
     rel = store.all("relations", ["subject", "object", "source_id"]).to_pylist()
     assert all("turku" not in (r["subject"], r["object"]) for r in rel)
-    after = mem.graph.load()  # the cache is stale and rebuilt
+    after = mem._graph.load()  # the cache is stale and rebuilt
     assert "turku" not in after.entity_ids  # only the forgotten note mentioned it
     assert "tove ahlgren" in after.entity_ids  # the film note still does
     assert len(after.unit_ids) == len(before.unit_ids) - 1 and set(after.unit_ids) == units
@@ -71,26 +71,26 @@ def test_changed_file_replaces_its_graph_rows(mem, notes):
     mem.ingest([notes])
     (notes / "director.md").write_text("# Tove Ahlgren\n\nTove Ahlgren was born in Oulu.\n")
     mem.ingest([notes])
-    ids = mem.graph.load().entity_ids
+    ids = mem._graph.load().entity_ids
     assert "oulu" in ids and "turku" not in ids and "helsinki" not in ids
 
 
 def test_graph_cache_round_trips_without_pickle_and_goes_stale(mem, notes, tmp_path):
     mem.ingest([notes])
-    built = mem.graph.load()
+    built = mem._graph.load()
     assert (mem.home / "graph" / "graph.npz").exists() and (mem.home / "graph" / "graph.json").exists()
-    fresh = Memory(mem.settings, embedder=FakeEmbedder(dim=64)).graph.load()  # read from disk
+    fresh = Memory(mem.settings, embedder=FakeEmbedder(dim=64))._graph.load()  # read from disk
     assert fresh.entity_ids == built.entity_ids and fresh.graph.ecount() == built.graph.ecount()
     extra = tmp_path / "more"
     extra.mkdir()
     (extra / "x.md").write_text("# Paris trip\n\nWe visited the Louvre with Marta.\n")
     mem.ingest([extra])
-    assert "louvre" in mem.graph.load().entity_ids
+    assert "louvre" in mem._graph.load().entity_ids
 
 
 def test_no_graph_ingest_and_graph_mode_falls_back_to_dense(mem, notes):
     mem.ingest([notes], graph=False)
-    assert not mem.graph.store.exists()
+    assert not mem._graph.store.exists()
     assert mem.search("Night Harbour", mode="graph", k=1)  # dense alone, no error
 
 
@@ -103,17 +103,17 @@ def test_graph_extraction_is_off_by_default(fake_cli, notes, capsys):
 
 def test_recovery_drops_graph_rows_of_a_killed_write(mem, notes):
     mem.ingest([notes])
-    n = mem.graph.store.counts()
+    n = mem._graph.store.counts()
     # A writer that died after writing pending units and their graph rows, before commit:
     from memcli.graph.index import GraphRows
 
     rows = GraphRows(mentions=[("ghost", "unit-not-committed", "src-x", "Ghost", "")],
                      relations=[("ghost", "haunts", "tove ahlgren", "unit-not-committed", "src-x")])
-    mem.catalog.journal.begin("ingest", ["src-x"])
-    rows.write(mem.graph.store, 64)
-    mem.catalog.recover()
-    assert mem.graph.store.counts()["mentions"] == n["mentions"]
-    assert mem.graph.store.counts()["relations"] == n["relations"]
+    mem._catalog.journal.begin("ingest", ["src-x"])
+    rows.write(mem._graph.store, 64)
+    mem._catalog.recover()
+    assert mem._graph.store.counts()["mentions"] == n["mentions"]
+    assert mem._graph.store.counts()["relations"] == n["relations"]
 
 
 def test_llm_extractor_caches_by_content_and_counts_unusable(tmp_path, notes):
@@ -128,7 +128,7 @@ def test_llm_extractor_caches_by_content_and_counts_unusable(tmp_path, notes):
     mem = Memory(s, embedder=FakeEmbedder(dim=64), generator=gen)
     rep = mem.ingest([notes])
     assert len(calls) == 4 and rep.graph_unusable == 0
-    assert "night harbour" in mem.graph.load().entity_ids or "night" in mem.graph.load().entity_ids
+    assert "night harbour" in mem._graph.load().entity_ids or "night" in mem._graph.load().entity_ids
     (notes / "bread.md").write_text("# sourdough\n\nfeed it.\n")  # no capitalised words: nothing usable
     rep = mem.ingest([notes])
     assert len(calls) == 5  # only the changed note was sent to the model
@@ -159,7 +159,7 @@ def test_doctor_finds_and_repairs_graph_rows_of_missing_units(mem, notes):
 
     mem.ingest([notes])
     assert mem.doctor().healthy
-    GraphRows(mentions=[("tove ahlgren", "no-such-unit", "src-x", "Tove Ahlgren", "person")]).write(mem.graph.store, 64)
+    GraphRows(mentions=[("tove ahlgren", "no-such-unit", "src-x", "Tove Ahlgren", "person")]).write(mem._graph.store, 64)
     rep = mem.doctor()
     assert not rep.healthy and any(f.check == "graph matches LanceDB" and not f.ok for f in rep.findings)
     assert mem.doctor(repair=True).healthy and mem.doctor().healthy
@@ -167,10 +167,10 @@ def test_doctor_finds_and_repairs_graph_rows_of_missing_units(mem, notes):
 
 def test_graph_build_backfills_units_ingested_without_it(mem, notes, fake_cli, capsys):
     mem.ingest([notes], graph=False)
-    assert not mem.graph.store.exists()
-    res = mem.graph_build()
-    assert res["units"] == mem.lance.count_units() and res["mentions"] > 0
-    assert mem.graph_build()["units"] == 0  # resumable: nothing left to do
+    assert not mem._graph.store.exists()
+    res = mem.graph.build()
+    assert res["units"] == mem._lance.count_units() and res["mentions"] > 0
+    assert mem.graph.build()["units"] == 0  # resumable: nothing left to do
     assert {h.title for h in mem.search("Where was the director of Night Harbour born?", mode="graph", k=2)} == {
         "Night Harbour", "Tove Ahlgren"}
     assert mem.doctor().healthy

@@ -21,7 +21,7 @@ def test_a_person_is_typed_as_a_person_and_named_as_written(mem, tmp_path):
         "b.md": "# Later\n\nLater that week Dan Okafor phoned the supplier in Uppsala about glass.\n",
         "c.md": "# Shop\n\nthe invoice says dan okafor paid in full.\n"})  # once lower-cased
     mem.ingest([tmp_path / "n"])
-    view = mem.graph_show("DAN OKAFOR")  # lookups fold case
+    view = mem.graph.show("DAN OKAFOR")  # lookups fold case
     assert view.entity == "Dan Okafor" and view.id == "dan okafor" and view.type == "person"
     near = {nb["name"]: nb["type"] for nb in view.neighbours}
     assert near.get("Maya Lindqvist") == "person" and near.get("Uppsala") == "place"
@@ -32,7 +32,7 @@ def test_sentence_initial_common_words_are_not_entities(mem, tmp_path):
     write(tmp_path / "n", {"a.md": "# Tools\n\nRunning the tests is easy. Several people asked. Having a "
                                    "backup helps. Using Syncthing, Ana copies the vault to her laptop.\n"})
     mem.ingest([tmp_path / "n"])
-    ids = set(mem.graph.load().entity_ids)
+    ids = set(mem._graph.load().entity_ids)
     assert not ids & {"running", "several", "having", "using"}
     assert "ana" in ids
     rules = RuleExtractor().extract("Running the tests is easy. Several people came. Ana met Ben in Lisbon.")
@@ -44,9 +44,9 @@ def test_a_markdown_link_between_notes_becomes_an_edge(mem, tmp_path):
         "projects/boiler.md": "# Boiler service\n\nThe engineer came on Tuesday; see [the invoice](../admin/invoice-2025.md#total).\n",
         "admin/invoice-2025.md": "# Heating invoice\n\nPaid 180 pounds for the annual boiler service.\n"})
     mem.ingest([tmp_path / "v"], recursive=True)
-    rel = mem.graph.store.relations_of("boiler service")
+    rel = mem._graph.store.relations_of("boiler service")
     assert ("boiler service", RELATION_LINKS, "heating invoice") in {(r["subject"], r["relation"], r["object"]) for r in rel}
-    view = mem.graph_show("Heating invoice")  # the backlink, by the linked note's title
+    view = mem.graph.show("Heating invoice")  # the backlink, by the linked note's title
     assert any(r["relation"] == RELATION_LINKS and r["subject"] == "boiler service" for r in view.relations)
 
 
@@ -56,9 +56,9 @@ def test_a_relative_wiki_link_reaches_the_linked_notes_entity(mem, tmp_path):
         "garden/beds/Raised bed.md": "---\ntitle: The raised bed\n---\nCompost and topsoil, half and half.\n",
         "garden/other.md": "# Other\n\nSee [[../garden/sowing]] for dates.\n"})
     mem.ingest([tmp_path / "v"], recursive=True)
-    ids = set(mem.graph.load().entity_ids)
+    ids = set(mem._graph.load().entity_ids)
     assert not any(i.startswith(("/", ".")) for i in ids)  # no "/raised bed" twin of the note
-    links = {(r["subject"], r["object"]) for r in mem.graph.store.relations_of("sowing") if r["relation"] == RELATION_LINKS}
+    links = {(r["subject"], r["object"]) for r in mem._graph.store.relations_of("sowing") if r["relation"] == RELATION_LINKS}
     assert ("sowing", "raised bed") in links  # the note's own entity (title "The raised bed")
     assert ("other", "sowing") in links
 
@@ -68,7 +68,7 @@ def test_graph_show_lists_link_edges_before_co_mentions(mem, tmp_path):
     write(tmp_path / "v", {"hub.md": f"# Hub\n\n{body}\n\nNext: [[Target note]].\n",
                            "Target note.md": "# Target note\n\nNothing else here.\n"})
     mem.ingest([tmp_path / "v"], recursive=True)
-    view = mem.graph_show("Hub", limit=5)
+    view = mem.graph.show("Hub", limit=5)
     assert view.relations[0]["relation"] == RELATION_LINKS
 
 

@@ -12,7 +12,7 @@ from memcli.memory import Memory
 
 
 def store_ids(mem):
-    return mem.lance.committed_ids(), mem.lexical.all_ids()
+    return mem._lance.committed_ids(), mem._lexical.all_ids()
 
 
 def test_ingest_writes_every_unit_to_both_stores(mem, corpus):
@@ -45,7 +45,7 @@ def test_reingest_is_idempotent(mem, corpus):
 
 def test_changed_file_replaces_its_units_everywhere(mem, corpus):
     mem.ingest([corpus], recursive=True)
-    old = {u["id"] for u in mem.lance.units_of(mem.sources()[0].source_id)}
+    old = {u["id"] for u in mem._lance.units_of(mem.sources()[0].source_id)}
     trip = corpus / "trip.txt"
     trip.write_text("Trip to Porto\n\nWe took the train to Porto and drank port wine by the Douro.\n")
     rep = mem.ingest([corpus], recursive=True)
@@ -122,11 +122,11 @@ def test_crash_mid_write_is_rolled_back_and_rerun_finishes(mem, corpus):
     from memcli.ingest.pipeline import IngestPipeline
     from memcli.embed.base import fingerprint
 
-    pipe = IngestPipeline(mem.settings, mem.catalog, mem.embedder)
+    pipe = IngestPipeline(mem.settings, mem._catalog, mem._embedder)
     src, units, _ = pipe._prepare(corpus / "trip.txt", {})
-    mem.catalog.journal.begin("ingest", [src.source_id])
-    mem.lance.add_units(units, mem.embedder.embed([u.index_text for u in units]), fingerprint(mem.embedder))
-    mem.lexical.replace([src.source_id], ((u.id, u.source_id, u.index_text) for u in units))
+    mem._catalog.journal.begin("ingest", [src.source_id])
+    mem._lance.add_units(units, mem._embedder.embed([u.index_text for u in units]), fingerprint(mem._embedder))
+    mem._lexical.replace([src.source_id], ((u.id, u.source_id, u.index_text) for u in units))
     # Readers never see the half-written units.
     assert all(h.uri.endswith("garden.md") for h in mem.search("Lisbon sardines tram", mode="bm25"))
     assert all(h.uri.endswith("garden.md") for h in mem.search("Lisbon sardines tram", mode="dense"))
@@ -134,13 +134,13 @@ def test_crash_mid_write_is_rolled_back_and_rerun_finishes(mem, corpus):
     assert rep.recovered["op"] == "ingest" and rep.recovered["sources"] == 1
     lance_ids, lex_ids = store_ids(mem)
     assert lance_ids == lex_ids
-    assert len(lance_ids) == mem.lance.count_units(None)  # nothing pending is left
+    assert len(lance_ids) == mem._lance.count_units(None)  # nothing pending is left
     assert {s.uri.rsplit("/", 1)[1] for s in mem.sources()} == {"garden.md", "trip.txt", "scale.py"}
     assert mem.search("Lisbon sardines tram", mode="bm25")[0].uri.endswith("trip.txt")
 
 
 def test_two_writers_cannot_interleave(mem, corpus):
-    with mem.lock():
+    with mem._lock():
         with pytest.raises(LockBusyError, match="another mem process"):
             mem.ingest([corpus])
 
@@ -168,11 +168,11 @@ def test_sample_corpus_ingests_every_format(mem):
 
 def test_changed_unit_settings_resegment_on_next_ingest(mem, corpus):
     mem.ingest([corpus], recursive=True)
-    n_before = mem.lance.count_units()
+    n_before = mem._lance.count_units()
     mem.settings.segment.min_tokens, mem.settings.segment.max_tokens = 16, 32
     rep = mem.ingest([corpus], recursive=True)
     assert rep.count("updated") == 3
-    assert mem.lance.count_units() > n_before
+    assert mem._lance.count_units() > n_before
     assert store_ids(mem)[0] == store_ids(mem)[1]
 
 
@@ -189,7 +189,7 @@ def test_older_homes_gain_new_columns(settings, corpus):
     lancedb.connect(str(home)).create_table("sources", schema=old)
     m = Memory(settings, embedder=FakeEmbedder(dim=64))
     assert m.ingest([corpus]).count("added") == 2
-    assert "pipeline" in m.lance.sources_table().schema.names
+    assert "pipeline" in m._lance.sources_table().schema.names
 
 
 def test_hostile_files_get_clear_messages(mem, tmp_path):
@@ -209,7 +209,7 @@ def test_hostile_files_get_clear_messages(mem, tmp_path):
     assert res["nested.html"].status in ("added", "failed")
     if res["nested.html"].status == "failed":
         assert res["nested.html"].message
-    assert mem.lance.committed_ids() == mem.lexical.all_ids()
+    assert mem._lance.committed_ids() == mem._lexical.all_ids()
 
 
 def test_a_fifo_is_refused_not_read(mem, tmp_path):
@@ -225,13 +225,13 @@ def test_a_fifo_is_refused_not_read(mem, tmp_path):
 def test_reindex_moves_memory_to_a_new_embedder(settings, corpus):
     Memory(settings, embedder=FakeEmbedder(dim=64)).ingest([corpus], recursive=True)
     other = Memory(settings, embedder=FakeEmbedder(dim=32))
-    ids_before = other.lance.committed_ids()
+    ids_before = other._lance.committed_ids()
     res = other.reindex()
     assert res["units"] == len(ids_before) and res["to"]["embed_dim"] == "32"
-    assert other.lance.committed_ids() == ids_before == other.lexical.all_ids()
+    assert other._lance.committed_ids() == ids_before == other._lexical.all_ids()
     assert other.search("grilled sardines Lisbon", mode="dense")[0].uri.endswith("trip.txt")
     # Entity name vectors move to the new space too, so graph query linking keeps working.
-    assert res["entities"] > 0 and other.graph.load().entity_vectors.shape[1] == 32
+    assert res["entities"] > 0 and other._graph.load().entity_vectors.shape[1] == 32
     assert other.search("Lisbon", mode="graph", k=1)[0].uri.endswith("trip.txt")
     assert other.doctor().healthy
     assert other.ingest([corpus], recursive=True).count("unchanged") == 3
@@ -240,16 +240,16 @@ def test_reindex_moves_memory_to_a_new_embedder(settings, corpus):
 def test_reindex_interrupted_after_dropping_units_is_restored(settings, corpus):
     mem = Memory(settings, embedder=FakeEmbedder(dim=64))
     mem.ingest([corpus], recursive=True)
-    ids = mem.lance.committed_ids()
+    ids = mem._lance.committed_ids()
     # Simulate a crash between "copy written" and "units recreated".
-    t = mem.lance.units_table()
-    mem.catalog.journal.begin("reindex", [])
-    mem.lance.db.create_table("units_reindex", data=t.to_arrow(), schema=t.schema)
-    mem.lance.db.drop_table("units")
+    t = mem._lance.units_table()
+    mem._catalog.journal.begin("reindex", [])
+    mem._lance.db.create_table("units_reindex", data=t.to_arrow(), schema=t.schema)
+    mem._lance.db.drop_table("units")
     fresh = Memory(settings, embedder=FakeEmbedder(dim=64))
     rep = fresh.ingest([corpus], recursive=True)
     assert rep.recovered["op"] == "reindex"
-    assert fresh.lance.committed_ids() == ids and rep.count("unchanged") == 3
+    assert fresh._lance.committed_ids() == ids and rep.count("unchanged") == 3
 
 
 def test_units_table_from_an_older_version_takes_new_units_and_consolidation(settings, corpus, tmp_path):
@@ -270,7 +270,7 @@ def test_units_table_from_an_older_version_takes_new_units_and_consolidation(set
     lancedb.connect(str(Path(settings.home) / "lance")).create_table("units", schema=old)
     m = Memory(settings, embedder=FakeEmbedder(dim=64))
     assert m.ingest([corpus], recursive=True).count("added") == 3
-    assert m.lance.units_table().schema.names[-1] != "vector"  # migrated: new columns at the end
+    assert m._lance.units_table().schema.names[-1] != "vector"  # migrated: new columns at the end
     m.settings.consolidate.summary_min_units = 2
     m.consolidate(only=["summarize"])
     assert m.search("tomatoes", k=1) and m.doctor().healthy
@@ -331,14 +331,14 @@ def test_a_long_ingest_keeps_table_versions_and_fragments_bounded(tmp_path):
                embedder=FakeEmbedder(dim=64))
 
     def watch(p):
-        t = m.lance.units_table()
+        t = m._lance.units_table()
         if t is not None:
             seen.append(len(t.list_versions()))
     rep = m.ingest([notes], on_progress=watch)
     assert rep.added == 120 and rep.maintenance.get("tidied") == 60 // 8  # 60 batches of two files
     assert max(seen) <= 8 + 4, max(seen)  # without tidying: one version per batch, 60+
-    assert len(m.lance.units_table().list_versions()) <= 3
-    assert m.lance.units_table().stats()["fragment_stats"]["num_fragments"] <= 2
+    assert len(m._lance.units_table().list_versions()) <= 3
+    assert m._lance.units_table().stats()["fragment_stats"]["num_fragments"] <= 2
     assert m.doctor().healthy and len(m.search("ferries lanterns", k=5)) == 5
 
 
@@ -357,8 +357,8 @@ def test_batches_grow_while_they_are_quick(tmp_path):
                                     "batch_seconds": batch_seconds, "tidy_every": 0}),
                    embedder=FakeEmbedder(dim=64))
         writes = []
-        real = m.catalog.write
-        m.catalog.write = lambda *a, **k: (writes.append(len(a[1])), real(*a, **k))[1]
+        real = m._catalog.write
+        m._catalog.write = lambda *a, **k: (writes.append(len(a[1])), real(*a, **k))[1]
         assert m.ingest([notes]).added == 64
         return writes
     quick = commits(1000.0, "quick")  # every batch is "quick"

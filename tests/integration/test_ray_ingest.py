@@ -26,10 +26,10 @@ def test_ray_ingest_writes_the_same_units_and_vectors_as_a_plain_one(tmp_path, c
     plain, bulk = _home(tmp_path, "plain"), _home(tmp_path, "bulk")
     plain.ingest([corpus], recursive=True)
     rep = bulk.ingest([corpus], recursive=True, ray=True, workers=2)
-    assert rep.units_written == plain.lance.count_units() and not rep.failed
-    a, b = plain.lance.committed_ids(), bulk.lance.committed_ids()
+    assert rep.units_written == plain._lance.count_units() and not rep.failed
+    a, b = plain._lance.committed_ids(), bulk._lance.committed_ids()
     assert a == b and len(a) > 30
-    va, vb = plain.lance.vectors_of(sorted(a)), bulk.lance.vectors_of(sorted(b))
+    va, vb = plain._lance.vectors_of(sorted(a)), bulk._lance.vectors_of(sorted(b))
     assert max(float(np.abs(va[i] - vb[i]).max()) for i in a) <= 1e-6
     assert bulk.doctor().healthy
     assert [h.unit_id for h in bulk.search("hives harbours")] == [h.unit_id for h in plain.search("hives harbours")]

@@ -124,7 +124,7 @@ class CopyingGenerator(InventingGenerator):
 
 def test_generation_that_invents_falls_back_to_the_reader_line(notes):
     gen = InventingGenerator()
-    mem = Memory(notes.settings, embedder=notes.embedder, generator=gen)
+    mem = Memory(notes.settings, embedder=notes._embedder, generator=gen)
     a = mem.ask("How do I make a read-only copy of the team's notes repository?", answer="generate")
     assert "django" not in a.answer
     assert "git clone" in a.answer
@@ -138,7 +138,7 @@ def test_generation_that_invents_falls_back_to_the_reader_line(notes):
 
 
 def test_evidence_and_citations_agree_on_a_copied_answer(notes):
-    mem = Memory(notes.settings, embedder=notes.embedder, generator=CopyingGenerator())
+    mem = Memory(notes.settings, embedder=notes._embedder, generator=CopyingGenerator())
     a = mem.ask("When does the sourdough starter get fed?", answer="generate")
     assert not a.abstained and a.generated is None
     assert a.citations[0].uri.endswith("sourdough.md")

@@ -120,8 +120,8 @@ def test_a_warm_search_reads_this_machines_copy_not_the_bucket(remote_env, corpu
     mem = _mem(remote_env)
     mem.ingest([corpus], recursive=True)
     before = [h.unit_id for h in mem.search("grilled sardines Lisbon")]
-    entities = mem.graph_stats()["entities"]
-    lisbon = mem.graph_show("Lisbon")
+    entities = mem.graph.stats()["entities"]
+    lisbon = mem.graph.show("Lisbon")
     assert before and entities and (mem.home / "mirror" / "units.lance").is_dir()
     lance = object_store(remote_env["MEM_HOME"] + "/lance", mem.settings.storage)
     data = [m["path"] for b in obstore.list(lance) for m in b if "/data/" in m["path"]]
@@ -130,8 +130,8 @@ def test_a_warm_search_reads_this_machines_copy_not_the_bucket(remote_env, corpu
         obstore.delete(lance, p)
     assert [h.unit_id for h in mem.search("grilled sardines Lisbon")] == before
     assert [h.unit_id for h in mem.search("grilled sardines Lisbon", mode="graph")]
-    assert mem.graph_stats()["entities"] == entities
-    assert mem.graph_show("Lisbon") == lisbon  # its relations and mentions: rows read from the copy
+    assert mem.graph.stats()["entities"] == entities
+    assert mem.graph.show("Lisbon") == lisbon  # its relations and mentions: rows read from the copy
 
 
 def _eventually(check, seconds: float) -> bool:
@@ -161,7 +161,7 @@ def test_two_writers_at_once_take_turns_and_lose_nothing(remote_env, tmp_path):
     outs = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), outs
     m = _mem(env)
-    assert len(m.sources()) == 12 and m.lance.count_units("status = 'pending'") == 0
+    assert len(m.sources()) == 12 and m._lance.count_units("status = 'pending'") == 0
     rep = m.doctor()
     assert rep.healthy, [f for f in rep.findings if not f.ok]
     assert {h.uri.rsplit("/", 2)[-2] for h in m.search("lantern", mode="bm25", k=12)} == {"notes0", "notes1"}
@@ -170,7 +170,7 @@ def test_two_writers_at_once_take_turns_and_lose_nothing(remote_env, tmp_path):
 def test_a_second_writer_waits_then_exits_6(remote_env, corpus):
     a = _mem(remote_env)
     a.ingest([corpus], recursive=True)
-    with a.lock():
+    with a._lock():
         t0 = time.time()
         p = _cli({**remote_env, "MEM_INGEST__LOCK_TIMEOUT_S": "1", "XDG_CACHE_HOME": remote_env["XDG_CACHE_HOME"] + "-b"},
                  "ingest", "-r", str(corpus))
@@ -193,7 +193,7 @@ def test_a_writer_killed_mid_ingest_is_recovered_by_the_next_run(remote_env, tmp
     deadline = time.time() + 120
     while time.time() < deadline and p.poll() is None:
         try:
-            if m.lance.sources():
+            if m._lance.sources():
                 break  # a batch is committed: the ingest is mid-way
         except Exception:
             pass
@@ -204,9 +204,9 @@ def test_a_writer_killed_mid_ingest_is_recovered_by_the_next_run(remote_env, tmp
     again = _cli(env, "ingest", str(d), "--json")
     assert again.returncode == 0, again.stderr
     m = _mem(env)
-    assert len(m.sources()) == 60 and m.lance.count_units("status = 'pending'") == 0
+    assert len(m.sources()) == 60 and m._lance.count_units("status = 'pending'") == 0
     assert m.doctor().healthy
-    assert m.lance.committed_ids() == m.lexical.all_ids()
+    assert m._lance.committed_ids() == m._lexical.all_ids()
 
 
 def test_racing_writers_never_hold_the_lock_together(remote_env):
@@ -269,13 +269,13 @@ def test_a_local_home_moves_to_the_bucket_and_back(remote_env, mem, corpus, tmp_
     mem.ingest([corpus], recursive=True)
     mem.export(tmp_path / "local.tar")
     remote = _mem(remote_env)
-    assert remote.import_(tmp_path / "local.tar")["units"] == mem.lance.count_units()
+    assert remote.import_(tmp_path / "local.tar")["units"] == mem._lance.count_units()
     remote.export(tmp_path / "remote.tar")
     back = Memory(Settings(home=tmp_path / "back", embed={"model": "fake:64"}, graph={"enabled": True}),
                   embedder=FakeEmbedder(dim=64))
     back.import_(tmp_path / "remote.tar")
     for m in (remote, back):
-        assert m.lance.committed_ids() == mem.lance.committed_ids()
+        assert m._lance.committed_ids() == mem._lance.committed_ids()
         for q in ("tomatoes frost", "hive queen", "Lisbon"):
             assert [h.unit_id for h in m.search(q)] == [h.unit_id for h in mem.search(q)]
         assert m.doctor().healthy

@@ -63,7 +63,7 @@ def test_dates_come_from_headings_file_names_and_first_lines():
 
 def test_since_and_until_select_journal_entries_not_whole_files(mem, tmp_path):
     mem.ingest([folder(tmp_path)])
-    rows = mem.lance.units_where(None, ["title", "section", "event_time", "time_source"])
+    rows = mem._lance.units_where(None, ["title", "section", "event_time", "time_source"])
     dated = {(r["section"].split(" › ")[-1] if r["section"] else r["title"]): (r["event_time"], r["time_source"]) for r in rows}
     assert dated["20 April"] == (day("2025-04-20"), "heading")
     assert dated["Boiler"] == (day("2023-11-02"), "file name")

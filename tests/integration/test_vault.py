@@ -75,7 +75,7 @@ def test_wiki_links_become_graph_edges_resolved_through_aliases(settings, tmp_pa
 
     mem = Memory(settings, embedder=FakeEmbedder(dim=64))  # settings: graph extraction on
     mem.ingest([VAULT], recursive=True)
-    rel = mem.graph.store.all("relations", ["subject", "relation", "object"]).to_pylist()
+    rel = mem._graph.store.all("relations", ["subject", "relation", "object"]).to_pylist()
     links = {(r["subject"], r["object"]) for r in rel if r["relation"] == "links to"}
     assert {("hive marigold", "tove ahlgren"), ("hive marigold", "varroa plan"), ("hive marigold", "2025-06-01"),
             ("tove ahlgren", "hive marigold"), ("varroa plan", "hive marigold"), ("2025-06-01", "hive marigold"),
@@ -85,17 +85,17 @@ def test_wiki_links_become_graph_edges_resolved_through_aliases(settings, tmp_pa
     assert {("marigold", "hive marigold"), ("old hive", "hive marigold"), ("tove", "tove ahlgren")} <= aliases
 
     # Backlinks: Tove's note is linked from the daily note through her alias [[Tove]].
-    view = mem.graph_show("Tove Ahlgren")
+    view = mem.graph.show("Tove Ahlgren")
     linked_from = {r["subject"] for r in view.relations if r["relation"] == "links to" and r["subject"] != "tove ahlgren"}
     assert {"hive marigold", "2025-06-01"} <= linked_from
     assert {"tove ahlgren", "varroa plan", "2025-06-01"} <= {
-        r["subject"] for r in mem.graph_show("Hive Marigold").relations if r["relation"] == "links to"}
+        r["subject"] for r in mem.graph.show("Hive Marigold").relations if r["relation"] == "links to"}
 
     # Off: no link or alias edges.
     settings.graph.links = False
     off = Memory(settings.model_copy(update={"home": str(tmp_path / "off")}), embedder=FakeEmbedder(dim=64))
     off.ingest([VAULT], recursive=True)
-    kinds = {r["relation"] for r in off.graph.store.all("relations", ["relation"]).to_pylist()}
+    kinds = {r["relation"] for r in off._graph.store.all("relations", ["relation"]).to_pylist()}
     assert "links to" not in kinds and "alias of" not in kinds
 
 
@@ -111,7 +111,7 @@ def test_a_link_by_alias_bridges_to_the_note(settings):
     club = Path(__file__).resolve().parents[1] / "fixtures" / "vault-club"
     mem = Memory(settings, embedder=FakeEmbedder(dim=64))
     mem.ingest([club], recursive=True)
-    version, aliases = mem.graph.store.aliases()
+    version, aliases = mem._graph.store.aliases()
     assert ("Dan", "Dan Okafor") in aliases  # a daily note (2025-06-03.md) is titled by its date: no alias needed
     index = TitleIndex([{"id": "u1", "title": "Dan Okafor"}, {"id": "u2", "title": "Hive Clover"}], aliases=aliases)
     assert index.mentioned("Kept by [[Dan]]; inspected on [[2025-06-03]].") == ["dan"]

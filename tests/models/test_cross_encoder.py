@@ -26,4 +26,4 @@ def test_cross_encoder_reranks_search_results(tmp_path, corpus):
     hits = mem.search("grilled sardines Lisbon", k=3)
     assert len(hits) == 3
     assert len({h.unit_id for h in hits}) == 3
-    assert mem.retriever.reranker.name == "cross-encoder"
+    assert mem._retriever.reranker.name == "cross-encoder"

@@ -35,7 +35,7 @@ def test_the_first_ingest_exports_a_checked_onnx_encoder(tmp_path, torch_embedde
     assert isinstance(light, onnx.OnnxEmbedder) and light.name == torch_embedder.name
 
     # Same vectors as torch on the units just stored (long ones go through the same windows).
-    rows = m.lance.units_where("status = 'committed'", ["id", "text"])
+    rows = m._lance.units_where("status = 'committed'", ["id", "text"])
     texts = [r["text"] for r in rows] + [" ".join(["The hive was calm and the queen laying."] * 120)]
     cos = np.sum(light.embed(texts) * torch_embedder.embed(texts), axis=1)
     assert cos.min() >= onnx.MIN_COSINE

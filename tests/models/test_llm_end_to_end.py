@@ -37,7 +37,7 @@ def test_smollm2_answers_with_citations(notes_memory):
     assert len(pieces) > 1  # streamed token by token
     assert ans.model.endswith(".gguf") and ans.answer
     assert ans.abstained or ans.citations
-    info = mem.generator.info()
+    info = mem._generator.info()
     assert info["n_threads"] >= 1 and "gpu_offload" in info
     assert info["prompt"] == "chat"  # SmolLM2's GGUF carries a chat template
 
@@ -45,13 +45,13 @@ def test_smollm2_answers_with_citations(notes_memory):
 def test_completion_style_prompt_for_base_models(notes_memory):
     mem = notes_memory(n_ctx=1024, max_tokens=24, prompt_style="completion")
     ans = mem.ask("What colour is the car?", answer="generate")
-    assert mem.generator.info()["prompt"] == "completion"
+    assert mem._generator.info()["prompt"] == "completion"
     assert ans.answer and "\n\n" not in ans.answer  # stops at the end of the answer paragraph
 
 
 def test_smollm2_relevance_is_a_probability_and_reuses_the_question_prefix(notes_memory):
     mem = notes_memory(n_ctx=2048)
-    gen = mem.generator
+    gen = mem._generator
     p1 = gen.relevance("What is my cat called?", "My cat is called Pixel.")
     cached = gen._llm.n_tokens
     p2 = gen.relevance("What is my cat called?", "The car is a blue Volvo bought in 2019.")
@@ -60,7 +60,7 @@ def test_smollm2_relevance_is_a_probability_and_reuses_the_question_prefix(notes
     assert gen.relevance("What is my cat called?", "My cat is called Pixel.") == pytest.approx(p1, abs=1e-4)
     mem.settings.search.rerank = "llm"
     hits = mem.search("What is my cat called?", k=2)
-    assert hits and mem.retriever.reranker.name == "llm"
+    assert hits and mem._retriever.reranker.name == "llm"
 
 
 def test_smollm2_never_repeats_a_sentence(notes_memory):

@@ -48,7 +48,7 @@ def test_long_text_is_embedded_by_windows_not_truncated(embedder):
 
 
 def test_units_fit_what_the_model_reads(sample_mem, embedder):
-    units = [u for s in sample_mem.sources() for u in sample_mem.lance.units_of(s.source_id)]
+    units = [u for s in sample_mem.sources() for u in sample_mem._lance.units_of(s.source_id)]
     from memcli.ingest.segment import index_text
 
     texts = [index_text(u["title"], u["section"], u["text"]) for u in units]
