@@ -34,6 +34,7 @@ from memcli import __version__
 from memcli.errors import LockBusyError
 from memcli.paths import is_remote, local_dir, socket_path
 from memcli.server import wire
+from memcli.server.memories import Fallback, Memories
 from memcli.server.streams import In, Out
 
 
@@ -59,22 +60,6 @@ class _Job:
     def __init__(self, fn) -> None:
         self.fn, self.done = fn, threading.Event()
         self.result, self.error = None, None
-
-
-class Fallback(BaseException):
-    """This request is not for this server (another home): the client runs it itself.
-    A BaseException so that the CLI's error mapping lets it through."""
-
-
-def _model_key(section: str, settings) -> str:
-    """Models are shared between Memory objects whose settings of that section agree."""
-    return f"{section}:{getattr(settings, section).model_dump_json()}"
-
-
-def _model_label(key: str, model) -> str:
-    kind = key.split(":", 1)[0]
-    name = getattr(model, "name", None) or Path(str(getattr(model, "path", ""))).name or type(model).__name__
-    return f"{kind}: {name} ({type(model).__name__})"
 
 
 class Server:
@@ -103,9 +88,7 @@ class Server:
         self._cancel_pending = False
         self._stopping = False
         self._terminated = False
-        self._mems: dict[str, object] = {}
-        self._models: dict[str, object] = {}
-        self._sig: tuple | None = None
+        self.memories = Memories(self.home, self.location)  # the resident Memory objects
         self._lockf = None
         self._listener: socket.socket | None = None
         from memcli.server.page import PageBackend
@@ -157,8 +140,8 @@ class Server:
         """Load what the first query needs (embedder, tables, index) before saying ready."""
         t0 = time.perf_counter()
         try:
-            self.memory_for(self.host.settings(self.location))._warm_up()
-            self._harvest()
+            self.memories.get(self.host.settings(self.location))._warm_up()
+            self.memories.harvest()
         except Exception as e:  # a broken home still serves: each command reports its error
             self.log(f"warm-up: {type(e).__name__}: {e}")
         self.log(f"warm in {time.perf_counter() - t0:.1f} s")
@@ -346,7 +329,7 @@ class Server:
         code, fell_back = 1, False
         try:
             wire.send(conn, wire.ACCEPT)
-            self._refresh()
+            self.memories.refresh()
             for k in [k for k in os.environ if k.startswith("MEM_")]:
                 del os.environ[k]
             os.environ.update(req.get("env", {}))
@@ -354,7 +337,7 @@ class Server:
             sys.stdout = Out(conn, wire.OUT, bool(tty.get("stdout")), lock)
             sys.stderr = Out(conn, wire.ERR, bool(tty.get("stderr")), lock)
             sys.stdin = In(conn, bool(tty.get("stdin")), lines, lock)
-            self.host.enter(self.memory_for, req.get("columns"))
+            self.host.enter(self.memories.get, req.get("columns"))
             threading.Thread(target=self._reader, args=(conn, lines, done, cancelled), daemon=True).start()
             with self._active:
                 self._cancel_ok = not cancelled.is_set()
@@ -388,7 +371,7 @@ class Server:
             os.chdir(saved_cwd)
             os.environ.clear()
             os.environ.update(saved_env)
-            self._harvest()
+            self.memories.harvest()
             # Free before the client hears the exit code: its next command (a script's, an
             # agent's) must find the server idle, not busy, and be served rather than sent back.
             self._finished(wrote=bool(req.get("write")))
@@ -414,7 +397,11 @@ class Server:
                 "served": self.served, "idle_s": round(time.time() - self.last_active, 1),
                 "idle_timeout_s": self.idle_timeout_s, "busy": self._pending > 0,
                 "queued": max(0, self._pending - 1), "autostarted": self.autostarted,
-                "models": sorted(_model_label(k, m) for k, m in self._models.items())}
+                "models": self.memories.models()}
+
+    def fresh_memory(self):
+        """A Memory of its own for the page's reads, sharing the loaded embedder."""
+        return self.memories.fresh(self.host.settings(self.location))
 
     def submit(self, fn):
         """``fn(memory)`` queued for the main thread like any CLI write (one writer); its result."""
@@ -441,70 +428,11 @@ class Server:
 
     def _run_job(self, job: _Job) -> None:
         try:
-            self._refresh()
-            job.result = job.fn(self.memory_for(self.host.settings(self.location)))
+            self.memories.refresh()
+            job.result = job.fn(self.memories.get(self.host.settings(self.location)))
         except BaseException as e:  # handed to the page's request, never out of the main loop
             job.error = e
         finally:
-            self._harvest()
+            self.memories.harvest()
             self._finished(wrote=True)
             job.done.set()
-
-    # -- resident Memory objects ------------------------------------------------------
-    def fresh_memory(self):
-        """A Memory of this home of its own (the page reads on one beside the main thread's),
-        sharing the loaded embedder."""
-        from memcli.memory import Memory
-
-        settings = self.host.settings(self.location)
-        return Memory(settings, embedder=self._models.get(_model_key("embed", settings)))
-
-    def memory_for(self, settings):
-        """The resident Memory for these settings (models shared across settings)."""
-        from memcli.memory import Memory
-
-        if local_dir(settings.home).resolve() != self.home.resolve():
-            raise Fallback(f"this server holds {self.location}")
-        key = settings.model_dump_json()
-        mem = self._mems.get(key)
-        if mem is None:
-            if len(self._mems) >= 8:
-                self._mems.pop(next(iter(self._mems)))
-            mem = Memory(settings, embedder=self._models.get(_model_key("embed", settings)),
-                         generator=self._models.get(_model_key("llm", settings)))
-            self._mems[key] = mem
-        return mem
-
-    def _harvest(self) -> None:
-        """Keep the models the last command loaded for the next one."""
-        for mem in self._mems.values():
-            if mem._embedder_loaded is not None:
-                self._models.setdefault(_model_key("embed", mem.settings), mem._embedder_loaded)
-            if mem._generator_loaded is not None:
-                self._models.setdefault(_model_key("llm", mem.settings), mem._generator_loaded)
-
-    def signature(self) -> tuple:
-        def mtime(p: Path) -> int:
-            try:
-                return p.stat().st_mtime_ns
-            except OSError:
-                return 0
-
-        lance = self.home / "lance"
-        try:
-            tables = tuple(sorted(os.listdir(lance)))
-        except OSError:
-            tables = ()
-        return tables, mtime(lance), mtime(self.home / "tantivy" / "meta.json")
-
-    def _refresh(self) -> None:
-        """Another process may have written: a new table set means fresh stores; a new
-        Tantivy commit means a fresh searcher (LanceDB reads are consistent by themselves)."""
-        sig = self.signature()
-        if self._sig is not None and sig != self._sig:
-            if sig[:2] != self._sig[:2]:
-                self._mems.clear()
-            else:
-                for mem in self._mems.values():
-                    mem.refresh()
-        self._sig = sig

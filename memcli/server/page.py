@@ -39,7 +39,7 @@ class PageBackend:
 
     def read(self, fn):
         with self._lock:
-            sig = self.server.signature()
+            sig = self.server.memories.signature()
             mem = self._mem
             if mem is None or (self._sig is not None and sig[:2] != self._sig[:2]):
                 mem = self._mem = self.server.fresh_memory()
