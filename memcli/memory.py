@@ -146,7 +146,7 @@ class Memory(Stores, Views, Upkeep):
 
     # -- operations -------------------------------------------------------------------
     def ask(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
-            on_token=None, reranker=None, hops: int | None = None, explain: bool = False, filters=None,
+            stream: bool = False, reranker=None, hops: int | None = None, explain: bool = False, filters=None,
             as_of=None):
         """Answer ``question`` from memory, with citations.
 
@@ -155,14 +155,16 @@ class Memory(Stores, Views, Upkeep):
             k: hits read (default: ``search.k``); mode, reranker, hops: as in :meth:`search`.
             answer: "extractive" (the best-supported line, quoted) or "generate" (the local
                 GGUF writes it from the best lines); default ``llm.answer``.
-            on_token: called with each generated piece of text as it is written.
+            stream: return an ``AnswerStream`` instead: iterate it for the text as the model
+                writes it, then ``result()`` for the ``Answer``.
             explain: the answer carries the evidence's ranking (``Answer.explain``).
             filters: a ``SearchFilters`` (days, tags, speaker, session, source ids) narrowing
                 what the answer may be drawn from, as it narrows `mem search`.
             as_of: from memory as it was then (a datetime).
 
         Returns:
-            An ``Answer``: ``answer``, ``citations``, ``evidence``; ``abstained`` with a
+            An ``Answer`` (an ``AnswerStream`` with ``stream``): ``answer``, ``citations``,
+            ``evidence``; ``abstained`` with a
             ``refusal`` and the ``closest`` hits when memory does not hold the answer.
 
         Raises:
@@ -185,12 +187,17 @@ class Memory(Stores, Views, Upkeep):
         asker = Asker(self.settings.llm, search, lambda: self._generator,
                       floor=lambda: self._query_encoder.abstain_floor, embed=lambda texts: self._query_encoder.embed(texts),
                       doc_freq=self._lexical.doc_freq, dated=dated, now=as_of)
-        ans = asker.ask(question, k=k, mode=mode, answer=answer, on_token=on_token, explain=explain)
-        if ans.abstained and filters and not ans.closest:
-            ans.refusal = self.why_empty(filters) or ans.refusal  # the filter, not the memory, came up empty
-        if ans.citations and self.settings.consolidate.track_access:
-            self._record_access([c.unit_id for c in ans.citations])
-        return ans
+        def finish(ans):
+            if ans.abstained and filters and not ans.closest:
+                ans.refusal = self.why_empty(filters) or ans.refusal  # the filter, not the memory, came up empty
+            if ans.citations and self.settings.consolidate.track_access:
+                self._record_access([c.unit_id for c in ans.citations])
+            return ans
+
+        from memcli.llm.stream import AnswerStream
+
+        steps = AnswerStream(asker.stream(question, k=k, mode=mode, answer=answer, explain=explain), finish)
+        return steps if stream else steps.result()
 
     def _record_access(self, ids: list[str]) -> None:
         """Cited units were recalled: decay reads this. Skipped, not waited for, while a

@@ -56,7 +56,7 @@ def ask(
     stream = not (json_ or no_stream) and sys.stdout.isatty()
     started = False
 
-    def on_token(piece: str) -> None:
+    def show(piece: str) -> None:
         nonlocal started
         if not started:
             render.out.print("[bold]Answer:[/bold] ", end="")
@@ -65,8 +65,12 @@ def ask(
 
     from memcli.retrieve.filters import parse_moment
 
-    ans = mem.ask(question, k=k, mode=mode, answer=how, on_token=on_token if stream else None, hops=hops,
+    ans = mem.ask(question, k=k, mode=mode, answer=how, stream=stream, hops=hops,
                   explain=explain, filters=filters, as_of=parse_moment(as_of) if as_of else None)
+    if stream:
+        for piece in ans:
+            show(piece)
+        ans = ans.result()
     if json_:
         render.emit_json(ans.to_dict())
         return

@@ -85,9 +85,19 @@ class ChatSession:
                 return out
         return cheap_rewrite(question, history)
 
-    def ask(self, question: str, on_token=None):
+    def ask(self, question: str, stream: bool = False):
+        """The follow-up, rewritten from the history and asked: its ``Answer`` (an
+        ``AnswerStream`` with ``stream``)."""
+        from memcli.llm.stream import AnswerStream
+
+        steps = AnswerStream(self._steps(question))
+        return steps if stream else steps.result()
+
+    def _steps(self, question: str):
         standalone = self.rewrite(question)
-        ans = self._ask(standalone, k=self.k, answer=self.answer_mode, on_token=on_token)
+        asked = self._ask(standalone, k=self.k, answer=self.answer_mode, stream=True)
+        yield from asked
+        ans = asked.result()
         ans.question = question
         self.turns.append(ChatTurn(question, standalone, ans))
         return ans

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import asdict, dataclass, field
 
 from memcli.embed.base import UNCALIBRATED_FLOOR
@@ -235,8 +235,16 @@ class Asker:
                                          + ("the latest about it" if tq.kind == "last" else
                                             "the earliest about it" if tq.kind == "first" else "those dated then"))
 
-    def ask(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
-            on_token: Callable[[str], None] | None = None, explain: bool = False) -> Answer:
+    def ask(self, question: str, **kw) -> Answer:
+        """The whole answer at once (``stream`` run to its end)."""
+        from memcli.llm.stream import AnswerStream
+
+        return AnswerStream(self.stream(question, **kw)).result()
+
+    def stream(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
+               explain: bool = False) -> Generator[str, None, Answer]:
+        """The answer pipeline as one generator: it yields the generated text as the model
+        writes it and returns the finished ``Answer`` (memcli.llm.stream.AnswerStream)."""
         how = answer or self.s.answer
         dated = self._about_time(question, how, k)
         if dated is not None:
@@ -295,7 +303,7 @@ class Asker:
             self._extractive(ans, question, k, mode, best, excerpts, hits)
             timings["answer"] = time.perf_counter() - t
             return ans
-        return self._generate(ans, gen, question, excerpts, best, hits, on_token)
+        return (yield from self._generate(ans, gen, question, excerpts, best, hits))
 
     def _extractive(self, ans: Answer, question: str, k: int | None, mode: str | None, best,
                     excerpts: list[Excerpt], hits: list[Hit]) -> None:
@@ -335,8 +343,8 @@ class Asker:
         ans.context = _context_rows(cited)
         ans.citations = _citations(cited)
 
-    def _generate(self, ans: Answer, gen, question: str, excerpts: list[Excerpt], best, hits: list[Hit],
-                  on_token: Callable[[str], None] | None) -> Answer:
+    def _generate(self, ans: Answer, gen, question: str, excerpts: list[Excerpt], best,
+                  hits: list[Hit]) -> Generator[str, None, Answer]:
         ans.model = gen.name
         t = time.perf_counter()
         guard = RepeatGuard()
@@ -350,8 +358,8 @@ class Asker:
                 if first is None:
                     first = time.perf_counter() - t
                 shown = guard.feed(piece)
-                if shown and on_token:
-                    on_token(shown)
+                if shown:
+                    yield shown
                 if guard.stopped:
                     break  # a loop: the rest would only repeat
         finally:
@@ -359,8 +367,8 @@ class Asker:
             if close:
                 close()
         rest = guard.finish()
-        if rest and on_token:
-            on_token(rest)
+        if rest:
+            yield rest
         text = guard.text.strip()
         ans.timings["first_token"] = first or 0.0
         ans.timings["generate"] = time.perf_counter() - t

@@ -123,7 +123,9 @@ def test_a_looping_generator_says_its_sentence_once(memory):
     loop = "Requests time out after five seconds by default [1]. " * 4
     m = memory({"timeouts.md": TIMEOUTS}, generator=FakeGenerator(reply=loop))
     shown = []
-    ans = m.ask("How long before requests time out by default?", answer="generate", on_token=shown.append)
+    steps = m.ask("How long before requests time out by default?", answer="generate", stream=True)
+    shown.extend(steps)
+    ans = steps.result()
     assert ans.answer.count("five seconds") == 1, ans.answer
     assert "".join(shown).count("five seconds") == 1  # the loop never reached the screen
     assert "repeated" in (ans.note or "")

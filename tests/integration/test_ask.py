@@ -26,10 +26,25 @@ def test_extractive_answer_cites_its_unit(asked):
     assert gen.prompts == []  # extractive answers never load the model
 
 
+def test_a_streamed_answer_is_the_same_answer_and_a_chat_streams_too(asked):
+    m, gen = asked
+    whole = m.ask("Which variety is for sauce?", answer="extractive")
+    steps = m.ask("Which variety is for sauce?", answer="extractive", stream=True)
+    assert list(steps) == []  # an extractive answer is one quoted line: nothing to stream
+    assert steps.result().answer == whole.answer and steps.result() is steps.result()
+    chat = m.chat_session(answer="generate")
+    steps = chat.ask("grilled sardines Lisbon tasca", stream=True)
+    pieces = list(steps)
+    assert pieces and "".join(pieces).strip() == steps.result().answer
+    assert [t.question for t in chat.turns] == ["grilled sardines Lisbon tasca"]  # recorded when it ended
+
+
 def test_generated_answer_maps_citation_numbers(asked):
     m, gen = asked
     tokens = []
-    ans = m.ask("grilled sardines Lisbon tasca", answer="generate", on_token=tokens.append)
+    steps = m.ask("grilled sardines Lisbon tasca", answer="generate", stream=True)
+    tokens.extend(steps)  # the text as the model writes it
+    ans = steps.result()
     assert "".join(tokens).strip() == ans.answer
     assert ans.citations and ans.citations[0].number == int(ans.answer.rsplit("[", 1)[1].rstrip("] "))
     prompt = gen.prompts[0]

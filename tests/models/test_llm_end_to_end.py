@@ -33,7 +33,9 @@ def notes_memory(tmp_path):
 def test_smollm2_answers_with_citations(notes_memory):
     mem = notes_memory(n_ctx=2048, max_tokens=40)
     pieces = []
-    ans = mem.ask("What is my cat called?", answer="generate", on_token=pieces.append)
+    steps = mem.ask("What is my cat called?", answer="generate", stream=True)
+    pieces.extend(steps)
+    ans = steps.result()
     assert len(pieces) > 1  # streamed token by token
     assert ans.model.endswith(".gguf") and ans.answer
     assert ans.abstained or ans.citations
@@ -71,7 +73,9 @@ def test_smollm2_never_repeats_a_sentence(notes_memory):
     shown = []
     for q in ("What is my cat called?", "What colour is the car and when was it bought?", "Where does Pixel sleep?"):
         shown.clear()
-        ans = mem.ask(q, answer="generate", on_token=shown.append)
+        steps = mem.ask(q, answer="generate", stream=True)
+        shown.extend(steps)
+        ans = steps.result()
         for text in (ans.answer, "".join(shown)):
             sentences = [s.strip().lower() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
             assert len(sentences) == len(set(sentences)), text
