@@ -33,7 +33,7 @@ def _isolated_env(tmp_path_factory, monkeypatch, onnx_cache):
     monkeypatch.setenv("MEM_ONNX_CACHE", str(onnx_cache))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     # A suite run from a terminal hands its tty to child processes: none may start a server
-    # by itself (tests/integration/test_autostart.py turns this on where it is the subject).
+    # by itself (tests/server/test_autostart.py turns this on where it is the subject).
     monkeypatch.setenv("MEM_SERVE__AUTOSTART", "false")
 
 

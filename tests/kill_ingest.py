@@ -3,7 +3,7 @@
 
 Run directly for a longer soak:
     .venv/bin/python tests/kill_ingest.py --trials 100 --ops ingest,consolidate,forget,pin,graph
-(CI runs a modest count through tests/integration/test_kill.py.)
+(CI runs a modest count through tests/ingest/test_kill.py.)
 """
 
 from __future__ import annotations

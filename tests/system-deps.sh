@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # System programs a few tests drive, installed by `make test` when it can:
-#   cron                      - tests/integration/test_cron.py runs `mem schedule` under a real cron daemon
-#   chromium, chromium-driver - tests/integration/test_ui.py drives `mem ui` in Debian's browser
+#   cron                      - tests/consolidate/test_cron.py runs `mem schedule` under a real cron daemon
+#   chromium, chromium-driver - tests/server/test_ui.py drives `mem ui` in Debian's browser
 # Installed only as root with apt-get (as CI runs); otherwise one line says what will skip and
 # the command that enables it. Never fails the test run.
 need=()

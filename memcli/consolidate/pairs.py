@@ -5,7 +5,7 @@ Comparing every unit with every other is n² dot products: 3 s for 20k units, mi
 vectors are clustered (spherical k-means on a sample, √n centroids) and each unit joins the
 buckets of its ``PROBES`` nearest centroids; pairs are looked for inside buckets only. Two
 units as close as these thresholds (cosine ≥ 0.8) almost always share a nearest centroid;
-a pair split across buckets is missed — tests/unit/test_pairs.py measures how many.
+a pair split across buckets is missed — tests/consolidate/test_pairs.py measures how many.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ JSON header of dtype/shape/offsets, raw little-endian arrays), so opening them r
 the header. Only the plain recipe is taken — ``BertModel``, absolute positions, GELU, mean
 pooling, normalisation — anything else returns None from ``load`` and the ONNX/torch
 encoder is used. Its vectors equal torch's to float rounding
-(tests/models/test_light_encoder.py), and it names the same vector space.
+(tests/retrieve/test_light_encoder.py), and it names the same vector space.
 """
 
 from __future__ import annotations

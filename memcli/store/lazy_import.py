@@ -34,7 +34,7 @@ command, the resident server — calls ``withhold_pandas()`` first: the probe is
 installed" once (pyarrow remembers), and pandas itself stays importable for anyone who
 imports it. A library user's process (`import memcli` in a notebook) is never affected.
 
-tests/unit/test_lazy_import.py pins all of this; if a lancedb upgrade stops importing one of
+tests/store/test_lazy_import.py pins all of this; if a lancedb upgrade stops importing one of
 these packages, its finder entry is simply never asked.
 """
 

@@ -322,7 +322,7 @@ def _grow(tmp_path, name, rounds, **ingest):
 
 def test_edit_reingest_forget_cycles_keep_the_home_near_its_fresh_size(tmp_path):
     # Without history: what --as-of keeps (every replaced passage) is measured apart
-    # (tests/integration/test_time.py, docs/benchmarks.md).
+    # (tests/time/test_time.py, docs/benchmarks.md).
     m, d = _grow(tmp_path, "cycled", 5, keep_history=False)
     fresh = Memory(Settings(home=tmp_path / "fresh", embed={"model": "fake:64"}), embedder=FakeEmbedder(dim=64))
     (d / "n0.md").unlink()

@@ -1,7 +1,7 @@
 """Searches while another process ingests and consolidates: no errors, and every hit is a
 committed unit of a file that was really ingested (never a pending one).
 
-    MEM_SOAK_QUERIES=200 pytest tests/integration/test_concurrency.py   # the 4 x 200 figure
+    MEM_SOAK_QUERIES=200 pytest tests/store/test_concurrency.py   # the 4 x 200 figure
 """
 
 import os

@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.cron, pytest.mark.skipif(
     not (shutil.which("cron") and shutil.which("crontab") and hasattr(os, "geteuid") and os.geteuid() == 0),
-    reason="needs Debian's cron daemon and root (.ci/run installs cron with apt when it can)")
+    reason="needs Debian's cron daemon and root (.ci/run installs cron with apt when it can)")]
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ import pytest
 from memcli.server.client import control
 
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="Debian's chromium and chromium-driver are not installed")
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="Debian's chromium and chromium-driver are not installed")]
 MEM = [sys.executable, "-m", "memcli"]
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
