@@ -29,8 +29,8 @@ _PUBLIC = {
     "Source": "memcli.types",
     "UnitRecord": "memcli.types",
     "EntityView": "memcli.types",
-    "Answer": "memcli.llm.rag",
-    "Citation": "memcli.llm.rag",
+    "Answer": "memcli.answer.result",
+    "Citation": "memcli.answer.result",
     "IngestReport": "memcli.ingest.pipeline",
     "MemError": "memcli.errors",
     "NotFoundError": "memcli.errors",
@@ -43,7 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and editors
     from memcli.config import Settings
     from memcli.errors import LockBusyError, MemError, NotFoundError
     from memcli.ingest.pipeline import IngestReport
-    from memcli.llm.rag import Answer, Citation
+    from memcli.answer.result import Answer, Citation
     from memcli.memory import Memory
     from memcli.plugins import hookimpl
     from memcli.types import EntityView, Hit, SearchFilters, Source, UnitRecord

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Generator
-from dataclasses import asdict, dataclass, field
 
 from memcli.embed.base import UNCALIBRATED_FLOOR
 from memcli.text import estimate_tokens
@@ -20,52 +19,12 @@ from memcli.answer.compare import comparison, dated_mention, decide
 from memcli.answer.hops import bridge, named_by
 from memcli.answer.pick import best_sentence, load_pick
 from memcli.answer.refusal import check as refusal_check
+from memcli.answer.result import Answer, Citation
 from memcli.llm.guard import RepeatGuard, invented, supported
 from memcli.llm.prompts import NOT_IN_MEMORY, messages
 from memcli.types import Hit
 
 _CITE = re.compile(r"\[(\d{1,3})\]")
-
-
-@dataclass
-class Citation:
-    number: int
-    unit_id: str
-    uri: str
-    section: str
-    line_start: int
-    line_end: int
-    score: float
-    event_time: str | None = None
-    trust: str = "normal"
-
-
-@dataclass
-class Answer:
-    question: str
-    answer: str
-    mode: str  # extractive | generate
-    abstained: bool
-    citations: list[Citation] = field(default_factory=list)
-    evidence: str | None = None
-    evidence_date: str | None = None
-    context: list[dict] = field(default_factory=list)
-    closest: list[Hit] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    model: str | None = None
-    answer_span: list[int] | None = None  # [start, end) of the answer inside ``evidence``, when it is a part of it
-    evidence_unit: str | None = None  # the unit that holds the evidence sentence
-    refusal: str | None = None  # why memory does not hold the answer (when abstained)
-    pick: str | None = None  # what picked the evidence: reader | hand
-    explain: list[dict] | None = None  # the ranked candidates and their features (--explain)
-    note: str | None = None  # what the reader should know about how this answer was made
-    generated: str | None = None  # a generated answer the grounding check replaced
-    hops: list[dict] | None = None  # a two-hop answer: the second question and the bridge it went through
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["closest"] = [h.to_dict() for h in self.closest]
-        return d
 
 
 def _citations(excerpts: list[Excerpt]) -> list[Citation]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from memcli.llm.rag import Answer
+    from memcli.answer.result import Answer
 
 
 class AnswerStream:

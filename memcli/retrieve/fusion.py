@@ -74,3 +74,13 @@ def protect_outliers(fused: list[tuple[str, float]], lists: Mapping[str, Ranked]
     top = fused[0][1]
     head = [(u, top + 1e-6 * (len(lead) - i)) for i, u in enumerate(lead)]
     return head + [(u, s) for u, s in fused if u not in lead]
+
+
+def max_merge(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Two ranked lists on one 0..1 scale (each divided by its best score), a unit's best."""
+    out: dict[str, float] = {}
+    for lst in (a, b):
+        top = max((s for _, s in lst), default=0.0) or 1.0
+        for u, s in lst:
+            out[u] = max(out.get(u, 0.0), s / top)
+    return sorted(out.items(), key=lambda x: -x[1])

@@ -7,7 +7,6 @@ lexical index still holds but LanceDB does not (a crash leftover) is never shown
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -15,29 +14,14 @@ import numpy as np
 
 from memcli.config import SearchSettings
 from memcli.markup import navigation
-from memcli.retrieve.fusion import convex, protect_outliers, rrf
+from memcli.retrieve.explain import explain as explain_rank
+from memcli.retrieve.fusion import convex, max_merge, protect_outliers, rrf
 from memcli.retrieve.rows import ROW_COLUMNS, Rows
+from memcli.retrieve.speakers import speaker_boost
 from memcli.store.lance import LanceStore
 from memcli.store.lexical import LexicalIndex
 from memcli.store.query import Near, UnitFilter, units
 from memcli.types import GraphTrace, Hit, SearchFilters
-
-
-_TURN_SPEAKER = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?([^:\n]{1,40}):")
-_NAME = re.compile(r"\b[A-Z][\w'-]+")
-
-
-def speaker_boost(query: str, amount: float):
-    """A turn spoken by someone the question names ("When did Caroline …") scores ``amount``
-    higher: the same words from the other participant are usually not the answer."""
-    names = {m.group().lower() for m in _NAME.finditer(query)}
-    if not names or amount <= 0:
-        return lambda text: 0.0
-
-    def boost(text: str) -> float:
-        m = _TURN_SPEAKER.match(text or "")
-        return amount if m and m.group(1).split()[0].lower() in names else 0.0
-    return boost
 
 
 def _unit(v) -> np.ndarray:
@@ -181,7 +165,7 @@ class Retriever:
         if mode == "graph" or (mode == "hybrid" and graph):
             seeds = lists["dense"]
             if "bm25" in lists and seed_bm25:  # what either first stage ranks high
-                seeds = _max_merge(lists["dense"], lists["bm25"])
+                seeds = max_merge(lists["dense"], lists["bm25"])
             g, trace = self.graph_list(query, seeds, n, hops)
             if g is not None:
                 lists["graph"] = g
@@ -374,7 +358,7 @@ class Retriever:
                 time_source=r.get("time_source"),
                 updated_at=r["updated_at"].isoformat() if r.get("updated_at") else None,
                 speaker=r.get("speaker"), trust=src.trust,
-                explain=_explain(uid, score, ranking.ranks, per, stages) if explain else None,
+                explain=explain_rank(uid, score, ranking.ranks, per, stages) if explain else None,
             ))
             if len(hits) >= k:
                 break
@@ -382,30 +366,3 @@ class Retriever:
         for i, h in enumerate(hits, start=1):
             h.rank = i
         return hits
-
-
-def _explain(uid: str, final: float, ranks: dict, per: dict, stages: dict) -> dict:
-    """Why a hit ranks where it does: each retriever's rank and score, the fused score, and
-    what title bridging, the time boost and the reranker each added (0.0: nothing)."""
-    out: dict = {name: {"rank": ranks[name].get(uid), "score": round(float(per[name][uid]), 6) if uid in per[name] else None}
-                 for name in per}
-    prev = stages["fused"].get(uid)
-    out["fused"] = round(float(prev), 6) if prev is not None else None
-    for stage in ("bridge", "time", "rerank"):
-        now = stages.get(stage, {}).get(uid)
-        if stage in stages:
-            out[stage] = round(float(now) - float(prev), 6) if now is not None and prev is not None else (
-                round(float(now), 6) if now is not None else None)
-            prev = now if now is not None else prev
-    out["final"] = round(float(final), 6)
-    return out
-
-
-def _max_merge(a: list[tuple[str, float]], b: list[tuple[str, float]]) -> list[tuple[str, float]]:
-    """Two ranked lists on one 0..1 scale (each divided by its best score), a unit's best."""
-    out: dict[str, float] = {}
-    for lst in (a, b):
-        top = max((s for _, s in lst), default=0.0) or 1.0
-        for u, s in lst:
-            out[u] = max(out.get(u, 0.0), s / top)
-    return sorted(out.items(), key=lambda x: -x[1])
