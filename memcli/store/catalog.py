@@ -13,8 +13,6 @@ each under the journal, so ``recover`` knows what a killed writer was doing.
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from memcli.store.lance import LanceStore
+from memcli.store.journal import Journal
 from memcli.store.lexical import LexicalIndex
+from memcli.store.lexical_cache import LexicalCache
 from memcli.store.query import KEPT, chunks, in_list, units
 from memcli.text import index_text
 from memcli.types import Source, Unit
@@ -32,31 +32,7 @@ from memcli.types import Source, Unit
 RESYNC_OPS = ("unknown", "consolidate", "pin", "forget-units")
 
 
-class Journal:
-    def __init__(self, home: Path) -> None:
-        self.path = home / "journal.json"
-
-    def begin(self, op: str, source_ids: Sequence[str]) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump({"op": op, "pid": os.getpid(), "sources": list(source_ids)}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
-
-    def pending(self) -> dict | None:
-        try:
-            return json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError):
-            return {"op": "unknown", "sources": []}
-
-    def end(self) -> None:
-        self.path.unlink(missing_ok=True)
-
-
-class Catalog:
+class Catalog(LexicalCache):
     """Writes that keep LanceDB and Tantivy in agreement. Call only under the write lock."""
 
     def __init__(self, home: Path, lance: LanceStore, lexical: LexicalIndex, graph=None, journal=None) -> None:
@@ -401,47 +377,6 @@ class Catalog:
         if n:
             self.graph.drop_unmentioned()
         return n
-
-    def index_rows(self, rows) -> None:
-        """Put unit rows (id, source_id, title, section, text) back into the lexical index."""
-        self.lexical.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"]))
-                                  for r in rows))
-
-    def add_lexical_missing(self, reads=None) -> int:
-        tbl = (reads or self.lance).committed(["id", "source_id", "title", "section", "text"])
-        if tbl is None:
-            return 0
-        have = self.lexical.all_ids()
-        rows = [r for r in tbl.to_pylist() if r["id"] not in have]
-        if rows:
-            self.index_rows(rows)
-        return len(rows)
-
-    def sync_lexical_cache(self, marker: Path, reads=None) -> int:
-        """A remote home's per-machine Tantivy cache follows LanceDB: when the units table
-        moved since ``marker`` was written, docs of units no longer live go and live units it
-        lacks are added (other machines' writes, or recoveries). Returns docs changed.
-        ``reads``: where to read the units (this machine's copy of the tables), else the store."""
-        reads = reads or self.lance
-        t = reads.units_table()
-        if t is None:
-            return 0
-        version = str(t.version)
-        try:
-            if marker.read_text() == version:
-                return 0
-        except OSError:
-            pass
-        n = self.drop_lexical_orphans(reads) + self.add_lexical_missing(reads)
-        marker.write_text(version)
-        return n
-
-    def drop_lexical_orphans(self, reads=None) -> int:
-        """Remove index docs whose unit is not committed in LanceDB (the source of truth)."""
-        extra = self.lexical.all_ids() - (reads or self.lance).committed_ids()
-        if extra:
-            self.lexical.delete_ids(sorted(extra))
-        return len(extra)
 
 
 def drop_summaries_of(lance, lexical, ids) -> int:
