@@ -28,30 +28,14 @@ import threading
 import time
 from pathlib import Path
 
-from typing import Protocol
 
 from memcli import __version__
 from memcli.errors import LockBusyError
 from memcli.paths import is_remote, local_dir, socket_path
 from memcli.server import wire
+from memcli.server.host import Host
 from memcli.server.memories import Fallback, Memories
-from memcli.server.streams import In, Out
-
-
-class Host(Protocol):
-    """What the server needs from the front end whose commands it runs."""
-
-    def settings(self, location: str):
-        """The settings of the home at ``location`` (to warm its Memory up)."""
-
-    def run(self, argv: list[str]) -> int:
-        """Run one command with the process's (rebound) streams; its exit code."""
-
-    def enter(self, provider, width: int | None) -> None:
-        """Before a command: Memory objects come from ``provider``; render ``width`` columns."""
-
-    def leave(self) -> None:
-        """After a command: back to the server's own state."""
+from memcli.server.streams import as_client, pump
 
 
 class _Job:
@@ -296,60 +280,42 @@ class Server:
         wire.send(conn, wire.REPLY, reply)
         conn.close()
 
-    def _reader(self, conn: socket.socket, lines: "queue.Queue[bytes | None]", done: threading.Event,
-                cancelled: threading.Event) -> None:
-        """Client → server while a command runs: stdin lines, Ctrl-C, hang-up. A Ctrl-C that
-        arrives before the command has started is kept in ``cancelled`` and delivered then."""
-        while not done.is_set():
-            try:
-                frame = wire.recv(conn)
-            except OSError:
-                frame = None
-            if frame is None or frame[0] == wire.CANCEL:
-                lines.put(None)
-                cancelled.set()
-                with self._active:
-                    if self._cancel_ok and not done.is_set():
-                        self._cancel_pending = True
-                        _thread.interrupt_main()
-                if frame is None:
-                    return
-            elif frame[0] == wire.STDIN:
-                lines.put(frame[1])
+    def _interrupt(self, done: threading.Event) -> None:
+        """The client's Ctrl-C (or hang-up): interrupt the command if it is running."""
+        with self._active:
+            if self._cancel_ok and not done.is_set():
+                self._cancel_pending = True
+                _thread.interrupt_main()
 
     def _execute(self, conn: socket.socket, req: dict) -> None:
         t0 = time.perf_counter()
-        tty = req.get("tty", {})
         lock = threading.Lock()
         lines: "queue.Queue[bytes | None]" = queue.Queue()
         done = threading.Event()
         cancelled = threading.Event()
-        saved_env, saved_cwd = dict(os.environ), os.getcwd()
-        saved_streams = sys.stdin, sys.stdout, sys.stderr
         code, fell_back = 1, False
         try:
             wire.send(conn, wire.ACCEPT)
             self.memories.refresh()
-            for k in [k for k in os.environ if k.startswith("MEM_")]:
-                del os.environ[k]
-            os.environ.update(req.get("env", {}))
-            os.chdir(req.get("cwd") or "/")
-            sys.stdout = Out(conn, wire.OUT, bool(tty.get("stdout")), lock)
-            sys.stderr = Out(conn, wire.ERR, bool(tty.get("stderr")), lock)
-            sys.stdin = In(conn, bool(tty.get("stdin")), lines, lock)
-            self.host.enter(self.memories.get, req.get("columns"))
-            threading.Thread(target=self._reader, args=(conn, lines, done, cancelled), daemon=True).start()
-            with self._active:
-                self._cancel_ok = not cancelled.is_set()
-            if cancelled.is_set():  # Ctrl-C while the command was being set up: it never starts
-                raise KeyboardInterrupt
-            code = self.host.run(list(req.get("argv", [])))
-        except KeyboardInterrupt:  # a client's Ctrl-C that landed outside the command's own handling
-            try:
-                sys.stderr.write("interrupted\n")
-            except OSError:
-                pass
-            code = 130
+            with as_client(conn, req, lines, lock):
+                try:
+                    self.host.enter(self.memories.get, req.get("columns"))
+                    threading.Thread(target=pump, args=(conn, lines, done, cancelled, self._interrupt), daemon=True).start()
+                    with self._active:
+                        self._cancel_ok = not cancelled.is_set()
+                    if cancelled.is_set():  # Ctrl-C while the command was being set up: it never starts
+                        raise KeyboardInterrupt
+                    code = self.host.run(list(req.get("argv", [])))
+                except KeyboardInterrupt:  # a client's Ctrl-C that landed outside the command's own handling
+                    try:
+                        sys.stderr.write("interrupted\n")
+                    except OSError:
+                        pass
+                    code = 130
+                finally:
+                    with self._active:
+                        self._cancel_ok = False
+                    done.set()
         except Fallback as e:
             fell_back = True
             try:
@@ -363,14 +329,8 @@ class Server:
             except OSError:
                 pass
         finally:
-            with self._active:
-                self._cancel_ok = False
             done.set()
-            sys.stdin, sys.stdout, sys.stderr = saved_streams
             self.host.leave()
-            os.chdir(saved_cwd)
-            os.environ.clear()
-            os.environ.update(saved_env)
             self.memories.harvest()
             # Free before the client hears the exit code: its next command (a script's, an
             # agent's) must find the server idle, not busy, and be served rather than sent back.

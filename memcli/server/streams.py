@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import io
+import os
 import queue
 import socket
+import sys
 import threading
+from contextlib import contextmanager
 
 from memcli.server import wire
 
@@ -86,3 +89,47 @@ class In(SocketStream):
     def __iter__(self):
         while line := self.readline():
             yield line
+
+
+@contextmanager
+def as_client(conn: socket.socket, req: dict, lines: "queue.Queue[bytes | None]", lock: threading.Lock):
+    """The process as the client's while its command runs: its ``MEM_*`` environment, its
+    working directory, and stdin/stdout/stderr on its socket (with its terminal facts); all
+    three restored afterwards, whatever the command did."""
+    tty = req.get("tty", {})
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    saved_streams = sys.stdin, sys.stdout, sys.stderr
+    try:
+        for k in [k for k in os.environ if k.startswith("MEM_")]:
+            del os.environ[k]
+        os.environ.update(req.get("env", {}))
+        os.chdir(req.get("cwd") or "/")
+        sys.stdout = Out(conn, wire.OUT, bool(tty.get("stdout")), lock)
+        sys.stderr = Out(conn, wire.ERR, bool(tty.get("stderr")), lock)
+        sys.stdin = In(conn, bool(tty.get("stdin")), lines, lock)
+        yield
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved_streams
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+
+
+def pump(conn: socket.socket, lines: "queue.Queue[bytes | None]", done: threading.Event,
+         cancelled: threading.Event, interrupt) -> None:
+    """Client → server while a command runs (a thread): stdin lines, Ctrl-C, hang-up. A
+    Ctrl-C that arrives before the command has started is kept in ``cancelled``;
+    ``interrupt(done)`` stops a running one."""
+    while not done.is_set():
+        try:
+            frame = wire.recv(conn)
+        except OSError:
+            frame = None
+        if frame is None or frame[0] == wire.CANCEL:
+            lines.put(None)
+            cancelled.set()
+            interrupt(done)
+            if frame is None:
+                return
+        elif frame[0] == wire.STDIN:
+            lines.put(frame[1])
