@@ -16,6 +16,7 @@ from memcli.config import SearchSettings
 from memcli.markup import navigation
 from memcli.retrieve.explain import explain as explain_rank
 from memcli.retrieve.fusion import convex, max_merge, protect_outliers, rrf
+from memcli.retrieve.policy import POLICY
 from memcli.retrieve.rows import ROW_COLUMNS, Rows
 from memcli.retrieve.speakers import speaker_boost
 from memcli.store.lance import LanceStore
@@ -29,7 +30,6 @@ def _unit(v) -> np.ndarray:
     return v / max(float(np.linalg.norm(v)), 1e-9)
 
 
-BRIDGE_UNITS = 256  # units read for the documents one search links to (a long chat log: its first ones)
 
 
 @dataclass
@@ -111,7 +111,7 @@ class Retriever:
         """Conversation segments scored by their best turn as well: (1 - w) · segment cosine
         + w · best turn cosine. Units without turn rows keep their segment cosine."""
         boost = speaker_boost(query, speaker)
-        by_turn = dict(self.lance.turns.search(qv, n * 3, boost))
+        by_turn = dict(self.lance.turns.search(qv, n * POLICY.turn_pool, boost))
         have = {u for u, _ in seg}
         extra = [u for u in by_turn if u not in have]
         if extra:  # found by a turn only: their segment cosine, through the same filters
@@ -150,12 +150,12 @@ class Retriever:
         if graph is None:
             graph = weight_graph > 0 or (hops or 1) > 1
         elif graph and weight_graph <= 0:
-            weight_graph = 0.5  # asked for explicitly: half the dense weight's footing, set a priori
+            weight_graph = POLICY.graph_weight_asked
         lists: dict[str, list[tuple[str, float]]] = {}
         trace = None
         seed_bm25 = self.g is not None and self.g.seed_bm25  # the graph walk is also seeded by BM25's hits
         if mode in ("bm25", "hybrid") or (mode == "graph" and seed_bm25):
-            hits = self.bm25(query, n * 4 if where else n)
+            hits = self.bm25(query, n * POLICY.filtered_bm25_pool if where else n)
             if where:
                 keep = self.lance.units_by_ids([u for u, _ in hits], ["id"], where=where)
                 hits = [(u, s) for u, s in hits if u in keep][:n]
@@ -205,11 +205,11 @@ class Retriever:
         if self._titles[0] != version:
             titled = [{"id": sid, "title": title} for sid, title in self.lance.source_titles()]
             self._titles = (version, TitleIndex(titled, aliases=aliases))
-        head = rows.get([u for u, _ in fused[:2]])
+        head = rows.get([u for u, _ in fused[:POLICY.bridge_head]])
 
         def leaves(source_ids):
             # Every column a hit shows comes along, so a linked unit needs no second lookup.
-            found = self.lance.leaves_of(source_ids, [*ROW_COLUMNS, "vector"], limit=BRIDGE_UNITS)
+            found = self.lance.leaves_of(source_ids, [*ROW_COLUMNS, "vector"], limit=POLICY.bridge_units)
             if rows.where is None:  # leaves_of does not apply the search's filter
                 rows.add({r["id"]: r for r in found})
             out: dict[str, list] = {}
@@ -282,7 +282,7 @@ class Retriever:
         best (dense cosine to the query) first, down to the leaves. One fetch per level."""
         head = list(fused[:top])
         qv = None
-        for _ in range(8):  # levels
+        for _ in range(POLICY.max_levels):
             rows = self.lance.units_by_ids([u for u, _ in head], ["id", "level", "children"])
             kids_of = {u: [c for c in (r["children"] or [])] for u, r in rows.items() if r["level"] and r["children"]}
             if not kids_of:
@@ -325,13 +325,13 @@ class Retriever:
         fused = self.rerank(query, fused, reranker, rows=rows)
         stages["rerank"] = dict(fused)
         if self.s.levels == "tree":
-            fused = self.descend(query, fused, top=k + 10)
+            fused = self.descend(query, fused, top=k + POLICY.rows_extra)
         if self.s.neighbours and not filters:
             fused = self.expand_neighbours(fused, self.s.neighbours, rows=rows)
         # Over-fetch a little: ids the lexical index holds but LanceDB no longer commits drop out
         # (and, with a per-source cap, a long page's further units make room for other files).
         cap = self.s.max_per_source
-        want = fused[: k * 3 + 10 if cap else k + 10]
+        want = fused[: k * POLICY.capped_pool + POLICY.rows_extra if cap else k + POLICY.rows_extra]
         per_source: dict[str, int] = {}
         rows = rows.get(u for u, _ in want)
         sources = self.lance.sources_by_ids({r["source_id"] for r in rows.values()})
