@@ -22,11 +22,24 @@ _LIST_ITEM = re.compile(r"^([-*+]|\d{1,2}[.)])\s+")
 _FENCE = re.compile(r"^(```|~~~)")
 # Speakers whose turns are questions, never answers (a saved `mem chat` writes its questions so).
 QUESTION_SPEAKERS = frozenset({"you asked"})
-MAX_EXCERPTS = 6  # candidates come from the best excerpts only (latency; the answer is nearly always there)
-MAX_CANDIDATES = 120
-PAIR_CHARS = 320  # two sentences shown together stay a short answer
-LIST_CHARS = 400  # a lead-in with its list items, as one candidate
-CODE_LINE_CHARS = 160
+
+
+@dataclass(frozen=True)
+class Cuts:
+    """How excerpts are cut into candidates: every number this stage decides with."""
+
+    max_excerpts: int = 6  # candidates come from the best excerpts only (latency; the answer is nearly always there)
+    max_candidates: int = 120
+    pair_chars: int = 320  # two sentences shown together stay a short answer
+    list_chars: int = 400  # a lead-in with its list items, as one candidate
+    code_line_chars: int = 160  # a statement line of a longer block, on its own
+    snippet_lines: int = 4  # a code block this short (lines and characters) is one candidate
+    snippet_chars: int = 240
+    min_words: int = 3  # fewer words (code aside) is a fragment, not an answer
+    new_terms: float = 0.3  # share of a line's terms the question does not hold, at least
+
+
+CUTS = Cuts()
 
 
 def terms(text: str) -> list[str]:
@@ -68,7 +81,7 @@ def candidates(ex: Excerpt, rank: int = 0) -> list[Candidate]:
         # A sentence that restates the question is often followed by the one that answers
         # it: adjacent pairs are candidates too (scored as one text, shown as one answer).
         for a, b in zip(sents, sents[1:]):
-            if len(a) + len(b) <= PAIR_CHARS and not a.endswith("?") and not b.endswith("?"):
+            if len(a) + len(b) <= CUTS.pair_chars and not a.endswith("?") and not b.endswith("?"):
                 out.append(Candidate(f"{a} {b}", ex, rank, pair=True, parts=(a, b), position=len(out), **kw))
 
     def flush(kind: str = "prose") -> None:
@@ -88,7 +101,7 @@ def candidates(ex: Excerpt, rank: int = 0) -> list[Candidate]:
         nonlocal lead_in
         if lead_in and len(items) >= 2:
             text = f"{lead_in} " + "; ".join(i.rstrip(".;") for i in items)
-            if len(text) <= LIST_CHARS:
+            if len(text) <= CUTS.list_chars:
                 out.append(Candidate(text, ex, rank, prev=lead_in, kind="item", position=len(out)))
         items.clear()
         lead_in = ""
@@ -99,14 +112,14 @@ def candidates(ex: Excerpt, rank: int = 0) -> list[Candidate]:
             if _FENCE.match(line):
                 body = [c.lstrip("$> ").strip() for c in code if c.strip()]
                 lead = last if last.endswith(":") else ""
-                if body and len(body) <= 4 and sum(map(len, body)) <= 240:
+                if body and len(body) <= CUTS.snippet_lines and sum(map(len, body)) <= CUTS.snippet_chars:
                     snippet = "`" + " ; ".join(body) + "`"
                     add(f"{lead} {snippet}".strip(), "code")
                 else:
                     # A longer block: each statement line on its own (comments and output skipped).
                     before = last
                     for c in body:
-                        if c and not c.startswith(("#", "//")) and len(c) <= CODE_LINE_CHARS:
+                        if c and not c.startswith(("#", "//")) and len(c) <= CUTS.code_line_chars:
                             out.append(Candidate(f"`{c}`", ex, rank, prev=lead or before, kind="code", position=len(out)))
                 code = None
             else:
@@ -148,12 +161,12 @@ def candidates(ex: Excerpt, rank: int = 0) -> list[Candidate]:
 
 def answerable(c: Candidate, q_terms: set[str]) -> bool:
     """Not a question, not a heading, and not made of the question's words alone."""
-    if c.text.rstrip().endswith("?") or len(WORD.findall(c.text)) < 3 and c.kind != "code":
+    if c.text.rstrip().endswith("?") or len(WORD.findall(c.text)) < CUTS.min_words and c.kind != "code":
         return False
     own = set(terms(c.text))
     if not own:
         return False
-    return len(own - q_terms) / len(own) >= 0.3
+    return len(own - q_terms) / len(own) >= CUTS.new_terms
 
 
 _SECOND_PART = re.compile(r"^(.{12,}?)(?:[,;]?\s+and\s+|\?\s+(?:and\s+)?)((?:what|which|how|where|when|why|who|whose|"
@@ -171,6 +184,6 @@ def pool(question: str, excerpts: Sequence[Excerpt]) -> list[Candidate]:
     """The answerable candidates of the best excerpts, best excerpt first (navigation — an
     index page's list of links — says where an answer is, never what it is)."""
     q_terms = set(terms(question))
-    best_first = sorted((e for e in excerpts if not navigation(e.text)), key=lambda e: -e.score)[:MAX_EXCERPTS]
+    best_first = sorted((e for e in excerpts if not navigation(e.text)), key=lambda e: -e.score)[:CUTS.max_excerpts]
     cands = [c for r, ex in enumerate(best_first) for c in candidates(ex, r)]
-    return [c for c in cands if answerable(c, q_terms)][:MAX_CANDIDATES]
+    return [c for c in cands if answerable(c, q_terms)][:CUTS.max_candidates]

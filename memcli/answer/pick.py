@@ -210,7 +210,7 @@ def best_sentence(question: str, excerpts: Sequence[Excerpt], embed: Callable[[l
     for more in ranked[1:]:
         # The best evidence for the next part, unless the first answer already holds it.
         other = next((r for r in more if r.cand.text not in c.text and c.text not in r.cand.text), None)
-        if other is None or other.score < best.score - policy.speaker_margin * 2:
+        if other is None or other.score < best.score - policy.speaker_margin * policy.part_margins:
             continue
         add = other.cand
         if len(ex.answer) + len(add.text) + 1 <= policy.max_answer_chars:

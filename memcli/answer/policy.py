@@ -19,6 +19,9 @@ class AnswerPolicy:
     shortlist: int = 12
     # The named participant's own turn is preferred when it scores within this of the best.
     speaker_margin: float = 0.15
+    # A compound question's further part adds its own best line only when that line scores
+    # within this many speaker margins of the first part's (else it is too weak to show).
+    part_margins: float = 2.0
     # "How many times" / "which activities": evidence within this of the best is gathered too.
     aggregate_margin: float = 0.2
     aggregate_max: int = 5
