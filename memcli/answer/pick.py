@@ -29,6 +29,7 @@ from memcli.answer.qtypes import aggregate_kind, question_type
 from memcli.answer.policy import HAND as HAND_POLICY, AnswerPolicy, for_reader
 from memcli.answer.ranker import Ranker, load
 from memcli.answer.span import answer_span
+from memcli.retrieve.speakers import names
 
 
 def is_when_question(question: str) -> bool:
@@ -252,17 +253,17 @@ def _named_speaker(question: str, excerpts: Sequence[Excerpt]) -> str | None:
     """The one conversation participant the question names, if any."""
     speakers = {m.group(2).strip() for ex in excerpts for line in ex.text.splitlines()
                 if (m := TURN_PREFIX.match(line.strip()))}
-    named = [sp for sp in speakers if re.search(rf"\b{re.escape(sp)}\b", question, re.I)]
+    named = [sp for sp in speakers if names(question, sp)]
     return named[0] if len(named) == 1 else None
 
 
 def _about(c: Candidate, person: str) -> bool:
-    return not c.speaker or c.speaker == person or re.search(rf"\b{re.escape(person)}\b", c.text, re.I) is not None
+    return not c.speaker or c.speaker == person or names(c.text, person)
 
 
 def _mismatch(ex: Extract, named: str | None) -> Extract:
     """Mark evidence said by someone other than the participant the question names, unless it
     mentions them (conversations only): the asker abstains on it."""
-    if named and ex.speaker and named != ex.speaker and not re.search(rf"\b{re.escape(named)}\b", ex.sentence, re.I):
+    if named and ex.speaker and named != ex.speaker and not names(ex.sentence, named):
         ex.other_speaker = named
     return ex
