@@ -33,6 +33,22 @@ class AnswerPolicy:
     refuse_below: float | None = None
 
 
+@dataclass(frozen=True)
+class Stages:
+    """The answer stages' own numbers, whichever pick runs."""
+
+    # A short answer is cut from the line only when the line (or its lead-in) holds this share
+    # of the question's rarity-weighted terms (answer/span.py).
+    grounded: float = 0.5
+    # "How many …": refuse when none of this many best candidates states a number (refusal.py).
+    type_top: int = 3
+    # "When did I …" over many dated notes: at most this many listed (when.py).
+    max_listed: int = 5
+
+
+STAGES = Stages()
+
+
 # The hand ranker's scores are sums of weighted features (about -1 .. 3).
 HAND = AnswerPolicy(shortlist=8, speaker_margin=0.3, aggregate_margin=0.3)
 

@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from memcli.answer.policy import STAGES
 from memcli.answer.qtypes import aggregate_kind
 
 
@@ -63,7 +64,6 @@ def absent_terms(question: str, doc_freq: Callable[[Sequence[str]], dict[str, in
 
 
 _NUMBER_Q = re.compile(r"\bhow (many|much)\b|\bwhat(\s+is|'s|\s+are)\s+the\s+(maximum|minimum|max|min|number)\b", re.I)
-TYPE_TOP = 3  # the best candidates that may state the asked-for number
 
 
 def check(question: str, ranked_types: Sequence[float], doc_freq: Callable[[Sequence[str]], dict[str, int]]) -> Refusal:
@@ -71,6 +71,6 @@ def check(question: str, ranked_types: Sequence[float], doc_freq: Callable[[Sequ
     out = Refusal(absent_terms(question, doc_freq))
     # "How many times…" is answered by counting the evidence, not by a number written in it.
     if (_NUMBER_Q.search(question) and aggregate_kind(question) is None and ranked_types
-            and max(ranked_types[:TYPE_TOP]) <= 0):
+            and max(ranked_types[:STAGES.type_top]) <= 0):
         out.missing_type = "number"
     return out

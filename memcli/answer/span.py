@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from memcli.answer.policy import STAGES
 from memcli.answer.qtypes import _CODE, _NOT_NAMES
 
 _NAME_SPAN = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:of|de|van|von|da|del|la|le|the)?\s*[A-Z][\w'’-]+)*")
@@ -23,7 +24,6 @@ _DEFAULT_AT = re.compile(r"\b(?:defaults? (?:is|to|of|value is)|by default(?:,)?
 _VALUE = re.compile(r"`[^`]+`|\"[^\"]+\"|'[^']+'|\b\d[\d.,]*\s*(?:%|s|ms|seconds?|minutes?|MB|GB|KB)?\b|\b(?:True|False|None|true|false|null)\b")
 _TERM_Q = re.compile(r"\b(which|what)\s+(\w+\s+){0,2}(flag|option|setting|command|variable|exception|error|class|attribute|"
                      r"argument|parameter|method|function|field|key|strategy|mode|header|keyword|property|env)s?\b", re.I)
-GROUNDED = 0.5  # share of the question's (rarity-weighted) terms the sentence or its lead-in must hold
 
 
 def _one(spans: list[re.Match]) -> tuple[int, int] | None:
@@ -38,7 +38,7 @@ def _new(spans: list[re.Match], question: str) -> list[re.Match]:
 def answer_span(qtype: str | None, sentence: str, question: str, grounded: float) -> tuple[int, int] | None:
     """[start, end) of the answer inside ``sentence``, or None (the sentence is the answer).
     ``grounded``: the share of the question's key terms the sentence (or its lead-in) holds."""
-    if grounded < GROUNDED:
+    if grounded < STAGES.grounded:
         return None
     if qtype == "who":
         q = {w.lower() for w in re.findall(r"[\w'’-]+", question)}

@@ -14,10 +14,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from memcli.retrieve.policy import POLICY
 from memcli.text import words as norm_words
-MAX_TITLE_WORDS = 8
-# Titles that are ordinary words would link everything to everything.
-_MIN_TITLE_CHARS = 4
+
+# Titles that are ordinary words would link everything to everything (POLICY.min_title_chars).
+MAX_TITLE_WORDS = POLICY.max_title_words
 
 
 class TitleIndex:
@@ -34,14 +35,14 @@ class TitleIndex:
         for r in rows:
             words = norm_words(r["title"] or "")
             key = " ".join(words)
-            if not words or len(words) > MAX_TITLE_WORDS or len(key) < _MIN_TITLE_CHARS or key in stop:
+            if not words or len(words) > MAX_TITLE_WORDS or len(key) < POLICY.min_title_chars or key in stop:
                 continue
             self.by_title.setdefault(key, []).append(r["id"])
         for alias, title in aliases:
             words = norm_words(alias)
             key, target = " ".join(words), " ".join(norm_words(title))
             # a name someone chose for a note may be short ("Dan"), never a lone letter pair
-            if target in self.by_title and words and len(words) <= MAX_TITLE_WORDS and len(key) >= 3 \
+            if target in self.by_title and words and len(words) <= MAX_TITLE_WORDS and len(key) >= POLICY.min_alias_chars \
                     and key not in stop and key not in self.by_title:
                 self.by_title[key] = self.by_title[target]
 

@@ -30,6 +30,19 @@ class RetrievalPolicy:
     # The graph's weight when graph mode is asked for and graph.weight is 0: half the dense
     # weight's footing, set a priori (not tuned).
     graph_weight_asked: float = 0.5
+    # The title bridge: a note's title (or alias) links only when it is this short, and long
+    # enough not to be an ordinary word; an alias may be shorter ("Dan"), never a letter pair.
+    max_title_words: int = 8
+    min_title_chars: int = 4
+    min_alias_chars: int = 3
+    # The feature reranker: what a query word in a hit's title, and the query's exact phrase,
+    # add to the fused score (scaled to the best hit).
+    feature_title_weight: float = 0.15
+    feature_phrase_weight: float = 0.15
+    # The LLM reranker: its judgement's weight against the fused score, and the passage
+    # characters it reads.
+    llm_rerank_weight: float = 0.5
+    llm_rerank_chars: int = 1500
 
 
 POLICY = RetrievalPolicy()

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from memcli.errors import ConfigError, ModelError
+from memcli.retrieve.policy import POLICY
 from memcli.retrieve.snippet import STOP
 from memcli.text import WORD
 
@@ -35,7 +36,8 @@ def _content(text: str) -> list[str]:
 class FeatureReranker:
     name = "features"
 
-    def __init__(self, title_weight: float = 0.15, phrase_weight: float = 0.15) -> None:
+    def __init__(self, title_weight: float = POLICY.feature_title_weight,
+                 phrase_weight: float = POLICY.feature_phrase_weight) -> None:
         self.title_weight = title_weight
         self.phrase_weight = phrase_weight
 
@@ -97,7 +99,8 @@ def relevance_messages(question: str, passage: str) -> list[dict[str, str]]:
 class LLMReranker:
     name = "llm"
 
-    def __init__(self, generator: Callable[[], object], weight: float = 0.5, max_chars: int = 1500,
+    def __init__(self, generator: Callable[[], object], weight: float = POLICY.llm_rerank_weight,
+                 max_chars: int = POLICY.llm_rerank_chars,
                  cache_size: int = 4096) -> None:
         self._generator = generator  # a factory: the GGUF loads only when a query is reranked
         self.weight = weight
