@@ -33,17 +33,10 @@ from memcli import __version__
 from memcli.errors import LockBusyError
 from memcli.paths import is_remote, local_dir, socket_path
 from memcli.server import wire
+from memcli.server.admissions import Admissions, Job
 from memcli.server.host import Host
 from memcli.server.memories import Fallback, Memories
 from memcli.server.streams import as_client, pump
-
-
-class _Job:
-    """A write from the page (`mem ui`): ``fn(memory)`` run by the main thread in queue order."""
-
-    def __init__(self, fn) -> None:
-        self.fn, self.done = fn, threading.Event()
-        self.result, self.error = None, None
 
 
 class Server:
@@ -62,11 +55,7 @@ class Server:
         self.warm = warm
         self.started = time.time()
         self.served = 0
-        self.last_active = time.time()
-        self._queue: "queue.Queue[tuple[socket.socket, dict]]" = queue.Queue()
-        self._gate = threading.Lock()  # admission and the decision to exit, one at a time
-        self._pending = 0  # admitted commands: queued or running
-        self._closing = False  # admissions closed, socket removed: the server is leaving
+        self.admissions = Admissions(self.sock_path)  # what runs next, and the idle clock
         self._active = threading.Lock()  # guards _cancel_ok
         self._cancel_ok = False  # True while a command runs in the main thread
         self._cancel_pending = False
@@ -139,15 +128,15 @@ class Server:
                 self._warm_up()
             self.log(f"serving {self.home} on {self.sock_path} (pid {os.getpid()}, "
                      f"stops after {self.idle_timeout_s:g} s idle)")
-            self.last_active = time.time()  # idle counts from ready, not from the start of warm-up
+            self.admissions.last_active = time.time()  # idle counts from ready, not from the start of warm-up
             threading.Thread(target=self._accept_loop, name="mem-accept", daemon=True).start()
             self._main_loop()
         finally:
             self._stopping = True
             signal.signal(signal.SIGTERM, prev_term)
-            with self._gate:
-                self._close_admissions()
-            self._refuse_queued()
+            with self.admissions.gate:
+                self.admissions.close()
+            self.admissions.refuse_queued()
             if self._listener is not None:
                 self._listener.close()
             if self._lockf is not None:
@@ -158,50 +147,21 @@ class Server:
         self._stopping = self._terminated = True  # SIGTERM: what is queued is not run
         raise KeyboardInterrupt
 
-    def _close_admissions(self) -> None:
-        """No command is admitted from now on; the socket goes (once: the next server may
-        already be binding the same path once we release the serve lock). Call with _gate."""
-        if self._closing:
-            return
-        self._closing = True
-        try:
-            self.sock_path.unlink()
-        except FileNotFoundError:
-            pass
-
-    def _refuse_queued(self) -> None:
-        """Commands admitted but never started (SIGTERM): their clients run them themselves."""
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            if isinstance(item, _Job):
-                item.error = RuntimeError("the memory server is stopping")
-                item.done.set()
-                continue
-            conn, _ = item
-            try:
-                wire.send(conn, wire.FALLBACK, {"reason": "the memory server is stopping"})
-            except OSError:
-                pass
-            conn.close()
-
     def _main_loop(self) -> None:
         while True:
             try:
-                with self._gate:
-                    idle = time.time() - self.last_active
-                    if self._terminated or self._pending == 0 and (self._stopping or idle >= self.idle_timeout_s):
-                        self._close_admissions()
+                with self.admissions.gate:
+                    idle = time.time() - self.admissions.last_active
+                    if self._terminated or self.admissions.pending == 0 and (self._stopping or idle >= self.idle_timeout_s):
+                        self.admissions.close()
                         if not self._stopping:
                             self.log(f"idle for {self.idle_timeout_s:g} s: stopping")
                         return
                 try:
-                    item = self._queue.get(timeout=max(0.05, min(self.idle_timeout_s - idle, 0.5)))
+                    item = self.admissions.items.get(timeout=max(0.05, min(self.idle_timeout_s - idle, 0.5)))
                 except queue.Empty:
                     continue
-                if isinstance(item, _Job):
+                if isinstance(item, Job):
                     self._run_job(item)
                 else:
                     self._execute(*item)
@@ -237,18 +197,7 @@ class Server:
         if "control" in req:
             self._control(conn, req["control"])
             return
-        reason, ahead = None, 0
-        with self._gate:
-            if req.get("version") != __version__:
-                reason = f"server runs memcli {__version__}"
-            elif self._closing:
-                reason = "the memory server is stopping"
-            elif self._pending and not req.get("write"):
-                reason = "busy"  # a read never waits behind a long write: it runs in the client
-            else:
-                ahead = self._pending
-                self._pending += 1
-                self.last_active = time.time()
+        reason, ahead = self.admissions.admit(req)
         if reason is not None:
             wire.send(conn, wire.FALLBACK, {"reason": reason})
             conn.close()
@@ -260,7 +209,7 @@ class Server:
                                            "(one writer at a time)\n").encode())
             except OSError:
                 pass
-        self._queue.put((conn, req))
+        self.admissions.items.put((conn, req))
 
     def _control(self, conn: socket.socket, what: str) -> None:
         if what == "status":
@@ -272,9 +221,9 @@ class Server:
                 reply = {"error": f"{type(e).__name__}: {e}"}
         elif what == "stop":  # what was admitted still runs; nothing new is admitted
             reply = {"stopping": True, "pid": os.getpid()}
-            with self._gate:
+            with self.admissions.gate:
                 self._stopping = True
-                self._close_admissions()
+                self.admissions.close()
         else:
             reply = {"error": f"unknown control {what!r}"}
         wire.send(conn, wire.REPLY, reply)
@@ -354,9 +303,9 @@ class Server:
         """What `mem serve --status` and the page's health view show."""
         return {"pid": os.getpid(), "home": str(self.home), "socket": str(self.sock_path),
                 "version": __version__, "uptime_s": round(time.time() - self.started, 1),
-                "served": self.served, "idle_s": round(time.time() - self.last_active, 1),
-                "idle_timeout_s": self.idle_timeout_s, "busy": self._pending > 0,
-                "queued": max(0, self._pending - 1), "autostarted": self.autostarted,
+                "served": self.served, "idle_s": round(time.time() - self.admissions.last_active, 1),
+                "idle_timeout_s": self.idle_timeout_s, "busy": self.admissions.pending > 0,
+                "queued": max(0, self.admissions.pending - 1), "autostarted": self.autostarted,
                 "models": self.memories.models()}
 
     def fresh_memory(self):
@@ -364,29 +313,17 @@ class Server:
         return self.memories.fresh(self.host.settings(self.location))
 
     def submit(self, fn):
-        """``fn(memory)`` queued for the main thread like any CLI write (one writer); its result."""
-        job = _Job(fn)
-        with self._gate:
-            if self._closing:
-                raise RuntimeError("the memory server is stopping")
-            self._pending += 1
-            self.last_active = time.time()
-        self._queue.put(job)
-        job.done.wait()
-        if job.error is not None:
-            raise job.error
-        return job.result
+        """``fn(memory)`` run by the main thread like any CLI write (one writer); its result."""
+        return self.admissions.submit(fn)
 
     def _finished(self, *, wrote: bool) -> None:
         """An admitted command or job is done: its slot is free, the idle clock restarts."""
         self.served += 1
         if wrote:
             self.page.stale = True
-        with self._gate:
-            self._pending -= 1
-            self.last_active = time.time()
+        self.admissions.finished()
 
-    def _run_job(self, job: _Job) -> None:
+    def _run_job(self, job: Job) -> None:
         try:
             self.memories.refresh()
             job.result = job.fn(self.memories.get(self.host.settings(self.location)))

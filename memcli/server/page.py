@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 
 
 class PageBackend:
@@ -51,7 +50,7 @@ class PageBackend:
                 mem.refresh(latest=True)
             self.stale = False
             self._sig = sig
-            self.server.last_active = time.time()
+            self.server.admissions.touch()
             return fn(mem)
 
     def write(self, fn):
