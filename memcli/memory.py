@@ -164,8 +164,8 @@ class Memory(Stores, Views, Upkeep):
 
         Returns:
             An ``Answer`` (an ``AnswerStream`` with ``stream``): ``answer``, ``citations``,
-            ``evidence``; ``abstained`` with a
-            ``refusal`` and the ``closest`` hits when memory does not hold the answer.
+            ``evidence``; ``abstained`` with a ``refusal`` and the ``closest`` hits when
+            memory does not hold the answer.
 
         Raises:
             ConfigError: an empty question or an unknown mode.
@@ -187,6 +187,7 @@ class Memory(Stores, Views, Upkeep):
         asker = Asker(self.settings.llm, search, lambda: self._generator,
                       floor=lambda: self._query_encoder.abstain_floor, embed=lambda texts: self._query_encoder.embed(texts),
                       doc_freq=self._lexical.doc_freq, dated=dated, now=as_of)
+
         def finish(ans):
             if ans.abstained and filters and not ans.closest:
                 ans.refusal = self.why_empty(filters) or ans.refusal  # the filter, not the memory, came up empty

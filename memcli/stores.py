@@ -10,7 +10,7 @@ from functools import cached_property
 
 class Stores:
     """Mixed into Memory (it uses ``settings``, ``location``, ``remote``, ``home``,
-    ``ensure_home``, ``embedder`` and ``generator``): the stores, opened on first use."""
+    ``ensure_home``, ``_embedder`` and ``_generator``): the stores, opened on first use."""
 
     @cached_property
     def _lance(self):

@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from memcli.answer.policy import STAGES
 from memcli.text import STOP
 
 # A question about the user's own days, with the time right after the verb ("what did I do on
@@ -34,7 +33,6 @@ _MONTH = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]
 _WORD = re.compile(r"[a-z0-9]+")
 _FILLER = STOP | {"when", "did", "last", "first", "latest", "earliest", "time", "most", "recently", "ever",
                   "i", "we", "my", "our", "the", "a", "what", "happened", "changed", "doing", "since", "during"}
-MAX_LISTED = STAGES.max_listed
 
 
 @dataclass(frozen=True)

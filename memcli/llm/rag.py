@@ -160,7 +160,8 @@ class Asker:
         nothing dated for it (the usual pipeline answers)."""
         from datetime import datetime
 
-        from memcli.answer.when import MAX_LISTED, about, shifted_years, time_question, when_text
+        from memcli.answer.policy import STAGES
+        from memcli.answer.when import about, shifted_years, time_question, when_text
 
         tq = time_question(question, self.now) if self.dated is not None else None
         if tq is None:
@@ -173,7 +174,7 @@ class Asker:
                 q = shifted_years(tq, back)
                 hits = [h for h in self.dated(tq.topic or question, q.since, q.until, n) if h.event_time]
                 on_topic = [h for h in hits if about(h.text, tq.topic) >= 0.5]
-                picked = sorted(on_topic or ([] if tq.topic else hits), key=when)[:MAX_LISTED]
+                picked = sorted(on_topic or ([] if tq.topic else hits), key=when)[:STAGES.max_listed]
                 if picked:
                     break
         else:
@@ -193,12 +194,6 @@ class Asker:
                       pick="dates", note=f"answered from the dates of {len(picked)} unit(s): "
                                          + ("the latest about it" if tq.kind == "last" else
                                             "the earliest about it" if tq.kind == "first" else "those dated then"))
-
-    def ask(self, question: str, **kw) -> Answer:
-        """The whole answer at once (``stream`` run to its end)."""
-        from memcli.llm.stream import AnswerStream
-
-        return AnswerStream(self.stream(question, **kw)).result()
 
     def stream(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
                explain: bool = False) -> Generator[str, None, Answer]:

@@ -17,9 +17,6 @@ import numpy as np
 from memcli.retrieve.policy import POLICY
 from memcli.text import words as norm_words
 
-# Titles that are ordinary words would link everything to everything (POLICY.min_title_chars).
-MAX_TITLE_WORDS = POLICY.max_title_words
-
 
 class TitleIndex:
     """Normalised document title → the ids of the documents (sources) so titled.
@@ -35,14 +32,14 @@ class TitleIndex:
         for r in rows:
             words = norm_words(r["title"] or "")
             key = " ".join(words)
-            if not words or len(words) > MAX_TITLE_WORDS or len(key) < POLICY.min_title_chars or key in stop:
+            if not words or len(words) > POLICY.max_title_words or len(key) < POLICY.min_title_chars or key in stop:
                 continue
             self.by_title.setdefault(key, []).append(r["id"])
         for alias, title in aliases:
             words = norm_words(alias)
             key, target = " ".join(words), " ".join(norm_words(title))
             # a name someone chose for a note may be short ("Dan"), never a lone letter pair
-            if target in self.by_title and words and len(words) <= MAX_TITLE_WORDS and len(key) >= POLICY.min_alias_chars \
+            if target in self.by_title and words and len(words) <= POLICY.max_title_words and len(key) >= POLICY.min_alias_chars \
                     and key not in stop and key not in self.by_title:
                 self.by_title[key] = self.by_title[target]
 
@@ -52,7 +49,7 @@ class TitleIndex:
         found: list[str] = []
         i = 0
         while i < len(words):
-            for n in range(min(MAX_TITLE_WORDS, len(words) - i), 0, -1):
+            for n in range(min(POLICY.max_title_words, len(words) - i), 0, -1):
                 key = " ".join(words[i:i + n])
                 if key in self.by_title:
                     if key not in found:

@@ -29,6 +29,38 @@ def _model_label(key: str, model) -> str:
     return f"{kind}: {name} ({type(model).__name__})"
 
 
+class Writes:
+    """What other processes' writes mean for an open Memory, seen from the home's files: a new
+    table set (or tables directory) means opening fresh stores, a new Tantivy commit a fresh
+    searcher (LanceDB reads are consistent by themselves)."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self._sig: tuple | None = None
+
+    def signature(self) -> tuple:
+        def mtime(p: Path) -> int:
+            try:
+                return p.stat().st_mtime_ns
+            except OSError:
+                return 0
+
+        lance = self.home / "lance"
+        try:
+            tables = tuple(sorted(os.listdir(lance)))
+        except OSError:
+            tables = ()
+        return tables, mtime(lance), mtime(self.home / "tantivy" / "meta.json")
+
+    def since_last(self) -> str | None:
+        """"reopen", "refresh", or None (nothing changed, or the first look)."""
+        sig, prev = self.signature(), self._sig
+        self._sig = sig
+        if prev is None or sig == prev:
+            return None
+        return "reopen" if sig[:2] != prev[:2] else "refresh"
+
+
 class Memories:
     """The resident Memory objects of one home (see the module)."""
 
@@ -36,7 +68,7 @@ class Memories:
         self.home, self.location = home, location
         self._mems: dict[str, object] = {}
         self._models: dict[str, object] = {}
-        self._sig: tuple | None = None
+        self._writes = Writes(home)
 
     def fresh(self, settings):
         """A Memory of this home of its own (the page reads on one beside the main thread's),
@@ -73,30 +105,11 @@ class Memories:
         """The loaded models, as `mem serve --status` lists them."""
         return sorted(_model_label(k, m) for k, m in self._models.items())
 
-    def signature(self) -> tuple:
-        """What changes when any process writes: the table set, the tables' directory, the
-        Tantivy commit."""
-        def mtime(p: Path) -> int:
-            try:
-                return p.stat().st_mtime_ns
-            except OSError:
-                return 0
-
-        lance = self.home / "lance"
-        try:
-            tables = tuple(sorted(os.listdir(lance)))
-        except OSError:
-            tables = ()
-        return tables, mtime(lance), mtime(self.home / "tantivy" / "meta.json")
-
     def refresh(self) -> None:
-        """Another process may have written: a new table set means fresh stores; a new
-        Tantivy commit means a fresh searcher (LanceDB reads are consistent by themselves)."""
-        sig = self.signature()
-        if self._sig is not None and sig != self._sig:
-            if sig[:2] != self._sig[:2]:
-                self._mems.clear()
-            else:
-                for mem in self._mems.values():
-                    mem.refresh()
-        self._sig = sig
+        """Another process may have written: fresh stores, or a fresh searcher (Writes)."""
+        change = self._writes.since_last()
+        if change == "reopen":
+            self._mems.clear()
+        elif change == "refresh":
+            for mem in self._mems.values():
+                mem.refresh()

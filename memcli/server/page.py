@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import threading
 
+from memcli.server.memories import Writes
+
 
 class PageBackend:
     """memcli.ui.app.Backend for a Server: read, write, status."""
@@ -20,7 +22,7 @@ class PageBackend:
         self._lock = threading.Lock()  # one read at a time; also guards the start of the HTTP server
         self._http = None  # memcli.ui.serve.UiServer, started by the first `mem ui`
         self._mem = None
-        self._sig: tuple | None = None
+        self._writes = Writes(server.home)  # other processes' writes, since this page last read
         self.stale = False  # a write ran in this process since the last read
 
     def start(self) -> dict:
@@ -38,18 +40,17 @@ class PageBackend:
 
     def read(self, fn):
         with self._lock:
-            sig = self.server.memories.signature()
+            change = self._writes.since_last()
             mem = self._mem
-            if mem is None or (self._sig is not None and sig[:2] != self._sig[:2]):
+            if mem is None or change == "reopen":
                 mem = self._mem = self.server.fresh_memory()
-            elif self._sig is not None and sig != self._sig:
+            elif change == "refresh":
                 mem.refresh()
             if self.stale:
                 # a remote home's reads may lag other machines by storage.consistency_s; never
                 # this process's own writes
                 mem.refresh(latest=True)
             self.stale = False
-            self._sig = sig
             self.server.admissions.touch()
             return fn(mem)
 
