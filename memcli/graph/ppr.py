@@ -67,8 +67,9 @@ class GraphRanker:
         found: set[int] = set()
         used = [False] * len(words)
         # Longest match first; a word inside a matched name does not match again on its own
-        # ("North" inside "North Carolina"), and a single word counts only where the query
-        # writes it as a name (capitalised), unless the whole query is lower case.
+        # ("North" inside "North Carolina"), and a name counts only where the query writes it
+        # as one (a word of it capitalised: "tornado outbreak" in a question is not the
+        # "Tornado Outbreak" one passage capitalised), unless the whole query is lower case.
         for n in range(min(6, len(words)), 0, -1):
             for i in range(len(words) - n + 1):
                 if any(used[i:i + n]):
@@ -76,8 +77,9 @@ class GraphRanker:
                 key = normalise(" ".join(words[i:i + n]))
                 if key not in idx or len(key.split()) < n:  # "the film" is the word "film"
                     continue
-                if n == 1 and (key in STOP or key in _NOT_NAMES or len(key) <= 2
-                               or (any_caps and not words[i][:1].isupper())):
+                if any_caps and not any(w[:1].isupper() for w in words[i:i + n]):
+                    continue
+                if n == 1 and (key in STOP or key in _NOT_NAMES or len(key) <= 2):
                     continue
                 found.add(idx[key])
                 used[i:i + n] = [True] * n

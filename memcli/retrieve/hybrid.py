@@ -178,6 +178,12 @@ class Retriever:
             if protect:
                 sure = {k: v for k, v in lists.items() if k in ("bm25", "dense")}
                 fused = protect_outliers(fused, sure, self.s.outlier_z)
+        elif mode == "graph" and trace is not None and not trace.seeds:
+            # The question names nothing the graph knows: the walk would only smear the first
+            # stages' hits over their neighbours, so rank as they do (HippoRAG 2 falls back to
+            # dense retrieval when it finds no fact to seed).
+            fused = convex({k: v for k, v in lists.items() if k != "graph"},
+                           {"dense": self.s.weight_dense, "bm25": self.s.weight_bm25})
         elif mode == "graph":
             fused = lists.get("graph") or lists["dense"]  # no graph yet: dense alone
         else:

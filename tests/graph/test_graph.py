@@ -88,6 +88,24 @@ def test_graph_cache_round_trips_without_pickle_and_goes_stale(mem, notes, tmp_p
     assert "louvre" in mem._graph.load().entity_ids
 
 
+def test_graph_mode_ranks_as_hybrid_when_the_question_names_nothing_the_graph_knows(mem, tmp_path):
+    # Three trip notes share their names; a question naming none of them gives the walk only
+    # the first stages' hits to smear over that cluster, so graph mode ranks as hybrid does.
+    d = tmp_path / "trips"
+    d.mkdir()
+    for name, text in {
+            "a.md": "# Turku trip\n\nWe took the ferry from Stockholm to Turku and walked to Turku Castle with Anna and Mikko.\n",
+            "b.md": "# Helsinki weekend\n\nAnna and Mikko met us in Helsinki; we took the train back to Turku.\n",
+            "c.md": "# Archipelago\n\nFrom Turku, Anna sailed to Nauvo with Mikko and back to Stockholm.\n",
+            "d.md": "# Sourdough\n\nFeed the rye starter twice a day and keep it warm near the oven.\n",
+            "e.md": "# Tomatoes\n\nPlant tomatoes after the frost. Water them deeply in July.\n"}.items():
+        (d / name).write_text(text)
+    mem.ingest([d])
+    for q in ("how often do I feed the starter", "what did we do on the ferry trip"):
+        assert [h.unit_id for h in mem.search(q, mode="graph", k=5)] == [h.unit_id for h in mem.search(q, mode="hybrid", k=5)]
+    assert mem.search("Who sailed to Nauvo with Anna?", mode="graph", k=1)[0].title == "Archipelago"  # names still seed
+
+
 def test_no_graph_ingest_and_graph_mode_falls_back_to_dense(mem, notes):
     mem.ingest([notes], graph=False)
     assert not mem._graph.store.exists()

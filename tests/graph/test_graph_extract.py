@@ -63,3 +63,17 @@ def test_query_linking_prefers_names_over_common_words():
     got = {ids[i] for i in r.query_entities("Who directed the film shot in Leland, North Carolina?")}
     assert got == {"leland", "north carolina"}  # not "film" (lower case), not "north" (inside a name)
     assert {ids[i] for i in r.query_entities("which film was shot in leland")} == {"film", "leland"}  # all lower case
+
+
+def test_a_phrase_the_question_writes_in_lower_case_is_not_a_name():
+    # One passage capitalised "Tornado Outbreak"; a question writing "tornado outbreak" means
+    # the common noun, and seeding the walk with that passage's entity pulls it to the top.
+    ig = pytest.importorskip("igraph")
+    from memcli.graph.graph import MemGraph
+    from memcli.graph.ppr import GraphRanker
+
+    ids = ["tornado outbreak", "south dakota"]
+    mg = MemGraph(ig.Graph(n=2), ids, ["Tornado Outbreak", "South Dakota"], [], np.zeros((2, 4)), np.ones(2), {})
+    r = GraphRanker(mg)
+    assert r.query_entities("Which state did the Late-May tornado outbreak hit first?") == {}
+    assert {ids[i] for i in r.query_entities("Which Tornado Outbreak hit South Dakota?")} == set(ids)
