@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from memcli.errors import ConfigError
@@ -54,7 +53,7 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
         if dotted != "home" and "." not in dotted:
             continue
         # YAML parsing gives ints, floats and booleans their types.
-        _set_dotted(tree, dotted, yaml.safe_load(raw) if raw else raw)
+        _set_dotted(tree, dotted, _yaml().safe_load(raw) if raw and dotted != "home" else raw)  # a home is a path
     return tree
 
 
@@ -68,9 +67,18 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _yaml():
+    """PyYAML, imported when there is YAML to read (12 ms a cold command without a config
+    file need not pay)."""
+    import yaml
+
+    return yaml
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
+    yaml = _yaml()
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as e:
@@ -150,6 +158,7 @@ def set_config_value(dotted: str, raw: str, *, path: Path | None = None) -> Path
     """Write one dotted key to the YAML file, validating the result first."""
     p = path or config_path()
     tree = read_yaml(p)
+    yaml = _yaml()
     try:
         value = yaml.safe_load(raw)
     except yaml.YAMLError as e:

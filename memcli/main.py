@@ -84,6 +84,9 @@ def autostart(argv: list[str]) -> int | None:
 
 
 def main() -> None:
+    # mem owns this process: pydantic's plugin scan reads every installed package's entry
+    # points (~25 ms of a cold command) for plugins no mem command uses.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     argv = sys.argv[1:]
     code = client.try_server(argv)
     if code is None:

@@ -1,6 +1,7 @@
 """The CLI as a person uses it: `mem ingest`, `mem search`, ... against a tmp home."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -38,6 +39,20 @@ def test_the_entry_point_is_a_thin_client():
             "print(','.join(m for m in %r if m in sys.modules))" % (HEAVY + ("typer", "rich", "pydantic", "yaml", "numpy"),))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_a_cold_search_skips_what_it_does_not_need(tmp_path):
+    # Without a config file a cold command reads no YAML (MEM_HOME is a path, not YAML), and
+    # pydantic's plugin scan of every installed package's entry points is off in a mem process.
+    code = ("import sys, runpy; sys.argv = ['mem', 'search', 'anything', '--mode', 'bm25']\n"
+            "try:\n    runpy.run_module('memcli', run_name='__main__')\n"
+            "except SystemExit:\n    pass\n"
+            "import pydantic.plugin._loader as p\n"
+            "print('yaml' in sys.modules, p._plugins is None)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MEM_", "PYDANTIC_"))}
+    env |= {"MEM_HOME": str(tmp_path / "home"), "MEM_NO_SERVER": "1", "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.split()[-2:] == ["False", "True"], out.stdout + out.stderr
 
 
 def test_help_lists_the_commands(capsys):
