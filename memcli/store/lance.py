@@ -20,6 +20,7 @@ from memcli.store.lance_reads import LanceReads
 from memcli.store.query import REPLACED, chunks, in_list, lit
 from memcli.store.schema import (UNIT_COLUMNS, add_missing_columns, sources_schema, sql_list, units_schema, utcnow,
                                  vector_array)
+from memcli.store.schema_cache import cache_schema
 from memcli.types import Source, Unit
 
 class LanceStore(LanceReads, LanceMaintenance):
@@ -61,6 +62,8 @@ class LanceStore(LanceReads, LanceMaintenance):
     def refresh(self) -> None:
         """Read the latest version of every open table now (a writer on a remote home does,
         right after taking the lock, whatever ``consistency_s`` allows readers)."""
+        if getattr(self, "_turns", None) is not None:
+            self._turns.look_again()
         for t in (self._units, self._sources, getattr(self, "_turns", None) and self._turns.table()):
             if t is not None:
                 t.checkout_latest()
@@ -72,24 +75,24 @@ class LanceStore(LanceReads, LanceMaintenance):
     def sources_table(self):
         if self._sources is None:
             if self._exists("sources"):
-                self._sources = self.db.open_table("sources")
+                self._sources = cache_schema(self.db.open_table("sources"))
                 if not self.read_only:
                     add_missing_columns(self._sources, sources_schema())
             else:
-                self._sources = self.db.create_table("sources", schema=sources_schema(), exist_ok=True)
+                self._sources = cache_schema(self.db.create_table("sources", schema=sources_schema(), exist_ok=True))
         return self._sources
 
     def units_table(self, fp: dict[str, object] | None = None, *, create: bool = False):
         """The units table; ``fp`` (embedder fingerprint) must match what the vectors were made with."""
         if self._units is None:
             if self._exists("units"):
-                self._units = self.db.open_table("units")
+                self._units = cache_schema(self.db.open_table("units"))
                 if not self.read_only:
                     add_missing_columns(self._units, units_schema(1, {}), skip=("vector",))
             elif create and fp is not None:
-                self._units = self.db.create_table(
+                self._units = cache_schema(self.db.create_table(
                     "units", schema=units_schema(int(fp["embed_dim"]), fp, self.vector_dtype), exist_ok=True
-                )
+                ))
             else:
                 return None
         checked = tuple(sorted(fp.items())) if fp is not None else None

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from memcli.store.query import chunks, in_list
+from memcli.store.schema_cache import cache_schema
 
 TABLE = "turn_vectors"
 
@@ -23,11 +24,19 @@ class TurnStore:
     def __init__(self, db) -> None:
         self.db = db
         self._t = None
+        self._absent = False  # looked, and there was none: not listed again every search
 
     def table(self):
-        if self._t is None and TABLE in self.db.list_tables(limit=1000).tables:
-            self._t = self.db.open_table(TABLE)
+        if self._t is None and not self._absent:
+            if TABLE in self.db.list_tables(limit=1000).tables:
+                self._t = cache_schema(self.db.open_table(TABLE))
+            else:
+                self._absent = True
         return self._t
+
+    def look_again(self) -> None:
+        """Another process may have made the table since (LanceStore.refresh)."""
+        self._absent = False
 
     def add(self, unit_ids: Sequence[str], source_ids: Sequence[str], texts: Sequence[str], vectors: np.ndarray) -> None:
         import pyarrow as pa
@@ -43,7 +52,8 @@ class TurnStore:
         })
         t = self.table()
         if t is None:
-            self._t = self.db.create_table(TABLE, data=data, exist_ok=True)
+            self._t = cache_schema(self.db.create_table(TABLE, data=data, exist_ok=True))
+            self._absent = False
         else:
             t.add(data)
 
