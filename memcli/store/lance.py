@@ -53,9 +53,6 @@ class LanceStore(LanceReads, LanceMaintenance):
         self._ann: bool | None = None
         self.read_only = read_only
         self.vector_dtype = vector_dtype  # for a units table created here (an existing one keeps its own)
-        # (open units table, fingerprint) found to match: the table object itself, as an id()
-        # may be reused by the table reopened after a reindex.
-        self._fp_checked: tuple | None = None
         self._summaries: tuple[int | None, bool] = (None, False)  # (units version, any live summary)
         self._source_rows: tuple[int | None, dict[str, Source]] = (None, {})  # (sources version, cache)
 
@@ -95,9 +92,7 @@ class LanceStore(LanceReads, LanceMaintenance):
                 ))
             else:
                 return None
-        checked = tuple(sorted(fp.items())) if fp is not None else None
-        if fp is not None and not (self._fp_checked and self._fp_checked[0] is self._units
-                                   and self._fp_checked[1] == checked):
+        if fp is not None:  # every search asks: the handle reads its schema once (store/schema_cache.py)
             stored = self.fingerprint()
             if stored and stored != {k: str(v) for k, v in fp.items()}:
                 raise StoreError(
@@ -107,8 +102,6 @@ class LanceStore(LanceReads, LanceMaintenance):
                     hint=f"run `mem reindex` to re-embed everything with the new model, or set "
                          f"embed.model back to {stored.get('embed_model')}",
                 )
-            # Once per open table: every search asks, and reading the schema is a round trip.
-            self._fp_checked = (self._units, checked)
         return self._units
 
     def fingerprint(self) -> dict[str, str]:

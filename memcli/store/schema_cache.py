@@ -52,7 +52,7 @@ def _cached_class(base: type) -> type:
 
 def cache_schema(table):
     """``table`` itself, now reading its schema once (None stays None)."""
-    if table is None or "SchemaCached" in type(table).__name__:
+    if table is None or type(table) in _classes.values():
         return table
     if not isinstance(getattr(type(table), "schema", None), property):
         return table  # not the LanceTable shape this knows: leave it as it is

@@ -53,7 +53,6 @@ class TurnStore:
         t = self.table()
         if t is None:
             self._t = cache_schema(self.db.create_table(TABLE, data=data, exist_ok=True))
-            self._absent = False
         else:
             t.add(data)
 
