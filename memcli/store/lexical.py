@@ -1,16 +1,8 @@
-"""Tantivy BM25 index over unit index text. Derived from LanceDB; rebuildable.
-
-It also stores each unit's row as a search shows it (``ROW_COLUMNS``, columns that never
-change once a unit is written): LanceDB reads every selected column of a row apart, ~15 ms
-for a search's 40 candidates at a million units, where Tantivy's document store returns
-them in ~1.5 ms. LanceDB still decides which units are live.
-"""
+"""Tantivy BM25 index over unit index text. Derived from LanceDB; rebuildable."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from memcli.text import WORD
@@ -39,86 +31,31 @@ def safe_query(text: str, max_terms: int = 64) -> str:
     return " ".join(seen)
 
 
-# What a hit shows and what the search steps after fusion read; a unit's own, never updated.
-ROW_COLUMNS = ("id", "source_id", "title", "section", "text", "line_start", "line_end",
-               "char_start", "char_end", "event_time", "speaker", "session", "ord", "time_source", "updated_at")
-_TIMES = ("event_time", "updated_at")
-
-
-def _utc(v: datetime | None) -> str | None:
-    """As LanceDB gives it back: UTC, microseconds (a naive time is taken as UTC)."""
-    if v is None:
-        return None
-    return (v.replace(tzinfo=timezone.utc) if v.tzinfo is None else v.astimezone(timezone.utc)).isoformat()
-
-
-def encode_row(unit) -> bytes:
-    """A unit (a Unit or a row dict with ``ROW_COLUMNS``) as stored: a JSON list in column order."""
-    get = unit.get if isinstance(unit, Mapping) else (lambda c: getattr(unit, c))
-    return json.dumps([_utc(get(c)) if c in _TIMES else get(c) for c in ROW_COLUMNS],
-                      separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def decode_row(data: bytes) -> dict:
-    row = dict(zip(ROW_COLUMNS, json.loads(data)))
-    for c in _TIMES:
-        if row[c] is not None:
-            row[c] = datetime.fromisoformat(row[c])
-    return row
-
-
-def _fields_on_disk(path: Path) -> set[str] | None:
-    try:
-        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return {f["name"] for f in meta.get("schema", [])}
-
-
 class LexicalIndex:
     def __init__(self, path: Path) -> None:
         import tantivy
 
         self._t = tantivy
         path.mkdir(parents=True, exist_ok=True)
-        on_disk = _fields_on_disk(path)
-        # An index made before rows were stored keeps its schema (searches read rows from
-        # LanceDB there); `mem doctor --repair` rebuilds it with them.
-        self.has_rows = on_disk is None or "row" in on_disk
         sb = tantivy.SchemaBuilder()
         sb.add_text_field("id", stored=True, tokenizer_name="raw")
         sb.add_text_field("source_id", stored=False, tokenizer_name="raw")
         sb.add_text_field("text", stored=False, tokenizer_name="en_stem")
-        if self.has_rows:
-            sb.add_bytes_field("row", stored=True, indexed=False)
         self.schema = sb.build()
         self.index = tantivy.Index(self.schema, path=str(path))
         self.path = path
         self._searcher = None
 
-    def reset(self) -> None:
-        """Empty, made anew with today's schema (doctor's repair of an index made before rows
-        were stored; the caller indexes the live units again)."""
-        import shutil
-
-        self._searcher = None
-        self.index = None
-        shutil.rmtree(self.path, ignore_errors=True)
-        self.__init__(self.path)
-
     def _writer(self):
         return self.index.writer(heap_size=64_000_000, num_threads=1)
 
-    def replace(self, source_ids: Sequence[str], docs: Iterable[tuple[str, str, str, bytes]]) -> None:
-        """Drop every doc of ``source_ids`` and add ``(id, source_id, index text, encode_row(unit))``
-        docs, one commit."""
+    def replace(self, source_ids: Sequence[str], docs: Iterable[tuple[str, str, str]]) -> None:
+        """Drop every doc of ``source_ids`` and add ``(id, source_id, text)`` docs, one commit."""
         w = self._writer()
         for sid in source_ids:
             w.delete_documents_by_term("source_id", sid)
-        Document, rows = self._t.Document, self.has_rows
-        for uid, sid, text, row in docs:
-            w.add_document(Document(id=uid, source_id=sid, text=text, row=row) if rows
-                           else Document(id=uid, source_id=sid, text=text))
+        for uid, sid, text in docs:
+            w.add_document(self._t.Document(id=uid, source_id=sid, text=text))
         w.commit()
         w.wait_merging_threads()
         self._searcher = None
@@ -188,20 +125,6 @@ class LexicalIndex:
         s = self.searcher()
         res = s.search(q, k, count=False)
         return [(s.doc(addr)["id"][0], float(score)) for score, addr in res.hits]
-
-    def rows(self, ids: Sequence[str]) -> dict[str, dict]:
-        """The stored rows of ``ids`` (those it holds), by id: one term-set query."""
-        if not self.has_rows or not ids:
-            return {}
-        s = self.searcher()
-        res = s.search(self._t.Query.term_set_query(self.schema, "id", list(ids)), len(ids), count=False)
-        out = {}
-        for _, addr in res.hits:
-            data = s.doc(addr).get_first("row")
-            if data is not None:
-                row = decode_row(bytes(data))
-                out[row["id"]] = row
-        return out
 
     def count(self) -> int:
         return int(self.searcher().num_docs)

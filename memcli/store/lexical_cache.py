@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from memcli.store.lexical import ROW_COLUMNS, encode_row
 from memcli.text import index_text
 
 
@@ -15,12 +14,12 @@ class LexicalCache:
     """Mixed into Catalog (it uses ``lance`` and ``lexical``)."""
 
     def index_rows(self, rows) -> None:
-        """Put unit rows (every column of ``ROW_COLUMNS``) back into the lexical index."""
-        self.lexical.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"]), encode_row(r))
+        """Put unit rows (id, source_id, title, section, text) back into the lexical index."""
+        self.lexical.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"]))
                                   for r in rows))
 
     def add_lexical_missing(self, reads=None) -> int:
-        tbl = (reads or self.lance).committed(list(ROW_COLUMNS))
+        tbl = (reads or self.lance).committed(["id", "source_id", "title", "section", "text"])
         if tbl is None:
             return 0
         have = self.lexical.all_ids()
