@@ -119,10 +119,10 @@ class LanceReads:
         come whole and fill ``sources_by_ids``' cache, so no later search of that version
         reads the sources table (a lookup by id was ~5 ms a search at 1M units)."""
         t = self.sources_table()
-        v = t.version
         if t.count_rows() > SOURCES_KEPT:
             rows = t.search().select(["source_id", "title"]).limit(None).to_arrow()
             return list(zip(rows.column("source_id").to_pylist(), rows.column("title").to_pylist()))
+        v = t.version  # read before the rows: a write in between makes the cache look stale, not current
         found = [Source(**r) for r in t.to_arrow().to_pylist()]
         self._source_rows = (v, {s.source_id: s for s in found})
         return [(s.source_id, s.title) for s in found]
