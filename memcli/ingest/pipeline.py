@@ -32,6 +32,7 @@ from memcli.ingest.segment import Segment, segment
 from memcli.ingest.segment_chat import segment_conversation
 from memcli.ingest.sources import Discovery, discover, source_id_for
 from memcli.store.catalog import Catalog
+from memcli.store.interrupts import deferred_interrupts
 from memcli.store.schema import utcnow
 from memcli.text import SECTION_SEP
 from memcli.types import Source, Unit
@@ -341,17 +342,18 @@ class IngestPipeline:
             notes = {s.source_id: self._notes.pop(s.source_id) for s, _, _ in batch if s.source_id in self._notes}
             rows = self.graph.prepare(units, notes=notes)
             prog.graph_unusable += rows.unusable
-        try:
-            self.catalog.write([s for s, _, _ in batch], units, vectors, self._fp, graph_rows=rows,
-                               updated=any(res.status == "updated" for _, _, res in batch), turns=turns)
-        except Exception as e:
-            for _, _, res in batch:
-                res.status, res.units, res.message = "failed", 0, f"write failed: {e}"
-            raise
-        for src, _, res in batch:
-            res.committed = True
-            if existing is not None:
-                existing[src.source_id] = src
+        with deferred_interrupts():  # a Ctrl-C now lands once the batch is written and counted
+            try:
+                self.catalog.write([s for s, _, _ in batch], units, vectors, self._fp, graph_rows=rows,
+                                   updated=any(res.status == "updated" for _, _, res in batch), turns=turns)
+            except Exception as e:
+                for _, _, res in batch:
+                    res.status, res.units, res.message = "failed", 0, f"write failed: {e}"
+                raise
+            for src, _, res in batch:
+                res.committed = True
+                if existing is not None:
+                    existing[src.source_id] = src
 
     def _embed(self, texts: list[str], prog: IngestProgress) -> np.ndarray:
         """Embed longest-first in chunks, so padding stays low and progress keeps moving."""

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from memcli.store.lance import LanceStore
+from memcli.store.interrupts import deferred_interrupts
 from memcli.store.journal import Journal
 from memcli.store.lexical import LexicalIndex
 from memcli.store.lexical_cache import LexicalCache
@@ -54,13 +55,14 @@ class Catalog(LexicalCache):
             finally:
                 self._open -= 1
             return
-        self.journal.begin(op, source_ids)
-        self._open = 1
-        try:
-            yield
-        finally:
-            self._open = 0
-        self.journal.end()  # not reached when the block raised: the next writer recovers
+        with deferred_interrupts():  # Ctrl-C lands after the write, not inside LanceDB's commit
+            self.journal.begin(op, source_ids)
+            self._open = 1
+            try:
+                yield
+            finally:
+                self._open = 0
+            self.journal.end()  # not reached when the block raised: the next writer recovers
 
     def write(self, sources: Sequence[Source], units: Sequence[Unit], vectors: np.ndarray,
               fp: dict[str, object], graph_rows=None, updated: bool = False, turns=()) -> None:
