@@ -156,9 +156,13 @@ class Retriever:
             if where:
                 keep = self.lance.units_by_ids([u for u, _ in hits], ["id"], where=where)
                 hits = [(u, s) for u, s in hits if u in keep][:n]
+                if rows is not None:
+                    rows.vouch(u for u, _ in hits)
             lists["bm25"] = hits
         if mode in ("dense", "hybrid", "graph"):
             lists["dense"] = self.dense(query, n, where, turns=turns, speaker=speaker)
+            if rows is not None:  # queried under the search's filter: live and matching
+                rows.vouch(u for u, _ in lists["dense"])
         if mode == "graph" or (mode == "hybrid" and graph):
             seeds = lists["dense"]
             if "bm25" in lists and seed_bm25:  # what either first stage ranks high
@@ -320,7 +324,7 @@ class Retriever:
         # ``as_of``: memory as it was then (units live at that moment, replaced or superseded
         # since included), and "last March" read relative to it (or to ``now``, when given).
         where = self.level_filter(filters, as_of)
-        rows = Rows(self.lance, where)
+        rows = Rows(self.lance, where, self.lexical)
         ranking = self.ranked(query, mode, n, where=where, hops=hops, rows=rows)
         fused, per, stages = ranking.fused, ranking.per, ranking.stages
         fused = self.time_boost(query, fused, now=now or as_of, rows=rows)

@@ -22,10 +22,9 @@ import numpy as np
 from memcli.store.lance import LanceStore
 from memcli.store.interrupts import deferred_interrupts
 from memcli.store.journal import Journal
-from memcli.store.lexical import LexicalIndex
+from memcli.store.lexical import KEY_COLUMN, ROW_COLUMNS, LexicalIndex, seal_row
 from memcli.store.lexical_cache import LexicalCache
 from memcli.store.query import KEPT, chunks, in_list, units
-from memcli.text import index_text
 from memcli.types import Source, Unit
 
 # Ops that change which units are live without going through a source: after a kill, the
@@ -95,7 +94,7 @@ class Catalog(LexicalCache):
                     graph_rows.write(self.graph, int(fp["embed_dim"]))
                 if updated:
                     self.graph.drop_unmentioned()
-            self.lexical.replace(sids, ((u.id, u.source_id, u.index_text) for u in units))
+            self.lexical.replace(sids, ((u.id, u.source_id, u.index_text, seal_row(u)) for u in units))
             if bulk:
                 if units:
                     self.lance.add_units(units, vectors, fp, status="committed")
@@ -129,8 +128,8 @@ class Catalog(LexicalCache):
         and into the lexical index. Returns how many came back."""
         with self.journaled("pin"):
             self.lance.set_pinned(ids, pinned)
-            back = self.lance.units_where(units(ids=ids, status="archived"),
-                                          ["id", "source_id", "title", "section", "text"]) if ids and pinned else []
+            back = (self.lance.units_where(units(ids=ids, status="archived"), [*ROW_COLUMNS, KEY_COLUMN])
+                    if ids and pinned else [])
             if back:
                 self.lance.set_status([r["id"] for r in back], "committed")
                 self.index_rows(back)
@@ -172,7 +171,7 @@ class Catalog(LexicalCache):
             if source is not None:
                 self.lance.upsert_sources([source])
             self.lance.add_units(new_units, vectors, fp)
-            self.lexical.replace([], ((u.id, u.source_id, u.index_text) for u in new_units))
+            self.lexical.replace([], ((u.id, u.source_id, u.index_text, seal_row(u)) for u in new_units))
             self.lance.commit_ids([u.id for u in new_units])
 
     def forget_units(self, rows: Sequence[dict]) -> None:
@@ -258,9 +257,8 @@ class Catalog(LexicalCache):
             if self.graph is not None and any(n in tables for n in ("entities", "mentions", "relations")):
                 self.graph.restore(tables, int(fp["embed_dim"]))
             if units is not None and units.num_rows:
-                rows = units.select(["id", "source_id", "title", "section", "text", "status"]).to_pylist()
-                self.lexical.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"]))
-                                          for r in rows if r["status"] == "committed"))
+                rows = units.select([*ROW_COLUMNS, KEY_COLUMN, "status"]).to_pylist()
+                self.index_rows([r for r in rows if r["status"] == "committed"])
                 self.lance.commit_units(sids)  # every pending row of these sources -> committed
                 for status in KEPT:
                     ids = [r["id"] for r in rows if r["status"] == status]
@@ -307,7 +305,7 @@ class Catalog(LexicalCache):
             return 0
         orphans = [r for r in self.lance.units_where(
             units(status="merged", not_source_ids=source_ids),
-            ["id", "merged_into", "source_id", "title", "section", "text", "ingested_at"]) if r["merged_into"] in dying]
+            [*ROW_COLUMNS, KEY_COLUMN, "merged_into", "ingested_at"]) if r["merged_into"] in dying]
         groups: dict[str, list[dict]] = {}
         for r in orphans:
             groups.setdefault(r["merged_into"], []).append(r)

@@ -11,6 +11,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from memcli.store.lexical import ROW_COLUMNS
 from memcli.store.lock import pid_alive
 from memcli.store.query import KEPT, units
 
@@ -83,7 +84,7 @@ def diagnose(home: Path, cat, configured_model: str, *, repair: bool = False,
     add(Finding("embedding model", same, detail if same else detail + " — run `mem reindex` (not done by --repair)"))
 
     sources = lance.source_map()
-    tbl = lance.committed(["id", "source_id", "source_hash", "title", "section", "text"])
+    tbl = lance.committed([*ROW_COLUMNS, "source_hash"])
     rows = [] if tbl is None else tbl.to_pylist()
 
     orphan_units = [r["id"] for r in rows if r["source_id"] not in sources
@@ -110,6 +111,14 @@ def diagnose(home: Path, cat, configured_model: str, *, repair: bool = False,
 
     orphans = set(orphan_units)  # once: rebuilt per row it made a home full of orphans quadratic
     lance_ids = {r["id"] for r in rows if r["id"] not in orphans}
+    if not lex.has_rows:
+        # Made before the index stored rows: searches read them from LanceDB (slower at scale).
+        f = Finding("lexical index stores the rows a search shows", False,
+                    "made by an older mem: --repair rebuilds it (stop `mem serve` first)")
+        if repair:
+            lex.reset()
+            f.repaired = True
+        add(f)
     lex_ids = lex.all_ids()
     extra, missing = lex_ids - lance_ids, lance_ids - lex_ids
     f = Finding("lexical index matches LanceDB", not extra and not missing,

@@ -1,8 +1,25 @@
-"""Tantivy BM25 index over unit index text. Derived from LanceDB; rebuildable."""
+"""Tantivy BM25 index over unit index text. Derived from LanceDB; rebuildable.
+
+It also stores each unit's row as a search shows it (``ROW_COLUMNS``, columns that never
+change once a unit is written): LanceDB reads every selected column of a row apart, ~15 ms
+for a search's 40 candidates at a million units, where Tantivy's document store returns
+them in ~1.5 ms. LanceDB still decides which units are live.
+
+A deleted document stays in Tantivy's store files until a segment merge, which tantivy-py
+cannot force, and `mem forget` promises the text leaves the disk. So a stored row is sealed:
+compressed, then XORed with a SHAKE-256 stream keyed by its source's content hash (and the
+unit id). The key lives only in LanceDB (the source's row and the unit's), which forgetting
+deletes and compacts away; what stays in Tantivy then cannot be read (crypto-shredding).
+A row that does not open (its key is gone or changed) is read from LanceDB instead.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+import json
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 
 from memcli.text import WORD
@@ -31,31 +48,107 @@ def safe_query(text: str, max_terms: int = 64) -> str:
     return " ".join(seen)
 
 
+# What a hit shows and what the search steps after fusion read; a unit's own, never updated.
+ROW_COLUMNS = ("id", "source_id", "title", "section", "text", "line_start", "line_end",
+               "char_start", "char_end", "event_time", "speaker", "session", "ord", "time_source", "updated_at")
+_TIMES = ("event_time", "updated_at")
+
+
+def _utc(v: datetime | None) -> str | None:
+    """As LanceDB gives it back: UTC, microseconds (a naive time is taken as UTC)."""
+    if v is None:
+        return None
+    return (v.replace(tzinfo=timezone.utc) if v.tzinfo is None else v.astimezone(timezone.utc)).isoformat()
+
+
+# Read with ROW_COLUMNS wherever rows are indexed again: the key of the sealed row.
+KEY_COLUMN = "source_hash"
+ROW_FIELD = "sealed_row"  # an index whose rows are not sealed (or absent) is rebuilt by doctor
+
+
+def _stream_xor(data: bytes, key: str, uid: str) -> bytes:
+    pad = hashlib.shake_256(f"{key}\0{uid}".encode()).digest(len(data))
+    return (int.from_bytes(data, "little") ^ int.from_bytes(pad, "little")).to_bytes(len(data), "little")
+
+
+def seal_row(unit) -> bytes:
+    """A unit (a Unit, or a row dict with ``ROW_COLUMNS`` and ``KEY_COLUMN``) as stored: its
+    source id, then its row as a JSON list in column order, compressed and sealed."""
+    get = unit.__getitem__ if isinstance(unit, Mapping) else (lambda c: getattr(unit, c))
+    plain = json.dumps([_utc(get(c)) if c in _TIMES else get(c) for c in ROW_COLUMNS],
+                       separators=(",", ":"), ensure_ascii=False).encode()
+    sid = get("source_id")
+    return sid.encode() + b"\0" + _stream_xor(zlib.compress(plain, 1), get(KEY_COLUMN), get("id"))
+
+
+def open_row(uid: str, sealed: bytes, key: str | None) -> dict | None:
+    """The row, or None when ``key`` does not open it (not the key it was sealed with)."""
+    if not key:
+        return None
+    try:
+        row = dict(zip(ROW_COLUMNS, json.loads(zlib.decompress(_stream_xor(sealed, key, uid)))))
+    except (zlib.error, ValueError):
+        return None
+    if row.get("id") != uid:
+        return None
+    for c in _TIMES:
+        if row[c] is not None:
+            row[c] = datetime.fromisoformat(row[c])
+    return row
+
+
+def _fields_on_disk(path: Path) -> set[str] | None:
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return {f["name"] for f in meta.get("schema", [])}
+
+
 class LexicalIndex:
     def __init__(self, path: Path) -> None:
         import tantivy
 
         self._t = tantivy
         path.mkdir(parents=True, exist_ok=True)
+        on_disk = _fields_on_disk(path)
+        # An index made before rows were stored keeps its schema (searches read rows from
+        # LanceDB there); `mem doctor --repair` rebuilds it with them.
+        self.has_rows = on_disk is None or ROW_FIELD in on_disk
         sb = tantivy.SchemaBuilder()
         sb.add_text_field("id", stored=True, tokenizer_name="raw")
         sb.add_text_field("source_id", stored=False, tokenizer_name="raw")
         sb.add_text_field("text", stored=False, tokenizer_name="en_stem")
+        if self.has_rows:
+            sb.add_bytes_field(ROW_FIELD, stored=True, indexed=False)
         self.schema = sb.build()
         self.index = tantivy.Index(self.schema, path=str(path))
         self.path = path
         self._searcher = None
 
+    def reset(self) -> None:
+        """Empty, made anew with today's schema (doctor's repair of an index made before rows
+        were stored; the caller indexes the live units again)."""
+        import shutil
+
+        self._searcher = None
+        self.index = None
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.__init__(self.path)
+
     def _writer(self):
         return self.index.writer(heap_size=64_000_000, num_threads=1)
 
-    def replace(self, source_ids: Sequence[str], docs: Iterable[tuple[str, str, str]]) -> None:
-        """Drop every doc of ``source_ids`` and add ``(id, source_id, text)`` docs, one commit."""
+    def replace(self, source_ids: Sequence[str], docs: Iterable[tuple[str, str, str, bytes]]) -> None:
+        """Drop every doc of ``source_ids`` and add ``(id, source_id, index text, seal_row(unit))``
+        docs, one commit."""
         w = self._writer()
         for sid in source_ids:
             w.delete_documents_by_term("source_id", sid)
-        for uid, sid, text in docs:
-            w.add_document(self._t.Document(id=uid, source_id=sid, text=text))
+        Document, rows = self._t.Document, self.has_rows
+        for uid, sid, text, row in docs:
+            w.add_document(Document(id=uid, source_id=sid, text=text, **{ROW_FIELD: row}) if rows
+                           else Document(id=uid, source_id=sid, text=text))
         w.commit()
         w.wait_merging_threads()
         self._searcher = None
@@ -125,6 +218,22 @@ class LexicalIndex:
         s = self.searcher()
         res = s.search(q, k, count=False)
         return [(s.doc(addr)["id"][0], float(score)) for score, addr in res.hits]
+
+    def rows(self, ids: Sequence[str]) -> dict[str, tuple[str, bytes]]:
+        """(source id, sealed row) of the ``ids`` it holds, by id: one term-set query
+        (``open_row`` with the source's content hash reads a row)."""
+        if not self.has_rows or not ids:
+            return {}
+        s = self.searcher()
+        res = s.search(self._t.Query.term_set_query(self.schema, "id", list(ids)), len(ids), count=False)
+        out = {}
+        for _, addr in res.hits:
+            doc = s.doc(addr)
+            data = doc.get_first(ROW_FIELD)
+            if data is not None:
+                sid, _, sealed = bytes(data).partition(b"\0")
+                out[doc.get_first("id")] = (sid.decode(), sealed)
+        return out
 
     def count(self) -> int:
         return int(self.searcher().num_docs)

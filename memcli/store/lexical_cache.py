@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from memcli.store.lexical import KEY_COLUMN, ROW_COLUMNS, seal_row
 from memcli.text import index_text
 
 
@@ -14,12 +15,12 @@ class LexicalCache:
     """Mixed into Catalog (it uses ``lance`` and ``lexical``)."""
 
     def index_rows(self, rows) -> None:
-        """Put unit rows (id, source_id, title, section, text) back into the lexical index."""
-        self.lexical.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"]))
+        """Put unit rows (every column of ``ROW_COLUMNS``, and ``KEY_COLUMN``) back into the lexical index."""
+        self.lexical.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"]), seal_row(r))
                                   for r in rows))
 
     def add_lexical_missing(self, reads=None) -> int:
-        tbl = (reads or self.lance).committed(["id", "source_id", "title", "section", "text"])
+        tbl = (reads or self.lance).committed([*ROW_COLUMNS, KEY_COLUMN])
         if tbl is None:
             return 0
         have = self.lexical.all_ids()

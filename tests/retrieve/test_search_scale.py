@@ -72,7 +72,9 @@ def test_rows_read_per_search_do_not_grow_with_the_memory(tmp_path, reads):
     n_small = _after_a_write(small, reads, tmp_path, "small")
     n_large = _after_a_write(large, reads, tmp_path, "large")
     units_large = large.stats()["units"]
-    assert n_large <= n_small + 20, (n_small, n_large)  # candidates, not the memory
+    # Candidates, not the memory: the small home's BM25 matches fewer units than its 50
+    # candidates, so the larger one may check up to one candidate list more.
+    assert n_large <= n_small + large.settings.search.candidates, (n_small, n_large)
     assert n_large < units_large, (n_large, units_large)
 
 
