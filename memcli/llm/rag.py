@@ -151,7 +151,9 @@ class Asker:
             return f"no line in the closest notes answers it (the reader's best: {best.score:.2f}, under {floor:.2f})"
         if not self.s.refuse_uncovered or self.doc_freq is None:
             return ""
-        r = refusal_check(question, [x.features.get("type", 0.0) for x in best.ranked], self.doc_freq)
+        sid = best.excerpt.first.source_id
+        r = refusal_check(question, [x.features.get("type", 0.0) for x in best.ranked], self.doc_freq,
+                          (lambda words: self.doc_freq(words, source_id=sid)) if sid else None)
         return r.reason() if r.refuse else ""
 
     def _about_time(self, question: str, how: str, k: int | None) -> Answer | None:

@@ -238,10 +238,12 @@ class LexicalIndex:
     def count(self) -> int:
         return int(self.searcher().num_docs)
 
-    def doc_freq(self, words: Sequence[str]) -> dict[str, int]:
-        """How many units hold each word (stemmed as the index stems it): the answer's
-        refusal asks whether a question's rare terms are in memory at all."""
+    def doc_freq(self, words: Sequence[str], source_id: str | None = None) -> dict[str, int]:
+        """How many units hold each word (stemmed as the index stems it), of one source when
+        ``source_id`` is given: the answer's refusal asks whether a question's rare terms are
+        in memory at all, and whether the note it answers from mentions what the question asks about."""
         s = self.searcher()
+        t = self._t
         out = {}
         for w in words:
             q_text = safe_query(w)
@@ -251,6 +253,9 @@ class LexicalIndex:
                 q = self.index.parse_query(q_text, ["text"])
             except ValueError:
                 continue
+            if source_id is not None:
+                q = t.Query.boolean_query([(t.Occur.Must, q),
+                                           (t.Occur.Must, t.Query.term_query(self.schema, "source_id", source_id))])
             out[w] = int(s.search(q, 1, count=True).count or 0)
         return out
 

@@ -119,6 +119,19 @@ def test_an_on_topic_question_about_something_memory_never_mentions_is_refused(m
     assert not ok.abstained and "five seconds" in ok.answer  # no false refusal beside it
 
 
+def test_a_question_about_one_tools_setting_is_not_answered_from_another_tools_note(memory):
+    # Two tools' manuals; only one documents a timeout. "tide's timeout" must not get
+    # "ferry"'s timeout line, though it is the closest on topic.
+    m = memory({"ferry.md": "# ferry HTTP timeout\n\nThe HTTP timeout setting raises how long ferry waits: "
+                "requests time out after five seconds by default.\n",
+                "tide.md": "# tide\n\ntide is a package manager. tide installs packages into a virtual "
+                "environment and keeps a lock file of their versions.\n"})
+    ans = m.ask("Which setting raises tide's HTTP timeout?", answer="extractive")
+    assert ans.abstained and "'tide'" in ans.refusal, (ans.answer, ans.refusal)
+    ok = m.ask("What is ferry's default timeout?", answer="extractive")
+    assert not ok.abstained and "five seconds" in ok.answer  # the owner's own note answers
+
+
 def test_a_looping_generator_says_its_sentence_once(memory):
     loop = "Requests time out after five seconds by default [1]. " * 4
     m = memory({"timeouts.md": TIMEOUTS}, generator=FakeGenerator(reply=loop))
