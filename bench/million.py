@@ -221,6 +221,41 @@ def measure(home: Path, ids, questions, qvecs, gold_unit: dict | None = None) ->
             "index_mb": index_mb}
 
 
+def compare_rows(home: Path, questions, qvecs, rounds: int = 3) -> None:
+    """The same searches with rows from the lexical index's store and from LanceDB, rounds
+    interleaved in one process (a change of a few ms is inside run-to-run drift otherwise)."""
+    from memcli.config import load_settings
+    from memcli.memory import Memory
+
+    mem = Memory(load_settings({"home": str(home)}))
+    if qvecs is not None:
+        qv = {q["question"]: v for q, v in zip(questions, qvecs)}
+        mem._retriever.embed_query = lambda text: qv[text]
+    lex, r, qs = mem._lexical, mem._retriever, questions[:150]
+    if not lex.has_rows:
+        sys.exit("this home's lexical index stores no rows: `mem doctor --repair` rebuilds it with them")
+    for q in qs[:10]:
+        r.search(q["question"], k=10)
+    shown: dict[bool, list] = {}
+    p50 = {True: [], False: []}
+    for rnd in range(rounds):
+        for stored in (True, False):
+            lex.has_rows = stored
+            times, hits = [], []
+            for q in qs:
+                t = time.perf_counter()
+                hits.append([h.unit_id for h in r.search(q["question"], k=10)])
+                times.append((time.perf_counter() - t) * 1000)
+            times.sort()
+            shown[stored] = hits
+            p50[stored].append(times[len(times) // 2])
+            print(f"  round {rnd}: rows from {'the lexical index' if stored else 'LanceDB':17s} p50 "
+                  f"{times[len(times) // 2]:.1f} ms, p95 {times[int(len(times) * 0.95)]:.1f} ms", flush=True)
+    lex.has_rows = True
+    ratio = statistics.median(p50[True]) / statistics.median(p50[False])
+    print(f"  median p50 ratio, rows from the index / from LanceDB: {ratio:.2f}; same hits: {shown[True] == shown[False]}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--units", type=int, nargs="+", default=[100_000])
@@ -229,6 +264,8 @@ def main() -> None:
     ap.add_argument("--s3", action="store_true", help="--ingest into a home on a local S3 server (moto)")
     ap.add_argument("--measure", type=Path, metavar="HOME",
                     help="only measure a home kept by an earlier run (--keep DIR: DIR/home-N), e.g. before and after a change")
+    ap.add_argument("--compare-rows", action="store_true",
+                    help="with --measure: rows from the lexical index's store against rows from LanceDB, interleaved")
     args = ap.parse_args()
     if not (SHARED / "hotpotqa" / "corpus.jsonl").is_file():
         sys.exit(f"needs the multi-hop dev sets in {SHARED}")
@@ -244,6 +281,8 @@ def main() -> None:
     ids, texts, vecs, questions, qvecs = base_corpus()
     if args.measure:
         ingested = (args.measure / "config.yaml").is_file()  # an --ingest home: its own unit ids, its own embedder
+        if args.compare_rows:
+            return compare_rows(args.measure, questions, None if ingested else qvecs)
         measure(args.measure, ids, questions, None if ingested else qvecs, {} if ingested else None)
         return
     for n in args.units:
