@@ -42,6 +42,8 @@ def deferred_interrupts():
             sys.stderr.write("\nstopped; the next command rolls back the unfinished write\n")
             os._exit(130)
         caught.append(signum)
+        if signum == signal.SIGINT:  # a long write (a reindex) must not look as if it ignored the key
+            sys.stderr.write("\nfinishing the write in progress (Ctrl-C again to stop at once)\n")
 
     previous: dict = {}
     previous.update({s: signal.signal(s, hold) for s in _SIGNALS})

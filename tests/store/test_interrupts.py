@@ -68,4 +68,4 @@ def test_a_second_ctrl_c_stops_at_once_and_the_next_command_rolls_back(tmp_path)
     )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert p.returncode == 130 and "not reached" not in p.stdout
-    assert "next command rolls back" in p.stderr
+    assert "finishing the write in progress" in p.stderr and "next command rolls back" in p.stderr
