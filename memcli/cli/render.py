@@ -255,5 +255,5 @@ def explain_view(ans) -> None:
         t.add_column(col, overflow="fold")
     for i, row in enumerate(ans.explain, start=1):
         feats = ", ".join(f"{k} {v:.2f}" for k, v in row["features"].items() if k != "bias" and v)
-        t.add_row(str(i), f"{row['score']:.2f}", feats, row["text"][:200])
+        t.add_row(str(i), f"{row['score']:.2f}", feats, escape(row["text"][:200]))  # "`[tool.uv]`" is no style tag
     out.print(t)

@@ -182,3 +182,18 @@ def test_ask_explain_and_a_refusal_say_why(capsys, tmp_path, fake_cli):
     assert run(["ask", "How do I set `max_redirects` on the client?"]) == 0
     out = capsys.readouterr().out
     assert "Not in your memory" in out and "Why:" in out and "max_redirects" in out
+
+
+def test_explain_shows_bracketed_code_as_written(capsys, tmp_path, fake_cli):
+    # Rich reads "[tool.uv]" as a style tag: unescaped, the table showed "from the `` table".
+    from memcli.cli import run
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "config.md").write_text("# Configuration files\n\nIf a `pyproject.toml` file is found, the tool reads "
+                                      "its settings from the `[tool.uv]` table of that file.\n")
+    assert run(["ingest", str(notes)]) == 0
+    capsys.readouterr()
+    assert run(["ask", "Which table of pyproject.toml holds the settings?", "--explain"]) == 0
+    out = capsys.readouterr().out
+    assert "[tool.uv]" in out and "``" not in out
