@@ -197,3 +197,16 @@ def test_explain_shows_bracketed_code_as_written(capsys, tmp_path, fake_cli):
     assert run(["ask", "Which table of pyproject.toml holds the settings?", "--explain"]) == 0
     out = capsys.readouterr().out
     assert "[tool.uv]" in out and "``" not in out
+
+
+def test_a_command_made_of_the_questions_words_is_still_an_answer():
+    # "pip install httpx[http2]" has one word the question lacks: a prose line with so few new
+    # words restates the question, but a command that dense is the answer (docsqa httpx-05).
+    # A command made of the question's words alone ("request = response.next") is not.
+    from memcli.answer.candidates import Candidate, answerable, terms
+
+    q = set(terms("What's the pip command to install ferry with HTTP/2 support?"))
+    assert answerable(Candidate("`pip install ferry[http2]`", None, kind="code"), q)
+    assert not answerable(Candidate("You can install ferry with pip and HTTP/2 support.", None), q)
+    q2 = set(terms("Coming from requests: what replaced `response.next` for the next request?"))
+    assert not answerable(Candidate("`request = response.next`", None, kind="code"), q2)
