@@ -186,7 +186,8 @@ class NerExtractor:
             try:
                 return [x for part in _workers(self.workers).map(_extract_here, chunks) for x in part]
             except BrokenProcessPool:  # a worker died (out of memory): read here, and from now on
-                self.workers = 1
+                global _pool
+                _pool, self.workers = None, 1
         from memcli.markup import prose
 
         nlp = load_model()
