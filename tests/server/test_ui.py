@@ -245,7 +245,8 @@ def test_sources_forget_after_confirming(page, browser):
     opened(browser, page, "sources")
     rows = wait(browser, "#sources-table tbody tr", n=4)
     assert any("trip.txt" in r.text for r in rows)
-    failed = browser.find_elements(By.CSS_SELECTOR, "#sources-table tr.failed")
+    # The failed files come from a second request (/api/status), after which the buttons work.
+    failed = wait(browser, "#sources-table tr.failed")
     assert len(failed) == 1 and "broken.pdf" in failed[0].text and "failed:" in failed[0].text
     browser.find_element(By.CSS_SELECTOR, f'#sources-table button.forget[data-uri$="trip.txt"]').click()
     browser.switch_to.alert.dismiss()  # "no": nothing happens
