@@ -22,7 +22,7 @@ import numpy as np
 from memcli.store.lance import LanceStore
 from memcli.store.interrupts import deferred_interrupts
 from memcli.store.journal import Journal
-from memcli.store.lexical import KEY_COLUMN, ROW_COLUMNS, LexicalIndex, seal_row
+from memcli.store.lexical import KEY_COLUMN, ROW_COLUMNS, LexicalIndex
 from memcli.store.lexical_cache import LexicalCache
 from memcli.store.query import KEPT, chunks, in_list, units
 from memcli.types import Source, Unit
@@ -94,7 +94,7 @@ class Catalog(LexicalCache):
                     graph_rows.write(self.graph, int(fp["embed_dim"]))
                 if updated:
                     self.graph.drop_unmentioned()
-            self.lexical.replace(sids, ((u.id, u.source_id, u.index_text, seal_row(u)) for u in units))
+            self.lexical.replace(sids, ((u.id, u.source_id, u.index_text, u) for u in units))
             if bulk:
                 if units:
                     self.lance.add_units(units, vectors, fp, status="committed")
@@ -171,7 +171,7 @@ class Catalog(LexicalCache):
             if source is not None:
                 self.lance.upsert_sources([source])
             self.lance.add_units(new_units, vectors, fp)
-            self.lexical.replace([], ((u.id, u.source_id, u.index_text, seal_row(u)) for u in new_units))
+            self.lexical.replace([], ((u.id, u.source_id, u.index_text, u) for u in new_units))
             self.lance.commit_ids([u.id for u in new_units])
 
     def forget_units(self, rows: Sequence[dict]) -> None:

@@ -139,15 +139,16 @@ class LexicalIndex:
     def _writer(self):
         return self.index.writer(heap_size=64_000_000, num_threads=1)
 
-    def replace(self, source_ids: Sequence[str], docs: Iterable[tuple[str, str, str, bytes]]) -> None:
-        """Drop every doc of ``source_ids`` and add ``(id, source_id, index text, seal_row(unit))``
-        docs, one commit."""
+    def replace(self, source_ids: Sequence[str], docs: Iterable[tuple]) -> None:
+        """Drop every doc of ``source_ids`` and add ``(id, source_id, index text, unit)`` docs, one
+        commit; the unit (a Unit, or a row dict as ``seal_row`` takes it) is sealed here, and only
+        into an index that stores rows."""
         w = self._writer()
         for sid in source_ids:
             w.delete_documents_by_term("source_id", sid)
         Document, rows = self._t.Document, self.has_rows
-        for uid, sid, text, row in docs:
-            w.add_document(Document(id=uid, source_id=sid, text=text, **{ROW_FIELD: row}) if rows
+        for uid, sid, text, unit in docs:
+            w.add_document(Document(id=uid, source_id=sid, text=text, **{ROW_FIELD: seal_row(unit)}) if rows
                            else Document(id=uid, source_id=sid, text=text))
         w.commit()
         w.wait_merging_threads()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from memcli.store.lexical import KEY_COLUMN, ROW_COLUMNS, seal_row
+from memcli.store.lexical import KEY_COLUMN, ROW_COLUMNS
 from memcli.text import index_text
 
 
@@ -16,7 +16,7 @@ class LexicalCache:
 
     def index_rows(self, rows) -> None:
         """Put unit rows (every column of ``ROW_COLUMNS``, and ``KEY_COLUMN``) back into the lexical index."""
-        self.lexical.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"]), seal_row(r))
+        self.lexical.replace([], ((r["id"], r["source_id"], index_text(r["title"], r["section"], r["text"]), r)
                                   for r in rows))
 
     def add_lexical_missing(self, reads=None) -> int:

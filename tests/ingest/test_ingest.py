@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from memcli.embed.fake import FakeEmbedder
-from memcli.store.lexical import seal_row
 from memcli.errors import LockBusyError, StoreError
 from memcli.memory import Memory
 
@@ -127,7 +126,7 @@ def test_crash_mid_write_is_rolled_back_and_rerun_finishes(mem, corpus):
     src, units, _ = pipe._prepare(corpus / "trip.txt", {})
     mem._catalog.journal.begin("ingest", [src.source_id])
     mem._lance.add_units(units, mem._embedder.embed([u.index_text for u in units]), fingerprint(mem._embedder))
-    mem._lexical.replace([src.source_id], ((u.id, u.source_id, u.index_text, seal_row(u)) for u in units))
+    mem._lexical.replace([src.source_id], ((u.id, u.source_id, u.index_text, u) for u in units))
     # Readers never see the half-written units.
     assert all(h.uri.endswith("garden.md") for h in mem.search("Lisbon sardines tram", mode="bm25"))
     assert all(h.uri.endswith("garden.md") for h in mem.search("Lisbon sardines tram", mode="dense"))

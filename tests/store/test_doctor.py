@@ -4,7 +4,6 @@ import os
 
 from memcli.embed.base import fingerprint
 from memcli.ingest.pipeline import IngestPipeline
-from memcli.store.lexical import seal_row
 
 
 def test_healthy_memory(mem, corpus):
@@ -22,7 +21,7 @@ def test_doctor_repairs_an_interrupted_ingest_and_store_drift(mem, corpus):
     src, units, _ = pipe._prepare(extra, {})
     mem._catalog.journal.begin("ingest", [src.source_id])
     mem._lance.add_units(units, mem._embedder.embed([u.index_text for u in units]), fingerprint(mem._embedder))
-    mem._lexical.replace([src.source_id], ((u.id, u.source_id, u.index_text, seal_row(u)) for u in units))
+    mem._lexical.replace([src.source_id], ((u.id, u.source_id, u.index_text, u) for u in units))
     # 2. drift: one unit vanished from Tantivy, a stale pid, loose permissions
     victim = sorted(mem._lance.committed_ids())[0]
     mem._lexical.delete_ids([victim])
