@@ -45,7 +45,7 @@ def deferred_interrupts():
         if signum == signal.SIGINT:  # a long write (a reindex) must not look as if it ignored the key
             sys.stderr.write("\nfinishing the write in progress (Ctrl-C again to stop at once)\n")
 
-    previous: dict = {}
+    previous: dict = {}  # bound before the handlers go in: a signal may arrive while they do
     previous.update({s: signal.signal(s, hold) for s in _SIGNALS})
     _state.depth = 1
     try:
