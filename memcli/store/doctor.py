@@ -111,7 +111,15 @@ def diagnose(home: Path, cat, configured_model: str, *, repair: bool = False,
 
     orphans = set(orphan_units)  # once: rebuilt per row it made a home full of orphans quadratic
     lance_ids = {r["id"] for r in rows if r["id"] not in orphans}
-    if not lex.has_rows:
+    if lex.foreign:
+        # Made by another version of mem, with fields this one does not know: unusable here.
+        f = Finding("lexical index opens with this version's schema", False,
+                    "made by another version of mem: --repair rebuilds it (stop `mem serve` first)")
+        if repair:
+            lex.reset()
+            f.repaired = True
+        add(f)
+    elif not lex.has_rows:
         # Made before the index stored rows: searches read them from LanceDB (slower at scale).
         f = Finding("lexical index stores the rows a search shows", False,
                     "made by an older mem: --repair rebuilds it (stop `mem serve` first)")
@@ -119,14 +127,15 @@ def diagnose(home: Path, cat, configured_model: str, *, repair: bool = False,
             lex.reset()
             f.repaired = True
         add(f)
-    lex_ids = lex.all_ids()
-    extra, missing = lex_ids - lance_ids, lance_ids - lex_ids
-    f = Finding("lexical index matches LanceDB", not extra and not missing,
-                f"{len(extra)} orphan doc(s) in Tantivy, {len(missing)} unit(s) missing from it")
-    if (extra or missing) and repair:
-        cat.sync_lexical(sorted(extra), [r for r in rows if r["id"] in missing])
-        f.repaired = True
-    add(f)
+    if not lex.foreign:  # one that does not open cannot be compared; its finding says so above
+        lex_ids = lex.all_ids()
+        extra, missing = lex_ids - lance_ids, lance_ids - lex_ids
+        f = Finding("lexical index matches LanceDB", not extra and not missing,
+                    f"{len(extra)} orphan doc(s) in Tantivy, {len(missing)} unit(s) missing from it")
+        if (extra or missing) and repair:
+            cat.sync_lexical(sorted(extra), [r for r in rows if r["id"] in missing])
+            f.repaired = True
+        add(f)
 
     g = cat.graph
     if g is not None and g.exists():

@@ -122,9 +122,30 @@ class LexicalIndex:
         if self.has_rows:
             sb.add_bytes_field(ROW_FIELD, stored=True, indexed=False)
         self.schema = sb.build()
-        self.index = tantivy.Index(self.schema, path=str(path))
         self.path = path
         self._searcher = None
+        self.foreign: str | None = None  # why the index on disk cannot be opened with this schema
+        try:
+            self._index = tantivy.Index(self.schema, path=str(path))
+        except ValueError as e:
+            if "schema" not in str(e).lower():
+                raise
+            # Made by another version of mem (fields it does not know): derived data, so
+            # doctor rebuilds it; until then every use says so instead of an internal error.
+            self._index, self.foreign = None, str(e)
+
+    @property
+    def index(self):
+        if self._index is None and self.foreign:
+            from memcli.errors import StoreError
+
+            raise StoreError(f"the search index in {self.path} was made by another version of mem",
+                             hint="`mem doctor --repair` rebuilds it from memory's tables (stop `mem serve` first)")
+        return self._index
+
+    @index.setter
+    def index(self, value) -> None:
+        self._index = value
 
     def reset(self) -> None:
         """Empty, made anew with today's schema (doctor's repair of an index made before rows

@@ -101,3 +101,40 @@ def test_an_index_without_rows_reads_them_from_lancedb_until_doctor_rebuilds_it(
     fixed = open_home()
     assert fixed._lexical.has_rows and fixed.doctor().healthy
     assert {q: _shown(fixed, q) for q in QUESTIONS} == before
+
+
+def test_an_index_from_another_version_is_a_clear_error_until_doctor_rebuilds_it(tmp_path, corpus):
+    # A later mem may add fields; this one cannot open that index. Derived data: the search
+    # says what to run (not "internal error"), and `mem doctor --repair` rebuilds it.
+    import pytest
+
+    from memcli.config import Settings
+    from memcli.embed.fake import FakeEmbedder
+    from memcli.errors import StoreError
+    from memcli.memory import Memory
+
+    def open_home():
+        return Memory(Settings(home=tmp_path / "h", embed={"model": "fake:64"}), embedder=FakeEmbedder(dim=64))
+
+    mem = open_home()
+    mem.ingest([corpus], recursive=True)
+    before = {q: _shown(mem, q) for q in QUESTIONS}
+    path = mem.home / "tantivy"
+    shutil.rmtree(path)
+    path.mkdir()
+    sb = tantivy.SchemaBuilder()
+    for name in ("id", "source_id", "text", "a_field_from_the_future"):
+        sb.add_text_field(name, stored=True, tokenizer_name="raw")
+    tantivy.Index(sb.build(), path=str(path))
+
+    newer = open_home()
+    with pytest.raises(StoreError) as e:
+        newer.search(QUESTIONS[0], k=5)
+    assert "another version of mem" in e.value.message and "mem doctor --repair" in e.value.hint
+    rep = newer.doctor()
+    assert "lexical index opens with this version's schema" in {f.check for f in rep.findings if not f.ok}
+    assert newer.doctor(repair=True).healthy
+
+    fixed = open_home()
+    assert fixed.doctor().healthy
+    assert {q: _shown(fixed, q) for q in QUESTIONS} == before
