@@ -107,13 +107,15 @@ bench: install
 
 # The reader (memcli/answer/reader.safetensors + reader.json): labelled candidates through the
 # product's own path (~20 minutes), the cross-set table (3 x 5 minutes), then 15 minutes of CPU
-# training and calibration.
+# training and calibration; then the span head (span.safetensors + span.json): 20 minutes on
+# SQuAD 2.0's dev half (fetched into READER_DOCS/squad, see the manifest) and the manuals' how-to lines.
 # Needs ../shared/data and the documentation named in bench/reader_manifest.json, fetched at
 # those commits into READER_DOCS (no network at run time: the repositories are not on PyPI).
 READER_DOCS ?= ../fetched
 train-reader: install
 	$(BIN)/python bench/reader_data.py --docs $(READER_DOCS)/obsidian-help $(READER_DOCS)/packaging $(READER_DOCS)/mkdocs $(READER_DOCS)/logseq-docs
 	$(BIN)/python bench/train_reader.py --cross --write
+	$(BIN)/python bench/train_span.py --squad $(READER_DOCS)/squad --docs bench/out/reader/docs.jsonl --write
 
 clean:
 	rm -rf $(DEMO_HOME) .pytest_cache

@@ -1,5 +1,6 @@
 """What the reader costs a user: the extractive answer on top of retrieval (warm, in process)
-and a cold `mem ask` (a fresh process, no server), hand pick vs reader, in one run.
+and a cold `mem ask` (a fresh process, no server), hand pick vs reader, rule spans vs the span
+head, in one run.
 
     python bench/reader_latency.py [--runs 5]
 
@@ -40,8 +41,8 @@ def main() -> None:
         home = Path(d) / "home"
         base = Memory(Settings(home=home))
         base.ingest([Path(d) / "sample"], recursive=True)
-        for pick in ("hand", "reader"):
-            s = Settings(home=home, llm={"pick": pick})
+        for pick, span in (("hand", "rules"), ("hand", "head"), ("reader", "rules")):
+            s = Settings(home=home, llm={"pick": pick, "span": span})
             mem = Memory(s, embedder=base._embedder)
             mem.ask(QUESTIONS[0])  # loads the reader / encoder once, as a server has
             on_top, total = [], []
@@ -52,13 +53,13 @@ def main() -> None:
                     total.append(time.perf_counter() - t)
                     on_top.append(total[-1] - ans.timings["retrieve"])
             cold = []
-            env = dict(os.environ, MEM_HOME=str(home), MEM_NO_SERVER="1", MEM_LLM__PICK=pick)
+            env = dict(os.environ, MEM_HOME=str(home), MEM_NO_SERVER="1", MEM_LLM__PICK=pick, MEM_LLM__SPAN=span)
             for i in range(a.runs):
                 t = time.perf_counter()
                 subprocess.run([str(Path(sys.executable).parent / "mem"), "ask", QUESTIONS[i % len(QUESTIONS)]],
                                env=env, capture_output=True, check=True)
                 cold.append(time.perf_counter() - t)
-            print(f"{pick:6s}: warm ask p50 {statistics.median(total) * 1000:.0f} ms, on top of retrieval "
+            print(f"{pick:6s} {span:5s}: warm ask p50 {statistics.median(total) * 1000:.0f} ms, on top of retrieval "
                   f"p50 {statistics.median(on_top) * 1000:.0f} ms (p95 {sorted(on_top)[int(0.95 * len(on_top))] * 1000:.0f}); "
                   f"cold mem ask p50 {statistics.median(cold):.2f} s over {a.runs}", flush=True)
 

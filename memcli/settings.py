@@ -191,6 +191,12 @@ class LLMSettings(_Section):
         "and shipped in the package: it reads the question and each candidate line together, and refuses "
         "when no line clears its calibrated threshold; better on conversations and encyclopedic text, not "
         "yet on manuals, and slower: docs/evaluation.md)."))
+    span: Literal["rules", "head"] = Field("head", description=(
+        "The short answer inside the picked line, shown above it (the line stays as the evidence): rules "
+        "(span.py: the one new name, number, version or default value, only when unambiguous) or head (those "
+        "rules where they fire, else a span head trained by bench/train_span.py and shipped in the package, "
+        "which reads the question and the line together and keeps the whole line for a how-to, a yes/no "
+        "question or when no short answer beats it; docs/evaluation.md)."))
     refuse_uncovered: bool = Field(True, description=(
         "Refuse when the question names a specific term memory never mentions, or the evidence lacks "
         "most of the question's rare terms (refusal by coverage)."))

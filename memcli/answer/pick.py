@@ -23,9 +23,9 @@ import numpy as np
 
 from memcli.answer.candidates import TURN_PREFIX, Candidate, pool as candidate_pool, split_question, terms
 from memcli.answer.context import Excerpt
-from memcli.answer.dates import date_in, fmt_day
+from memcli.answer.dates import date_in, fmt_day, has_time_expression
 from memcli.answer.features import table
-from memcli.answer.qtypes import aggregate_kind, question_type
+from memcli.answer.qtypes import aggregate_kind, question_type, type_fit
 from memcli.answer.policy import HAND as HAND_POLICY, AnswerPolicy, for_reader
 from memcli.answer.ranker import Ranker, load
 from memcli.answer.span import answer_span
@@ -86,18 +86,26 @@ class Pick:
     ranker: Ranker  # its cheap model orders every candidate (the shortlist)
     policy: AnswerPolicy
     reader: object | None = None  # memcli.answer.reader.Reader
+    span: object | None = None  # memcli.answer.span_head.SpanHead: the short answer inside the line
 
 
-def load_pick(kind: str = "hand") -> Pick:
+def load_pick(kind: str = "hand", span: str = "head") -> Pick:
     """``reader`` falls back to the hand weights when the reader's file or its base model is
-    missing."""
+    missing; ``span`` "head" to the rules of span.py when the span head's is."""
+    from dataclasses import replace
+
+    head = None
+    if span == "head":
+        from memcli.answer.span_head import load as load_span
+
+        head = load_span()
     if kind == "reader":
         from memcli.answer.reader import load as load_reader
 
         reader = load_reader()
         if reader is not None:
-            return Pick("reader", Ranker.hand(), for_reader(reader.threshold), reader)
-    return _as_pick(None)
+            return Pick("reader", Ranker.hand(), for_reader(reader.threshold), reader, head)
+    return replace(_as_pick(None), span=head)
 
 
 def _as_pick(ranker: "Ranker | Pick | None") -> Pick:
@@ -167,7 +175,7 @@ def score_candidates(question: str, excerpts: Sequence[Excerpt], embed: Callable
     return [_ranked(ranker.full, text, part, short, cv @ qv[i], top) for i, (text, part) in enumerate(zip(texts, parts))]
 
 
-def _dated(r: Scored, question: str) -> Extract:
+def _dated(r: Scored, question: str, head=None) -> Extract:
     c = r.cand
     turn_date = c.date or (c.excerpt.first.event_time or "")[:10] or None
     found = date_in(c.text, turn_date)
@@ -180,10 +188,27 @@ def _dated(r: Scored, question: str) -> Extract:
             ex.answer = format_date(c.date)  # nothing written: the turn's own date
         return ex
     grounded = max(r.features.get("overlap", 0.0), r.features.get("context", 0.0))
-    span = answer_span(question_type(question), c.text, question, grounded)
+    # The rules where they fire (the one new name, number, version, default: precise on what
+    # they know), the head for the rest (the phrase an open "what" asks for).
+    qtype = question_type(question)
+    span = answer_span(qtype, c.text, question, grounded)
+    if span is None and head is not None:
+        got = head.span(question, c.text)
+        if got is not None and _kind_fits(qtype, c.text[got[0]:got[1]], question):
+            span = got
     if span is not None:
         ex.answer, ex.span = c.text[span[0]:span[1]].strip(" ,.;:"), span
     return ex
+
+
+def _kind_fits(qtype: str | None, short: str, question: str) -> bool:
+    """A short answer of the kind the question asks for: a "how much" a number, a "which
+    flag" a code term, a "who" someone (anyone but a date: "her mentor" is a who)."""
+    if qtype in ("number", "term"):
+        return type_fit(qtype, short, question) > 0
+    if qtype == "who":
+        return not has_time_expression(short) and re.search(r"[^\W\d]", short) is not None
+    return True
 
 
 def best_sentence(question: str, excerpts: Sequence[Excerpt], embed: Callable[[list[str]], np.ndarray] | None = None,
@@ -202,7 +227,7 @@ def best_sentence(question: str, excerpts: Sequence[Excerpt], embed: Callable[[l
         alt = next((r for r in ranked[0] if _about(r.cand, named) and r.score >= best.score - policy.speaker_margin), None)
         if alt is not None:
             best = alt
-    ex = _dated(best, parts[0] if len(parts) > 1 else question)
+    ex = _dated(best, parts[0] if len(parts) > 1 else question, pick.span)
     ex.ranked = ranked[0]
     kind = aggregate_kind(question)
     if kind is not None:
@@ -215,7 +240,9 @@ def best_sentence(question: str, excerpts: Sequence[Excerpt], embed: Callable[[l
             continue
         add = other.cand
         if len(ex.answer) + len(add.text) + 1 <= policy.max_answer_chars:
-            ex.answer = f"{ex.answer} {add.text}"
+            # A short answer with another part's sentence after it reads as one run-on line:
+            # the two parts are then the two sentences.
+            ex.answer = f"{ex.sentence if ex.span else ex.answer} {add.text}"
             ex.sentence = f"{ex.sentence} {add.text}"
             ex.span = None
     return _mismatch(ex, named)

@@ -82,10 +82,10 @@ def _gelu_tanh(x: np.ndarray) -> np.ndarray:
     return y
 
 
-class Reader:
-    """P(answers) for (question, candidate) pairs."""
-
-    name = "reader"
+class PairEncoder:
+    """The packaged MiniLM cut to ``meta["layers"]`` layers, with trained tensors over it:
+    token states of a padded batch of (question, line) pairs. The reader pools them into
+    one logit; the span head (span_head.py) reads a start and an end logit off each token."""
 
     def __init__(self, base: Path, weights: dict[str, np.ndarray], meta: dict) -> None:
         from tokenizers import Tokenizer
@@ -98,8 +98,6 @@ class Reader:
         self.dim = int(cfg["hidden_size"])
         self.heads = int(cfg["num_attention_heads"])
         self.eps = float(cfg.get("layer_norm_eps", 1e-12))
-        self.lengths = Lengths(**meta.get("lengths", {}))
-        self.threshold = float(meta.get("threshold", 0.5))
         w = {k.removeprefix("bert."): v for k, v in read_safetensors(base / "model.safetensors").items()}
         # The trained tensors replace the base's; float16 on disk, float32 to compute.
         for k, v in weights.items():
@@ -116,8 +114,8 @@ class Reader:
         wt = self.w[f"{name}.weight"]  # (in, out)
         return (x.reshape(-1, x.shape[-1]) @ wt + self.w[f"{name}.bias"]).reshape(*x.shape[:-1], wt.shape[1])
 
-    def _forward(self, ids: np.ndarray, types: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Logits of a padded batch (b, n)."""
+    def hidden(self, ids: np.ndarray, types: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Token states (b, n, dim) of a padded batch."""
         w = self.w
         b, n = ids.shape
         x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n][None]
@@ -137,9 +135,25 @@ class Reader:
             g = _gelu_tanh(self._dense(x, f"{p}.intermediate.dense"))
             o = self._dense(g, f"{p}.output.dense")
             x = layer_norm(x + o, w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"], self.eps)
+        return x
+
+
+class Reader(PairEncoder):
+    """P(answers) for (question, candidate) pairs."""
+
+    name = "reader"
+
+    def __init__(self, base: Path, weights: dict[str, np.ndarray], meta: dict) -> None:
+        super().__init__(base, weights, meta)
+        self.lengths = Lengths(**meta.get("lengths", {}))
+        self.threshold = float(meta.get("threshold", 0.5))
+
+    def _forward(self, ids: np.ndarray, types: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Logits of a padded batch (b, n)."""
+        x = self.hidden(ids, types, mask)
         m = mask[..., None].astype(np.float32)
         pooled = (x * m).sum(1) / m.sum(1).clip(min=1.0)
-        return (pooled @ w["head.weight"] + w["head.bias"])[:, 0]
+        return (pooled @ self.w["head.weight"] + self.w["head.bias"])[:, 0]
 
     def logits(self, question: str, pairs: Sequence[tuple[str, str]], side: np.ndarray | None = None,
                batch: int = 16) -> np.ndarray:

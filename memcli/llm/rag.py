@@ -99,7 +99,7 @@ class Asker:
         self.embed = embed  # question/sentence similarity for the extractive pick
         self.floor = floor or (lambda: UNCALIBRATED_FLOOR)  # the embedder's calibrated abstention floor
         self.doc_freq = doc_freq  # the memory's term statistics, for refusal by coverage
-        self.ranker = load_pick(self.s.pick)
+        self.ranker = load_pick(self.s.pick, self.s.span)
 
     def _extract(self, question: str, hits: list[Hit]):
         """The extractive context and its best evidence (kept: the extractive answer reuses them)."""

