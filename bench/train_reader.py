@@ -183,6 +183,19 @@ def add_cosines(rows: list[dict], cache: Path) -> None:
             c["cos"] = known.get(key(r["q"], c["t"]), 0.0)
 
 
+def optimizer_step(opt, params, loss, lr: float, step: int, frac: float) -> None:
+    """One step: warm up over 30 steps, then decay linearly towards the deadline (``frac``:
+    the share of the training time spent); gradients clipped at 1."""
+    import torch
+
+    for g in opt.param_groups:
+        g["lr"] = lr * min(1.0, (step + 1) / 30) * max(0.05, 1.0 - frac)
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+
+
 def train(rows: list[dict], *, layers: int, freeze: int, minutes: float, per_q: int, seed: int, lr: float,
           log=print):
     import torch
@@ -228,14 +241,7 @@ def train(rows: list[dict], *, layers: int, freeze: int, minutes: float, per_q: 
             if y[sel].sum() > 0:
                 lp = torch.log_softmax(logits[sel], 0)
                 loss = loss + 0.5 * -(torch.logsumexp(lp[y[sel] > 0], 0)) / len(qs)
-        # Warm up, then decay linearly towards the deadline.
-        frac = (time.time() - t0) / (minutes * 60)
-        for g in opt.param_groups:
-            g["lr"] = lr * min(1.0, (step + 1) / 30) * max(0.05, 1.0 - frac)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        optimizer_step(opt, params, loss, lr, step, (time.time() - t0) / (minutes * 60))
         step += 1
         pairs += len(encs)
         losses.append(float(loss))

@@ -183,6 +183,8 @@ def tensors(batch):
 def train(exs, base_tok, *, layers: int, freeze: int, minutes: float, lr: float, seed: int, log=print):
     import torch
 
+    from train_reader import optimizer_step
+
     torch.manual_seed(seed)
     torch.set_num_threads(2)
     rng = random.Random(seed)
@@ -207,16 +209,10 @@ def train(exs, base_tok, *, layers: int, freeze: int, minutes: float, lr: float,
         ys = torch.tensor([b[4] for b in batch])
         ye = torch.tensor([b[5] for b in batch])
         loss = (torch.nn.functional.cross_entropy(s, ys) + torch.nn.functional.cross_entropy(e, ye)) / 2
-        frac = (time.time() - t0) / (minutes * 60)
-        for g in opt.param_groups:
-            g["lr"] = lr * min(1.0, (step + 1) / 30) * max(0.05, 1.0 - frac)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        optimizer_step(opt, params, loss, lr, step, (time.time() - t0) / (minutes * 60))
         step += 1
         seen += len(batch)
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         if step % 50 == 0:
             log(f"  step {step}: loss {np.mean(losses[-50:]):.3f}, {seen / (time.time() - t0):.0f} examples/s")
     model.eval()

