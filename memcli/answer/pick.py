@@ -91,7 +91,7 @@ class Pick:
 
 def load_pick(kind: str = "hand", span: str = "head") -> Pick:
     """``reader`` falls back to the hand weights when the reader's file or its base model is
-    missing; ``span`` "head" to the rules of span.py when the span head's is."""
+    missing; ``span`` "head" to span.py's rules alone when the span head's file or base is."""
     from dataclasses import replace
 
     head = None
