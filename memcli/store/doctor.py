@@ -111,18 +111,14 @@ def diagnose(home: Path, cat, configured_model: str, *, repair: bool = False,
 
     orphans = set(orphan_units)  # once: rebuilt per row it made a home full of orphans quadratic
     lance_ids = {r["id"] for r in rows if r["id"] not in orphans}
-    if lex.foreign:
-        # Made by another version of mem, with fields this one does not know: unusable here.
-        f = Finding("lexical index opens with this version's schema", False,
-                    "made by another version of mem: --repair rebuilds it (stop `mem serve` first)")
-        if repair:
-            lex.reset()
-            f.repaired = True
-        add(f)
-    elif not lex.has_rows:
-        # Made before the index stored rows: searches read them from LanceDB (slower at scale).
-        f = Finding("lexical index stores the rows a search shows", False,
-                    "made by an older mem: --repair rebuilds it (stop `mem serve` first)")
+    # An index to rebuild: made by another version of mem, with fields this one does not know
+    # (unusable here), or made before the index stored rows (searches read them from LanceDB,
+    # slower at scale).
+    stale = (("lexical index opens with this version's schema", "made by another version of mem") if lex.foreign
+             else ("lexical index stores the rows a search shows", "made by an older mem") if not lex.has_rows
+             else None)
+    if stale:
+        f = Finding(stale[0], False, f"{stale[1]}: --repair rebuilds it (stop `mem serve` first)")
         if repair:
             lex.reset()
             f.repaired = True

@@ -78,27 +78,29 @@ def _old_index(mem) -> None:
     w.wait_merging_threads()
 
 
-def test_an_index_without_rows_reads_them_from_lancedb_until_doctor_rebuilds_it(tmp_path, corpus):
+def _open_home(tmp_path):
+    """The same home, opened afresh (as the next command would)."""
     from memcli.config import Settings
     from memcli.embed.fake import FakeEmbedder
     from memcli.memory import Memory
 
-    def open_home():
-        return Memory(Settings(home=tmp_path / "h", embed={"model": "fake:64"}), embedder=FakeEmbedder(dim=64))
+    return Memory(Settings(home=tmp_path / "h", embed={"model": "fake:64"}), embedder=FakeEmbedder(dim=64))
 
-    mem = open_home()
+
+def test_an_index_without_rows_reads_them_from_lancedb_until_doctor_rebuilds_it(tmp_path, corpus):
+    mem = _open_home(tmp_path)
     mem.ingest([corpus], recursive=True)
     before = {q: _shown(mem, q) for q in QUESTIONS}
     _old_index(mem)
 
-    old = open_home()
+    old = _open_home(tmp_path)
     assert not LexicalIndex(old.home / "tantivy").has_rows
     assert {q: _shown(old, q) for q in QUESTIONS} == before  # rows from LanceDB, same hits
     rep = old.doctor()
     assert "lexical index stores the rows a search shows" in {f.check for f in rep.findings if not f.ok}
     assert old.doctor(repair=True).healthy
 
-    fixed = open_home()
+    fixed = _open_home(tmp_path)
     assert fixed._lexical.has_rows and fixed.doctor().healthy
     assert {q: _shown(fixed, q) for q in QUESTIONS} == before
 
@@ -108,15 +110,9 @@ def test_an_index_from_another_version_is_a_clear_error_until_doctor_rebuilds_it
     # says what to run (not "internal error"), and `mem doctor --repair` rebuilds it.
     import pytest
 
-    from memcli.config import Settings
-    from memcli.embed.fake import FakeEmbedder
     from memcli.errors import StoreError
-    from memcli.memory import Memory
 
-    def open_home():
-        return Memory(Settings(home=tmp_path / "h", embed={"model": "fake:64"}), embedder=FakeEmbedder(dim=64))
-
-    mem = open_home()
+    mem = _open_home(tmp_path)
     mem.ingest([corpus], recursive=True)
     before = {q: _shown(mem, q) for q in QUESTIONS}
     path = mem.home / "tantivy"
@@ -127,7 +123,7 @@ def test_an_index_from_another_version_is_a_clear_error_until_doctor_rebuilds_it
         sb.add_text_field(name, stored=True, tokenizer_name="raw")
     tantivy.Index(sb.build(), path=str(path))
 
-    newer = open_home()
+    newer = _open_home(tmp_path)
     with pytest.raises(StoreError) as e:
         newer.search(QUESTIONS[0], k=5)
     assert "another version of mem" in e.value.message and "mem doctor --repair" in e.value.hint
@@ -135,6 +131,6 @@ def test_an_index_from_another_version_is_a_clear_error_until_doctor_rebuilds_it
     assert "lexical index opens with this version's schema" in {f.check for f in rep.findings if not f.ok}
     assert newer.doctor(repair=True).healthy
 
-    fixed = open_home()
+    fixed = _open_home(tmp_path)
     assert fixed.doctor().healthy
     assert {q: _shown(fixed, q) for q in QUESTIONS} == before
