@@ -19,7 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from memcli.answer.candidates import terms
 from memcli.answer.reader import PairEncoder, load_trained
+from memcli.text import words
 
 MODEL_FILE = Path(__file__).with_name("span.safetensors")
 MAX_TOKENS = 16  # a short answer is a name, a value, a phrase: at most this many word pieces
@@ -32,23 +34,17 @@ _POLAR = re.compile(r"^\W*(?:do|does|did|is|are|was|were|am|can|could|has|have|h
 _CHOICE = re.compile(r"[,:]\s*(?P<a>[^,:?]+?)\s+or\s+(?P<b>[^,:?]+?)\W*$")
 
 
-def _words(text: str) -> set[str]:
-    return set(re.findall(r"\w+", text.lower()))
-
-
 def form_allows(question: str, short: str) -> bool:
     """Whether the question's grammar lets ``short`` stand as its answer (see _POLAR, _CHOICE);
     else a short answer says something the question does not ("light honey class" is no prize)."""
-    from memcli.answer.candidates import terms
-
     ask = re.split(r"(?<=[.!?])\s+", question.strip())[-1]  # "X has an OBE. Does …?": the question is the last sentence
     if _POLAR.match(ask):
         return False
     m = _CHOICE.search(ask)
     if m is not None:
-        got = _words(short)
+        got = set(words(short))
         # One of the alternatives, or most of it: not a few of its words.
-        return any(len(got & (opt := _words(m.group(k)))) * 2 > len(opt) > 0 for k in ("a", "b"))
+        return any(len(got & (opt := set(words(m.group(k))))) * 2 > len(opt) > 0 for k in ("a", "b"))
     return not set(terms(short)) & set(terms(question))
 
 
