@@ -7,7 +7,8 @@ statistics. The cheap hand ranker orders every candidate; the best few per quest
 to the reader (memcli.answer.reader: a cross-encoder trained here, P(this line answers)),
 which picks among them. Without the shipped reader (or with ``llm.pick: hand``) the
 shortlist is encoded instead and the full hand ranker picks with the question–sentence
-similarity added.
+similarity added. The span head (stage 4) then reads the pick's line and the next best few
+together with the question; a line where it finds the asked-for short answer more surely wins.
 Compound questions get one sentence per part; "how many times" / listing questions gather
 every close piece of evidence; conversation questions that name one participant prefer that
 participant's own turn.
@@ -175,7 +176,38 @@ def score_candidates(question: str, excerpts: Sequence[Excerpt], embed: Callable
     return [_ranked(ranker.full, text, part, short, cv @ qv[i], top) for i, (text, part) in enumerate(zip(texts, parts))]
 
 
-def _dated(r: Scored, question: str, head=None) -> Extract:
+def _read_lines(best: Scored, ranked: list[Scored], question: str, head, policy: AnswerPolicy,
+                named: str | None) -> tuple[Scored, tuple | None]:
+    """The span head reads the picked line and the next few together with the question: a line
+    where it finds the short answer the question asks for beats one where it finds none, or a
+    weaker one. The ranker judges lines from the outside (words, rarity, similarity); the head
+    reads them, so the topical line that only talks about the subject gives way to the line that
+    states the answer. Returns the line and the head's read of it (None: not read)."""
+    if head is None or is_when_question(question):
+        # A "when" is answered by a date, often the note's or the turn's own, which the head
+        # does not see: the ranker's line stands.
+        return best, None
+    # Another line, not the pick's own sentence inside a pair (or the pick's pair around it).
+    pool = [best] + [r for r in ranked[:policy.head_lines]
+                     if r.cand.text not in best.cand.text and best.cand.text not in r.cand.text
+                     and (named is None or _about(r.cand, named))]
+    reads = head.best_many(question, [r.cand.text for r in pool])
+    qtype = question_type(question)
+
+    def answers(i: int) -> bool:
+        (got, gain), text = reads[i], pool[i].cand.text
+        return head.allows(question, text, got, gain) and _kind_fits(qtype, text[got[0]:got[1]], question)
+
+    # The picked line's own gain is the bar, whatever its span's form: a line the head reads as
+    # answering keeps its place unless another answers more surely.
+    bar = max(reads[0][1], head.margin)
+    alt = max((i for i in range(1, len(pool)) if answers(i)), key=lambda i: reads[i][1], default=None)
+    if alt is not None and reads[alt][1] > bar:
+        return pool[alt], reads[alt]
+    return best, reads[0]
+
+
+def _dated(r: Scored, question: str, head=None, read: tuple | None = None) -> Extract:
     c = r.cand
     turn_date = c.date or (c.excerpt.first.event_time or "")[:10] or None
     found = date_in(c.text, turn_date)
@@ -193,8 +225,8 @@ def _dated(r: Scored, question: str, head=None) -> Extract:
     qtype = question_type(question)
     span = answer_span(qtype, c.text, question, grounded)
     if span is None and head is not None:
-        got = head.span(question, c.text)
-        if got is not None and _kind_fits(qtype, c.text[got[0]:got[1]], question):
+        got, gain = read if read is not None else head.best(question, c.text)
+        if head.allows(question, c.text, got, gain) and _kind_fits(qtype, c.text[got[0]:got[1]], question):
             span = got
     if span is not None:
         ex.answer, ex.span = c.text[span[0]:span[1]].strip(" ,.;:"), span
@@ -227,9 +259,13 @@ def best_sentence(question: str, excerpts: Sequence[Excerpt], embed: Callable[[l
         alt = next((r for r in ranked[0] if _about(r.cand, named) and r.score >= best.score - policy.speaker_margin), None)
         if alt is not None:
             best = alt
-    ex = _dated(best, parts[0] if len(parts) > 1 else question, pick.span)
-    ex.ranked = ranked[0]
+    first = parts[0] if len(parts) > 1 else question
     kind = aggregate_kind(question)
+    read = None
+    if kind is None:
+        best, read = _read_lines(best, ranked[0], first, pick.span, policy, named)
+    ex = _dated(best, first, pick.span, read)
+    ex.ranked = ranked[0]
     if kind is not None:
         return _mismatch(_aggregate(ex, ranked[0], kind, policy), named)
     c = best.cand

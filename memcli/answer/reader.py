@@ -114,28 +114,57 @@ class PairEncoder:
         wt = self.w[f"{name}.weight"]  # (in, out)
         return (x.reshape(-1, x.shape[-1]) @ wt + self.w[f"{name}.bias"]).reshape(*x.shape[:-1], wt.shape[1])
 
-    def hidden(self, ids: np.ndarray, types: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Token states (b, n, dim) of a padded batch."""
+    def _embed(self, ids: np.ndarray, types: np.ndarray, positions: np.ndarray) -> np.ndarray:
         w = self.w
-        b, n = ids.shape
-        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n][None]
+        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][positions]
              + w["embeddings.token_type_embeddings.weight"][types]).astype(np.float32)
-        x = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
-        h, d = self.heads, self.dim // self.heads
-        bias = np.where(mask[:, None, None, :], 0.0, -1e9).astype(np.float32)
+        return layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
+
+    def _layers(self, x: np.ndarray, attend) -> np.ndarray:
+        """The encoder layers over token states ``x`` (any leading shape); ``attend(q, k, v)``
+        mixes the tokens of each sequence (the only step that is per sequence)."""
+        w = self.w
         for i in range(self.layers):
             p = f"encoder.layer.{i}"
-            q, k, v = (self._dense(x, f"{p}.attention.self.{m}").reshape(b, n, h, d).transpose(0, 2, 1, 3)
-                       for m in ("query", "key", "value"))
-            s = q @ k.transpose(0, 1, 3, 2) / math.sqrt(d) + bias
-            s = np.exp(s - s.max(-1, keepdims=True))
-            ctx = (s / s.sum(-1, keepdims=True)) @ v
-            a = self._dense(ctx.transpose(0, 2, 1, 3).reshape(b, n, self.dim), f"{p}.attention.output.dense")
+            q, k, v = (self._dense(x, f"{p}.attention.self.{m}") for m in ("query", "key", "value"))
+            a = self._dense(attend(q, k, v), f"{p}.attention.output.dense")
             x = layer_norm(x + a, w[f"{p}.attention.output.LayerNorm.weight"], w[f"{p}.attention.output.LayerNorm.bias"], self.eps)
             g = _gelu_tanh(self._dense(x, f"{p}.intermediate.dense"))
             o = self._dense(g, f"{p}.output.dense")
             x = layer_norm(x + o, w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"], self.eps)
         return x
+
+    def _attention(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, bias: np.ndarray | float) -> np.ndarray:
+        """Softmax attention of (..., n, dim) states split into heads."""
+        h, d = self.heads, self.dim // self.heads
+        *lead, n, _ = q.shape
+        q, k, v = (t.reshape(*lead, n, h, d).swapaxes(-2, -3) for t in (q, k, v))
+        s = q @ k.swapaxes(-1, -2) / math.sqrt(d) + bias
+        s = np.exp(s - s.max(-1, keepdims=True))
+        return ((s / s.sum(-1, keepdims=True)) @ v).swapaxes(-2, -3).reshape(*lead, n, self.dim)
+
+    def hidden(self, ids: np.ndarray, types: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Token states (b, n, dim) of a padded batch."""
+        n = ids.shape[1]
+        bias = np.where(mask[:, None, None, :], 0.0, -1e9).astype(np.float32)
+        x = self._embed(ids, types, np.arange(n)[None])
+        return self._layers(x, lambda q, k, v: self._attention(q, k, v, bias))
+
+    def packed(self, seqs: Sequence[tuple[Sequence[int], Sequence[int]]]) -> list[np.ndarray]:
+        """Token states of each (ids, segment ids) sequence, computed without padding: the
+        dense layers (nearly all the time) run on every sequence's tokens as one matrix,
+        attention within each sequence. Short lines beside a long one cost only their tokens."""
+        bounds = np.cumsum([0] + [len(i) for i, _ in seqs])
+        ids = np.concatenate([np.asarray(i, np.int64) for i, _ in seqs])
+        types = np.concatenate([np.asarray(t, np.int64) for _, t in seqs])
+        positions = np.concatenate([np.arange(len(i)) for i, _ in seqs])
+        spans = list(zip(bounds[:-1], bounds[1:]))
+
+        def attend(q, k, v):
+            return np.concatenate([self._attention(q[a:b], k[a:b], v[a:b], 0.0) for a, b in spans])
+
+        x = self._layers(self._embed(ids, types, positions), attend)
+        return [x[a:b] for a, b in spans]
 
 
 class Reader(PairEncoder):

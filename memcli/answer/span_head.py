@@ -31,6 +31,9 @@ MAX_TOKENS = 16  # a short answer is a name, a value, a phrase: at most this man
 # by one of them, so a span that is neither (the director's name of a first hop) is no answer.
 _POLAR = re.compile(r"^\W*(?:do|does|did|is|are|was|were|am|can|could|has|have|had|will|would|should|shall|may|might|must)\b",
                     re.I)
+# A "why" asks for a reason and a "how do I" for a way: a clause or the line, never a phrase
+# cut from it ("resolutions" is no answer to "Why does uv stop at the first index?").
+_REASON = re.compile(r"^\W*(?:why|how\s+(?:come|do|does|did|can|could|should|would|to)\b)", re.I)
 _CHOICE = re.compile(r"[,:]\s*(?P<a>[^,:?]+?)\s+or\s+(?P<b>[^,:?]+?)\W*$")
 
 
@@ -38,7 +41,7 @@ def form_allows(question: str, short: str) -> bool:
     """Whether the question's grammar lets ``short`` stand as its answer (see _POLAR, _CHOICE);
     else a short answer says something the question does not ("light honey class" is no prize)."""
     ask = re.split(r"(?<=[.!?])\s+", question.strip())[-1]  # "X has an OBE. Does …?": the question is the last sentence
-    if _POLAR.match(ask):
+    if _POLAR.match(ask) or _REASON.match(ask):
         return False
     m = _CHOICE.search(ask)
     if m is not None:
@@ -60,17 +63,22 @@ def encode_span_input(tok, question: str, line: str, q_len: int = 32, l_len: int
     return ids, types, list(offsets), len(q) + 2
 
 
+# Capitalised at a sentence's start, never part of the name after them ("And LeBron").
+_JOINERS = frozenset("and but or so then also because while when if".split())
+
+
 def snap(line: str, a: int, b: int) -> tuple[int, int]:
     """The head's span widened to the phrase it cuts into: a bare number keeps the unit
     after it ("60 psi", not "60"), a capitalised word the capitalised words before it
-    ("Reference Counted", not "Counted"; a line's first word is capitalised anyway)."""
+    ("Reference Counted", not "Counted"; a line's first word is capitalised anyway, and so is
+    an "And" that starts a sentence)."""
     if re.fullmatch(r"[\d.,]+", line[a:b]):
         m = re.match(r"\s?(%|[^\W\d_]{1,3}\b)", line[b:])  # a unit: psi, mm, kg, GB, ms; not "1998 book"
         if m:
             b += m.end()
     while line[a:a + 1].isupper():
         m = re.search(r"(?<!\S)([A-Z][\w'’-]*)\s+$", line[:a])
-        if m is None or m.start(1) == 0:
+        if m is None or m.start(1) == 0 or m.group(1).lower() in _JOINERS:
             break
         a = m.start(1)
     return a, b
@@ -92,12 +100,24 @@ class SpanHead(PairEncoder):
 
     def best(self, question: str, line: str) -> tuple[tuple[int, int] | None, float]:
         """The best span's char offsets in ``line`` (None: [CLS] wins) and its margin over [CLS]."""
-        if not line.strip():
-            return None, 0.0
-        s, e, offsets, first = self.logits(question, line)
+        return self.best_many(question, [line])[0]
+
+    def best_many(self, question: str, lines: list[str]) -> list[tuple[tuple[int, int] | None, float]]:
+        """``best`` for several lines in one pass through the layers (packed, no padding)."""
+        out: list[tuple[tuple[int, int] | None, float]] = [(None, 0.0)] * len(lines)
+        enc = {i: encode_span_input(self.tok, question, line) for i, line in enumerate(lines) if line.strip()}
+        enc = {i: e for i, e in enc.items() if e[2]}
+        if not enc:
+            return out
+        states = self.packed([(e[0], e[1]) for e in enc.values()])
+        for x, (i, (_, _, offsets, first)) in zip(states, enc.items()):
+            z = x @ self.w["span.weight"] + self.w["span.bias"]
+            out[i] = self._best_of(lines[i], z[:, 0], z[:, 1], offsets, first)
+        return out
+
+    @staticmethod
+    def _best_of(line: str, s: np.ndarray, e: np.ndarray, offsets: list[tuple[int, int]], first: int):
         n = len(offsets)
-        if not n:
-            return None, 0.0
         ls, le = s[first:first + n], e[first:first + n]
         # start <= end < start + MAX_TOKENS: one (n, n) table, the band kept.
         table = ls[:, None] + le[None, :]
@@ -107,11 +127,14 @@ class SpanHead(PairEncoder):
         gain = float(table[st, en] - (s[0] + e[0]))
         return snap(line, offsets[st][0], offsets[en][1]), gain
 
+    def allows(self, question: str, line: str, got: tuple[int, int] | None, gain: float) -> bool:
+        """Whether a read (``best``'s answer) is a short answer to show: it beats [CLS] by the
+        calibrated margin and the question's form allows it."""
+        return got is not None and gain > self.margin and form_allows(question, line[got[0]:got[1]])
+
     def span(self, question: str, line: str) -> tuple[int, int] | None:
         got, gain = self.best(question, line)
-        if got is None or gain <= self.margin or not form_allows(question, line[got[0]:got[1]]):
-            return None
-        return got
+        return got if self.allows(question, line, got, gain) else None
 
 
 def available() -> bool:

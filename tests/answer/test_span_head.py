@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from memcli.answer.span_head import available, encode_span_input, form_allows, load
+from memcli.answer.pick import _kind_fits
+from memcli.answer.span_head import available, encode_span_input, form_allows, load, snap
 from memcli.cli.app import app
 
 SAMPLE = Path(__file__).resolve().parents[2] / "recipes" / "sample"
@@ -26,6 +27,16 @@ def test_a_question_s_grammar_decides_what_may_stand_as_its_answer():
     q = "Which film has the director who is older, God's Gift to Women or Aldrich Ames?"
     assert not form_allows(q, "Michael Curtiz")  # a first hop's name, neither alternative
     assert form_allows(q, "God's Gift to Women")
+    # A why asks for a reason and a how-do-I for a way: a clause or the line, not a phrase.
+    assert not form_allows("Why does uv stop at the first package index that has a package?", "resolutions")
+    assert not form_allows("I turned on http2. How can I check the version of a response?", "http_version")
+    assert form_allows("How long will httpx wait on a stalled connection?", "five seconds")
+
+
+def test_a_sentence_s_opening_conjunction_is_not_part_of_a_name():
+    line = "Curry is fun to watch. And LeBron is still the best."
+    a = line.index("LeBron")
+    assert line[slice(*snap(line, a, a + len("LeBron")))] == "LeBron"
 
 
 @shipped
@@ -60,6 +71,21 @@ def test_a_number_keeps_its_unit_and_a_name_its_first_word():
 
 
 @shipped
+def test_lines_read_together_get_what_each_gets_alone():
+    # The head reads the pick and its runners-up in one packed pass: no padding may leak in.
+    head = load()
+    q = "What did Priya get as a thank you?"
+    lines = ["Priya got a jar of honey in September as a thank you.", "", "We went hiking on Sunday.",
+             "The honey came from her neighbour, who keeps bees in the garden behind the old church on the hill."]
+    together = head.best_many(q, lines)
+    assert together[1] == (None, 0.0) and together[0][0] == (12, 24)
+    for line, (got, gain) in zip(lines, together):
+        if line:
+            alone = head._best_of(line, *head.logits(q, line))  # the padded forward, one line
+            assert got == alone[0] and abs(gain - alone[1]) < 1e-3
+
+
+@shipped
 def test_a_how_to_keeps_its_whole_line():
     line = "To clear the cache for one package, run `uv cache clean ruff` in the project folder."
     assert load().span("How do I clear the cached data for just one package?", line) is None
@@ -77,10 +103,14 @@ def test_ask_answers_short_and_keeps_the_line_as_evidence(tmp_path, monkeypatch)
     assert a["answer"] == "jar of honey" and a["evidence"] == "Priya got a jar of honey in September as a thank you."
     s, e = a["answer_span"]
     assert a["evidence"][s:e] == a["answer"]
-    # A "who" is someone, never the line's date; a "how much" a number: else the whole line.
+    # The head reads the best few lines: the one that names who called wins over the topical
+    # "Called about the swarm … in June 2025." (whose only short answer is a date, and a "who"
+    # is someone, never a date).
     r = cli.invoke(app, ["ask", "who called about the swarm in the apple tree?", "--json"])
     a = json.loads(r.output)
-    assert a["answer_span"] is None and a["answer"] == a["evidence"]
+    assert a["answer"] == "Priya Natarajan", a
+    assert a["evidence"].startswith("Priya Natarajan: neighbour two doors down. Called about the swarm")
+    assert not _kind_fits("who", "June 2025", "who called about the swarm in the apple tree?")
     monkeypatch.setenv("MEM_LLM__SPAN", "rules")
     a = json.loads(cli.invoke(app, ["ask", "What did Priya get as a thank you?", "--json"]).output)
     assert a["answer"] == a["evidence"]  # the rules know no such span: the line
