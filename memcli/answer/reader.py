@@ -84,8 +84,8 @@ def _gelu_tanh(x: np.ndarray) -> np.ndarray:
 
 class PairEncoder:
     """The packaged MiniLM cut to ``meta["layers"]`` layers, with trained tensors over it:
-    token states of a padded batch of (question, line) pairs. The reader pools them into
-    one logit; the span head (span_head.py) reads a start and an end logit off each token."""
+    token states of (question, line) pairs. The reader pools them into one logit; the span
+    head (span_head.py) reads a start and an end logit off each token."""
 
     def __init__(self, base: Path, weights: dict[str, np.ndarray], meta: dict) -> None:
         from tokenizers import Tokenizer
@@ -121,8 +121,8 @@ class PairEncoder:
         return layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
 
     def _layers(self, x: np.ndarray, attend) -> np.ndarray:
-        """The encoder layers over token states ``x`` (any leading shape); ``attend(q, k, v)``
-        mixes the tokens of each sequence (the only step that is per sequence)."""
+        """The encoder layers over token states ``x`` (tokens, dim); ``attend(q, k, v)`` mixes
+        the tokens within each sequence (the only step that is per sequence)."""
         w = self.w
         for i in range(self.layers):
             p = f"encoder.layer.{i}"
@@ -134,21 +134,13 @@ class PairEncoder:
             x = layer_norm(x + o, w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"], self.eps)
         return x
 
-    def _attention(self, q: np.ndarray, k: np.ndarray, v: np.ndarray, bias: np.ndarray | float) -> np.ndarray:
-        """Softmax attention of (..., n, dim) states split into heads."""
-        h, d = self.heads, self.dim // self.heads
-        *lead, n, _ = q.shape
-        q, k, v = (t.reshape(*lead, n, h, d).swapaxes(-2, -3) for t in (q, k, v))
-        s = q @ k.swapaxes(-1, -2) / math.sqrt(d) + bias
+    def _attention(self, q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Softmax attention of one sequence's (n, dim) states, split into heads."""
+        n, (h, d) = len(q), (self.heads, self.dim // self.heads)
+        q, k, v = (t.reshape(n, h, d).transpose(1, 0, 2) for t in (q, k, v))
+        s = q @ k.transpose(0, 2, 1) / math.sqrt(d)
         s = np.exp(s - s.max(-1, keepdims=True))
-        return ((s / s.sum(-1, keepdims=True)) @ v).swapaxes(-2, -3).reshape(*lead, n, self.dim)
-
-    def hidden(self, ids: np.ndarray, types: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Token states (b, n, dim) of a padded batch."""
-        n = ids.shape[1]
-        bias = np.where(mask[:, None, None, :], 0.0, -1e9).astype(np.float32)
-        x = self._embed(ids, types, np.arange(n)[None])
-        return self._layers(x, lambda q, k, v: self._attention(q, k, v, bias))
+        return ((s / s.sum(-1, keepdims=True)) @ v).transpose(1, 0, 2).reshape(n, self.dim)
 
     def packed(self, seqs: Sequence[tuple[Sequence[int], Sequence[int]]]) -> list[np.ndarray]:
         """Token states of each (ids, segment ids) sequence, computed without padding: the
@@ -161,7 +153,7 @@ class PairEncoder:
         spans = list(zip(bounds[:-1], bounds[1:]))
 
         def attend(q, k, v):
-            return np.concatenate([self._attention(q[a:b], k[a:b], v[a:b], 0.0) for a, b in spans])
+            return np.concatenate([self._attention(q[a:b], k[a:b], v[a:b]) for a, b in spans])
 
         x = self._layers(self._embed(ids, types, positions), attend)
         return [x[a:b] for a, b in spans]
@@ -177,31 +169,17 @@ class Reader(PairEncoder):
         self.lengths = Lengths(**meta.get("lengths", {}))
         self.threshold = float(meta.get("threshold", 0.5))
 
-    def _forward(self, ids: np.ndarray, types: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Logits of a padded batch (b, n)."""
-        x = self.hidden(ids, types, mask)
-        m = mask[..., None].astype(np.float32)
-        pooled = (x * m).sum(1) / m.sum(1).clip(min=1.0)
-        return (pooled @ self.w["head.weight"] + self.w["head.bias"])[:, 0]
-
     def logits(self, question: str, pairs: Sequence[tuple[str, str]], side: np.ndarray | None = None,
                batch: int = 16) -> np.ndarray:
-        """One logit per (candidate, context); batches of similar length (little padding).
+        """One logit per (candidate, context), ``batch`` pairs a pass.
         ``side``: per pair, [10 x MiniLM's question-line cosine, the hand cheap score] — the
         signals the reader was trained to add to (its ``mix`` weights)."""
         enc = [encode_pair(self.tok, question, c, x, self.lengths) for c, x in pairs]
         out = np.zeros(len(enc), np.float32)
-        order = sorted(range(len(enc)), key=lambda i: len(enc[i][0]))
-        for s in range(0, len(order), batch):
-            idx = order[s:s + batch]
-            n = max(len(enc[i][0]) for i in idx)
-            ids = np.zeros((len(idx), n), np.int64)
-            types = np.zeros((len(idx), n), np.int64)
-            mask = np.zeros((len(idx), n), bool)
-            for r, i in enumerate(idx):
-                a, t = enc[i]
-                ids[r, :len(a)], types[r, :len(t)], mask[r, :len(a)] = a, t, True
-            out[idx] = self._forward(ids, types, mask)
+        for s in range(0, len(enc), batch):
+            # Mean of each pair's token states: the pooling the reader was trained with.
+            pooled = np.stack([x.mean(0) for x in self.packed(enc[s:s + batch])])
+            out[s:s + batch] = (pooled @ self.w["head.weight"] + self.w["head.bias"])[:, 0]
         if "mix.weight" in self.w and len(out):
             s = np.zeros((len(out), 2), np.float32) if side is None else np.asarray(side, np.float32)
             out += (s @ self.w["mix.weight"])[:, 0]

@@ -91,13 +91,6 @@ class SpanHead(PairEncoder):
         super().__init__(base, weights, meta)
         self.margin = float(meta.get("margin", 0.0))
 
-    def logits(self, question: str, line: str) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]], int]:
-        ids, types, offsets, first = encode_span_input(self.tok, question, line)
-        a = np.asarray([ids], np.int64)
-        x = self.hidden(a, np.asarray([types], np.int64), np.ones_like(a, dtype=bool))[0]
-        z = x @ self.w["span.weight"] + self.w["span.bias"]
-        return z[:, 0], z[:, 1], offsets, first
-
     def best(self, question: str, line: str) -> tuple[tuple[int, int] | None, float]:
         """The best span's char offsets in ``line`` (None: [CLS] wins) and its margin over [CLS]."""
         return self.best_many(question, [line])[0]
