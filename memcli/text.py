@@ -17,7 +17,9 @@ _HEADING_ATTRS = re.compile(r"(?m)^( {0,3}#{1,6}[ \t].*?)[ \t]*\{[ \t]*[#.][^}\n
 SECTION_SEP = " › "
 STOP = frozenset(
     "a an and are as at be by for from has have how i in is it its my of on or that the this "
-    "to was were what when where which who why will with you your do did does me we our".split()
+    "to was were what when where which who why will with you your do did does me we our "
+    # What \w+ leaves of "Melanie's", "that's" and "don't": no word at all.
+    "s t".split()
 )
 
 

@@ -122,8 +122,12 @@ class SpanHead(PairEncoder):
 
     def allows(self, question: str, line: str, got: tuple[int, int] | None, gain: float) -> bool:
         """Whether a read (``best``'s answer) is a short answer to show: it beats [CLS] by the
-        calibrated margin and the question's form allows it."""
-        return got is not None and gain > self.margin and form_allows(question, line[got[0]:got[1]])
+        calibrated margin, holds a letter or a digit, and the question's form allows it."""
+        if got is None or gain <= self.margin:
+            return False
+        short = line[got[0]:got[1]]
+        # An emoji or a dash says nothing on its own ("🎉" for where an internship is).
+        return re.search(r"[^\W_]", short) is not None and form_allows(question, short)
 
     def span(self, question: str, line: str) -> tuple[int, int] | None:
         got, gain = self.best(question, line)

@@ -80,3 +80,24 @@ def test_the_reader_sees_who_said_a_turn_and_where_a_line_sits():
     assert context_text(c) == "Setup > Proxy · Behind a proxy:"
     t = Candidate("I went to the support group.", ex, speaker="Caroline", kind="turn")
     assert candidate_text(t) == "Caroline: I went to the support group."
+
+
+def test_calling_someone_by_name_is_not_talking_about_them():
+    # "What do Melanie's kids like?": Caroline's "That's awesome, Melanie!" only addresses her;
+    # the name gives it no credit, while a turn that names her as its subject keeps it.
+    from memcli.answer.candidates import Candidate
+    from memcli.answer.context import Excerpt
+    from memcli.answer.features import table
+    from memcli.types import Hit
+
+    h = Hit("u1", 1.0, "text", "/c/chat.json", "Chat", "", 1, 2, 0, 4, "s1")
+    ex = Excerpt([h], "text", 1.0)
+    q = "What do Melanie's kids like?"
+    said_to = [Candidate(t, ex, speaker="Caroline", kind="turn") for t in
+               ("That's awesome, Melanie!", "Way to go, Melanie!", "Melanie, that sounds lovely.")]
+    about = Candidate("Melanie said the kids love dinosaurs.", ex, speaker="Caroline", kind="turn")
+    prose = Candidate("Thanks, Melanie.", ex)  # not a turn: the text as written
+    rows, names = table(q, None, [*said_to, about, prose], None, 1.0)
+    overlap = rows[:, names.index("overlap")]
+    assert list(overlap[:3]) == [0.0, 0.0, 0.0]
+    assert overlap[3] > 0 and overlap[4] > 0

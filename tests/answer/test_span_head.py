@@ -71,6 +71,15 @@ def test_a_number_keeps_its_unit_and_a_name_its_first_word():
 
 
 @shipped
+def test_a_span_without_a_letter_or_digit_is_no_answer():
+    head, q = load(), "Where is Jon's fashion internship?"
+    line = "That's awesome news about the fashion internship. 🎉 So stoked for you."
+    a = line.index("🎉")
+    assert not head.allows(q, line, (a, a + 1), 99.0)
+    assert head.allows("How many hives does Anna keep?", "Anna keeps 14 hives.", (11, 13), 99.0)
+
+
+@shipped
 def test_lines_read_together_get_what_each_gets_alone():
     # The head reads the pick and its runners-up in one packed pass: no padding may leak in.
     head = load()
