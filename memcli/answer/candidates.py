@@ -46,6 +46,20 @@ def terms(text: str) -> list[str]:
     return [stem_key(w) for w in WORD.findall(text) if w.lower() not in STOP]
 
 
+# A name said to someone rather than about them: after a greeting ("Hey Jon,", "Thanks, Gina"),
+# before "!" or "?" ("Way to go, Jon!"), or set off by a comma or the line's start and closed
+# by punctuation ("Caroline, awesome news", "sorry to hear that, Mel.", ", Gina - really").
+_GREETED = re.compile(r"(\b(?i:hey|hi|hello|thanks|thank you|wow|oh|congrats|congratulations|yo|dear|bye|sorry)"
+                      r"[,!]?\s+)[A-Z][a-z]+\b")
+_ADDRESSED = re.compile(r"\b[A-Z][a-z]+(?=\s*[!?])|(?:^|(?<=,)\s*)[A-Z][a-z]+(?=\s*(?:[,.!?\-–—]|$))")
+
+
+def unaddressed(text: str) -> str:
+    """A turn without the names it calls people by: "That's awesome, Melanie!" talks to
+    Melanie, not about her, so the name credits nothing and says nothing of whom it is about."""
+    return _ADDRESSED.sub("", _GREETED.sub(r"\1", text))
+
+
 @dataclass
 class Candidate:
     text: str

@@ -8,23 +8,17 @@ without re-making that data. ``mem ask --explain`` prints this same table.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
-from memcli.answer.candidates import Candidate, terms
+from memcli.answer.candidates import Candidate, terms, unaddressed
 from memcli.answer.qtypes import new_code_terms, new_numbers, type_fit
 
 # Cheap columns (no model); "similarity" is added for the shortlist the encoder sees.
 CHEAP = ("overlap", "context", "type", "retrieval", "rank", "pair", "code", "item", "turn",
          "length", "novelty", "new_code", "new_number", "heading", "position", "bias")
 FULL = CHEAP + ("similarity",)
-
-
-# A name said to someone: before "!" or "?" ("Way to go, Jon!"), or set off by a comma or the
-# line's start and closed by punctuation ("Caroline, awesome news", "sorry to hear that, Mel.").
-_VOCATIVE = re.compile(r"\b[A-Z][a-z]+(?=\s*[!?])|(?:^|(?<=,)\s*)[A-Z][a-z]+(?=\s*(?:[,.!?]|$))")
 
 
 def idf_weights(question: str, pool: Sequence[Candidate]) -> dict[str, float]:
@@ -58,7 +52,7 @@ def table(question: str, qtype: str | None, pool: Sequence[Candidate], sims: np.
         fit = type_fit(qtype, c.text, question, code=c.kind == "code") if qtype else 0.5
         # Calling someone by name is not talking about them: "That's awesome, Melanie!" says
         # nothing of what Melanie's kids like, so the name a turn addresses gives no credit.
-        said = _VOCATIVE.sub("", c.text) if c.kind == "turn" else c.text
+        said = unaddressed(c.text) if c.kind == "turn" else c.text
         row = [cover(said), cover(c.prev) if c.prev else 0.0, (fit - 0.5) * 2,
                c.excerpt.score / (top or 1.0), 1.0 / (1 + c.rank), float(c.pair),
                float(c.kind == "code"), float(c.kind == "item"), float(c.kind == "turn"),

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from memcli.answer.candidates import TURN_PREFIX, Candidate, pool as candidate_pool, split_question, terms
+from memcli.answer.candidates import TURN_PREFIX, Candidate, pool as candidate_pool, split_question, terms, unaddressed
 from memcli.answer.context import Excerpt
 from memcli.answer.dates import date_in, fmt_day, has_time_expression
 from memcli.answer.features import table
@@ -321,12 +321,12 @@ def _named_speaker(question: str, excerpts: Sequence[Excerpt]) -> str | None:
 
 
 def _about(c: Candidate, person: str) -> bool:
-    return not c.speaker or c.speaker == person or names(c.text, person)
+    return not c.speaker or c.speaker == person or names(unaddressed(c.text), person)
 
 
 def _mismatch(ex: Extract, named: str | None) -> Extract:
     """Mark evidence said by someone other than the participant the question names, unless it
     mentions them (conversations only): the asker abstains on it."""
-    if named and ex.speaker and named != ex.speaker and not names(ex.sentence, named):
+    if named and ex.speaker and named != ex.speaker and not names(unaddressed(ex.sentence), named):
         ex.other_speaker = named
     return ex

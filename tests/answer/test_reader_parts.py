@@ -94,10 +94,31 @@ def test_calling_someone_by_name_is_not_talking_about_them():
     ex = Excerpt([h], "text", 1.0)
     q = "What do Melanie's kids like?"
     said_to = [Candidate(t, ex, speaker="Caroline", kind="turn") for t in
-               ("That's awesome, Melanie!", "Way to go, Melanie!", "Melanie, that sounds lovely.")]
+               ("That's awesome, Melanie!", "Hey Melanie, glad I could help!", "Melanie, that sounds lovely.")]
     about = Candidate("Melanie said the kids love dinosaurs.", ex, speaker="Caroline", kind="turn")
     prose = Candidate("Thanks, Melanie.", ex)  # not a turn: the text as written
     rows, names = table(q, None, [*said_to, about, prose], None, 1.0)
     overlap = rows[:, names.index("overlap")]
     assert list(overlap[:3]) == [0.0, 0.0, 0.0]
     assert overlap[3] > 0 and overlap[4] > 0
+
+
+def test_evidence_that_only_addresses_the_person_asked_about_is_someone_else_s():
+    # Caroline's "Hey Melanie, that road trip was insane!" does not say what happened to
+    # Melanie: it is marked as another's evidence (the asker refuses on it), while a turn
+    # that names Melanie as its subject is evidence about her.
+    from memcli.answer.candidates import unaddressed
+    from memcli.answer.context import Excerpt
+    from memcli.answer.pick import Extract, _mismatch
+    from memcli.types import Hit
+
+    assert unaddressed("Thanks, Gina - really appreciate it") == ",  - really appreciate it"
+    assert "Jon" not in unaddressed("Wow Jon, same here!")
+    assert unaddressed("I met Caroline at the park.") == "I met Caroline at the park."
+    ex = Excerpt([Hit("u1", 1.0, "text", "/c/chat.json", "Chat", "", 1, 2, 0, 4, "s1")], "text", 1.0)
+
+    def said(text):
+        return _mismatch(Extract(text, ex, 1.0, None, answer=text, speaker="Caroline"), "Melanie")
+
+    assert said("Hey Melanie, that road trip was insane!").other_speaker == "Melanie"
+    assert said("Melanie took the kids camping in the mountains.").other_speaker is None
