@@ -49,15 +49,25 @@ def terms(text: str) -> list[str]:
 # A name said to someone rather than about them: after a greeting ("Hey Jon,", "Thanks, Gina"),
 # before "!" or "?" ("Way to go, Jon!"), or set off by a comma or the line's start and closed
 # by punctuation ("Caroline, awesome news", "sorry to hear that, Mel.", ", Gina - really").
-_GREETED = re.compile(r"(\b(?i:hey|hi|hello|thanks|thank you|wow|oh|congrats|congratulations|yo|dear|bye|sorry)"
-                      r"[,!]?\s+)[A-Z][a-z]+\b")
-_ADDRESSED = re.compile(r"\b[A-Z][a-z]+(?=\s*[!?])|(?:^|(?<=,)\s*)[A-Z][a-z]+(?=\s*(?:[,.!?\-–—]|$))")
+_ADDRESS = tuple(re.compile(p) for p in (
+    r"\b(?i:hey|hi|hello|thanks|thank you|wow|oh|congrats|congratulations|yo|dear|bye|sorry)[,!]?\s+([A-Z][a-z]+)\b",
+    r"\b([A-Z][a-z]+)(?=\s*[!?])",
+    r"(?:^|,)\s*([A-Z][a-z]+)(?=\s*(?:[,.!?\-–—]|$))",
+))
+
+
+def addressed(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` calls someone by name: "That's awesome, Melanie!" talks to Melanie, not
+    about her."""
+    return sorted({m.span(1) for rx in _ADDRESS for m in rx.finditer(text)})
 
 
 def unaddressed(text: str) -> str:
-    """A turn without the names it calls people by: "That's awesome, Melanie!" talks to
-    Melanie, not about her, so the name credits nothing and says nothing of whom it is about."""
-    return _ADDRESSED.sub("", _GREETED.sub(r"\1", text))
+    """A turn without the names it calls people by, so a greeting's name credits nothing and
+    says nothing of whom the turn is about."""
+    for a, b in reversed(addressed(text)):
+        text = text[:a] + text[b:]
+    return text
 
 
 @dataclass

@@ -126,7 +126,8 @@ class SpanHead(PairEncoder):
         if got is None or gain <= self.margin:
             return False
         short = line[got[0]:got[1]]
-        # An emoji or a dash says nothing on its own ("🎉" for where an internship is).
+        # An emoji or a dash says nothing on its own ("🎉" for where an internship is). (The
+        # name a line greets someone by can be the answer: "Thanks for the invite, Joanna!")
         return re.search(r"[^\W_]", short) is not None and form_allows(question, short)
 
     def span(self, question: str, line: str) -> tuple[int, int] | None:
