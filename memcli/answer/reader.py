@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from memcli.answer.candidates import Candidate
-from memcli.embed.numpy_bert import layer_norm
+from memcli.embed.numpy_bert import PackedBert, dense_weights
 
 MODEL_FILE = Path(__file__).with_name("reader.safetensors")
 META_FILE = Path(__file__).with_name("reader.json")
@@ -82,7 +82,7 @@ def _gelu_tanh(x: np.ndarray) -> np.ndarray:
     return y
 
 
-class PairEncoder:
+class PairEncoder(PackedBert):
     """The packaged MiniLM cut to ``meta["layers"]`` layers, with trained tensors over it:
     token states of (question, line) pairs. The reader pools them into one logit; the span
     head (span_head.py) reads a start and an end logit off each token."""
@@ -102,61 +102,13 @@ class PairEncoder:
         # The trained tensors replace the base's; float16 on disk, float32 to compute.
         for k, v in weights.items():
             w[k] = v
-        keep = {k: v for k, v in w.items() if not k.startswith("encoder.layer.") or int(k.split(".")[2]) < self.layers}
-        # Dense weights transposed once, contiguous, float32: every product is one 2-D GEMM.
-        self.w = {k: (np.ascontiguousarray(v.T, dtype=np.float32) if k.endswith(".weight") and v.ndim == 2
-                      and "embeddings" not in k else np.asarray(v, dtype=np.float32)) for k, v in keep.items()}
+        self.w = dense_weights(w, self.layers)
         self.tok = Tokenizer.from_file(str(base / "tokenizer.json"))
         self.tok.no_truncation()
         self.tok.no_padding()
 
-    def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
-        wt = self.w[f"{name}.weight"]  # (in, out)
-        return (x.reshape(-1, x.shape[-1]) @ wt + self.w[f"{name}.bias"]).reshape(*x.shape[:-1], wt.shape[1])
-
-    def _embed(self, ids: np.ndarray, types: np.ndarray, positions: np.ndarray) -> np.ndarray:
-        w = self.w
-        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][positions]
-             + w["embeddings.token_type_embeddings.weight"][types]).astype(np.float32)
-        return layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
-
-    def _layers(self, x: np.ndarray, attend) -> np.ndarray:
-        """The encoder layers over token states ``x`` (tokens, dim); ``attend(q, k, v)`` mixes
-        the tokens within each sequence (the only step that is per sequence)."""
-        w = self.w
-        for i in range(self.layers):
-            p = f"encoder.layer.{i}"
-            q, k, v = (self._dense(x, f"{p}.attention.self.{m}") for m in ("query", "key", "value"))
-            a = self._dense(attend(q, k, v), f"{p}.attention.output.dense")
-            x = layer_norm(x + a, w[f"{p}.attention.output.LayerNorm.weight"], w[f"{p}.attention.output.LayerNorm.bias"], self.eps)
-            g = _gelu_tanh(self._dense(x, f"{p}.intermediate.dense"))
-            o = self._dense(g, f"{p}.output.dense")
-            x = layer_norm(x + o, w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"], self.eps)
-        return x
-
-    def _attention(self, q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """Softmax attention of one sequence's (n, dim) states, split into heads."""
-        n, (h, d) = len(q), (self.heads, self.dim // self.heads)
-        q, k, v = (t.reshape(n, h, d).transpose(1, 0, 2) for t in (q, k, v))
-        s = q @ k.transpose(0, 2, 1) / math.sqrt(d)
-        s = np.exp(s - s.max(-1, keepdims=True))
-        return ((s / s.sum(-1, keepdims=True)) @ v).transpose(1, 0, 2).reshape(n, self.dim)
-
-    def packed(self, seqs: Sequence[tuple[Sequence[int], Sequence[int]]]) -> list[np.ndarray]:
-        """Token states of each (ids, segment ids) sequence, computed without padding: the
-        dense layers (nearly all the time) run on every sequence's tokens as one matrix,
-        attention within each sequence. Short lines beside a long one cost only their tokens."""
-        bounds = np.cumsum([0] + [len(i) for i, _ in seqs])
-        ids = np.concatenate([np.asarray(i, np.int64) for i, _ in seqs])
-        types = np.concatenate([np.asarray(t, np.int64) for _, t in seqs])
-        positions = np.concatenate([np.arange(len(i)) for i, _ in seqs])
-        spans = list(zip(bounds[:-1], bounds[1:]))
-
-        def attend(q, k, v):
-            return np.concatenate([self._attention(q[a:b], k[a:b], v[a:b]) for a, b in spans])
-
-        x = self._layers(self._embed(ids, types, positions), attend)
-        return [x[a:b] for a, b in spans]
+    def act(self, x: np.ndarray) -> np.ndarray:
+        return _gelu_tanh(x)
 
 
 class Reader(PairEncoder):

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from memcli.embed.windows import WindowedEncoder
+from memcli.malloc import roomy
 
 _SQRT_HALF = math.sqrt(0.5)
 _DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
@@ -73,8 +74,76 @@ def layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> np.nd
     return (x - mu) / np.sqrt(var + eps) * w + b
 
 
-class NumpyBertEncoder(WindowedEncoder):
+def gelu(x: np.ndarray) -> np.ndarray:
+    """GELU, exact (erf) form: what BERT's "gelu" is."""
+    return 0.5 * x * (1.0 + _erf(x * _SQRT_HALF))
+
+
+def dense_weights(w: dict[str, np.ndarray], layers: int) -> dict[str, np.ndarray]:
+    """The tensors of the lower ``layers`` layers (and the embeddings), float32, with dense
+    weights transposed once to (in, out) and contiguous: every product is one 2-D GEMM."""
+    keep = {k: v for k, v in w.items() if not k.startswith("encoder.layer.") or int(k.split(".")[2]) < layers}
+    return {k: (np.ascontiguousarray(v.T, dtype=np.float32) if k.endswith(".weight") and v.ndim == 2
+                and "embeddings" not in k else np.asarray(v, dtype=np.float32)) for k, v in keep.items()}
+
+
+class PackedBert:
+    """BERT's layers over several sequences at once without padding: the dense layers (nearly
+    all the time) run on every sequence's tokens as one matrix, attention within each
+    sequence, so short texts beside a long one cost only their own tokens. Subclasses set
+    ``w`` (from dense_weights), ``layers``, ``heads``, ``dim`` and ``eps``."""
+
+    w: dict[str, np.ndarray]
+    layers: int
+    heads: int
+    dim: int
+    eps: float
+
+    def act(self, x: np.ndarray) -> np.ndarray:
+        return gelu(x)
+
+    def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
+        return x @ self.w[f"{name}.weight"] + self.w[f"{name}.bias"]
+
+    def _attention(self, q: np.ndarray, k: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Softmax attention of one sequence's (n, dim) states, split into heads."""
+        n, (h, d) = len(q), (self.heads, self.dim // self.heads)
+        q, k, v = (t.reshape(n, h, d).transpose(1, 0, 2) for t in (q, k, v))
+        s = q @ k.transpose(0, 2, 1) / math.sqrt(d)  # a Python float keeps float32 (NEP 50)
+        s = np.exp(s - s.max(-1, keepdims=True))
+        return ((s / s.sum(-1, keepdims=True)) @ v).transpose(1, 0, 2).reshape(n, self.dim)
+
+    def packed(self, seqs: Sequence[tuple[Sequence[int], Sequence[int]]]) -> list[np.ndarray]:
+        """Token states (n_i, dim) of each (ids, segment ids) sequence."""
+        with roomy():  # a few MB per temporary, dozens per layer: keep the heap (memcli.malloc)
+            return self._packed(seqs)
+
+    def _packed(self, seqs: Sequence[tuple[Sequence[int], Sequence[int]]]) -> list[np.ndarray]:
+        w = self.w
+        bounds = np.cumsum([0] + [len(i) for i, _ in seqs])
+        spans = list(zip(bounds[:-1], bounds[1:]))
+        ids = np.concatenate([np.asarray(i, np.int64) for i, _ in seqs])
+        types = np.concatenate([np.asarray(t, np.int64) for _, t in seqs])
+        positions = np.concatenate([np.arange(len(i)) for i, _ in seqs])
+        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][positions]
+             + w["embeddings.token_type_embeddings.weight"][types]).astype(np.float32)
+        x = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
+        for i in range(self.layers):
+            p = f"encoder.layer.{i}"
+            q, k, v = (self._dense(x, f"{p}.attention.self.{m}") for m in ("query", "key", "value"))
+            ctx = np.concatenate([self._attention(q[a:b], k[a:b], v[a:b]) for a, b in spans])
+            a = self._dense(ctx, f"{p}.attention.output.dense")
+            x = layer_norm(x + a, w[f"{p}.attention.output.LayerNorm.weight"], w[f"{p}.attention.output.LayerNorm.bias"], self.eps)
+            o = self._dense(self.act(self._dense(x, f"{p}.intermediate.dense")), f"{p}.output.dense")
+            x = layer_norm(x + o, w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"], self.eps)
+        return [x[a:b] for a, b in spans]
+
+
+class NumpyBertEncoder(PackedBert, WindowedEncoder):
     """Same interface and vectors as the torch and ONNX encoders; meant for a few texts."""
+
+    # Tokens a pass: enough to keep the products efficient, few enough to keep memory small.
+    pass_tokens = 2048
 
     def __init__(self, path: Path, name: str, abstain_floor: float) -> None:
         from tokenizers import Tokenizer
@@ -84,12 +153,12 @@ class NumpyBertEncoder(WindowedEncoder):
         self.name = name
         self.dim = int(cfg["hidden_size"])
         self.heads = int(cfg["num_attention_heads"])
-        self.n_layers = int(cfg["num_hidden_layers"])
+        self.layers = int(cfg["num_hidden_layers"])
         self.eps = float(cfg.get("layer_norm_eps", 1e-12))
         self.max_tokens = int(st_cfg.get("max_seq_length", 256)) - 2  # without [CLS] and [SEP], as st.py
         self.abstain_floor = abstain_floor
         w = read_safetensors(path / "model.safetensors")
-        self.w = {k.removeprefix("bert."): v for k, v in w.items()}
+        self.w = dense_weights({k.removeprefix("bert."): v for k, v in w.items()}, self.layers)
         self._tok = Tokenizer.from_file(str(path / "tokenizer.json"))
         self._tok.enable_truncation(self.max_tokens + 2)
         self._tok.no_padding()
@@ -110,35 +179,21 @@ class NumpyBertEncoder(WindowedEncoder):
     def _offsets(self, text: str) -> list[tuple[int, int]]:
         return list(self._counter().encode(text, add_special_tokens=False).offsets)
 
-    def _dense(self, x: np.ndarray, name: str) -> np.ndarray:
-        return x @ self.w[f"{name}.weight"].T + self.w[f"{name}.bias"]
-
-    def _forward(self, ids: list[int], types: list[int]) -> np.ndarray:
-        w, n = self.w, len(ids)
-        x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n]
-             + w["embeddings.token_type_embeddings.weight"][types]).astype(np.float32)
-        x = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
-        h, d = self.heads, self.dim // self.heads
-        for i in range(self.n_layers):
-            p = f"encoder.layer.{i}"
-            q, k, v = (self._dense(x, f"{p}.attention.self.{m}").reshape(n, h, d).transpose(1, 0, 2)
-                       for m in ("query", "key", "value"))
-            s = q @ k.transpose(0, 2, 1) / math.sqrt(d)  # a Python float keeps float32 (NEP 50)
-            s = np.exp(s - s.max(-1, keepdims=True))
-            ctx = (s / s.sum(-1, keepdims=True)) @ v
-            a = self._dense(ctx.transpose(1, 0, 2).reshape(n, self.dim), f"{p}.attention.output.dense")
-            x = layer_norm(x + a, w[f"{p}.attention.output.LayerNorm.weight"], w[f"{p}.attention.output.LayerNorm.bias"], self.eps)
-            g = self._dense(x, f"{p}.intermediate.dense")
-            g = 0.5 * g * (1.0 + _erf(g * _SQRT_HALF))
-            o = self._dense(g, f"{p}.output.dense")
-            x = layer_norm(x + o, w[f"{p}.output.LayerNorm.weight"], w[f"{p}.output.LayerNorm.bias"], self.eps)
-        pooled = x.mean(0)
-        return (pooled / max(float(np.linalg.norm(pooled)), 1e-12)).astype(np.float32)
-
     def _encode(self, texts: list[str]) -> np.ndarray:
-        # sentence-transformers strips inputs; one text at a time needs no padding or mask.
+        # sentence-transformers strips inputs; packed sequences need no padding or mask.
         encs = self._tok.encode_batch([t.strip() for t in texts])
-        return np.stack([self._forward(e.ids, e.type_ids) for e in encs]) if encs else np.zeros((0, self.dim), np.float32)
+        out = np.zeros((len(encs), self.dim), np.float32)
+        start = 0
+        while start < len(encs):
+            end, n = start, 0
+            while end < len(encs) and (end == start or n + len(encs[end].ids) <= self.pass_tokens):
+                n += len(encs[end].ids)
+                end += 1
+            for i, x in enumerate(self.packed([(e.ids, e.type_ids) for e in encs[start:end]]), start):
+                pooled = x.mean(0)
+                out[i] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+            start = end
+        return out
 
 
 def load(model: str) -> NumpyBertEncoder | None:

@@ -211,29 +211,14 @@ def import_lancedb():
             return importlib.import_module("lancedb")
 
 
-_tamed = False
 
 
 def tame_malloc() -> None:
-    """Bound glibc's per-thread heaps before LanceDB's and Tantivy's native threads start.
+    """Bound glibc's per-thread heaps before LanceDB's and Tantivy's native threads start
+    (memcli.malloc.tame)."""
+    from memcli.malloc import tame
 
-    Each thread that allocates gets its own arena (up to 8 per core), and freed batch buffers
-    stay resident, fragmented across them: a 100k-unit ingest grew from 250 to 700 MB and a
-    million units past 3 GB. Two arenas and a 1 MB trim threshold keep the same ingest flat
-    at ~300 MB, at no measured cost in speed. Not glibc (macOS, musl): nothing to do.
-    """
-    global _tamed
-    if _tamed or not sys.platform.startswith("linux"):
-        return
-    _tamed = True
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-8, 2)  # M_ARENA_MAX
-        libc.mallopt(-1, 1 << 20)  # M_TRIM_THRESHOLD
-    except (OSError, AttributeError):
-        pass
+    tame()
 
 
 def _mark_override(method=None, **_checks):

