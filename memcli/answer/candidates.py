@@ -56,10 +56,18 @@ _ADDRESS = tuple(re.compile(p) for p in (
 ))
 
 
+# Capitalised before a comma at a sentence's start, and no name: "Yet, she …", "Well, …".
+_NOT_CALLED = frozenset("""yet well also anyway anyways honestly so and but however besides plus oh wow yeah yes
+    no nope okay ok sure thanks hey hi hello sorry congrats still now then actually really seriously wait right
+    great awesome cool nice man dude aw aww haha lol omg btw first finally sometimes usually luckily sadly
+    unfortunately thankfully anyhow meanwhile lately recently yesterday today tonight tomorrow""".split())
+
+
 def addressed(text: str) -> list[tuple[int, int]]:
     """Where ``text`` calls someone by name: "That's awesome, Melanie!" talks to Melanie, not
     about her."""
-    return sorted({m.span(1) for rx in _ADDRESS for m in rx.finditer(text)})
+    return sorted({m.span(1) for rx in _ADDRESS for m in rx.finditer(text)
+                   if m.group(1).lower() not in _NOT_CALLED})
 
 
 def unaddressed(text: str) -> str:

@@ -112,7 +112,7 @@ def test_evidence_that_only_addresses_the_person_asked_about_is_someone_else_s()
     from memcli.answer.pick import Extract, _mismatch
     from memcli.types import Hit
 
-    assert unaddressed("Thanks, Gina - really appreciate it") == ",  - really appreciate it"
+    assert unaddressed("Thanks, Gina - really appreciate it") == "Thanks,  - really appreciate it"
     assert "Jon" not in unaddressed("Wow Jon, same here!")
     assert unaddressed("I met Caroline at the park.") == "I met Caroline at the park."
     ex = Excerpt([Hit("u1", 1.0, "text", "/c/chat.json", "Chat", "", 1, 2, 0, 4, "s1")], "text", 1.0)
@@ -122,3 +122,22 @@ def test_evidence_that_only_addresses_the_person_asked_about_is_someone_else_s()
 
     assert said("Hey Melanie, that road trip was insane!").other_speaker == "Melanie"
     assert said("Melanie took the kids camping in the mountains.").other_speaker is None
+
+
+def test_their_own_turn_about_the_one_they_talk_to_is_about_someone_else():
+    # "What did Caroline realise after her charity race?" (it was Melanie's race): Caroline's
+    # "That charity race sounds great, Mel!" speaks of Mel's race, so the asker refuses on it.
+    from memcli.answer.candidates import addressed
+    from memcli.answer.context import Excerpt
+    from memcli.answer.pick import Extract, _mismatch
+    from memcli.types import Hit
+
+    ex = Excerpt([Hit("u1", 1.0, "text", "/c/chat.json", "Chat", "", 1, 2, 0, 4, "s1")], "text", 1.0)
+
+    def said(text, question="What did Caroline realise after her charity race?"):
+        return _mismatch(Extract(text, ex, 1.0, None, answer=text, speaker="Caroline"), "Caroline", question).other_speaker
+
+    assert said("That charity race sounds great, Mel!") == "Caroline"
+    assert said("Mel, I ran a charity race too and realised how much I love it!") is None  # her own
+    assert said("Thanks for the invite, Mel!", "Who invited Caroline to the trails?") is None  # the name answers
+    assert addressed("Yet, she still values the little things.") == []  # not a name
