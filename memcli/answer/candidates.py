@@ -192,9 +192,10 @@ def candidates(ex: Excerpt, rank: int = 0) -> list[Candidate]:
 
 
 def answerable(c: Candidate, q_terms: set[str]) -> bool:
-    """Not a question, not a heading, and not made of the question's words alone (a prose
-    line needs ``CUTS.new_terms`` of its terms new; a command, one)."""
-    if c.text.rstrip().endswith("?") or len(WORD.findall(c.text)) < CUTS.min_words and c.kind != "code":
+    """Not a question, not a lead-in to what follows ("… on every request:"), not a heading,
+    and not made of the question's words alone (a prose line needs ``CUTS.new_terms`` of its
+    terms new; a command, one)."""
+    if c.text.rstrip().endswith(("?", ":")) or len(WORD.findall(c.text)) < CUTS.min_words and c.kind != "code":
         return False
     own = set(terms(c.text))
     if not own:

@@ -210,3 +210,13 @@ def test_a_command_made_of_the_questions_words_is_still_an_answer():
     assert not answerable(Candidate("You can install ferry with pip and HTTP/2 support.", None), q)
     q2 = set(terms("Coming from requests: what replaced `response.next` for the next request?"))
     assert not answerable(Candidate("`request = response.next`", None, kind="code"), q2)
+
+
+def test_a_line_that_leads_into_what_follows_is_not_an_answer():
+    # "For example, to apply a set of custom headers on every request:" introduces a code
+    # block; shown alone it ends in the air (docsqa httpx-11).
+    from memcli.answer.candidates import Candidate, answerable, terms
+
+    q = set(terms("Do the request's headers replace the client's headers?"))
+    assert not answerable(Candidate("For example, to apply a set of custom headers on every request:", None), q)
+    assert answerable(Candidate("For headers, query parameters and cookies, the values are combined together.", None), q)
