@@ -64,6 +64,7 @@ class Extract:
     # not mention them ("What did Melanie realise after the race?" from Caroline's turn).
     other_speaker: str | None = None
     ranked: list[Scored] = field(default_factory=list)  # the feature table, best first (--explain)
+    also: list[Excerpt] = field(default_factory=list)  # where further lines joined into the answer come from
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -281,6 +282,7 @@ def best_sentence(question: str, excerpts: Sequence[Excerpt], embed: Callable[[l
             ex.answer = f"{ex.sentence if ex.span else ex.answer} {add.text}"
             ex.sentence = f"{ex.sentence} {add.text}"
             ex.span = None
+            ex.also.append(add.excerpt)
     return _mismatch(ex, named, question)
 
 
@@ -309,6 +311,7 @@ def _aggregate(ex: Extract, ranked: list[Scored], kind: str, policy: AnswerPolic
     cap = policy.max_answer_chars
     ex.answer = ex.answer if len(ex.answer) <= cap else ex.answer[:cap - 1].rstrip() + "…"
     ex.sentence, ex.span = items, None
+    ex.also = [c.excerpt for c in picked]
     return ex
 
 

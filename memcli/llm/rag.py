@@ -151,9 +151,15 @@ class Asker:
             return f"no line in the closest notes answers it (the reader's best: {best.score:.2f}, under {floor:.2f})"
         if not self.s.refuse_uncovered or self.doc_freq is None:
             return ""
-        sid = best.excerpt.first.source_id
+        # The notes the evidence's lines come from: a two-part answer may join two.
+        sids = list(dict.fromkeys(e.first.source_id for e in (best.excerpt, *best.also) if e.first.source_id))
+
+        def in_evidence(words):
+            counts = [self.doc_freq(words, source_id=sid) for sid in sids]
+            return {w: sum(c.get(w, 0) for c in counts) for w in words}
+
         r = refusal_check(question, [x.features.get("type", 0.0) for x in best.ranked], self.doc_freq,
-                          (lambda words: self.doc_freq(words, source_id=sid)) if sid else None)
+                          in_evidence if sids else None)
         return r.reason() if r.refuse else ""
 
     def _about_time(self, question: str, how: str, k: int | None) -> Answer | None:

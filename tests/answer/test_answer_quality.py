@@ -220,3 +220,19 @@ def test_a_line_that_leads_into_what_follows_is_not_an_answer():
     q = set(terms("Do the request's headers replace the client's headers?"))
     assert not answerable(Candidate("For example, to apply a set of custom headers on every request:", None), q)
     assert answerable(Candidate("For headers, query parameters and cookies, the values are combined together.", None), q)
+
+
+def test_a_two_part_answer_from_two_notes_is_checked_against_both(memory):
+    # "Krilanovich's first novel … is based where?" (HotpotQA): the answer's first line comes
+    # from the publisher's note, which never names the author; her own note, whose line the
+    # answer joins, does. The "about someone else" refusal looked at the first note only.
+    m = memory({
+        "okafor.md": "# Ana Okafor\n\nAna Okafor (born 1979) is an American author. Her first novel, \"Tidal Creeps\", "
+                     "was published by Gull Press in September 2010.\n",
+        "gull-press.md": "# Gull Press\n\nGull Press is an independent mom-and-pop publishing house based in Bergen, "
+                         "Norway. The press was founded in 2005 by a husband and wife team.\n",
+    })
+    ans = m.ask("Okafor's first novel was published by an independent mom-and-pop publishing house that was "
+                "founded in 2005, and is based where?", answer="extractive")
+    assert not ans.abstained, ans.refusal
+    assert "Bergen" in ans.answer
