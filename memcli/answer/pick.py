@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from memcli.answer.candidates import TURN_PREFIX, Candidate, pool as candidate_pool, split_question, terms, unaddressed, addressed
+from memcli.answer.candidates import (TURN_PREFIX, Candidate, addressed, pool as candidate_pool, split_question, terms,
+                                      unaddressed)
 from memcli.answer.context import Excerpt
 from memcli.answer.dates import date_in, fmt_day, has_time_expression
 from memcli.answer.features import table
@@ -60,8 +61,9 @@ class Extract:
     span: tuple[int, int] | None = None  # where the answer sits in the sentence
     speaker: str | None = None
     signals: dict | None = None
-    # The participant the question names, when the evidence was said by someone else and does
-    # not mention them ("What did Melanie realise after the race?" from Caroline's turn).
+    # The participant the question names, when the evidence is about someone else: said by
+    # another who does not name them ("What did Melanie realise after the race?" from
+    # Caroline's turn), or their own words about the one they talk to.
     other_speaker: str | None = None
     ranked: list[Scored] = field(default_factory=list)  # the feature table, best first (--explain)
     also: list[Excerpt] = field(default_factory=list)  # where further lines joined into the answer come from
@@ -328,8 +330,9 @@ def _about(c: Candidate, person: str) -> bool:
 
 
 def _mismatch(ex: Extract, named: str | None, question: str = "") -> Extract:
-    """Mark evidence said by someone other than the participant the question names, unless it
-    mentions them (conversations only): the asker abstains on it."""
+    """Mark evidence that is about someone other than the participant the question names
+    (conversations only): said by someone else without naming them (a greeting is no naming),
+    or their own turn about the one they talk to. The asker abstains on it."""
     if named and ex.speaker and named != ex.speaker and not names(unaddressed(ex.sentence), named):
         ex.other_speaker = named
     elif named and ex.speaker == named and question_type(question) not in ("who", "when") \

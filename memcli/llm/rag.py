@@ -253,9 +253,10 @@ class Asker:
             ans.answer_span = list(best.span) if best.span else None
             ans.evidence_unit = _evidence_unit(best)
             if best.other_speaker:
-                # Memory holds what someone else said about it, not what the question asks.
+                # Memory holds what someone else said about it, or what the person asked about
+                # said of someone else, not what the question asks.
                 ans.answer, ans.abstained, ans.closest = NOT_IN_MEMORY, True, hits[:3]
-                ans.refusal = f"the evidence is what someone else said, not {best.other_speaker}"
+                ans.refusal = f"the evidence is about someone other than {best.other_speaker}"
                 return ans
             ans.refusal = self._refusal(question, best)
             if ans.refusal:
