@@ -196,15 +196,11 @@ def _read_lines(best: Scored, ranked: list[Scored], question: str, head, policy:
                      and (named is None or _about(r.cand, named))]
     reads = head.best_many(question, [r.cand.text for r in pool])
     qtype = question_type(question)
-
-    def answers(i: int) -> bool:
-        (got, gain), text = reads[i], pool[i].cand.text
-        return head.allows(question, text, got, gain) and _kind_fits(qtype, text[got[0]:got[1]], question)
-
     # The picked line's own gain is the bar, whatever its span's form: a line the head reads as
     # answering keeps its place unless another answers more surely.
     bar = max(reads[0][1], head.margin)
-    alt = max((i for i in range(1, len(pool)) if answers(i)), key=lambda i: reads[i][1], default=None)
+    alt = max((i for i in range(1, len(pool)) if _shown(head, question, qtype, pool[i].cand.text, reads[i])),
+              key=lambda i: reads[i][1], default=None)
     if alt is not None and reads[alt][1] > bar:
         return pool[alt], reads[alt]
     return best, reads[0]
@@ -228,12 +224,19 @@ def _dated(r: Scored, question: str, head=None, read: tuple | None = None) -> Ex
     qtype = question_type(question)
     span = answer_span(qtype, c.text, question, grounded)
     if span is None and head is not None:
-        got, gain = read if read is not None else head.best(question, c.text)
-        if head.allows(question, c.text, got, gain) and _kind_fits(qtype, c.text[got[0]:got[1]], question):
-            span = got
+        read = read if read is not None else head.best(question, c.text)
+        if _shown(head, question, qtype, c.text, read):
+            span = read[0]
     if span is not None:
         ex.answer, ex.span = c.text[span[0]:span[1]].strip(" ,.;:"), span
     return ex
+
+
+def _shown(head, question: str, qtype: str | None, line: str, read: tuple) -> bool:
+    """Whether the head's read of ``line`` (its best span and gain) is a short answer to show:
+    the head allows it and it is of the kind the question asks for."""
+    got, gain = read
+    return head.allows(question, line, got, gain) and _kind_fits(qtype, line[got[0]:got[1]], question)
 
 
 def _kind_fits(qtype: str | None, short: str, question: str) -> bool:

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from memcli.answer.candidates import Candidate
-from memcli.embed.numpy_bert import PackedBert, dense_weights
+from memcli.embed.numpy_bert import PackedBert, dense_weights, read_safetensors
 
 MODEL_FILE = Path(__file__).with_name("reader.safetensors")
 META_FILE = Path(__file__).with_name("reader.json")
@@ -89,8 +89,6 @@ class PairEncoder(PackedBert):
 
     def __init__(self, base: Path, weights: dict[str, np.ndarray], meta: dict) -> None:
         from tokenizers import Tokenizer
-
-        from memcli.embed.numpy_bert import read_safetensors
 
         cfg = json.loads((base / "config.json").read_text())
         self.meta = meta
@@ -157,7 +155,6 @@ def available() -> bool:
 def load_trained(cls, model: Path):
     """``cls`` (a PairEncoder) with the trained tensors at ``model`` over the base its manifest
     (``model`` as .json) names; None when either is missing (the caller's fallback answers)."""
-    from memcli.embed.numpy_bert import read_safetensors
     from memcli.embed.st import resolve_model
 
     meta_file = model.with_suffix(".json")

@@ -50,6 +50,8 @@ import sys
 import threading
 import types
 
+from memcli.malloc import tame
+
 # The deferred packages, and where a missing name is looked for before the package's own
 # ``__init__`` runs: "snake" (the generated client's one-model-per-module convention) or
 # the submodules to try in order.
@@ -203,22 +205,12 @@ def import_lancedb():
         return sys.modules["lancedb"]
     if _withhold_pandas:
         _answer_pyarrows_pandas_probe()
-    tame_malloc()
+    tame()  # bound glibc's heaps before LanceDB's and Tantivy's native threads start
     with _lock:
         if not any(isinstance(f, _Finder) for f in sys.meta_path):
             sys.meta_path.insert(0, _Finder())
         with _plain_override():
             return importlib.import_module("lancedb")
-
-
-
-
-def tame_malloc() -> None:
-    """Bound glibc's per-thread heaps before LanceDB's and Tantivy's native threads start
-    (memcli.malloc.tame)."""
-    from memcli.malloc import tame
-
-    tame()
 
 
 def _mark_override(method=None, **_checks):
