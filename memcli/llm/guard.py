@@ -6,7 +6,10 @@ the stream and ends the answer at the first sentence (or line) that repeats an e
 or a run of words that repeats the run before it; text that might be the start of a repeat
 is held back until it is known not to be one, so the reader never sees the loop begin.
 ``supported`` is the grounding check: a generated answer whose content words the excerpts
-mostly do not contain is replaced by the extractive answer.
+mostly do not contain is replaced by the extractive answer. ``carries`` is the agreement
+check: an answer built only of the question's own words and the excerpts' headings ("The honey
+won the prize of 2025." where the line says "second prize in the light honey class") has not
+said what the reader's line says, so the line is shown instead.
 """
 
 from __future__ import annotations
@@ -89,6 +92,19 @@ def supported(answer: str, evidence: str) -> bool:
         return True
     have = {stem_key(w) for w in WORD.findall(evidence)}
     return len(own & have) / len(own) >= SUPPORTED
+
+
+def new_words(text: str, question: str) -> set[str]:
+    """Content words (5-letter prefixes) of ``text`` that the question does not already say."""
+    asked = {stem_key(w) for w in WORD.findall(question)}
+    return {k for w in WORD.findall(_CITE.sub(" ", text)) if w.lower() not in STOP and (k := stem_key(w)) not in asked}
+
+
+def carries(answer: str, line: str, question: str) -> bool:
+    """Whether the answer says any of what the reader's answering ``line`` adds to the question.
+    A line that adds nothing (it only restates the question) asks nothing of the answer."""
+    adds = new_words(line, question)
+    return not adds or bool(adds & new_words(answer, question))
 
 
 _CODE = re.compile(r"`([^`]+)`")

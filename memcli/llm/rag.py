@@ -20,7 +20,7 @@ from memcli.answer.hops import bridge, named_by
 from memcli.answer.pick import best_sentence, load_pick
 from memcli.answer.refusal import check as refusal_check
 from memcli.answer.result import Answer, Citation
-from memcli.llm.guard import RepeatGuard, invented, supported
+from memcli.llm.guard import RepeatGuard, carries, invented, new_words, supported
 from memcli.llm.prompts import NOT_IN_MEMORY, messages
 from memcli.types import Hit
 
@@ -68,6 +68,21 @@ def used_excerpts(answer: str, excerpts: list[Excerpt]) -> list[Excerpt]:
 
 def _renumbered(ex: Excerpt, number: int) -> Excerpt:
     return Excerpt(ex.hits, ex.text, ex.score, number=number, tokens=ex.tokens, meta=ex.meta)
+
+
+def _answering(question: str, best) -> str:
+    """What of the reader's line answers the question: the span head's best read of it (shown
+    or not: "light honey class" in "The honey won second prize in the light honey class"), so
+    that the line's restatement of the question ("won" for "win") is not mistaken for an
+    answer; the whole line where no head is shipped or its read only restates the question."""
+    from memcli.answer.span_head import load
+
+    head = load()
+    if head is None:
+        return best.sentence
+    got, _ = head.best(question, best.sentence)
+    read = best.sentence[got[0]:got[1]] if got else ""
+    return read if new_words(read, question) else best.sentence
 
 
 def _line_excerpts(best, n: int) -> list[Excerpt]:
@@ -342,12 +357,14 @@ class Asker:
             ans.abstained, ans.answer, ans.closest = True, NOT_IN_MEMORY, hits[:3]
             ans.refusal = "the model found no answer in the excerpts"
         elif best is not None and ((made_up := invented(text, shown := "\n".join(e.text for e in excerpts)))
-                                   or not supported(text, shown)):
-            # The model wrote something the lines do not say: the reader's line instead.
+                                   or not (grounded := supported(text, shown)) or not carries(text, _answering(question, best), question)):
+            # The model wrote something the lines do not say, or left out what the reader's line
+            # answers: the reader's line instead.
             ans.generated, ans.answer = text, best.answer
             ans.evidence, ans.evidence_unit = best.sentence, _evidence_unit(best)
             ans.note = ("The model's answer " + (f"named {', '.join(made_up[:3])}, which your notes do not mention"
-                        if made_up else "said things your notes do not") + ", so this is the line from your notes that answers it.")
+                        if made_up else "said things your notes do not" if not grounded
+                        else "left out what your notes say") + ", so this is the line from your notes that answers it.")
             ans.citations = _citations([_renumbered(best.excerpt, 1)])
         else:
             used = used_excerpts(text, excerpts)

@@ -152,6 +152,19 @@ def test_an_unsupported_generated_answer_falls_back_to_the_evidence(memory):
     assert ans.generated and "your notes do not" in ans.note and ans.note.endswith(".")
 
 
+def test_a_generated_answer_that_leaves_out_the_line_s_answer_falls_back_to_the_line(memory):
+    # Every word of it is in the excerpts, yet it does not say how long: the line does.
+    vague = "Requests time out by default, as set by the timeout [1]."
+    m = memory({"timeouts.md": TIMEOUTS}, generator=FakeGenerator(reply=vague))
+    ans = m.ask("How long before requests time out by default?", answer="generate")
+    assert "five seconds" in ans.answer and ans.generated == vague
+    assert "left out what your notes say" in ans.note and ans.note.endswith(".")
+    said = "Requests time out after five seconds by default [1]."
+    ok = memory({"timeouts.md": TIMEOUTS}, generator=FakeGenerator(reply=said)).ask(
+        "How long before requests time out by default?", answer="generate")
+    assert ok.answer == said and ok.generated is None
+
+
 def test_a_comparison_question_compares_the_two_dates(memory):
     m = memory({"night-harbour.md": BOOK, "low-tide.md": "# Low Tide\n\nLow Tide is a 2004 novel by Sven Ek about a "
                 "lighthouse keeper and his daughter.\n"})
