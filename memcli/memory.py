@@ -96,8 +96,15 @@ class Memory(Stores, Views, Upkeep):
         from memcli.retrieve.hybrid import Retriever
 
         return Retriever(self.settings.search, self._reads, self._lexical, self._embed_query,
-                         generator=lambda: self._generator, graph=self._graph.ranker,
-                         graph_settings=self.settings.graph, aliases=lambda: self._graph.reads.aliases())
+                         generator=lambda: self._generator, graph=lambda: self._graph.ranker(),
+                         graph_settings=self.settings.graph, aliases=self._aliases)
+
+    def _aliases(self) -> tuple[int, list[tuple[str, str]]]:
+        """Notes' other names, for bridging: from the snapshot the search reads, when it does."""
+        from memcli.store.snapshot import SnapshotReads
+
+        reads = self._retriever.lance
+        return reads.aliases() if isinstance(reads, SnapshotReads) else self._graph.reads.aliases()
 
     def _embed_query(self, text: str):
         from memcli.embed.base import fingerprint

@@ -111,6 +111,10 @@ class SearchSettings(_Section):
         "Exact vector search up to this many units; above it an IVF index of scalar-quantised vectors (candidates re-scored exactly)."))
     ann_nprobes: int = Field(20, ge=1, description="IVF partitions an ANN query visits.")
     ann_refine: int = Field(5, ge=1, description="ANN candidates re-scored exactly, as a multiple of k.")
+    snapshot: bool = Field(True, description=(
+        "Keep what a search reads from LanceDB (the vectors, which units are live, the sources) "
+        "beside it after each write, for homes searched exactly (below ann_min_units) without "
+        "conversation turns, so that a command with no server searches without importing LanceDB."))
 
 
 class GraphSettings(_Section):

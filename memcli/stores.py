@@ -57,13 +57,46 @@ class Stores:
         the copy holds the tables (an empty home)."""
         m = self._mirror
         if m is None:
-            return self._lance
+            return self._local_reads()
         self._lance  # noqa: B018 - opens the bucket first: an unreachable one is one clear error
         try:
             m.catch_up()
         except (OSError, RuntimeError, ValueError) as e:
             raise _unreachable(self.location, e) from None
         return self._mirror_store if m.ready() else self._lance
+
+    def _local_reads(self):
+        """A local home's reads: the snapshot (store/snapshot.py) while it stands for the
+        tables' current versions, so that a cold search imports no LanceDB; the tables
+        themselves otherwise (and for anything the snapshot does not hold)."""
+        snap = self.__dict__.get("_snapshot")
+        if snap is not None and snap.fresh():
+            return snap
+        self.__dict__.pop("_snapshot", None)
+        if self.settings.search.snapshot and not self.remote and self.home.is_dir():
+            from memcli.store import snapshot
+
+            snap = snapshot.load(self.home, self.home / "lance")
+            if snap is not None:
+                snap.real, snap.lexical = (lambda: self._lance), self._lexical
+                self.__dict__["_snapshot"] = snap
+                return snap
+        return self._lance
+
+    def _save_snapshot(self) -> None:
+        """After a write (under its lock): the snapshot follows the tables, or goes."""
+        from memcli.store import snapshot
+
+        if "_lance" not in self.__dict__ or self.remote:
+            return
+        s = self.settings.search
+        if not s.snapshot:
+            snapshot.drop(self.home)
+            return
+        try:
+            snapshot.write(self.home, self.home / "lance", self._lance, self._graph.store.aliases(), s.ann_min_units)
+        except Exception:  # a cache: never the reason a write fails
+            snapshot.drop(self.home)
 
     def _reads_stale(self) -> None:
         """This machine wrote (or a reader must see the newest): the copy catches up first."""
@@ -120,7 +153,7 @@ class Stores:
         timeout = self.settings.ingest.lock_timeout_s if timeout is None else timeout
         local = WriteLock(self.ensure_home(), timeout=timeout)
         if not self.remote:
-            return local
+            return _AfterWrite(local, self._save_snapshot)
         from memcli.store.remote import RemoteWriteLock
 
         self._lance  # noqa: B018 - opens the store first: an unreachable bucket is one clear error
@@ -166,6 +199,25 @@ class Stores:
         reader checks for the latest version at each read: ``consolidate.compact_keep_s``."""
         keep = self.settings.consolidate.compact_keep_s
         return max(keep, 2 * self.settings.storage.consistency_s + 30) if self.remote else keep
+
+
+class _AfterWrite:
+    """A write lock that runs ``after`` before it is released, when the write went through."""
+
+    def __init__(self, lock, after) -> None:
+        self.lock = lock
+        self.after = after
+
+    def __enter__(self):
+        self.lock.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if exc[0] is None:
+                self.after()
+        finally:
+            self.lock.__exit__(*exc)
 
 
 def _unreachable(location: str, e: Exception):
