@@ -208,15 +208,11 @@ class Memory(Stores, Views, Upkeep):
         return steps if stream else steps.result()
 
     def _record_access(self, ids: list[str]) -> None:
-        """Cited units were recalled: decay reads this. Skipped, not waited for, while a
-        writer holds the lock (an answer never blocks on ingest)."""
-        from memcli.errors import LockBusyError
+        """Cited units were recalled: decay reads this. Noted in a file the next write folds
+        into LanceDB (store/access.py): an answer never waits on a writer, nor opens LanceDB."""
+        from memcli.store.access import note
 
-        try:
-            with self._lock(timeout=0):
-                self._catalog.record_access(ids)
-        except LockBusyError:
-            pass
+        note(self.ensure_home(), ids)
 
     def _graph_build(self, batch: int = 512, on_progress=None) -> dict:
         """Extract graph rows for live units that have none (graph turned on after ingest):

@@ -153,12 +153,20 @@ class Stores:
         timeout = self.settings.ingest.lock_timeout_s if timeout is None else timeout
         local = WriteLock(self.ensure_home(), timeout=timeout)
         if not self.remote:
-            return _AfterWrite(local, self._save_snapshot)
+            return _Writing(local, self._fold_access, self._save_snapshot)
         from memcli.store.remote import RemoteWriteLock
 
         self._lance  # noqa: B018 - opens the store first: an unreachable bucket is one clear error
         self._remote_lock.timeout = timeout
-        return RemoteWriteLock(local, self._remote_lock, on_acquire=self._read_latest, on_release=self._reads_stale)
+        lock = RemoteWriteLock(local, self._remote_lock, on_acquire=self._read_latest, on_release=self._reads_stale)
+        return _Writing(lock, self._fold_access, lambda: None)
+
+    def _fold_access(self) -> None:
+        """First thing a write does: answers' recall noted since the last one goes into LanceDB."""
+        from memcli.store.access import FILE, FOLDING
+
+        if (self.home / FILE).exists() or (self.home / FOLDING).exists():
+            self._catalog.fold_access()
 
     def refresh(self, *, latest: bool = False) -> None:
         """Catch up with what other processes wrote: a fresh Tantivy searcher; with ``latest``,
@@ -201,15 +209,22 @@ class Stores:
         return max(keep, 2 * self.settings.storage.consistency_s + 30) if self.remote else keep
 
 
-class _AfterWrite:
-    """A write lock that runs ``after`` before it is released, when the write went through."""
+class _Writing:
+    """A write lock that runs ``first`` once it holds the lock, and ``after`` before it lets
+    go when the write went through."""
 
-    def __init__(self, lock, after) -> None:
+    def __init__(self, lock, first, after) -> None:
         self.lock = lock
+        self.first = first
         self.after = after
 
     def __enter__(self):
         self.lock.__enter__()
+        try:
+            self.first()
+        except BaseException as e:
+            self.lock.__exit__(type(e), e, e.__traceback__)
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -36,6 +36,7 @@ class Catalog(LexicalCache):
     """Writes that keep LanceDB and Tantivy in agreement. Call only under the write lock."""
 
     def __init__(self, home: Path, lance: LanceStore, lexical: LexicalIndex, graph=None, journal=None) -> None:
+        self.home = home
         self.lance = lance
         self.lexical = lexical
         self.graph = graph  # GraphStore or None
@@ -197,9 +198,12 @@ class Catalog(LexicalCache):
             s.n_units = kept.get(sid, 0)
         self.lance.upsert_sources(list(srcs.values()))
 
-    def record_access(self, ids: Sequence[str]) -> None:
-        """Cited units were recalled (decay reads this); one update, nothing to journal."""
-        self.lance.record_access(ids)
+    def fold_access(self) -> int:
+        """Answers' recall noted since the last write (store/access.py) goes into LanceDB:
+        a few updates, nothing to journal (a crash mid-fold folds the same notes again)."""
+        from memcli.store.access import fold
+
+        return fold(self.home, self.lance.record_access)
 
     def write_graph(self, rows, dim: int) -> None:
         """Graph rows for units that are already committed (`mem graph build`)."""

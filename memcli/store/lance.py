@@ -7,7 +7,7 @@ holds them too; readers only ever see committed units.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -191,14 +191,14 @@ class LanceStore(LanceReads, LanceMaintenance):
         for part in chunks(ids):
             t.delete(in_list("id", part))
 
-    def record_access(self, ids: Sequence[str], when: datetime | None = None) -> None:
-        """Cited in an answer: recall strengthens a memory (decay reads these)."""
+    def record_access(self, ids: Sequence[str], when: datetime | None = None, times: int = 1) -> None:
+        """Cited in an answer (``times`` answers): recall strengthens a memory (decay reads these)."""
         t = self.units_table()
         if t is None or not ids:
             return
-        when = when or utcnow()
+        when = (when or utcnow()).astimezone(timezone.utc)
         t.update(where=f"id IN {sql_list(ids)}",
-                 values_sql={"access_count": "coalesce(access_count, 0) + 1",
+                 values_sql={"access_count": f"coalesce(access_count, 0) + {int(times)}",
                              "last_access": f"arrow_cast('{when.strftime('%Y-%m-%dT%H:%M:%S')}', 'Timestamp(Microsecond, Some(\"UTC\"))')"})
 
     def upsert_sources(self, sources: Sequence[Source]) -> None:

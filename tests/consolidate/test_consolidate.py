@@ -125,10 +125,18 @@ def test_answers_count_as_recall(tmp_path, monkeypatch, corpus):
     m = Memory(Settings(home=tmp_path / "h", embed={"model": "fake:64"}, llm={"model": "fake"}),
                embedder=FakeEmbedder(dim=64))
     m.ingest([corpus], recursive=True)
+    version = m._lance.units_table().version
     ans = m.ask("Where did we stay in Lisbon?")
-    assert ans.citations
+    again = m.ask("Where did we stay in Lisbon?")
+    assert ans.citations and again.citations[0].unit_id == ans.citations[0].unit_id
+    # An answer writes no table version (it notes the recall); the next write folds it in.
+    m._lance.refresh()
+    assert m._lance.units_table().version == version
+    m.consolidate(only=["decay"])
     row = m._lance.units_where(f"id = '{ans.citations[0].unit_id}'", ["access_count", "last_access"])[0]
-    assert row["access_count"] == 1 and row["last_access"] is not None
+    assert row["access_count"] == 2 and row["last_access"] is not None
+    m.consolidate(only=["decay"])  # folded once, not again
+    assert m._lance.units_where(f"id = '{ans.citations[0].unit_id}'", ["access_count"])[0]["access_count"] == 2
 
 
 def _secret_notes(tmp_path):
