@@ -90,6 +90,25 @@ class Memory(Stores, Views, Upkeep):
             self.search("warm up", k=1)
         except Exception:  # an empty or new home: nothing to warm
             pass
+        self._catch_up_snapshot()
+
+    def _catch_up_snapshot(self) -> None:
+        """A home last written by an older mem (or with the setting off) has no current
+        snapshot: the resident process writes one when no writer is busy, so that later
+        commands without it search without LanceDB."""
+        from memcli.errors import LockBusyError
+
+        if self.remote or not self.settings.search.snapshot or not (self.home / "lance").is_dir():
+            return
+        from memcli.store import snapshot
+
+        if snapshot.load(self.home, self.home / "lance") is not None:
+            return
+        try:
+            with self._lock(timeout=0):
+                self._lance  # noqa: B018 - the write that follows the lock saves the snapshot
+        except LockBusyError:
+            pass
 
     @cached_property
     def _retriever(self):

@@ -10,21 +10,27 @@ from typing import Annotated, Optional
 
 import typer
 
-from memcli.cli import (ask_cmd, config_cmd, consolidate_cmd, core_cmd, eval_cmd, graph_cmd, help, plugins_cmd, render,
-                        serve_cmd)
+from memcli.cli import help, render
 from memcli.cli.context import state
 from memcli.cli.help import complete_path
 
 help.install()
 
-app = typer.Typer(
-    name="mem",
-    help="A local, private memory for your documents and conversations.",
-    no_args_is_help=True,
-    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
-    rich_markup_mode="rich",
-    pretty_exceptions_enable=False,
-)
+# Each module registers its own commands (this order is --help's order). A command line that
+# names one of these builds only the module that owns it: Typer turns every registered
+# command's signature into Click parameters on each run (~75 ms for all 24 on a 2-core box,
+# most of a cold `mem search`'s CLI cost besides the imports of the modules themselves).
+# tests/cli/test_cli.py checks this table against what the modules register.
+OWNERS: dict[str, tuple[str, ...]] = {
+    "core_cmd": ("ingest", "search", "forget", "sources", "stats", "reindex", "doctor", "export", "import"),
+    "ask_cmd": ("ask", "chat", "models"),
+    "consolidate_cmd": ("consolidate", "pin", "history", "schedule"),
+    "config_cmd": ("config",),
+    "graph_cmd": ("graph",),
+    "serve_cmd": ("serve", "ui", "mcp", "watch"),
+    "eval_cmd": ("eval",),
+    "plugins_cmd": ("plugins",),  # and the commands plugins add
+}
 
 
 def version_cb(value: bool) -> None:
@@ -35,7 +41,6 @@ def version_cb(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     home: Annotated[Optional[str], typer.Option("--home", envvar="MEM_HOME", metavar="DIR|URI", help="Memory home: a directory, or s3://bucket/prefix (gs://, az://) on object storage.", autocompletion=complete_path)] = None,
     config: Annotated[Optional[Path], typer.Option("--config", envvar="MEM_CONFIG", help="Config YAML file.")] = None,
@@ -45,9 +50,45 @@ def _root(
     state.home, state.config, state.debug = home, config, debug
 
 
-# One registration style: each module adds its own commands (the order is --help's order).
-for _module in (core_cmd, ask_cmd, consolidate_cmd, config_cmd, graph_cmd, serve_cmd, eval_cmd, plugins_cmd):
-    _module.register(app)
+_APPS: dict[tuple[str, ...], typer.Typer] = {}
+
+
+def build(modules: tuple[str, ...] = tuple(OWNERS)) -> typer.Typer:
+    """The app with the commands of ``modules`` (all of them: the whole CLI), made once."""
+    import importlib
+
+    if modules not in _APPS:
+        a = typer.Typer(
+            name="mem",
+            help="A local, private memory for your documents and conversations.",
+            no_args_is_help=True,
+            add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish
+            rich_markup_mode="rich",
+            pretty_exceptions_enable=False,
+        )
+        a.callback()(_root)
+        for name in modules:
+            importlib.import_module(f"memcli.cli.{name}").register(a)
+        _APPS[modules] = a
+    return _APPS[modules]
+
+
+def app_for(argv: list[str]) -> typer.Typer:
+    """Only the module owning the command ``argv`` names; the whole CLI for anything else
+    (no command, --help, a plugin's command, shell completion)."""
+    from memcli.server.client import route
+
+    cmd = route(argv)[1]
+    owner = [m for m, names in OWNERS.items() if cmd in names]
+    if len(owner) != 1 or owner[0] == "plugins_cmd" or any(k.endswith("_COMPLETE") for k in os.environ):
+        return build()
+    return build((owner[0],))
+
+
+def __getattr__(name: str):
+    if name == "app":  # the whole CLI (tests, completion scripts, `python -m typer`)
+        return build()
+    raise AttributeError(name)
 
 
 def run(argv: list[str] | None = None) -> int:
@@ -58,7 +99,8 @@ def run(argv: list[str] | None = None) -> int:
 
     state.debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     try:
-        rv = app(args=argv, prog_name="mem", standalone_mode=False)
+        args = sys.argv[1:] if argv is None else argv
+        rv = app_for(args)(args=args, prog_name="mem", standalone_mode=False)
         if rv == 130:  # typer's form of a KeyboardInterrupt (Ctrl-C, SIGTERM) outside a write
             render.err.print("[yellow]interrupted[/yellow]")
         return rv if isinstance(rv, int) else 0

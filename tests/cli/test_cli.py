@@ -55,6 +55,31 @@ def test_a_cold_search_skips_what_it_does_not_need(tmp_path):
     assert out.stdout.split()[-2:] == ["False", "True"], out.stdout + out.stderr
 
 
+def test_a_command_builds_only_the_module_that_owns_it(tmp_path):
+    # Each command module is listed with the commands it registers (cli/app.py OWNERS): a
+    # command line builds only its owner, and the whole CLI (help, completion) stays the same.
+    import importlib
+
+    import typer
+
+    from memcli.cli.app import OWNERS, app_for, build
+
+    for module, names in OWNERS.items():
+        a = typer.Typer()
+        importlib.import_module(f"memcli.cli.{module}").register(a)
+        got = {c.name or c.callback.__name__ for c in a.registered_commands} | {g.name for g in a.registered_groups}
+        assert set(names) <= got and (got - set(names) == set() or module == "plugins_cmd"), (module, got)
+    assert [c.callback.__name__ for c in build().registered_commands][:3] == ["ingest", "search", "forget"]
+    assert app_for(["--home", "x", "search", "q"]) is build(("core_cmd",))
+    assert app_for(["--help"]) is build() and app_for(["hello-from-a-plugin"]) is build()
+    code = ("import sys; from memcli.cli import run; run(['search', 'anything', '--mode', 'bm25']); "
+            "print(sorted(m.split('.')[-1] for m in sys.modules if m.startswith('memcli.cli.') and m.endswith('_cmd')))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEM_")}
+    env |= {"MEM_HOME": str(tmp_path / "home"), "MEM_NO_SERVER": "1", "MEM_EMBED__MODEL": "fake:64"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip().splitlines()[-1] == "['core_cmd']", out.stdout + out.stderr
+
+
 def test_help_lists_the_commands(capsys):
     code, out, _ = mem(capsys, "--help")
     assert code == 0

@@ -146,3 +146,11 @@ def test_bridged_notes_come_from_the_snapshot_too(settings, monkeypatch):
         assert [(h.unit_id, h.score) for h in got] == [(h.unit_id, h.score) for h in lance.search(q, k=6)], q
     assert linked  # bridging read linked notes
     assert "_lance" not in reader.__dict__  # their rows and vectors, and the aliases, without LanceDB
+
+
+def test_a_resident_process_writes_a_missing_snapshot(mem, corpus, settings):
+    mem.ingest([corpus], recursive=True)
+    snapshot.drop(mem.home)  # a home last written by an older mem
+    assert snapshot.load(mem.home, mem.home / "lance") is None
+    _fresh(settings)._warm_up()
+    assert isinstance(_fresh(settings)._reads, SnapshotReads)
