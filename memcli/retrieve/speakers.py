@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-_TURN_SPEAKER = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?([^:\n]{1,40}):")
+from memcli.store.turns import TURN_SPEAKER as _TURN_SPEAKER
 
 
 @lru_cache(maxsize=256)

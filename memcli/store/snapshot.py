@@ -82,7 +82,7 @@ def write(home: Path, lance_dir: Path, lance, aliases: tuple[int, list[tuple[str
     d = Path(home) / DIR
     before = table_versions(lance_dir)
     t = lance.units_table()
-    if t is None or before["turn_vectors"] is not None or before["units"] is None:
+    if t is None or before["units"] is None:
         drop(home)
         return False
     live = lance.committed(["id", "source_id", "level", "ord"])
@@ -94,7 +94,12 @@ def write(home: Path, lance_dir: Path, lance, aliases: tuple[int, list[tuple[str
     fp = lance.fingerprint()
     old = _read_meta(d)
     vec_name = None
-    if old is not None and old.get("ids") == ids and old.get("fingerprint") == fp and (d / old["vectors"]).is_file():
+    turns = _turns(lance) if before["turn_vectors"] is not None else None
+    if turns is not None and len(turns[0]) >= cap:
+        drop(home)
+        return False
+    if (old is not None and old.get("ids") == ids and old.get("fingerprint") == fp and (d / old["vectors"]).is_file()
+            and old.get("turns", {}).get("units") == (turns[0] if turns else None)):
         vec_name = old["vectors"]
     else:
         vecs = lance.vectors_of(ids)
@@ -102,10 +107,9 @@ def write(home: Path, lance_dir: Path, lance, aliases: tuple[int, list[tuple[str
         mat = np.stack([np.asarray(vecs[u], dtype=dtype) for u in ids]) if ids else np.zeros((0, 0), dtype)
         d.mkdir(parents=True, exist_ok=True)
         vec_name = f"vectors-{uuid.uuid4().hex[:12]}.npy"
-        with open(d / vec_name, "wb") as f:
-            np.save(f, mat)
-            f.flush()
-            os.fsync(f.fileno())
+        _save(d / vec_name, mat)
+        if turns is not None:
+            _save(d / vec_name.replace("vectors-", "vectors-turns-"), turns[2])
     sources = {s.source_id: _source_json(s) for s in lance.sources()}
     src_ids = sorted(sources)
     index = {sid: i for i, sid in enumerate(src_ids)}
@@ -115,6 +119,7 @@ def write(home: Path, lance_dir: Path, lance, aliases: tuple[int, list[tuple[str
         "level": [int(v or 0) for v in live.column("level").to_pylist()],
         "ord": [int(v or 0) for v in live.column("ord").to_pylist()],
         "sources": [sources[s] for s in src_ids], "aliases": [aliases[0], [list(a) for a in aliases[1]]],
+        "turns": {"units": turns[0], "heads": turns[1]} if turns is not None else None,
     }
     if table_versions(lance_dir) != before:  # written to while read: the next write saves it
         drop(home)
@@ -122,10 +127,31 @@ def write(home: Path, lance_dir: Path, lance, aliases: tuple[int, list[tuple[str
     tmp = d / f".{META}.{uuid.uuid4().hex[:8]}"
     tmp.write_text(json.dumps(meta, separators=(",", ":")), encoding="utf-8")
     os.replace(tmp, d / META)
+    keep = {vec_name, vec_name.replace("vectors-", "vectors-turns-")}
     for p in d.iterdir():  # earlier vector files (a reader holding one open keeps its copy)
-        if p.name.startswith("vectors-") and p.name != vec_name:
+        if p.name.startswith("vectors-") and p.name not in keep:
             p.unlink(missing_ok=True)
     return True
+
+
+def _save(path: Path, mat: np.ndarray) -> None:
+    with open(path, "wb") as f:
+        np.save(f, mat)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _turns(lance) -> tuple[list[str], list[str], np.ndarray] | None:
+    """A conversation home's turn vectors: each turn's unit, the speaker head of its text
+    (all the speaker boost reads: "[1:56 pm on 8 May, 2023] Caroline:"), its vector."""
+    from memcli.store.turns import turn_head
+
+    t = lance.turns.table()
+    if t is None:
+        return None
+    rows = t.to_arrow()
+    vecs = np.asarray(rows.column("vector").to_pylist(), dtype=np.float32).reshape(rows.num_rows, -1)
+    return (rows.column("unit_id").to_pylist(), [turn_head(x) for x in rows.column("text").to_pylist()], vecs)
 
 
 def _read_meta(d: Path) -> dict | None:
@@ -144,17 +170,52 @@ def load(home: Path, lance_dir: Path) -> "SnapshotReads | None":
         return None
     try:
         vectors = np.load(d / meta["vectors"], mmap_mode="r")
+        turns = (None if not meta.get("turns") else
+                 np.load(d / meta["vectors"].replace("vectors-", "vectors-turns-"), mmap_mode="r"))
     except (OSError, ValueError, KeyError):
         return None
-    return SnapshotReads(meta, vectors, lance_dir)
+    return SnapshotReads(meta, vectors, lance_dir, turns)
 
 
-class _NoTurns:
-    """A snapshot is only written for a home without conversation turn vectors."""
+def _cosines(m: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """LanceDB's cosine (1 - its distance) of each row of ``m`` to ``q``."""
+    m = np.asarray(m, dtype=np.float32)
+    q = np.asarray(q, dtype=np.float32)
+    norms = np.linalg.norm(m, axis=1) * max(float(np.linalg.norm(q)), 1e-12)
+    return (m @ q) / np.maximum(norms, 1e-12)
 
-    @staticmethod
-    def table():
-        return None
+
+class _Turns:
+    """TurnStore's two reads, from the snapshot (None: a home without turn vectors)."""
+
+    def __init__(self, meta: dict | None, vectors: np.ndarray | None) -> None:
+        self.units = meta["units"] if meta else []
+        self.heads = meta["heads"] if meta else []
+        self.vectors = vectors
+
+    def table(self):
+        return self if self.vectors is not None else None
+
+    def search(self, vector, n: int, boost=lambda text: 0.0) -> list[tuple[str, float]]:
+        sims = _cosines(self.vectors, vector)
+        best: dict[str, float] = {}
+        for i in np.argsort(-sims, kind="stable")[:n]:
+            sc = float(sims[i]) + boost(self.heads[i])
+            u = self.units[i]
+            best[u] = max(best.get(u, -9.0), sc)
+        return sorted(best.items(), key=lambda x: -x[1])
+
+    def best_of(self, unit_ids, vector, boost=lambda text: 0.0) -> dict[str, float]:
+        want = set(unit_ids)
+        rows = [i for i, u in enumerate(self.units) if u in want]
+        if not rows:
+            return {}
+        sims = _cosines(self.vectors[rows], vector)
+        out: dict[str, float] = {}
+        for i, s in zip(rows, sims):
+            u = self.units[i]
+            out[u] = max(out.get(u, -9.0), float(s) + boost(self.heads[i]))
+        return out
 
 
 class _Version:
@@ -170,7 +231,7 @@ class SnapshotReads:
     every other attribute (and a call it cannot answer: a filter, another column) goes to
     the real store, opened then (``real``, set by the one who made this)."""
 
-    def __init__(self, meta: dict, vectors: np.ndarray, lance_dir: Path) -> None:
+    def __init__(self, meta: dict, vectors: np.ndarray, lance_dir: Path, turns: np.ndarray | None = None) -> None:
         self.meta = meta
         self.vectors = vectors
         self.lance_dir = lance_dir
@@ -182,7 +243,7 @@ class SnapshotReads:
         self.source_rows = meta["sources"]
         self._sources: dict[str, Source] | None = None
         self.real = None  # () -> LanceStore
-        self.turns = _NoTurns()
+        self.turns = _Turns(meta.get("turns"), turns)
 
     def __getattr__(self, name: str):
         if name.startswith("__") or self.__dict__.get("real") is None:
@@ -217,11 +278,7 @@ class SnapshotReads:
         if keep is None or list(columns) != ["id"]:
             return self.real().dense_search(vector, k, columns, ann_nprobes=ann_nprobes, ann_refine=ann_refine,
                                             where=where)
-        q = np.asarray(vector, dtype=np.float32)
-        m = np.asarray(self.vectors, dtype=np.float32)
-        # LanceDB's cosine distance: 1 - q·v / (|q| |v|).
-        norms = np.linalg.norm(m, axis=1) * max(float(np.linalg.norm(q)), 1e-12)
-        sims = np.where(keep, (m @ q) / np.maximum(norms, 1e-12), -np.inf)
+        sims = np.where(keep, _cosines(self.vectors, vector), -np.inf)
         top = np.argsort(-sims, kind="stable")[: min(k, int(keep.sum()))]
         return [{"id": self.ids[i], "_distance": float(1.0 - sims[i])} for i in top]
 

@@ -10,6 +10,7 @@ rows, which the next write of that source replaces.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -18,6 +19,15 @@ from memcli.store.query import chunks, in_list
 from memcli.store.schema_cache import cache_schema
 
 TABLE = "turn_vectors"
+# How a turn's text opens: "[time] Speaker:" (the speaker boost of retrieve/speakers.py reads it).
+TURN_SPEAKER = re.compile(r"^\s*(?:\[[^\]]*\]\s*)?([^:\n]{1,40}):")
+
+
+def turn_head(text: str) -> str:
+    """The part of a turn's text that names its speaker ("[8 May] Caroline:"; "" if none):
+    all the speaker boost reads of it."""
+    m = TURN_SPEAKER.match(text or "")
+    return m.group(0) if m else ""
 
 
 class TurnStore:

@@ -119,17 +119,20 @@ def test_no_snapshot_past_the_exact_search_size_or_without_the_setting(corpus, s
     assert not isinstance(_fresh(settings, ann_min_units=3)._reads, SnapshotReads)
 
 
-def test_a_conversation_home_reads_lancedb(settings, tmp_path):
+def test_a_conversation_home_s_turns_come_from_the_snapshot(settings, tmp_path):
     chat = tmp_path / "chat.json"
     shutil.copy(CHAT, chat)
     m = _fresh(settings)
     m.settings.segment.chat_units = "topic"  # segments of several turns: per-turn vectors kept
     m.ingest([chat])
     assert snapshot.table_versions(m.home / "lance")["turn_vectors"] is not None
-    assert not (m.home / snapshot.DIR / snapshot.META).exists()
-    reader = _fresh(settings)
-    assert _hits(reader, "kitten") == _hits(_fresh(settings, snapshot=False), "kitten")
-    assert not isinstance(reader._retriever.lance, SnapshotReads)
+    reader, lance = _fresh(settings), _fresh(settings, snapshot=False)
+    for q in ["kitten", "What is the name of Ana's kitten?", "What did Ben say about the trip?", "when"]:
+        assert _hits(reader, q) == _hits(lance, q), q
+    assert isinstance(reader._retriever.lance, SnapshotReads) and "_lance" not in reader.__dict__
+    # Speaker heads only: no turn's words beyond who said it.
+    meta = (m.home / snapshot.DIR / snapshot.META).read_text()
+    assert "kitten" not in meta.lower()
 
 
 def test_bridged_notes_come_from_the_snapshot_too(settings, monkeypatch):
