@@ -44,7 +44,10 @@ def rich_memory(mem, corpus, tmp_path):
     mem.consolidate(only=["supersede"])
     mem.consolidate(only=["decay"], now=utcnow() + timedelta(days=3 * 365))  # the unpinned garden notes
     mem.consolidate(only=["summarize"])
-    mem.ask("Where did we stay in Lisbon?")  # an access count
+    mem.ask("Where did we stay in Lisbon?")  # an access count, noted
+    with mem._lock():  # which the next write folds into LanceDB (store/access.py)
+        pass
+    assert any(r["access_count"] for r in _units(mem).values())
     return mem
 
 
