@@ -99,7 +99,7 @@ def write(home: Path, lance_dir: Path, lance, aliases: tuple[int, list[tuple[str
         drop(home)
         return False
     if (old is not None and old.get("ids") == ids and old.get("fingerprint") == fp and (d / old["vectors"]).is_file()
-            and old.get("turns", {}).get("units") == (turns[0] if turns else None)):
+            and (old.get("turns") or {}).get("units") == (turns[0] if turns else None)):
         vec_name = old["vectors"]
     else:
         vecs = lance.vectors_of(ids)

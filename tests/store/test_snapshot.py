@@ -5,6 +5,7 @@ read once the tables moved on without it, keep no forgotten source, and step asi
 does not apply (a filter, a conversation home, a home past the exact-search size)."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -75,6 +76,10 @@ def test_the_snapshot_follows_another_process_s_writes(mem, corpus, settings, tm
     (extra / "compost.md").write_text("# Compost\n\nTurn the compost heap every fortnight with a fork.\n")
     writer.ingest([extra])
     assert any(uri.endswith("compost.md") for _, _, uri, _ in _hits(reader, "turn the compost heap"))
+    # Each write left a snapshot of its own versions: the reader still reads one. (Its Tantivy
+    # searcher has not reloaded, so the new note's row came from LanceDB: a fallback, not a miss.)
+    assert isinstance(reader._retriever.lance, SnapshotReads)
+    assert reader._retriever.lance.versions == snapshot.table_versions(reader.home / "lance")
 
 
 def test_a_write_that_skips_the_snapshot_makes_it_unread(mem, corpus, settings):
@@ -99,6 +104,7 @@ def test_forgetting_takes_the_source_out_of_the_snapshot(mem, tmp_path):
     snap_dir = mem.home / snapshot.DIR
     assert key.encode() in (snap_dir / snapshot.META).read_bytes()
     mem.forget(str(d / "secret.md"))
+    assert (snap_dir / snapshot.META).is_file()
     assert not any(key.encode() in p.read_bytes() for p in snap_dir.iterdir())
     assert len(list(snap_dir.glob("vectors-*.npy"))) == 1  # the old vectors went with it
 
@@ -157,3 +163,14 @@ def test_a_resident_process_writes_a_missing_snapshot(mem, corpus, settings):
     assert snapshot.load(mem.home, mem.home / "lance") is None
     _fresh(settings)._warm_up()
     assert isinstance(_fresh(settings)._reads, SnapshotReads)
+
+
+def test_a_write_that_changes_no_unit_keeps_the_vectors_file(mem, corpus, settings):
+    mem.ingest([corpus], recursive=True)
+    snap_dir = mem.home / snapshot.DIR
+    vectors = sorted(p.name for p in snap_dir.glob("vectors-*.npy"))
+    for _ in range(2):
+        os.utime(corpus / "garden.md")  # touched, not changed: no unit is written
+        mem.ingest([corpus], recursive=True)
+        assert sorted(p.name for p in snap_dir.glob("vectors-*.npy")) == vectors
+        assert isinstance(_fresh(settings)._reads, SnapshotReads)
