@@ -105,7 +105,11 @@ class Catalog(LexicalCache):
                 self.lance.upsert_sources(sources)
 
     def reindex(self, embed, fp: dict[str, object], on_progress=None) -> int:
-        """New vectors for every unit; ids, text and the lexical index stay as they are."""
+        """New vectors for every unit; ids, text and the lexical index stay as they are. The
+        search snapshot goes first: it holds the old vectors under the same ids."""
+        from memcli.store import snapshot
+
+        snapshot.drop(self.home)
         with self.journaled("reindex"):
             n = self.lance.reindex(embed, fp, on_progress)
             self.lance.turns.reembed(embed)

@@ -39,24 +39,32 @@ TABLES = ("units", "sources", "turn_vectors", "relations")  # what a search read
 _MAX_U64 = 2**64 - 1
 
 
-def table_versions(lance_dir: Path) -> dict[str, int | None]:
-    """Each table's newest version from its manifest names (None: no such table), read with
-    directory listings only. Lance names a version's manifest ``{v}.manifest`` or, in its
-    newer scheme, ``{2**64 - 1 - v:020}.manifest`` (so that the newest lists first)."""
-    out: dict[str, int | None] = {}
+def table_versions(lance_dir: Path) -> dict[str, list[int] | None]:
+    """Each table's newest version, with its manifest's size and modification time (a table
+    dropped and made again — a reindex — counts its versions from 1 again), read with
+    directory listings only; None: no such table. Lance names a version's manifest
+    ``{v}.manifest`` or, in its newer scheme, ``{2**64 - 1 - v:020}.manifest`` (so that the
+    newest lists first)."""
+    out: dict[str, list[int] | None] = {}
     for name in TABLES:
+        d = lance_dir / f"{name}.lance" / "_versions"
         try:
-            names = os.listdir(lance_dir / f"{name}.lance" / "_versions")
+            names = os.listdir(d)
         except OSError:
             out[name] = None
             continue
-        best = None
+        best, file = None, None
         for n in names:
             if n.endswith(".manifest") and n[:-9].isdigit():
                 v = int(n[:-9])
                 v = _MAX_U64 - v if v > 2**63 else v
-                best = v if best is None or v > best else best
-        out[name] = best
+                if best is None or v > best:
+                    best, file = v, n
+        try:
+            st = os.stat(d / file) if file else None
+        except OSError:
+            st = None
+        out[name] = None if st is None else [best, st.st_size, st.st_mtime_ns]
     return out
 
 
@@ -128,8 +136,8 @@ def write(home: Path, lance_dir: Path, lance, aliases: tuple[int, list[tuple[str
     tmp.write_text(json.dumps(meta, separators=(",", ":")), encoding="utf-8")
     os.replace(tmp, d / META)
     keep = {vec_name, vec_name.replace("vectors-", "vectors-turns-")}
-    for p in d.iterdir():  # earlier vector files (a reader holding one open keeps its copy)
-        if p.name.startswith("vectors-") and p.name not in keep:
+    for p in d.iterdir():  # earlier vector files (a reader holding one open keeps its copy), a killed write's leftovers
+        if (p.name.startswith("vectors-") and p.name not in keep) or p.name.startswith(f".{META}."):
             p.unlink(missing_ok=True)
     return True
 
@@ -235,7 +243,7 @@ class SnapshotReads:
         self.meta = meta
         self.vectors = vectors
         self.lance_dir = lance_dir
-        self.versions = meta["versions"]
+        self.versions = meta["versions"]  # {table: [version, manifest size, manifest mtime]}
         self.ids: list[str] = meta["ids"]
         self.row_of = {u: i for i, u in enumerate(self.ids)}
         self.level = np.asarray(meta["level"], dtype=np.int32)
@@ -257,10 +265,10 @@ class SnapshotReads:
     def units_table(self, fp: dict[str, object] | None = None, **kw):
         if kw or (fp is not None and self.meta["fingerprint"] != {k: str(v) for k, v in fp.items()}):
             return self.real().units_table(fp, **kw)  # a mismatch: the store says so, as always
-        return _Version(self.versions["units"])
+        return _Version(self.versions["units"][0])
 
     def sources_table(self):
-        return _Version(self.versions["sources"])
+        return _Version(self.versions["sources"][0])
 
     def has_summaries(self) -> bool:
         return bool((self.level > 0).any())

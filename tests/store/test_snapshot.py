@@ -174,3 +174,14 @@ def test_a_write_that_changes_no_unit_keeps_the_vectors_file(mem, corpus, settin
         mem.ingest([corpus], recursive=True)
         assert sorted(p.name for p in snap_dir.glob("vectors-*.npy")) == vectors
         assert isinstance(_fresh(settings)._reads, SnapshotReads)
+
+
+def test_a_reindex_takes_the_snapshot_of_the_old_vectors_away(mem, corpus, settings):
+    mem.ingest([corpus], recursive=True)
+    before = snapshot.table_versions(mem.home / "lance")["units"]
+    mem.reindex()  # the units table is made again: its versions start over
+    after = snapshot.table_versions(mem.home / "lance")["units"]
+    assert after != before
+    reader = _fresh(settings)
+    assert isinstance(reader._reads, SnapshotReads)  # written again by the reindex's lock
+    assert _hits(reader, "tomato seedlings") == _hits(_fresh(settings, snapshot=False), "tomato seedlings")
