@@ -79,6 +79,8 @@ def app_for(argv: list[str]) -> typer.Typer:
     from memcli.server.client import route
 
     cmd = route(argv)[1]
+    if cmd is None and "--version" in argv and "--help" not in argv:
+        return build(())  # the root's own option: no command to build
     owner = [m for m, names in OWNERS.items() if cmd in names]
     if len(owner) != 1 or owner[0] == "plugins_cmd" or any(k.endswith("_COMPLETE") for k in os.environ):
         return build()

@@ -72,6 +72,7 @@ def test_a_command_builds_only_the_module_that_owns_it(tmp_path):
     assert [c.callback.__name__ for c in build().registered_commands][:3] == ["ingest", "search", "forget"]
     assert app_for(["--home", "x", "search", "q"]) is build(("core_cmd",))
     assert app_for(["--help"]) is build() and app_for(["hello-from-a-plugin"]) is build()
+    assert app_for(["--version"]) is build(()) and app_for(["--version", "--help"]) is build()
     code = ("import sys; from memcli.cli import run; run(['search', 'anything', '--mode', 'bm25']); "
             "print(sorted(m.split('.')[-1] for m in sys.modules if m.startswith('memcli.cli.') and m.endswith('_cmd')))")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEM_")}
