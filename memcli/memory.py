@@ -164,7 +164,7 @@ class Memory(Stores, Views, Upkeep):
         """
         from functools import partial
 
-        from memcli.llm.chat import ChatSession
+        from memcli.answer.chat import ChatSession
 
         return ChatSession(ask=partial(self.ask, as_of=as_of) if as_of else self.ask, ingest=self.ingest, generator=lambda: self._generator,
                            chats_dir=lambda: self.ensure_home() / "chats",
@@ -196,7 +196,7 @@ class Memory(Stores, Views, Upkeep):
         Raises:
             ConfigError: an empty question or an unknown mode.
         """
-        from memcli.llm.rag import Asker
+        from memcli.answer.ask import Asker
 
         def search(q, **kw):
             return self.search(q, reranker=reranker, hops=hops, filters=filters or None, as_of=as_of, **kw)
@@ -221,7 +221,7 @@ class Memory(Stores, Views, Upkeep):
                 self._record_access([c.unit_id for c in ans.citations])
             return ans
 
-        from memcli.llm.stream import AnswerStream
+        from memcli.answer.stream import AnswerStream
 
         steps = AnswerStream(asker.stream(question, k=k, mode=mode, answer=answer, explain=explain), finish)
         return steps if stream else steps.result()

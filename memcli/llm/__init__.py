@@ -1,4 +1,5 @@
-"""Answering from memory: the Generator protocol, llama.cpp, context assembly, answers."""
+"""The generation runtime: the Generator protocol, llama.cpp (and a fake for tests), the CPU
+probe, the prompts. The answer pipeline that calls it is memcli/answer/."""
 
 from __future__ import annotations
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from memcli.llm.base import Message
-from memcli.answer.context import Excerpt
 
 SYSTEM = (
     "You answer the user's question using only the memory excerpts in the message. "
@@ -20,7 +19,8 @@ SYSTEM = (
 NOT_IN_MEMORY = "Not in your memory."
 
 
-def provenance(ex: Excerpt) -> str:
+def provenance(ex) -> str:
+    """An excerpt's (memcli.answer.context.Excerpt) label: file, section, date, trust."""
     h = ex.first
     label = h.uri.rsplit("/", 1)[-1]
     if h.section:
@@ -32,12 +32,12 @@ def provenance(ex: Excerpt) -> str:
     return label
 
 
-def format_excerpt(ex: Excerpt) -> str:
+def format_excerpt(ex) -> str:
     quoted = "\n".join("> " + line for line in ex.text.splitlines() if line.strip())
     return f"[{ex.number}] {provenance(ex)}\n{quoted}"
 
 
-def messages(question: str, excerpts: Sequence[Excerpt]) -> list[Message]:
+def messages(question: str, excerpts: Sequence) -> list[Message]:
     memory = "\n\n".join(format_excerpt(e) for e in sorted(excerpts, key=lambda e: e.number))
     user = f"Memory excerpts:\n\n{memory}\n\nQuestion: {question.strip()}"
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]

@@ -10,7 +10,8 @@ from memcli.answer.qtypes import focus, new_numbers, question_type
 from memcli.answer.ranker import Ranker, load
 from memcli.answer.refusal import absent_terms, check, specific_terms
 from memcli.answer.span import answer_span
-from memcli.llm.guard import RepeatGuard, supported
+from memcli.answer.grounding import supported
+from memcli.llm.guard import RepeatGuard
 from memcli.markup import prose
 
 

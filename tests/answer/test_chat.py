@@ -3,7 +3,7 @@
 import json
 
 from memcli.cli import run
-from memcli.llm.chat import cheap_rewrite, needs_context
+from memcli.answer.chat import cheap_rewrite, needs_context
 
 
 def test_cheap_rewrite_carries_the_subject_of_the_last_question():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from memcli.answer.policy import HAND, AnswerPolicy, for_reader
-from memcli.llm.guard import invented
+from memcli.answer.grounding import invented
 from memcli.markup import navigation
 from memcli.store.query import search_sql
 from memcli.types import SearchFilters

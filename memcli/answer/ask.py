@@ -20,7 +20,8 @@ from memcli.answer.hops import bridge, named_by
 from memcli.answer.pick import best_sentence, load_pick
 from memcli.answer.refusal import check as refusal_check
 from memcli.answer.result import Answer, Citation
-from memcli.llm.guard import RepeatGuard, carries, invented, new_words, supported
+from memcli.answer.grounding import carries, invented, new_words, supported
+from memcli.llm.guard import RepeatGuard
 from memcli.llm.prompts import NOT_IN_MEMORY, messages
 from memcli.types import Hit
 
@@ -221,7 +222,7 @@ class Asker:
     def stream(self, question: str, *, k: int | None = None, mode: str | None = None, answer: str | None = None,
                explain: bool = False) -> Generator[str, None, Answer]:
         """The answer pipeline as one generator: it yields the generated text as the model
-        writes it and returns the finished ``Answer`` (memcli.llm.stream.AnswerStream)."""
+        writes it and returns the finished ``Answer`` (memcli.answer.stream.AnswerStream)."""
         how = answer or self.s.answer
         dated = self._about_time(question, how, k)
         if dated is not None:

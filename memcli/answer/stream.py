@@ -2,7 +2,7 @@
 
 As simonw/llm's ``Response``: ``for piece in mem.ask(q, stream=True)`` prints as the model
 writes, and ``result()`` gives the finished answer with its citations. The pipeline is one
-generator (memcli.llm.rag.Asker.stream) that yields text and returns the Answer, so nothing
+generator (memcli.answer.ask.Asker.stream) that yields text and returns the Answer, so nothing
 runs on another thread and nothing is computed twice; a callback is no longer threaded
 through the layers.
 """

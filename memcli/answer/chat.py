@@ -46,7 +46,7 @@ def cheap_rewrite(question: str, history: list[tuple[str, str]]) -> str:
 class ChatTurn:
     question: str
     standalone: str
-    answer: object  # llm.rag.Answer
+    answer: object  # memcli.answer.Answer
     at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 
@@ -88,7 +88,7 @@ class ChatSession:
     def ask(self, question: str, stream: bool = False):
         """The follow-up, rewritten from the history and asked: its ``Answer`` (an
         ``AnswerStream`` with ``stream``)."""
-        from memcli.llm.stream import AnswerStream
+        from memcli.answer.stream import AnswerStream
 
         steps = AnswerStream(self._steps(question))
         return steps if stream else steps.result()
