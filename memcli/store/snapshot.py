@@ -3,8 +3,8 @@
 A command without a resident server spent about half its wall time importing LanceDB and
 pyarrow (0.55–0.7 s of 1.4 s on this project's slower 2-core box) to read a few things: the
 live units' vectors (an exact scan: below ``search.ann_min_units`` LanceDB has no ANN index
-either), which candidates are live, the sources the hits show, and bridging's note titles.
-The rows themselves come from Tantivy's sealed document store already. So the writer, at the
+either), which candidates are live, the sources the hits show, bridging's note titles, and
+a conversation home's turn vectors. The rows themselves come from Tantivy's sealed document store already. So the writer, at the
 end of every write it holds the lock for, saves those few things here: the vectors as one
 ``.npy`` (memory-mapped, the table's own dtype, so the scores are LanceDB's), the rest as
 one JSON file that names it. Both are written under new names and swapped in with a rename,
@@ -15,8 +15,9 @@ A snapshot stands for the table versions it was written from. A reader lists eac
 every version matches; anything else — a newer write, a filter, a conversation home's turn
 vectors, a home past the size cap — goes to LanceDB as before, with the same answers.
 
-Like Tantivy it holds derived data only, and no text: unit ids, vectors, and per source its
-uri, title and content hash (the key of its sealed rows). A forget rewrites it without the
+Like Tantivy it holds derived data only, and no unit's text: unit ids, vectors, per source its
+uri, title and content hash (the key of its sealed rows), and per conversation turn only the
+head that names its speaker ("[8 May, 2023] Caroline:"). A forget rewrites it without the
 forgotten sources, and a write that cannot write it removes it.
 """
 
