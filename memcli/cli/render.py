@@ -213,7 +213,7 @@ def answer_view(ans, *, streamed: bool, show_context: bool) -> None:
             out.print("[dim]Closest memory:[/dim]")
             hits_view(ans.closest, ans.question)
         return
-    if ans.evidence and (ans.mode == "generate" or ans.evidence != ans.answer):
+    if ans.evidence and ans.evidence != ans.answer:  # a line shown as the answer is not shown again
         when = f" ({ans.evidence_date})" if ans.evidence_date else ""
         out.print(f"[dim]Evidence{when}:[/dim] {escape(ans.evidence)}")
     elif ans.evidence_date:
