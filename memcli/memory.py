@@ -93,9 +93,10 @@ class Memory(Stores, Views, Upkeep):
         self._catch_up_snapshot()
 
     def _catch_up_snapshot(self) -> None:
-        """A home last written by an older mem (or with the setting off) has no current
-        snapshot: the resident process writes one when no writer is busy, so that later
-        commands without it search without LanceDB."""
+        """A home last written by an older mem, by a write a crash cut short, or with the
+        setting off has no current snapshot: a resident process at warm-up, or the first
+        search of a process that had to open LanceDB for it, writes one when no writer is
+        busy, so that later commands without a server search without LanceDB."""
         from memcli.errors import LockBusyError
 
         if self.remote or not self.settings.search.snapshot or not (self.home / "lance").is_dir():
@@ -104,6 +105,8 @@ class Memory(Stores, Views, Upkeep):
 
         if snapshot.load(self.home, self.home / "lance") is not None:
             return
+        if self._lance.count_units() >= self.settings.search.ann_min_units:
+            return  # searched through LanceDB's ANN index: no snapshot to write
         try:
             with self._lock(timeout=0):
                 self._lance  # noqa: B018 - the write that follows the lock saves the snapshot
@@ -370,13 +373,17 @@ class Memory(Stores, Views, Upkeep):
             del self.__dict__["_retriever"]
         kw = dict(k=k, mode=mode, filters=filters, as_of=as_of, reranker=reranker, hops=hops, explain=explain, now=now)
         try:
-            return self._retriever.search(query, **kw)
+            hits = self._retriever.search(query, **kw)
         except RuntimeError as e:
             if "Not found" not in str(e):
                 raise
             # Another process compacted away the files of the version this read began on:
             # the retry reads the new version.
-            return self._retriever.search(query, **kw)
+            hits = self._retriever.search(query, **kw)
+        if reads is self.__dict__.get("_lance") and "_snapshot_tried" not in self.__dict__:
+            self.__dict__["_snapshot_tried"] = True  # once a process: LanceDB is open now anyway
+            self._catch_up_snapshot()
+        return hits
 
     def forget(self, ref: str) -> "list[Source]":
         """Remove sources and everything made from them (units, index entries, graph rows).

@@ -88,10 +88,10 @@ def test_a_write_that_skips_the_snapshot_makes_it_unread(mem, corpus, settings):
     top = _hits(_fresh(settings), q)[0][0]
     # Straight to LanceDB, no lock and no snapshot: the tables' version moves on alone.
     mem._lance.set_status([top], "archived")
+    assert snapshot.load(mem.home, mem.home / "lance") is None
     reader = _fresh(settings)
     assert top not in {u for u, *_ in _hits(reader, q)}
     assert not isinstance(reader._retriever.lance, SnapshotReads)
-    assert snapshot.load(mem.home, mem.home / "lance") is None
 
 
 def test_forgetting_takes_the_source_out_of_the_snapshot(mem, tmp_path):
@@ -185,3 +185,19 @@ def test_a_reindex_takes_the_snapshot_of_the_old_vectors_away(mem, corpus, setti
     reader = _fresh(settings)
     assert isinstance(reader._reads, SnapshotReads)  # written again by the reindex's lock
     assert _hits(reader, "tomato seedlings") == _hits(_fresh(settings, snapshot=False), "tomato seedlings")
+
+
+def test_a_search_that_had_to_open_lancedb_brings_the_snapshot_up_to_date(mem, corpus, settings):
+    mem.ingest([corpus], recursive=True)
+    top = _hits(_fresh(settings), "tomato seedlings")[0][0]
+    mem._lance.set_status([top], "archived")  # a write past the lock (an older mem, a cut-short write)
+    first = _fresh(settings)
+    assert not isinstance(first._reads, SnapshotReads)
+    hits = _hits(first, "tomato seedlings")
+    assert top not in {u for u, *_ in hits}
+    second = _fresh(settings)  # the next command: off LanceDB again
+    assert isinstance(second._reads, SnapshotReads) and _hits(second, "tomato seedlings") == hits
+    big = _fresh(settings, ann_min_units=2)  # a home LanceDB's ANN index searches: nothing written
+    snapshot.drop(mem.home)
+    _hits(big, "tomato seedlings")
+    assert snapshot.load(mem.home, mem.home / "lance") is None
