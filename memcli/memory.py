@@ -87,23 +87,18 @@ class Memory(Stores, Views, Upkeep):
         enc = self._embedder if loads_light(e.model, device=e.device, backend=e.backend) else self._query_encoder
         enc.embed_query("warm up")
         try:
-            self.search("warm up", k=1)
+            self.search("warm up", k=1)  # also writes a missing snapshot (_catch_up_snapshot)
         except Exception:  # an empty or new home: nothing to warm
             pass
-        self._catch_up_snapshot()
 
     def _catch_up_snapshot(self) -> None:
         """A home last written by an older mem, by a write a crash cut short, or with the
-        setting off has no current snapshot: a resident process at warm-up, or the first
-        search of a process that had to open LanceDB for it, writes one when no writer is
-        busy, so that later commands without a server search without LanceDB."""
+        setting off has no current snapshot: the first search of a process that had to open
+        LanceDB for it (a resident process's warm-up among them) writes one when no writer
+        is busy, so that later commands without a server search without LanceDB."""
         from memcli.errors import LockBusyError
 
         if self.remote or not self.settings.search.snapshot or not (self.home / "lance").is_dir():
-            return
-        from memcli.store import snapshot
-
-        if snapshot.load(self.home, self.home / "lance") is not None:
             return
         if self._lance.count_units() >= self.settings.search.ann_min_units:
             return  # searched through LanceDB's ANN index: no snapshot to write
@@ -381,7 +376,9 @@ class Memory(Stores, Views, Upkeep):
             # the retry reads the new version.
             hits = self._retriever.search(query, **kw)
         if reads is self.__dict__.get("_lance") and "_snapshot_tried" not in self.__dict__:
-            self.__dict__["_snapshot_tried"] = True  # once a process: LanceDB is open now anyway
+            # No current snapshot, or _reads would have returned it. Once a process: LanceDB
+            # is open now anyway.
+            self.__dict__["_snapshot_tried"] = True
             self._catch_up_snapshot()
         return hits
 

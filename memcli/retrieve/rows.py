@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from memcli.store.lance import LanceStore
-from memcli.store.lexical import ROW_COLUMNS as _COLUMNS, LexicalIndex, open_row
+from memcli.store.lexical import ROW_COLUMNS as _COLUMNS, LexicalIndex
 from memcli.store.query import UnitFilter
 
 ROW_COLUMNS = list(_COLUMNS)
@@ -56,16 +56,9 @@ class Rows:
         if unsure:
             keep = self.lance.units_by_ids(unsure, ["id"], where=self.where)
             ids = [u for u in ids if u in self._live or u in keep]
-        sealed = self.stored.rows(ids)
         # Each row opens with its source's content hash (sources are cached per table version:
         # the hits read them anyway to show where they come from).
-        keys = self.lance.sources_by_ids(sorted({sid for sid, _ in sealed.values()}))
-        found = {}
-        for u, (sid, data) in sealed.items():
-            src = keys.get(sid)
-            row = open_row(u, data, src.content_hash) if src is not None else None
-            if row is not None:
-                found[u] = row
+        found = self.stored.open_rows(ids, self.lance.sources_by_ids)
         # Not in the index (yet), or sealed with a key its source no longer has (an edit
         # under way; a summary): LanceDB has them.
         lost = [u for u in ids if u not in found]

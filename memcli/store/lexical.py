@@ -257,6 +257,20 @@ class LexicalIndex:
                 out[doc.get_first("id")] = (sid.decode(), sealed)
         return out
 
+    def open_rows(self, ids: Sequence[str], sources_by_ids) -> dict[str, dict]:
+        """The rows of ``ids`` the index holds sealed with their source's current key, opened;
+        ``sources_by_ids``: source ids -> {id: Source} (its ``content_hash`` is the key). An id
+        missing from the result is not in the index, or was sealed with another key."""
+        sealed = self.rows(ids)
+        keys = sources_by_ids(sorted({sid for sid, _ in sealed.values()}))
+        out = {}
+        for u, (sid, data) in sealed.items():
+            src = keys.get(sid)
+            row = open_row(u, data, src.content_hash) if src is not None else None
+            if row is not None:
+                out[u] = row
+        return out
+
     def count(self) -> int:
         return int(self.searcher().num_docs)
 

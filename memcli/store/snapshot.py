@@ -79,10 +79,6 @@ def drop(home: Path) -> None:
         pass
 
 
-def _source_json(s: Source) -> dict:
-    return s.to_dict()
-
-
 def write(home: Path, lance_dir: Path, lance, aliases: tuple[int, list[tuple[str, str]]], cap: int) -> bool:
     """Bring the snapshot up to the tables' current versions (the writer, under its lock).
     The vectors are read again only when the live units changed (an access count, a pin's
@@ -94,7 +90,7 @@ def write(home: Path, lance_dir: Path, lance, aliases: tuple[int, list[tuple[str
     if t is None or before["units"] is None:
         drop(home)
         return False
-    live = lance.committed(["id", "source_id", "level", "ord"])
+    live = lance.committed(["id", "source_id", "level"])
     n = 0 if live is None else live.num_rows
     if n == 0 or n >= cap:
         drop(home)
@@ -119,14 +115,13 @@ def write(home: Path, lance_dir: Path, lance, aliases: tuple[int, list[tuple[str
         _save(d / vec_name, mat)
         if turns is not None:
             _save(d / vec_name.replace("vectors-", "vectors-turns-"), turns[2])
-    sources = {s.source_id: _source_json(s) for s in lance.sources()}
+    sources = {s.source_id: s.to_dict() for s in lance.sources()}
     src_ids = sorted(sources)
     index = {sid: i for i, sid in enumerate(src_ids)}
     meta = {
         "format": FORMAT, "versions": before, "fingerprint": fp, "vectors": vec_name, "ids": ids,
         "source": [index.get(s, -1) for s in live.column("source_id").to_pylist()],
         "level": [int(v or 0) for v in live.column("level").to_pylist()],
-        "ord": [int(v or 0) for v in live.column("ord").to_pylist()],
         "sources": [sources[s] for s in src_ids], "aliases": [aliases[0], [list(a) for a in aliases[1]]],
         "turns": {"units": turns[0], "heads": turns[1]} if turns is not None else None,
     }
@@ -318,23 +313,21 @@ class SnapshotReads:
     def leaves_of(self, source_ids, columns, limit: int) -> list[dict]:
         """Bridging's linked notes: their rows from Tantivy's sealed store (``lexical``, set
         by the one who made this), opened with the source's key, and their vectors."""
-        from memcli.store.lexical import ROW_COLUMNS, open_row
+        from memcli.store.lexical import ROW_COLUMNS
 
         cols = list(columns)
         lexical = self.__dict__.get("lexical")
         if lexical is None or not lexical.has_rows or not set(cols) <= {*ROW_COLUMNS, "vector"}:
             return self.real().leaves_of(source_ids, columns, limit)
-        wanted = [i for i, r in enumerate(self.source_rows) if r["source_id"] in set(source_ids)]
+        asked = set(source_ids)
+        wanted = [i for i, r in enumerate(self.source_rows) if r["source_id"] in asked]
         rows = np.flatnonzero(np.isin(self.source_ix, wanted) & (self.level == 0))[:limit]
-        sealed = lexical.rows([self.ids[i] for i in rows])
-        keys = self._source_map()
+        opened = lexical.open_rows([self.ids[i] for i in rows], self.sources_by_ids)
+        if len(opened) < len(rows):  # some not sealed with their source's current key: LanceDB has them
+            return self.real().leaves_of(source_ids, columns, limit)
         out = []
         for i in rows:
-            u = self.ids[i]
-            sid, data = sealed.get(u, (None, b""))
-            row = open_row(u, data, keys[sid].content_hash) if sid in keys else None
-            if row is None:  # not sealed with its source's current key: LanceDB has it
-                return self.real().leaves_of(source_ids, columns, limit)
+            row = opened[self.ids[i]]
             row["vector"] = np.asarray(self.vectors[i], dtype=np.float32)
             out.append({c: row[c] for c in cols})
         return out
