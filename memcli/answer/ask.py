@@ -15,7 +15,7 @@ from memcli.embed.base import UNCALIBRATED_FLOOR
 from memcli.text import estimate_tokens
 from memcli.answer.candidates import terms as _terms
 from memcli.answer.context import Excerpt, build_context
-from memcli.answer.compare import comparison, dated_mention, decide
+from memcli.answer.compare import agreement, comparison, dated_mention, decide, defining, holds, mentions, value_words
 from memcli.answer.hops import bridge, named_by
 from memcli.answer.pick import best_sentence, load_pick
 from memcli.answer.refusal import check as refusal_check
@@ -122,22 +122,119 @@ class Asker:
         excerpts = build_context(hits, budget=self.s.context_tokens, count_tokens=estimate_tokens)
         return excerpts, best_sentence(question, excerpts, self.embed, self.ranker)
 
+    def _excerpts(self, query: str, k: int | None, mode: str | None) -> list[Excerpt]:
+        hits = self.search(query, k=k or self.s.k, mode=mode)
+        return build_context(hits, budget=self.s.context_tokens, count_tokens=estimate_tokens)
+
+    def _bridge_name(self, question: str, k: int | None, mode: str | None):
+        """(the name that answers a "Who is the director of X?" hop, its evidence), or None."""
+        _, first = self._extract(question, self.search(question, k=k or self.s.k, mode=mode))
+        if first is None:
+            return None
+        name = named_by(first.sentence, question) or (first.answer if first.span else None)
+        if not name or len(name) > 60:
+            return None
+        return name, first
+
+    def _subject(self, side: str, role: str | None, k: int | None, mode: str | None):
+        """Who or what a side is read as: the side itself, or its ``role`` ("the director of
+        A"), with the first hop (name, evidence, question); None when memory does not name it."""
+        if role is None:
+            return side, None
+        q = f"Who is the {role} of {side}?"
+        got = self._named_on_page(q, side, role, k, mode) or self._bridge_name(q, k, mode)
+        if got is None or not mentions(got[1].excerpt.text, side):
+            return None  # memory's answer is about something else
+        return got[0], (*got, q)
+
+    def _named_on_page(self, question: str, side: str, role: str, k: int | None, mode: str | None):
+        """(name, its line) from the side's own page: the first line that says the role's verb
+        and who ("It was directed by Robert North Bradbury"), not the page's first "by"
+        ("produced by …") nor another page's."""
+        from memcli.answer.candidates import candidates
+        from memcli.answer.pick import Extract
+
+        stem = role[:4].lower()
+        for ex in sorted(self._excerpts(question, k, mode), key=lambda e: -e.score):
+            if not mentions(ex.text, side):
+                continue
+            for c in candidates(ex):  # sentences, then pairs: "directed by S. R." goes on in a pair
+                name = named_by(c.text, question) if stem in c.text.lower() else None
+                if name and not re.search(r"\b\w$", name):
+                    return name, Extract(c.text, ex, 0.0, None)
+        return None
+
     def _compare(self, question: str, k: int | None, mode: str | None):
-        """(the answer, [(side, its dated sentence, date)]) for "which came first, A or B?"
-        when memory dates both sides; else None."""
+        """(the answer, [(each side's sentence, its excerpt, first-hop (name, evidence))], note)
+        for "which came first, A or B?" when memory dates both sides; else None."""
         c = comparison(question)
         if c is None:
             return None
         sides = []
         for name in (c.a, c.b):
-            hits = self.search(c.query(name), k=k or self.s.k, mode=mode)
-            excerpts = build_context(hits, budget=self.s.context_tokens, count_tokens=estimate_tokens)
-            found = dated_mention(name, excerpts, c.died)
+            got = self._subject(name, c.role, k, mode)
+            if got is None:
+                return None
+            subject, via = got
+            query = f"{subject} {'died' if c.died else 'born'}" if c.role else c.query(name)
+            found = dated_mention(subject, self._excerpts(query, k, mode), c.died, c.lifespan)
             if found is None:
                 return None
-            sides.append((name, *found))
-        winner = decide(c, [(name, key) for name, _, key in sides])
-        return (winner, sides) if winner else None
+            sides.append((name, *found, via))
+        winner = decide(c, [(name, key) for name, _, key, _ in sides])
+        if not winner:
+            return None
+        said = "lived" if c.lifespan else "died" if c.died else "dated"
+        shown = [f"{name} {said} " + (f"{key[0] // 365} years" if c.lifespan else str(key[0]))
+                 + (f" (its {c.role}, {via[0]})" if via else "") for name, _, key, via in sides]
+        return winner, [(cand.text, cand.excerpt, via) for _, cand, _, via in sides], "compared: " + "; ".join(shown)
+
+    @staticmethod
+    def _value(question: str, lines: list[str]) -> str | None:
+        """The short answer the span head reads in the first of ``lines`` that holds one."""
+        from memcli.answer.span_head import load
+
+        head = load()
+        for line in lines if head is not None else ():
+            got = head.span(question, line)
+            if got:
+                return line[got[0]:got[1]]
+        return None
+
+    def _agree(self, question: str, k: int | None, mode: str | None):
+        """("Yes" or "No", [(each side's sentence, its excerpt, first hop)], note) for "Are A and B both
+        P?" / "… in the same country?" when memory reads both sides; else None."""
+        y = agreement(question)
+        if y is None:
+            return None
+        read = []
+        for name in (y.a, y.b):
+            got = self._subject(name, y.role, k, mode)
+            if got is None:
+                return None
+            subject, via = got
+            found = defining(subject, self._excerpts(subject, k, mode))
+            if found is None:
+                return None
+            cand, lines = found
+            line = (cand.text, cand.excerpt)
+            if y.same:
+                value = self._value(y.value_question(subject), lines)
+                if value is None:
+                    return None
+            else:
+                value = holds(cand.text, y.prop)
+            read.append((name, subject, value, line, via))
+        if y.same:
+            words = [value_words(v, question) for _, _, v, _, _ in read]
+            if not all(words):
+                return None
+            yes = bool(words[0] & words[1])
+            note = f"compared, {y.prop}: " + "; ".join(f"{s} {v}" for _, s, v, _, _ in read)
+        else:
+            yes = all(v for _, _, v, _, _ in read)
+            note = f"checked, {y.prop}: " + "; ".join(f"{s} {'yes' if v else 'not said'}" for _, s, v, _, _ in read)
+        return ("Yes" if yes else "No"), [(*line, via) for *_, line, via in read], note
 
     def _second_hop(self, question: str, k: int | None, mode: str | None):
         """(first-hop evidence, second-hop evidence, bridge name, second question) when the
@@ -145,12 +242,10 @@ class Asker:
         b = bridge(question)
         if b is None:
             return None
-        _, first = self._extract(b.question, self.search(b.question, k=k or self.s.k, mode=mode))
-        if first is None:
+        got = self._bridge_name(b.question, k, mode)
+        if got is None:
             return None
-        name = named_by(first.sentence, b.question) or (first.answer if first.span else None)
-        if not name or len(name) > 60:
-            return None
+        name, first = got
         q2 = b.substitute(question, name)
         _, second = self._extract(q2, self.search(q2, k=k or self.s.k, mode=mode))
         if second is None or second.other_speaker or self._refusal(q2, second):
@@ -287,14 +382,16 @@ class Asker:
     def _extractive(self, ans: Answer, question: str, k: int | None, mode: str | None, best,
                     excerpts: list[Excerpt], hits: list[Hit]) -> None:
         """The extractive answer: a comparison, a two-hop answer, or the picked sentence (or span)."""
-        versus = self._compare(question, k, mode)
+        versus = self._compare(question, k, mode) or self._agree(question, k, mode)
         hop = self._second_hop(question, k, mode) if best is not None and versus is None else None
         if versus is not None:
-            winner, sides = versus
-            ans.answer, ans.evidence = winner, " ".join(c.text for _, c, _ in sides)
-            ans.answer_span, ans.evidence_unit = None, sides[0][1].excerpt.first.unit_id
-            ans.note = "compared: " + "; ".join(f"{name} {key[0]}" for name, _, key in sides)
-            cited = [c.excerpt for _, c, _ in sides]
+            ans.answer, sides, ans.note = versus
+            ans.evidence = " ".join(text for text, _, _ in sides)
+            ans.answer_span, ans.evidence_unit = None, _unit_holding(sides[0][1], sides[0][0])
+            ans.hops = [{"question": via[2], "bridge": via[0], "bridge_evidence": via[1].sentence}
+                        for _, _, via in sides if via] or None
+            cited = list({e.first.unit_id: e for e in [ex for _, ex, _ in sides] +
+                          [via[1].excerpt for _, _, via in sides if via]}.values())
         elif best is None:
             ans.answer, ans.abstained, ans.closest = NOT_IN_MEMORY, True, hits[:3]
             ans.refusal = "no sentence in the closest excerpts answers it"

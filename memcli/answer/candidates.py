@@ -16,7 +16,9 @@ from memcli.answer.context import Excerpt
 from memcli.markup import navigation, prose_line, resolve_links, structure_line
 from memcli.text import STOP, WORD, stem_key
 
-_SENT_END = re.compile(r"(?<=[.!?])\s+(?=[`\"'(\[A-Z0-9*_])")
+# No end after an initial or a title's abbreviation: "directed by S. R. Puttanna Kanagal", "St. Petersburg".
+_SENT_END = re.compile(r"(?<=[.!?])(?<!\b[A-Z]\.)(?<!\bSt\.)(?<!\bMt\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bMrs\.)"
+                       r"\s+(?=[`\"'(\[A-Z0-9*_])")
 TURN_PREFIX = re.compile(r"^\[(\d{4}-\d{2}-\d{2})\]\s+([^:]{1,60}):\s*")
 _LIST_ITEM = re.compile(r"^([-*+]|\d{1,2}[.)])\s+")
 _FENCE = re.compile(r"^(```|~~~)")

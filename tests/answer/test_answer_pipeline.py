@@ -4,6 +4,7 @@ two-hop bridges, the repeat guard, the hand ranker."""
 import numpy as np
 import pytest
 
+from memcli.answer.candidates import sentences
 from memcli.answer.features import CHEAP, FULL
 from memcli.answer.hops import bridge, named_by
 from memcli.answer.qtypes import focus, new_numbers, question_type
@@ -106,6 +107,33 @@ def test_comparison_questions_and_their_dates():
     assert date_key("Aas Ka Panchhi is a 1961 Hindi movie.", died=False) == (1961, 0, 0)
     assert decide(c, [("Aivar Kuusmaa", (1967, 6, 12)), ("Andy Summers", (1942, 12, 31))]) == "Andy Summers"
     assert decide(c, [("A", (1967, 0, 0)), ("B", (1967, 5, 1))]) is None  # the year cannot tell them apart
+
+
+def test_comparison_and_agreement_questions_are_read_apart():
+    from memcli.answer.compare import agreement, comparison, date_key, holds, mentions, value_words
+
+    c = comparison("Who lived longer, Sir Thomas Wheate, 1st Baronet or Albert Le Brethon?")
+    assert (c.a, c.b, c.lifespan, c.earliest) == ("Sir Thomas Wheate, 1st Baronet", "Albert Le Brethon", True, False)
+    assert comparison("Which bridge is longer, A or B?") is None  # a length, not a life
+    c = comparison("Which film has the director who died first, The Goose Woman or Silent?")
+    assert (c.role, c.died, c.a) == ("director", True, "The Goose Woman")
+    assert date_key("Ann Roe (January 16, 1941 – September 21, 2011) was a judge.", False, lifespan=True)[0] == 25815
+    y = agreement("Are both magazines, the Woman's Viewpoint and Pick Me Up, British publications?")
+    assert (y.a, y.b, y.prop, y.same) == ("Woman's Viewpoint", "Pick Me Up", "British publications", False)
+    y = agreement("Do both directors of films Wrong Turn 5: Bloodlines and Dark River (2017 Film) have the same nationality?")
+    assert (y.a, y.b, y.prop, y.same, y.role) == ("Wrong Turn 5: Bloodlines", "Dark River (2017 Film)", "nationality",
+                                                  True, "director")
+    assert agreement("Is the cache shared between projects and users?") is None
+    assert holds("Christopher Nolan is an English-American film director.", "film directors")
+    assert not holds("The Woman's Viewpoint was an American magazine.", "British publications")
+    assert mentions('Vakhtang "Vic" Darchinyan (born 1976) is a boxer.', "Vic Darchinyan")
+    assert value_words("American- Argentine", "q") & value_words("American", "q")
+    assert not value_words("1938", "Which country is Algiers from?")  # a year is no country
+
+
+def test_initials_and_st_do_not_end_a_sentence():
+    assert sentences("A film directed by S. R. Puttanna Kanagal. It is set in St. Petersburg, Russia.") == [
+        "A film directed by S. R. Puttanna Kanagal.", "It is set in St. Petersburg, Russia."]
 
 
 def test_fenced_code_reads_as_written():

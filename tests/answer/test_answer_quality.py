@@ -175,6 +175,43 @@ def test_a_comparison_question_compares_the_two_dates(memory):
     assert later.answer == "Low Tide"
 
 
+PEOPLE = {
+    "night-harbour.md": BOOK,
+    "low-tide.md": "# Low Tide\n\nLow Tide is a 2004 novel by Sven Ek about a lighthouse keeper and his daughter.\n",
+    "tove-ahlgren.md": "# Tove Ahlgren\n\nTove Ahlgren (12 March 1931 – 4 May 2019) was a Norwegian novelist. "
+                       "She grew up in Bergen.\n",
+    "sven-ek.md": "# Sven Ek\n\nSven Ek (2 June 1950 – 9 October 2001) was a Swedish novelist and teacher. "
+                  "He lived by the sea in S. R. Lindqvist's old house.\n",
+}
+
+
+def test_who_lived_longer_reads_both_lives(memory):
+    ans = memory(PEOPLE).ask("Who lived longer, Tove Ahlgren or Sven Ek?", answer="extractive")
+    assert ans.answer == "Tove Ahlgren"  # 88 years against 51
+    assert "88 years" in ans.note and "51 years" in ans.note and len(ans.citations) == 2
+
+
+def test_a_comparison_through_each_side_s_author(memory):
+    m = memory(PEOPLE)
+    ans = m.ask("Which novel has the author who was born first, Night Harbour or Low Tide?", answer="extractive")
+    assert ans.answer == "Night Harbour"  # Tove Ahlgren 1931, Sven Ek 1950
+    assert [h["bridge"] for h in ans.hops] == ["Tove Ahlgren", "Sven Ek"]
+    assert "1931" in ans.note and "1950" in ans.note
+
+
+def test_are_both_questions_are_answered_yes_or_no(memory):
+    m = memory(PEOPLE)
+    yes = m.ask("Are Tove Ahlgren and Sven Ek both novelists?", answer="extractive")
+    assert yes.answer == "Yes" and len(yes.citations) == 2
+    no = m.ask("Are Tove Ahlgren and Sven Ek both teachers?", answer="extractive")
+    assert no.answer == "No" and "Tove Ahlgren not said" in no.note
+
+
+def test_the_same_country_is_read_from_each_page(memory):
+    ans = memory(PEOPLE).ask("Are Tove Ahlgren and Sven Ek from the same country?", answer="extractive")
+    assert ans.answer == "No" and "Norwegian" in ans.note and "Swedish" in ans.note
+
+
 def test_ask_explain_and_a_refusal_say_why(capsys, tmp_path, fake_cli):
     import json
 
