@@ -136,12 +136,12 @@ class Asker:
             return None
         return name, first
 
-    def _subject(self, side: str, role: str | None, k: int | None, mode: str | None):
+    def _subject(self, side: str, role: str | None, k: int | None, mode: str | None, question: str = ""):
         """Who or what a side is read as: the side itself, or its ``role`` ("the director of
         A"), with the first hop (name, evidence, question); None when memory does not name it."""
         if role is None:
             return side, None
-        q = f"Who is the {role} of {side}?"
+        q = question or f"Who is the {role} of {side}?"
         got = self._named_on_page(q, side, role, k, mode) or self._bridge_name(q, k, mode)
         if got is None or not mentions(got[1].excerpt.text, side):
             return None  # memory's answer is about something else
@@ -159,7 +159,7 @@ class Asker:
             if not mentions(ex.text, side):
                 continue
             for c in candidates(ex):  # sentences, then pairs: "directed by S. R." goes on in a pair
-                name = named_by(c.text, question) if stem in c.text.lower() else None
+                name = named_by(c.text, question, stem) if stem in c.text.lower() else None
                 if name and not re.search(r"\b\w$", name):
                     return name, Extract(c.text, ex, 0.0, None)
         return None
@@ -242,12 +242,17 @@ class Asker:
         b = bridge(question)
         if b is None:
             return None
-        got = self._bridge_name(b.question, k, mode)
+        got = self._subject(b.entity, b.role, k, mode, b.question)
         if got is None:
             return None
-        name, first = got
+        name, (_, first, _) = got
         q2 = b.substitute(question, name)
-        _, second = self._extract(q2, self.search(q2, k=k or self.s.k, mode=mode))
+        # The second hop is about the bridge: its answer comes from a note that names it.
+        hits = [h for h in self.search(q2, k=k or self.s.k, mode=mode) if mentions(h.text, name)] or \
+            [h for h in self.search(name, k=k or self.s.k, mode=mode) if mentions(h.text, name)]
+        if not hits:
+            return None
+        _, second = self._extract(q2, hits)
         if second is None or second.other_speaker or self._refusal(q2, second):
             return None
         return first, second, name, q2

@@ -24,7 +24,8 @@ _WORD_T = r"[A-Z0-9\"'“][\w'’.:&!-]*"
 # A title: capitalised words, with the small words titles keep inside ("Me And Bobby Mcgee").
 _TITLE = rf"{_WORD_T}(?:\s+(?:(?:of|and|the|a|an|de|in|on|to|for|with|&)\s+)*{_WORD_T})*"
 _OF = re.compile(rf"\b(?:the\s+)?(?P<role>{ROLES})\s+of\s+(?:the\s+)?(?:(?P<kind>{KINDS})\s+)?(?P<entity>{_TITLE})")
-_POSSESSIVE = re.compile(rf"(?P<entity>[A-Z][\w'.-]*(?:\s+(?:[A-Z][\w'.-]*|of|de|the|and|von|van))*?)'s\s+(?P<role>{ROLES})\b")
+# "Maurice, Prince Of Orange's father": a title after a comma is part of the name.
+_POSSESSIVE = re.compile(rf"(?P<entity>[A-Z][\w'.-]*(?:(?:,\s+|\s+)(?:[A-Z][\w'.-]*|of|de|the|and|von|van))*?)'s\s+(?P<role>{ROLES})\b")
 _BY = re.compile(r"\bby\s+([A-Z][\w'’.-]+(?:\s+(?:[A-Z][\w'’.-]+|de|van|von|da|del|le|la|bin|ibn))*)")
 
 
@@ -32,6 +33,8 @@ _BY = re.compile(r"\bby\s+([A-Z][\w'’.-]+(?:\s+(?:[A-Z][\w'’.-]+|de|van|von|
 class Bridge:
     phrase: str  # the words of the question that name the bridge entity
     question: str  # the first hop, asked on its own
+    entity: str = ""  # what the first hop is about ("Night Harbour")
+    role: str = ""  # who the bridge is to it ("author")
 
     def substitute(self, question: str, answer: str) -> str:
         return question.replace(self.phrase, answer, 1)
@@ -50,16 +53,21 @@ def bridge(question: str) -> Bridge | None:
         kind = (m.groupdict().get("kind") or "").strip()
         phrase = m.group(0).strip()
         of = f"{kind} {entity}".strip()
-        return Bridge(phrase, f"Who is the {role} of {of}?")
+        return Bridge(phrase, f"Who is the {role} of {of}?", entity, role.lower())
     return None
 
 
-def named_by(sentence: str, question: str) -> str | None:
+def named_by(sentence: str, question: str, verb: str = "") -> str | None:
     """The name a first-hop sentence gives for the bridge ("a 1998 film directed by Tove
-    Ahlgren" → Tove Ahlgren): the name after "by", else None."""
+    Ahlgren" → Tove Ahlgren): the name after "by" (with ``verb``, a word's start, only the
+    "by" after that verb: "written by Kris Kristofferson …, originally performed by Roger
+    Miller" for the performer), else None."""
     q = question.lower()
     for m in _BY.finditer(sentence):
         name = m.group(1).rstrip(".")
+        if verb and not re.search(rf"\b{re.escape(verb)}\w*(?:\s+(?:and|or|\w+ly))?(?:\s+\w+)?\s+$",
+                                  sentence[:m.start()], re.I):
+            continue
         if name.lower() not in q:
             return name
     return None

@@ -131,6 +131,15 @@ def test_comparison_and_agreement_questions_are_read_apart():
     assert not value_words("1938", "Which country is Algiers from?")  # a year is no country
 
 
+def test_the_bridge_is_the_name_after_the_role_s_own_verb():
+    song = ("Harbour Song is a song written by Norwegian songwriter Tove Ahlgren, originally performed by "
+            "Sven Ek.")
+    assert named_by(song, "Who is the performer of song Harbour Song?", "perf") == "Sven Ek"
+    assert named_by(song, "Who is the performer of song Harbour Song?") == "Norwegian"  # without the verb: the first by
+    b = bridge("Where was the place of death of Maurice, Prince Of Orange's father?")
+    assert (b.entity, b.role, b.question) == ("Maurice, Prince Of Orange", "father", "Who is the father of Maurice, Prince Of Orange?")
+
+
 def test_initials_and_st_do_not_end_a_sentence():
     assert sentences("A film directed by S. R. Puttanna Kanagal. It is set in St. Petersburg, Russia.") == [
         "A film directed by S. R. Puttanna Kanagal.", "It is set in St. Petersburg, Russia."]

@@ -212,6 +212,18 @@ def test_the_same_country_is_read_from_each_page(memory):
     assert ans.answer == "No" and "Norwegian" in ans.note and "Swedish" in ans.note
 
 
+def test_a_second_hop_reads_the_bridge_s_own_page(memory):
+    m = memory({
+        "harbour-song.md": "# Harbour Song\n\nHarbour Song is a 1971 song written by Tove Ahlgren, originally "
+                           "performed by Sven Ek.\n",
+        "tove-ahlgren.md": AUTHOR,
+        "sven-ek.md": "# Sven Ek\n\nSven Ek is a Swedish singer. He was born in Kalmar and grew up by the sea.\n",
+        "kalle-ek.md": "# Kalle Ek\n\nKalle Ek, a fisherman, was born in Visby.\n",
+    })
+    ans = m.ask("Where was the performer of song Harbour Song born?", answer="extractive")
+    assert "Kalmar" in ans.answer and ans.hops[0]["bridge"] == "Sven Ek"
+
+
 def test_ask_explain_and_a_refusal_say_why(capsys, tmp_path, fake_cli):
     import json
 
