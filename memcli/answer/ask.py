@@ -17,7 +17,7 @@ from memcli.answer.candidates import terms as _terms
 from memcli.answer.context import Excerpt, build_context
 from memcli.answer.compare import agreement, comparison, dated_mention, decide, defining, holds, mentions, value_words
 from memcli.answer.hops import bridge, named_by
-from memcli.answer.pick import best_sentence, load_pick
+from memcli.answer.pick import best_sentence, load_pick, onward
 from memcli.answer.refusal import check as refusal_check
 from memcli.answer.result import Answer, Citation
 from memcli.answer.grounding import carries, invented, new_words, supported
@@ -389,6 +389,9 @@ class Asker:
         """The extractive answer: a comparison, a two-hop answer, or the picked sentence (or span)."""
         versus = self._compare(question, k, mode) or self._agree(question, k, mode)
         hop = self._second_hop(question, k, mode) if best is not None and versus is None else None
+        if hop is None and versus is None and best is not None and best.span:
+            through = onward(question, best, excerpts, self.ranker.span)
+            hop = (best, through[1], through[0], question) if through else None
         if versus is not None:
             ans.answer, sides, ans.note = versus
             ans.evidence = " ".join(text for text, _, _ in sides)

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from memcli.answer.candidates import (TURN_PREFIX, Candidate, addressed, pool as candidate_pool, split_question, terms,
-                                      unaddressed)
+from memcli.answer.candidates import (TURN_PREFIX, Candidate, addressed, candidates, pool as candidate_pool, split_question,
+                                      terms, unaddressed)
 from memcli.answer.context import Excerpt
 from memcli.answer.dates import date_in, fmt_day, has_time_expression
 from memcli.answer.features import table
@@ -289,6 +289,34 @@ def best_sentence(question: str, excerpts: Sequence[Excerpt], embed: Callable[[l
             ex.span = None
             ex.also.append(add.excerpt)
     return _mismatch(ex, named, question)
+
+
+def onward(question: str, best: Extract, excerpts: Sequence[Excerpt], head) -> tuple[str, Extract] | None:
+    """(the name, the line that answers) when the line's short answer names the subject of
+    another note in the context, which then answers the question: asked "From 1945 Dick
+    Humbert played for an NFL team based in what state?", the first line gives *Philadelphia
+    Eagles*, and the Eagles' own note says where they are based. The span head reads that
+    note's lines; its surest short answer of the asked-for kind, other than the name, wins."""
+    from memcli.answer.compare import mentions
+
+    if head is None or not best.span or is_when_question(question):
+        return None
+    name = best.answer
+    pages = [ex for ex in excerpts if ex is not best.excerpt and (title := ex.first.title)
+             and not mentions(question, title) and (mentions(name, title) or mentions(title, name))]
+    cands = [c for ex in pages for c in candidates(ex) if not c.pair][:12]
+    if not cands:
+        return None
+    reads = head.best_many(question, [c.text for c in cands])
+    qtype = question_type(question)
+    ok = [(read[1], i) for i, read in enumerate(reads)
+          if _shown(head, question, qtype, cands[i].text, read)
+          and not mentions(cands[i].text[read[0][0]:read[0][1]], name)]
+    if not ok:
+        return None
+    _, i = max(ok)
+    c, (a, b) = cands[i], reads[i][0]
+    return name, Extract(c.text, c.excerpt, best.score, None, answer=c.text[a:b].strip(" ,.;:"), span=(a, b))
 
 
 def _aggregate(ex: Extract, ranked: list[Scored], kind: str, policy: AnswerPolicy) -> Extract:

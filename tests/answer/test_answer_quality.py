@@ -224,6 +224,18 @@ def test_a_second_hop_reads_the_bridge_s_own_page(memory):
     assert "Kalmar" in ans.answer and ans.hops[0]["bridge"] == "Sven Ek"
 
 
+def test_an_answer_that_names_another_note_s_subject_reads_on_in_that_note(memory):
+    m = memory({
+        "dick-humbert.md": "# Dick Humbert\n\nDick Humbert is a retired end. From 1945 to 1949 Dick Humbert played "
+                           "for a team based on the coast, the Harbour Gulls.\n",
+        "harbour-gulls.md": "# Harbour Gulls\n\nThe Harbour Gulls are a football club from Bergen, Norway. "
+                            "They play in blue.\n",
+    })
+    ans = m.ask("From 1945 to 1949 Dick Humbert played for a team based in what city?", answer="extractive")
+    assert "Bergen" in ans.answer and ans.hops[0]["bridge"] == "Harbour Gulls"
+    assert {c.uri.rsplit("/", 1)[-1] for c in ans.citations} == {"dick-humbert.md", "harbour-gulls.md"}
+
+
 def test_ask_explain_and_a_refusal_say_why(capsys, tmp_path, fake_cli):
     import json
 
