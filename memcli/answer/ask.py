@@ -184,9 +184,14 @@ class Asker:
         winner = decide(c, [(name, key) for name, _, key, _ in sides])
         if not winner:
             return None
-        said = "lived" if c.lifespan else "died" if c.died else "dated"
-        shown = [f"{name} {said} " + (f"{key[0] // 365} years" if c.lifespan else str(key[0]))
-                 + (f" (its {c.role}, {via[0]})" if via else "") for name, _, key, via in sides]
+        def said(name, key, via) -> str:
+            if c.lifespan:
+                return f"{name} lived {key[0] // 365} years"
+            if via:
+                return f"{name}: its {c.role} {via[0]}, {'died' if c.died else 'born'} {key[0]}"
+            return f"{name} {key[0]}"
+
+        shown = [said(name, key, via) for name, _, key, via in sides]
         return winner, [(cand.text, cand.excerpt, via) for _, cand, _, via in sides], "compared: " + "; ".join(shown)
 
     @staticmethod
@@ -230,10 +235,10 @@ class Asker:
             if not all(words):
                 return None
             yes = bool(words[0] & words[1])
-            note = f"compared, {y.prop}: " + "; ".join(f"{s} {v}" for _, s, v, _, _ in read)
+            note = f"compared, {y.prop}: " + "; ".join(f"{s} — {v}" for _, s, v, _, _ in read)
         else:
             yes = all(v for _, _, v, _, _ in read)
-            note = f"checked, {y.prop}: " + "; ".join(f"{s} {'yes' if v else 'not said'}" for _, s, v, _, _ in read)
+            note = f"checked, {y.prop}: " + "; ".join(f"{s} — {'yes' if v else 'not said'}" for _, s, v, _, _ in read)
         return ("Yes" if yes else "No"), [(*line, via) for *_, line, via in read], note
 
     def _second_hop(self, question: str, k: int | None, mode: str | None):
