@@ -234,9 +234,13 @@ def value_words(value: str, question: str) -> set[str]:
 
 
 def defining(entity: str, excerpts):
-    """What the best excerpts' page says ``entity`` is: (the first sentence that names it,
-    [it, it with the next sentence]) — a sentence cut short at "St." goes on in the next."""
+    """What ``entity``'s own note says it is: (the first sentence of the best excerpt titled
+    with its name that names it, [it, it with the next sentence]) — a sentence cut short at
+    "St." goes on in the next. None when no note is about it: a manual's passing mention of
+    two terms is no page of either, and a yes or no from it would be a guess."""
     for ex in sorted(excerpts, key=lambda e: -e.score):
+        if not any(mentions(t, entity) for t in (ex.first.title, ex.first.section) if t):
+            continue
         cands = [c for c in candidates(ex) if not c.pair]
         for i, c in enumerate(cands):
             if mentions(c.text, entity):

@@ -207,6 +207,14 @@ def test_are_both_questions_are_answered_yes_or_no(memory):
     assert no.answer == "No" and "Tove Ahlgren — not said" in no.note
 
 
+def test_a_yes_or_no_needs_each_side_s_own_note(memory):
+    # A manual that mentions both in passing has no page of either: the line answers, not a guess.
+    m = memory({"clients.md": "# Clients\n\nClient and AsyncClient take the same options. "
+                              "A Client is safe to share between threads.\n"})
+    ans = m.ask("Are Client and AsyncClient both safe to share between threads?", answer="extractive")
+    assert ans.answer not in ("Yes", "No") and "threads" in ans.answer
+
+
 def test_the_same_country_is_read_from_each_page(memory):
     ans = memory(PEOPLE).ask("Are Tove Ahlgren and Sven Ek from the same country?", answer="extractive")
     assert ans.answer == "No" and "Norwegian" in ans.note and "Swedish" in ans.note
