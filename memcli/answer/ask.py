@@ -387,6 +387,13 @@ class Asker:
             self._extractive(ans, question, k, mode, best, excerpts, hits)
             timings["answer"] = time.perf_counter() - t
             return ans
+        # Two things compared are read side by side, not generated: a small model guesses
+        # which date is earlier, the reading does not.
+        versus = self._compare(question, k, mode) or self._agree(question, k, mode)
+        if versus is not None:
+            self._versus(ans, versus)
+            ans.note += " (read from both notes, not generated)"
+            return ans
         return (yield from self._generate(ans, gen, question, excerpts, best, hits))
 
     def _extractive(self, ans: Answer, question: str, k: int | None, mode: str | None, best,
@@ -398,14 +405,9 @@ class Asker:
             through = onward(question, best, excerpts, self.ranker.span)
             hop = (best, through[1], through[0], question) if through else None
         if versus is not None:
-            ans.answer, sides, ans.note = versus
-            ans.evidence = " ".join(text for text, _, _ in sides)
-            ans.answer_span, ans.evidence_unit = None, _unit_holding(sides[0][1], sides[0][0])
-            ans.hops = [{"question": via[2], "bridge": via[0], "bridge_evidence": via[1].sentence}
-                        for _, _, via in sides if via] or None
-            cited = list({e.first.unit_id: e for e in [ex for _, ex, _ in sides] +
-                          [via[1].excerpt for _, _, via in sides if via]}.values())
-        elif best is None:
+            self._versus(ans, versus)
+            return
+        if best is None:
             ans.answer, ans.abstained, ans.closest = NOT_IN_MEMORY, True, hits[:3]
             ans.refusal = "no sentence in the closest excerpts answers it"
             return
@@ -427,6 +429,22 @@ class Asker:
             ans.context = _context_rows(excerpts)
             ans.citations = _citations(cited)
             return
+        for i, e in enumerate(cited, start=1):
+            e.number = i
+        ans.context = _context_rows(cited)
+        ans.citations = _citations(cited)
+
+    @staticmethod
+    def _versus(ans: Answer, versus) -> None:
+        """A question about two things, answered by reading each: the answer, both sides'
+        lines as the evidence, and every note read (the sides', and the bridges') cited."""
+        ans.answer, sides, ans.note = versus
+        ans.evidence = " ".join(text for text, _, _ in sides)
+        ans.answer_span, ans.evidence_unit = None, _unit_holding(sides[0][1], sides[0][0])
+        ans.hops = [{"question": via[2], "bridge": via[0], "bridge_evidence": via[1].sentence}
+                    for _, _, via in sides if via] or None
+        cited = list({e.first.unit_id: e for e in [ex for _, ex, _ in sides] +
+                      [via[1].excerpt for _, _, via in sides if via]}.values())
         for i, e in enumerate(cited, start=1):
             e.number = i
         ans.context = _context_rows(cited)

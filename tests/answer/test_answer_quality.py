@@ -191,6 +191,13 @@ def test_who_lived_longer_reads_both_lives(memory):
     assert "88 years" in ans.note and "51 years" in ans.note and len(ans.citations) == 2
 
 
+def test_a_comparison_is_read_even_when_asked_to_generate(memory):
+    guess = "Sven Ek lived longer [1]."
+    m = memory(PEOPLE, generator=FakeGenerator(reply=guess))
+    ans = m.ask("Who lived longer, Tove Ahlgren or Sven Ek?", answer="generate")
+    assert ans.answer == "Tove Ahlgren" and "not generated" in ans.note and len(ans.citations) == 2
+
+
 def test_a_comparison_through_each_side_s_author(memory):
     m = memory(PEOPLE)
     ans = m.ask("Which novel has the author who was born first, Night Harbour or Low Tide?", answer="extractive")
