@@ -42,7 +42,9 @@ class Answer:
     explain: list[dict] | None = None  # the ranked candidates and their features (--explain)
     note: str | None = None  # what the reader should know about how this answer was made
     generated: str | None = None  # a generated answer the grounding check replaced
-    hops: list[dict] | None = None  # a two-hop answer: the second question and the bridge it went through
+    # The hops an answer went through: each one's question, the bridge it named and the line
+    # that named it (a two-hop answer; a comparison read through each side's director: two).
+    hops: list[dict] | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
