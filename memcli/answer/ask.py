@@ -26,6 +26,7 @@ from memcli.llm.prompts import NOT_IN_MEMORY, messages
 from memcli.types import Hit
 
 _CITE = re.compile(r"\[(\d{1,3})\]")
+_PLACE_LIST = re.compile(r"(?:,\s+[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)+")
 
 
 def _citations(excerpts: list[Excerpt]) -> list[Citation]:
@@ -195,15 +196,18 @@ class Asker:
         return winner, [(cand.text, cand.excerpt, via) for _, cand, _, via in sides], "compared: " + "; ".join(shown)
 
     @staticmethod
-    def _value(question: str, lines: list[str]) -> str | None:
-        """The short answer the span head reads in the first of ``lines`` that holds one."""
+    def _value(question: str, lines: list[str], country: bool = False) -> str | None:
+        """The short answer the span head reads in the first of ``lines`` that holds one; for
+        a country, the last name of the place list it starts ("St. Petersburg, Russia")."""
         from memcli.answer.span_head import load
 
         head = load()
         for line in lines if head is not None else ():
             got = head.span(question, line)
             if got:
-                return line[got[0]:got[1]]
+                more = _PLACE_LIST.match(line, got[1]) if country else None
+                value = line[got[0]:more.end() if more else got[1]]
+                return value.rsplit(",", 1)[-1].strip() if country else value
         return None
 
     def _agree(self, question: str, k: int | None, mode: str | None):
@@ -224,7 +228,7 @@ class Asker:
             cand, lines = found
             line = (cand.text, cand.excerpt)
             if y.same:
-                value = self._value(y.value_question(subject), lines)
+                value = self._value(y.value_question(subject), lines, country=y.prop == "country")
                 if value is None:
                     return None
             else:

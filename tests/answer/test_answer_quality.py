@@ -251,6 +251,19 @@ def test_an_answer_that_names_another_note_s_subject_reads_on_in_that_note(memor
     assert {c.uri.rsplit("/", 1)[-1] for c in ans.citations} == {"dick-humbert.md", "harbour-gulls.md"}
 
 
+def test_the_same_country_is_the_last_name_of_each_place_list(memory):
+    # "District" and "Province" are in both lists; the countries are not.
+    m = memory({
+        "aldby.md": "# Aldby\n\nAldby is a village in Eastvale District, Nordmark Province, Norway.\n",
+        "brekka.md": "# Brekka\n\nBrekka is a village in Westvale District, Fjord Province, Iceland.\n",
+        "cadby.md": "# Cadby\n\nCadby is a village in St. Olaf District, Sunmark Province, Norway.\n",
+    })
+    no = m.ask("Are Aldby and Brekka located in the same country?", answer="extractive")
+    assert no.answer == "No" and "Norway" in no.note and "Iceland" in no.note
+    yes = m.ask("Are Aldby and Cadby located in the same country?", answer="extractive")
+    assert yes.answer == "Yes"
+
+
 def test_ask_explain_and_a_refusal_say_why(capsys, tmp_path, fake_cli):
     import json
 
