@@ -15,18 +15,18 @@ from memcli.embed.base import UNCALIBRATED_FLOOR
 from memcli.text import estimate_tokens
 from memcli.answer.candidates import terms as _terms
 from memcli.answer.context import Excerpt, build_context
-from memcli.answer.compare import agreement, comparison, dated_mention, decide, defining, holds, mentions, value_words
-from memcli.answer.hops import bridge, named_by
+from memcli.answer.compare import mentions
+from memcli.answer.hops import bridge
 from memcli.answer.pick import best_sentence, load_pick, onward
 from memcli.answer.refusal import check as refusal_check
 from memcli.answer.result import Answer, Citation
+from memcli.answer.sides import Sides, Versus
 from memcli.answer.grounding import carries, invented, new_words, supported
 from memcli.llm.guard import RepeatGuard
 from memcli.llm.prompts import NOT_IN_MEMORY, messages
 from memcli.types import Hit
 
 _CITE = re.compile(r"\[(\d{1,3})\]")
-_PLACE_LIST = re.compile(r"(?:,\s+[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)+")
 
 
 def _citations(excerpts: list[Excerpt]) -> list[Citation]:
@@ -127,123 +127,10 @@ class Asker:
         hits = self.search(query, k=k or self.s.k, mode=mode)
         return build_context(hits, budget=self.s.context_tokens, count_tokens=estimate_tokens)
 
-    def _bridge_name(self, question: str, k: int | None, mode: str | None):
-        """(the name that answers a "Who is the director of X?" hop, its evidence), or None."""
-        _, first = self._extract(question, self.search(question, k=k or self.s.k, mode=mode))
-        if first is None:
-            return None
-        name = named_by(first.sentence, question) or (first.answer if first.span else None)
-        if not name or len(name) > 60:
-            return None
-        return name, first
-
-    def _subject(self, side: str, role: str | None, k: int | None, mode: str | None, question: str = ""):
-        """Who or what a side is read as: the side itself, or its ``role`` ("the director of
-        A"), with the first hop (name, evidence, question); None when memory does not name it."""
-        if role is None:
-            return side, None
-        q = question or f"Who is the {role} of {side}?"
-        got = self._named_on_page(q, side, role, k, mode) or self._bridge_name(q, k, mode)
-        if got is None or not mentions(got[1].excerpt.text, side):
-            return None  # memory's answer is about something else
-        return got[0], (*got, q)
-
-    def _named_on_page(self, question: str, side: str, role: str, k: int | None, mode: str | None):
-        """(name, its line) from the side's own page: the first line that says the role's verb
-        and who ("It was directed by Robert North Bradbury"), not the page's first "by"
-        ("produced by …") nor another page's."""
-        from memcli.answer.candidates import candidates
-        from memcli.answer.pick import Extract
-
-        stem = role[:4].lower()
-        for ex in sorted(self._excerpts(question, k, mode), key=lambda e: -e.score):
-            if not mentions(ex.text, side):
-                continue
-            for c in candidates(ex):  # sentences, then pairs: "directed by S. R." goes on in a pair
-                name = named_by(c.text, question, stem) if stem in c.text.lower() else None
-                if name and not re.search(r"\b\w$", name):
-                    return name, Extract(c.text, ex, 0.0, None)
-        return None
-
-    def _compare(self, question: str, k: int | None, mode: str | None):
-        """(the answer, [(each side's sentence, its excerpt, first-hop (name, evidence))], note)
-        for "which came first, A or B?" when memory dates both sides; else None."""
-        c = comparison(question)
-        if c is None:
-            return None
-        sides = []
-        for name in (c.a, c.b):
-            got = self._subject(name, c.role, k, mode)
-            if got is None:
-                return None
-            subject, via = got
-            query = f"{subject} {'died' if c.died else 'born'}" if c.role else c.query(name)
-            found = dated_mention(subject, self._excerpts(query, k, mode), c.died, c.lifespan)
-            if found is None:
-                return None
-            sides.append((name, *found, via))
-        winner = decide(c, [(name, key) for name, _, key, _ in sides])
-        if not winner:
-            return None
-        def said(name, key, via) -> str:
-            if c.lifespan:
-                return f"{name} lived {key[0] // 365} years"
-            if via:
-                return f"{name}: its {c.role} {via[0]}, {'died' if c.died else 'born'} {key[0]}"
-            return f"{name} {key[0]}"
-
-        shown = [said(name, key, via) for name, _, key, via in sides]
-        return winner, [(cand.text, cand.excerpt, via) for _, cand, _, via in sides], "compared: " + "; ".join(shown)
-
-    @staticmethod
-    def _value(question: str, lines: list[str], country: bool = False) -> str | None:
-        """The short answer the span head reads in the first of ``lines`` that holds one; for
-        a country, the last name of the place list it starts ("St. Petersburg, Russia")."""
-        from memcli.answer.span_head import load
-
-        head = load()
-        for line in lines if head is not None else ():
-            got = head.span(question, line)
-            if got:
-                more = _PLACE_LIST.match(line, got[1]) if country else None
-                value = line[got[0]:more.end() if more else got[1]]
-                return value.rsplit(",", 1)[-1].strip() if country else value
-        return None
-
-    def _agree(self, question: str, k: int | None, mode: str | None):
-        """("Yes" or "No", [(each side's sentence, its excerpt, first hop)], note) for "Are A and B both
-        P?" / "… in the same country?" when memory reads both sides; else None."""
-        y = agreement(question)
-        if y is None:
-            return None
-        read = []
-        for name in (y.a, y.b):
-            got = self._subject(name, y.role, k, mode)
-            if got is None:
-                return None
-            subject, via = got
-            found = defining(subject, self._excerpts(subject, k, mode))
-            if found is None:
-                return None
-            cand, lines = found
-            line = (cand.text, cand.excerpt)
-            if y.same:
-                value = self._value(y.value_question(subject), lines, country=y.prop == "country")
-                if value is None:
-                    return None
-            else:
-                value = holds(cand.text, y.prop)
-            read.append((name, subject, value, line, via))
-        if y.same:
-            words = [value_words(v, question) for _, _, v, _, _ in read]
-            if not all(words):
-                return None
-            yes = bool(words[0] & words[1])
-            note = f"compared, {y.prop}: " + "; ".join(f"{s} — {v}" for _, s, v, _, _ in read)
-        else:
-            yes = all(v for _, _, v, _, _ in read)
-            note = f"checked, {y.prop}: " + "; ".join(f"{s} — {'yes' if v else 'not said'}" for _, s, v, _, _ in read)
-        return ("Yes" if yes else "No"), [(*line, via) for *_, line, via in read], note
+    def _sides(self, k: int | None, mode: str | None) -> Sides:
+        """The reader of each side of a question about two things, searching as this ask does."""
+        return Sides(lambda q: self._excerpts(q, k, mode),
+                     lambda q: self._extract(q, self.search(q, k=k or self.s.k, mode=mode))[1])
 
     def _second_hop(self, question: str, k: int | None, mode: str | None):
         """(first-hop evidence, second-hop evidence, bridge name, second question) when the
@@ -251,10 +138,11 @@ class Asker:
         b = bridge(question)
         if b is None:
             return None
-        got = self._subject(b.entity, b.role, k, mode, b.question)
+        got = self._sides(k, mode).subject(b.entity, b.role, b.question)
         if got is None:
             return None
-        name, (_, first, _) = got
+        name, hop = got
+        first = hop.line
         q2 = b.substitute(question, name)
         # The second hop is about the bridge: its answer comes from a note that names it.
         hits = [h for h in self.search(q2, k=k or self.s.k, mode=mode) if mentions(h.text, name)] or \
@@ -393,7 +281,7 @@ class Asker:
             return ans
         # Two things compared are read side by side, not generated: a small model guesses
         # which date is earlier, the reading does not.
-        versus = self._compare(question, k, mode) or self._agree(question, k, mode)
+        versus = self._sides(k, mode).answer(question)
         if versus is not None:
             self._versus(ans, versus)
             ans.note += " (read from both notes, not generated)"
@@ -403,7 +291,7 @@ class Asker:
     def _extractive(self, ans: Answer, question: str, k: int | None, mode: str | None, best,
                     excerpts: list[Excerpt], hits: list[Hit]) -> None:
         """The extractive answer: a comparison, a two-hop answer, or the picked sentence (or span)."""
-        versus = self._compare(question, k, mode) or self._agree(question, k, mode)
+        versus = self._sides(k, mode).answer(question)
         hop = self._second_hop(question, k, mode) if best is not None and versus is None else None
         if hop is None and versus is None and best is not None and best.span:
             through = onward(question, best, excerpts, self.ranker.span)
@@ -439,16 +327,17 @@ class Asker:
         ans.citations = _citations(cited)
 
     @staticmethod
-    def _versus(ans: Answer, versus) -> None:
+    def _versus(ans: Answer, versus: Versus) -> None:
         """A question about two things, answered by reading each: the answer, both sides'
         lines as the evidence, and every note read (the sides', and the bridges') cited."""
-        ans.answer, sides, ans.note = versus
-        ans.evidence = " ".join(text for text, _, _ in sides)
-        ans.answer_span, ans.evidence_unit = None, _unit_holding(sides[0][1], sides[0][0])
-        ans.hops = [{"question": via[2], "bridge": via[0], "bridge_evidence": via[1].sentence}
-                    for _, _, via in sides if via] or None
-        cited = list({e.first.unit_id: e for e in [ex for _, ex, _ in sides] +
-                      [via[1].excerpt for _, _, via in sides if via]}.values())
+        ans.answer, ans.note = versus.answer, versus.note
+        ans.evidence = " ".join(side.text for side in versus.sides)
+        first = versus.sides[0]
+        ans.answer_span, ans.evidence_unit = None, _unit_holding(first.excerpt, first.text)
+        ans.hops = [{"question": side.via.question, "bridge": side.via.name, "bridge_evidence": side.via.line.sentence}
+                    for side in versus.sides if side.via] or None
+        read = [side.excerpt for side in versus.sides] + [side.via.line.excerpt for side in versus.sides if side.via]
+        cited = list({e.first.unit_id: e for e in read}.values())
         for i, e in enumerate(cited, start=1):
             e.number = i
         ans.context = _context_rows(cited)
