@@ -291,13 +291,32 @@ def best_sentence(question: str, excerpts: Sequence[Excerpt], embed: Callable[[l
     return _mismatch(ex, named, question)
 
 
+# "based in what state?", "what Australian city?", "which crime family?": the kind asked for.
+_ASKED_KIND = re.compile(r"\b(?:what|which)\s+(?!(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would)\b)"
+                         r"((?:[A-Za-z][\w-]*\s+){0,2}?)([a-z][\w-]*)"
+                         r"(?=\s+(?:is|are|was|were|did|does|do|has|have|had|in|of|that|for|to)\b|\s*\?|$)", re.I)
+
+
+def asked_kind(question: str) -> str | None:
+    """The noun of a "what X" / "which X" question ("state", "city", "genre"), or None."""
+    m = _ASKED_KIND.search(question)
+    return m.group(2).lower() if m else None
+
+
 def onward(question: str, best: Extract, excerpts: Sequence[Excerpt], head) -> tuple[str, Extract] | None:
     """(the name, the line that answers) when the line's short answer names the subject of
     another note in the context, which then answers the question: asked "From 1945 Dick
     Humbert played for an NFL team based in what state?", the first line gives *Philadelphia
     Eagles*, and the Eagles' own note says where they are based. The span head reads that
-    note's lines; its surest short answer of the asked-for kind, other than the name, wins."""
+    note's lines; its surest short answer of the asked-for kind, other than the name, wins.
+    When the question asks for a kind of thing ("what state") that the name's own note does
+    not say it is (the Eagles are a franchise, not a state), the name is surely not the
+    answer, so the head's best read there is taken even under its calibrated margin; a name
+    whose note says it is one ("The Aristocats is a 1970 animated film", asked "in what
+    film") stays the answer unless the head reads a surer one."""
     from memcli.answer.compare import mentions
+    from memcli.answer.span_head import form_allows
+    from memcli.text import WORD, stem_key
 
     if head is None or not best.span or is_when_question(question):
         return None
@@ -307,11 +326,23 @@ def onward(question: str, best: Extract, excerpts: Sequence[Excerpt], head) -> t
     cands = [c for ex in pages for c in candidates(ex) if not c.pair][:12]
     if not cands:
         return None
+    kind = asked_kind(question)
+    defining = cands[0].text  # the first line of the name's own note
+    other_kind = kind is not None and stem_key(kind) not in {stem_key(w) for w in WORD.findall(defining)}
     reads = head.best_many(question, [c.text for c in cands])
     qtype = question_type(question)
+
+    def fits(text: str, read) -> bool:
+        if read[0] is None:
+            return False
+        if not other_kind:
+            return _shown(head, question, qtype, text, read)
+        short = text[read[0][0]:read[0][1]]
+        return re.search(r"[^\W_]", short) is not None and form_allows(question, short) \
+            and _kind_fits(qtype, short, question)
+
     ok = [(read[1], i) for i, read in enumerate(reads)
-          if _shown(head, question, qtype, cands[i].text, read)
-          and not mentions(cands[i].text[read[0][0]:read[0][1]], name)]
+          if fits(cands[i].text, read) and not mentions(cands[i].text[read[0][0]:read[0][1]], name)]
     if not ok:
         return None
     _, i = max(ok)

@@ -140,6 +140,15 @@ def test_the_bridge_is_the_name_after_the_role_s_own_verb():
     assert (b.entity, b.role, b.question) == ("Maurice, Prince Of Orange", "father", "Who is the father of Maurice, Prince Of Orange?")
 
 
+def test_the_kind_a_what_question_asks_for():
+    from memcli.answer.pick import asked_kind
+
+    assert asked_kind("From 1945 Dick Humbert played for an NFL team based in what state?") == "state"
+    assert asked_kind("Toad Hall is a hall in a university located in what Australian city?") == "city"
+    assert asked_kind("What genre is the author associated with?") == "genre"
+    assert asked_kind("What did Melanie paint?") is None and asked_kind("Who wrote it?") is None
+
+
 def test_initials_and_st_do_not_end_a_sentence():
     assert sentences("A film directed by S. R. Puttanna Kanagal. It is set in St. Petersburg, Russia.") == [
         "A film directed by S. R. Puttanna Kanagal.", "It is set in St. Petersburg, Russia."]

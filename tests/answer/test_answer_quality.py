@@ -264,6 +264,63 @@ def test_the_same_country_is_the_last_name_of_each_place_list(memory):
     assert yes.answer == "Yes"
 
 
+ALBUM = {
+    "morning-tide.md": "# Morning Tide\n\nMorning Tide is the third studio album by singer-songwriter Sven Ek, "
+                       "released in 2003.\n",
+    "sven-ek.md": "# Sven Ek\n\nSven Ek is a singer-songwriter and guitarist from Kalmar, Sweden. "
+                  "He plays a twelve-string guitar.\n",
+}
+
+
+def test_a_name_of_another_kind_than_asked_reads_on_in_its_note(memory):
+    # "from what country" asks for a country; Sven Ek's note says he is a singer-songwriter.
+    ans = memory(ALBUM).ask("Morning Tide is the third studio album by a singer-songwriter from what country?",
+                            answer="extractive")
+    assert "Sweden" in ans.answer and ans.hops and ans.hops[0]["bridge"] == "Sven Ek"
+
+
+class _UnsureHead:
+    """A span head that finds the right phrase but scores it under its margin, as the real one
+    does on long questions (M. Ward's "Portland, Oregon": −7.7 against −5.5)."""
+    margin = -5.5
+
+    def best_many(self, question, lines):
+        out = []
+        for line in lines:
+            at = line.find("Kalmar")
+            out.append(((at, at + len("Kalmar, Sweden")), -7.7) if at >= 0 else (None, -20.0))
+        return out
+
+    def allows(self, question, line, got, gain):
+        return got is not None and gain > self.margin
+
+
+def test_an_unsure_read_is_taken_only_when_the_name_is_not_of_the_asked_kind(memory):
+    from memcli.answer.pick import Extract, onward
+
+    m = memory(ALBUM)
+    q = "Morning Tide is the third studio album by a singer-songwriter from what country?"
+    from memcli.answer.context import build_context
+    from memcli.text import estimate_tokens
+
+    hits = m.search(q, k=8)
+    excerpts = build_context(hits, budget=2000, count_tokens=estimate_tokens)
+    album = next(e for e in excerpts if e.first.title == "Morning Tide")
+    line = album.text.splitlines()[-1]
+    at = line.find("Sven Ek")
+    best = Extract(line, album, 1.0, None, answer="Sven Ek", span=(at, at + 7))
+    name, got = onward(q, best, excerpts, _UnsureHead())
+    assert name == "Sven Ek" and got.answer == "Kalmar, Sweden"
+    # Asked "which singer-songwriter", the name's note says he is one: an unsure read does not replace it.
+    assert onward("Morning Tide is the third album by which singer-songwriter?", best, excerpts, _UnsureHead()) is None
+
+
+def test_a_name_of_the_asked_kind_is_the_answer(memory):
+    # "by which singer-songwriter": Sven Ek's own note says he is one, so the name stands.
+    ans = memory(ALBUM).ask("Morning Tide is the third studio album by which singer-songwriter?", answer="extractive")
+    assert "Sven Ek" in ans.answer and not ans.hops
+
+
 def test_ask_explain_and_a_refusal_say_why(capsys, tmp_path, fake_cli):
     import json
 
