@@ -69,11 +69,15 @@ _JOINERS = frozenset("and but or so then also because while when if".split())
 
 def snap(line: str, a: int, b: int) -> tuple[int, int]:
     """The head's span widened to the phrase it cuts into: a bare number keeps the unit
-    after it ("60 psi", not "60"), a capitalised word the capitalised words before it
+    after it ("60 psi", not "60"), an ordinal its noun ("19th century"), a capitalised word the capitalised words before it
     ("Reference Counted", not "Counted"; a line's first word is capitalised anyway, and so is
     an "And" that starts a sentence)."""
     if re.fullmatch(r"[\d.,]+", line[a:b]):
         m = re.match(r"\s?(%|[^\W\d_]{1,3}\b)", line[b:])  # a unit: psi, mm, kg, GB, ms; not "1998 book"
+        if m:
+            b += m.end()
+    elif re.search(r"\d(?:st|nd|rd|th)$", line[a:b]):
+        m = re.match(r"\s[a-z]+\b", line[b:])  # an ordinal keeps its noun: "mid-19th century", "3rd place"
         if m:
             b += m.end()
     while line[a:a + 1].isupper():

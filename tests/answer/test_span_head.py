@@ -39,6 +39,12 @@ def test_a_sentence_s_opening_conjunction_is_not_part_of_a_name():
     assert line[slice(*snap(line, a, a + len("LeBron")))] == "LeBron"
 
 
+def test_an_ordinal_keeps_its_noun():
+    line = "Both breeds were developed in the mid-19th century in Texas."
+    a = line.index("mid-19th")
+    assert line[slice(*snap(line, a, a + len("mid-19th")))] == "mid-19th century"
+
+
 @shipped
 def test_the_input_maps_every_line_token_back_to_its_characters():
     head = load()
