@@ -29,6 +29,10 @@ _POSSESSIVE = re.compile(rf"(?P<entity>[A-Z][\w'.-]*(?:(?:,\s+|\s+)(?:[A-Z][\w'.
 _BY = re.compile(r"\bby\s+([A-Z][\w'’.-]+(?:\s+(?:[A-Z][\w'’.-]+|de|van|von|da|del|le|la|bin|ibn))*)")
 
 
+# What is left of "Who is the director of X?" once the bridge phrase is taken out.
+_ONE_HOP = frozenset("who whom what which is was are were the name of".split())
+
+
 @dataclass(frozen=True)
 class Bridge:
     phrase: str  # the words of the question that name the bridge entity
@@ -52,6 +56,9 @@ def bridge(question: str) -> Bridge | None:
         role = m.group("role")
         kind = (m.groupdict().get("kind") or "").strip()
         phrase = m.group(0).strip()
+        if not set(re.findall(r"\w+", question.replace(phrase, " ").lower())) - _ONE_HOP:
+            return None  # "Who is the director of X?" asks the bridge itself: one hop
+
         of = f"{kind} {entity}".strip()
         return Bridge(phrase, f"Who is the {role} of {of}?", entity, role.lower())
     return None

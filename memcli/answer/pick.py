@@ -318,8 +318,8 @@ def onward(question: str, best: Extract, excerpts: Sequence[Excerpt], head) -> t
     from memcli.answer.span_head import form_allows
     from memcli.text import WORD, stem_key
 
-    if head is None or not best.span or is_when_question(question):
-        return None
+    if head is None or not best.span or question_type(question) in ("when", "who"):
+        return None  # a "who" answered with a name is answered ("Who is the director of X?")
     name = best.answer
     pages = [ex for ex in excerpts if ex is not best.excerpt and (title := ex.first.title)
              and not mentions(question, title) and (mentions(name, title) or mentions(title, name))]

@@ -136,6 +136,7 @@ def test_the_bridge_is_the_name_after_the_role_s_own_verb():
             "Sven Ek.")
     assert named_by(song, "Who is the performer of song Harbour Song?", "perf") == "Sven Ek"
     assert named_by(song, "Who is the performer of song Harbour Song?") == "Norwegian"  # without the verb: the first by
+    assert bridge("Who is the director of El Tonto?") is None  # the bridge itself: one hop
     b = bridge("Where was the place of death of Maurice, Prince Of Orange's father?")
     assert (b.entity, b.role, b.question) == ("Maurice, Prince Of Orange", "father", "Who is the father of Maurice, Prince Of Orange?")
 

@@ -321,6 +321,13 @@ def test_a_name_of_the_asked_kind_is_the_answer(memory):
     assert "Sven Ek" in ans.answer and not ans.hops
 
 
+def test_asking_for_the_bridge_itself_is_one_hop(memory):
+    # "Who is the author of Night Harbour?" is answered by the name, not by what her note says of her.
+    ans = memory({"night-harbour.md": BOOK, "tove-ahlgren.md": AUTHOR}).ask(
+        "Who is the author of Night Harbour?", answer="extractive")
+    assert "Tove Ahlgren" in ans.answer and not ans.hops
+
+
 def test_ask_explain_and_a_refusal_say_why(capsys, tmp_path, fake_cli):
     import json
 
