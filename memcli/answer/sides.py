@@ -91,23 +91,30 @@ class Sides:
                     return name, Extract(c.text, ex, 0.0, None)
         return None
 
+    def _both(self, names: tuple[str, str], role: str | None, read: Callable) -> list | None:
+        """``read(name, subject, hop)`` of each side; None as soon as one side cannot be read."""
+        out = []
+        for name in names:
+            got = self.subject(name, role)
+            got = got and read(name, *got)
+            if not got:
+                return None
+            out.append(got)
+        return out
+
     def compare(self, question: str) -> Versus | None:
         """"Which came first / lived longer, A or B?" when memory dates both sides."""
         c = comparison(question)
         if c is None:
             return None
-        read = []
-        for name in (c.a, c.b):
-            got = self.subject(name, c.role)
-            if got is None:
-                return None
-            subject, via = got
+
+        def dated(name: str, subject: str, via: Hop | None):
             query = f"{subject} {'died' if c.died else 'born'}" if c.role else c.query(name)
             found = dated_mention(subject, self.excerpts(query), c.died, c.lifespan)
-            if found is None:
-                return None
-            read.append((name, *found, via))
-        winner = decide(c, [(name, key) for name, _, key, _ in read])
+            return None if found is None else (name, *found, via)
+
+        read = self._both((c.a, c.b), c.role, dated)
+        winner = read and decide(c, [(name, key) for name, _, key, _ in read])
         if not winner:
             return None
 
@@ -126,23 +133,21 @@ class Sides:
         y = agreement(question)
         if y is None:
             return None
-        read = []
-        for name in (y.a, y.b):
-            got = self.subject(name, y.role)
-            if got is None:
-                return None
-            subject, via = got
+
+        def reading(name: str, subject: str, via: Hop | None):
             found = defining(subject, self.excerpts(subject))
             if found is None:
                 return None
             cand, lines = found
             if y.same:
                 value = value_of(y.value_question(subject), lines, country=y.prop == "country")
-                if value is None:
-                    return None
             else:
                 value = holds(cand.text, y.prop)
-            read.append((subject, value, Side(cand.text, cand.excerpt, via)))
+            return None if value is None else (subject, value, Side(cand.text, cand.excerpt, via))
+
+        read = self._both((y.a, y.b), y.role, reading)
+        if read is None:
+            return None
         if y.same:
             words = [value_words(v, question) for _, v, _ in read]
             if not all(words):
