@@ -144,8 +144,11 @@ class Asker:
         name, hop = got
         first = hop.line
         q2 = b.substitute(question, name)
-        # The second hop is about the bridge: its answer comes from a note that names it.
-        hits = [h for h in self.search(q2, k=k or self.s.k, mode=mode) if mentions(h.text, name)] or \
+        # The second hop is about the bridge: its answer comes from its own note (titled with
+        # its name), else from a note that names it.
+        found = self.search(q2, k=k or self.s.k, mode=mode)
+        hits = [h for h in found if h.title and mentions(h.title, name)] or \
+            [h for h in found if mentions(h.text, name)] or \
             [h for h in self.search(name, k=k or self.s.k, mode=mode) if mentions(h.text, name)]
         if not hits:
             return None

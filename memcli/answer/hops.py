@@ -21,11 +21,14 @@ ROLES = ("author|director|writer|composer|performer|singer|producer|creator|foun
          "father-in-law|mother-in-law")
 KINDS = r"(?:film|movie|song|album|book|novel|poem|play|opera|band|company|game|series|show|magazine|newspaper|painting|single)"
 _WORD_T = r"[A-Z0-9\"'“][\w'’.:&!-]*"
-# A title: capitalised words, with the small words titles keep inside ("Me And Bobby Mcgee").
-_TITLE = rf"{_WORD_T}(?:\s+(?:(?:of|and|the|a|an|de|in|on|to|for|with|&)\s+)*{_WORD_T})*"
+# A title: capitalised words, with the small words titles keep inside ("Me And Bobby Mcgee"),
+# and the disambiguation a wiki adds after it ("Come Dance With Me (Song)").
+_TITLE = rf"{_WORD_T}(?:\s+(?:(?:of|and|the|a|an|de|in|on|to|for|with|&)\s+)*{_WORD_T})*(?:\s+\([^()]{{1,30}}\))?"
 _OF = re.compile(rf"\b(?:the\s+)?(?P<role>{ROLES})\s+of\s+(?:the\s+)?(?:(?P<kind>{KINDS})\s+)?(?P<entity>{_TITLE})")
 # "Maurice, Prince Of Orange's father": a title after a comma is part of the name.
 _POSSESSIVE = re.compile(rf"(?P<entity>[A-Z][\w'.-]*(?:(?:,\s+|\s+)(?:[A-Z][\w'.-]*|of|de|the|and|von|van))*?)'s\s+(?P<role>{ROLES})\b")
+# "… rapper and singer Nicki Minaj": the name after a few lowercase words of description.
+_DESCRIBED = re.compile(r"(?:\s+[a-z][\w'-]*){1,5}\s+([A-Z][\w'’.-]+(?:\s+(?:[A-Z][\w'’.-]+|de|van|von|da|del|le|la|bin|ibn))+)")
 _BY = re.compile(r"\bby\s+([A-Z][\w'’.-]+(?:\s+(?:[A-Z][\w'’.-]+|de|van|von|da|del|le|la|bin|ibn))*)")
 
 
@@ -68,13 +71,23 @@ def named_by(sentence: str, question: str, verb: str = "") -> str | None:
     """The name a first-hop sentence gives for the bridge ("a 1998 film directed by Tove
     Ahlgren" → Tove Ahlgren): the name after "by" (with ``verb``, a word's start, only the
     "by" after that verb: "written by Kris Kristofferson …, originally performed by Roger
-    Miller" for the performer), else None."""
+    Miller" for the performer; with ``verb`` "kind", only a "by" right after the work's kind:
+    "a song by Nicki Minaj"), else None. One capitalised word before a lowercase one describes
+    the name that follows ("by Trinidadian-American rapper Nicki Minaj")."""
     q = question.lower()
     for m in _BY.finditer(sentence):
-        name = m.group(1).rstrip(".")
-        if verb and not re.search(rf"\b{re.escape(verb)}\w*(?:\s+(?:and|or|\w+ly))?(?:\s+\w+)?\s+$",
-                                  sentence[:m.start()], re.I):
+        before = sentence[:m.start()]
+        if verb == "kind":
+            if not re.search(rf"\b{KINDS}\s+$", before, re.I):
+                continue
+        elif verb and not re.search(rf"\b{re.escape(verb)}\w*(?:\s+(?:and|or|\w+ly))?(?:\s+\w+)?\s+$", before, re.I):
             continue
+        name = m.group(1).rstrip(".")
+        if " " not in name and re.match(r"\s+[a-z]", sentence[m.end(1):]):
+            after = _DESCRIBED.match(sentence, m.end(1))
+            if after is None:
+                continue
+            name = after.group(1).rstrip(".")
         if name.lower() not in q:
             return name
     return None

@@ -82,13 +82,19 @@ class Sides:
         and who ("It was directed by Robert North Bradbury"), not the note's first "by"
         ("produced by …") nor another note's."""
         stem = role[:4].lower()
+        own = None  # the side's own note, whose first line may say "a song by …" without a verb
         for ex in sorted(self.excerpts(question), key=lambda e: -e.score):
             if not mentions(ex.text, side):
                 continue
-            for c in candidates(ex):  # sentences, then pairs: "directed by S. R." goes on in a pair
+            cands = candidates(ex)  # sentences, then pairs: "directed by S. R." goes on in a pair
+            for c in cands:
                 name = named_by(c.text, question, stem) if stem in c.text.lower() else None
                 if name and not re.search(r"\b\w$", name):
                     return name, Extract(c.text, ex, 0.0, None)
+            if own is None and ex.first.title and mentions(ex.first.title, side) and cands:
+                own = (cands[0], ex)
+        if own is not None and (name := named_by(own[0].text, question, "kind")) and not re.search(r"\b\w$", name):
+            return name, Extract(own[0].text, own[1], 0.0, None)
         return None
 
     def _both(self, names: tuple[str, str], role: str | None, read: Callable) -> list | None:

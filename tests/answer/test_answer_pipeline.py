@@ -135,7 +135,10 @@ def test_the_bridge_is_the_name_after_the_role_s_own_verb():
     song = ("Harbour Song is a song written by Norwegian songwriter Tove Ahlgren, originally performed by "
             "Sven Ek.")
     assert named_by(song, "Who is the performer of song Harbour Song?", "perf") == "Sven Ek"
-    assert named_by(song, "Who is the performer of song Harbour Song?") == "Norwegian"  # without the verb: the first by
+    # Without the verb: the first "by", past the word that describes its name.
+    assert named_by(song, "Who is the performer of song Harbour Song?") == "Tove Ahlgren"
+    assert named_by("Changed It is a song by Trinidadian-American rapper Nicki Minaj.", "q", "kind") == "Nicki Minaj"
+    assert named_by("Come Dance With Me is a song written by Jimmy Van Heusen.", "q", "kind") is None  # a writer
     assert bridge("Who is the director of El Tonto?") is None  # the bridge itself: one hop
     b = bridge("Where was the place of death of Maurice, Prince Of Orange's father?")
     assert (b.entity, b.role, b.question) == ("Maurice, Prince Of Orange", "father", "Who is the father of Maurice, Prince Of Orange?")
