@@ -69,7 +69,8 @@ _JOINERS = frozenset("and but or so then also because while when if".split())
 
 def snap(line: str, a: int, b: int) -> tuple[int, int]:
     """The head's span widened to the phrase it cuts into: a bare number keeps the unit
-    after it ("60 psi", not "60"), an ordinal its noun ("19th century"), a capitalised word the capitalised words before it
+    after it ("60 psi", not "60"), an ordinal its noun ("19th century"), an opened quote its
+    close and the name around it, a capitalised word the capitalised words before it
     ("Reference Counted", not "Counted"; a line's first word is capitalised anyway, and so is
     an "And" that starts a sentence)."""
     if re.fullmatch(r"[\d.,]+", line[a:b]):
@@ -80,6 +81,15 @@ def snap(line: str, a: int, b: int) -> tuple[int, int]:
         m = re.match(r"\s[a-z]+\b", line[b:])  # an ordinal keeps its noun: "mid-19th century", "3rd place"
         if m:
             b += m.end()
+    # A quote the span opens is closed, with the name it is part of: 'Eddie "The Eagle" Edwards'.
+    for open_, close in (('"', '"'), ("“", "”")):
+        cut = line[a:b]
+        if (cut.count(open_) % 2 == 1) if open_ == close else cut.count(open_) > cut.count(close):
+            end = line.find(close, b)
+            if 0 <= end - b < 40:
+                b = end + 1
+                more = re.match(r"(?:\s+[A-Z][\w'’.-]*)+", line[b:])
+                b += more.end() if more else 0
     while line[a:a + 1].isupper():
         m = re.search(r"(?<!\S)([A-Z][\w'’-]*)\s+$", line[:a])
         if m is None or m.start(1) == 0 or m.group(1).lower() in _JOINERS:

@@ -39,6 +39,12 @@ def test_a_sentence_s_opening_conjunction_is_not_part_of_a_name():
     assert line[slice(*snap(line, a, a + len("LeBron")))] == "LeBron"
 
 
+def test_a_quote_the_span_opens_is_closed_with_its_name():
+    line = 'Britain\'s first Olympic ski jumper was Eddie "The Eagle" Edwards, in 1988.'
+    a = line.index("Eddie")
+    assert line[slice(*snap(line, a, line.index("Eagle") + 5))] == 'Eddie "The Eagle" Edwards'
+
+
 def test_an_ordinal_keeps_its_noun():
     line = "Both breeds were developed in the mid-19th century in Texas."
     a = line.index("mid-19th")
