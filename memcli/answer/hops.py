@@ -67,6 +67,39 @@ def bridge(question: str) -> Bridge | None:
     return None
 
 
+_RUN = r"[A-Z][\w'’.-]*(?:\s+(?:[A-Z][\w'’.-]*|[IVX]+|of|de|the|von|van|da|del|le|la|bin|ibn))*"
+# "the second son of Emperor Lothair I and Ermengarde of Tours": the father, then the mother.
+_CHILD_OF = re.compile(rf"\b(?:son|daughter|child|heir)\s+of\s+(?:the\s+late\s+)?(?P<a>{_RUN})"
+                       rf"(?:\s+and\s+(?:his\s+wife\s+|her\s+husband\s+)?(?P<b>{_RUN}))?")
+_SPOUSE = re.compile(rf"\b(?:married(?:\s+to)?|wife\s+of|husband\s+of|marriage\s+to|widow(?:er)?\s+of|"
+                     rf"(?:his|her)\s+(?:wife|husband),?)\s+(?:the\s+)?(?P<a>[A-Z][\w'’.-]*)")
+_PARENT = {"father": "a", "mother": "b"}
+
+
+def _described(sentence: str, at: int, name: str) -> str | None:
+    """The name at ``at``, past one capitalised word that describes it ("Swedish prime minister
+    Olof Palme" → Olof Palme); None when only a description is there."""
+    if " " not in name and re.match(r"\s+[a-z]", sentence[at + len(name):]):
+        after = _DESCRIBED.match(sentence, at + len(name))
+        return after.group(1).rstrip(".") if after else None
+    return name.rstrip(".")
+
+
+def family_name(sentence: str, role: str) -> str | None:
+    """The father, mother, husband or wife a line names: "son of A and B" (A the father, B
+    the mother), "married to A", "the wife of A", "by marriage to A"; else None."""
+    if role in _PARENT:
+        m = _CHILD_OF.search(sentence)
+        if m and m.group(_PARENT[role]):
+            return _described(sentence, m.start(_PARENT[role]), m.group(_PARENT[role]))
+    elif role in ("husband", "wife", "spouse"):
+        m = _SPOUSE.search(sentence)
+        if m:
+            run = re.match(_RUN, sentence[m.start("a"):])
+            return _described(sentence, m.start("a"), run.group(0)) if run else None
+    return None
+
+
 def named_by(sentence: str, question: str, verb: str = "") -> str | None:
     """The name a first-hop sentence gives for the bridge ("a 1998 film directed by Tove
     Ahlgren" → Tove Ahlgren): the name after "by" (with ``verb``, a word's start, only the

@@ -17,7 +17,7 @@ from memcli.answer.candidates import candidates
 from memcli.answer.compare import (agreement, comparison, dated_mention, decide, defining, holds, mentions,
                                    value_words)
 from memcli.answer.context import Excerpt
-from memcli.answer.hops import named_by
+from memcli.answer.hops import family_name, named_by
 from memcli.answer.pick import Extract
 
 # "St. Petersburg" goes on to ", Russia": the rest of a place's comma list.
@@ -80,7 +80,8 @@ class Sides:
     def named_on_page(self, question: str, side: str, role: str) -> tuple[str, Extract] | None:
         """(name, its line) from the side's own note: the first line that says the role's verb
         and who ("It was directed by Robert North Bradbury"), not the note's first "by"
-        ("produced by …") nor another note's."""
+        ("produced by …") nor another note's; for a parent or a spouse, the line that says
+        whose son or whose wife ("the second son of Lothair I and Ermengarde of Tours")."""
         stem = role[:4].lower()
         own = None  # the side's own note, whose first line may say "a song by …" without a verb
         for ex in sorted(self.excerpts(question), key=lambda e: -e.score):
@@ -88,7 +89,8 @@ class Sides:
                 continue
             cands = candidates(ex)  # sentences, then pairs: "directed by S. R." goes on in a pair
             for c in cands:
-                name = named_by(c.text, question, stem) if stem in c.text.lower() else None
+                name = family_name(c.text, role) if mentions(ex.first.title or "", side) else None
+                name = name or (named_by(c.text, question, stem) if stem in c.text.lower() else None)
                 if name and not re.search(r"\b\w$", name):
                     return name, Extract(c.text, ex, 0.0, None)
             if own is None and ex.first.title and mentions(ex.first.title, side) and cands:

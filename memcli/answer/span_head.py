@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from memcli.answer.candidates import terms
+from memcli.answer.dates import MONTHS
 from memcli.answer.reader import PairEncoder, load_trained
 from memcli.text import words
 
@@ -69,12 +70,16 @@ _JOINERS = frozenset("and but or so then also because while when if".split())
 
 def snap(line: str, a: int, b: int) -> tuple[int, int]:
     """The head's span widened to the phrase it cuts into: a bare number keeps the unit
-    after it ("60 psi", not "60"), an ordinal its noun ("19th century"), an opened quote its
+    after it ("60 psi", not "60"), a day and month its year, an ordinal its noun ("19th century"), an opened quote its
     close and the name around it, a capitalised word the capitalised words before it
     ("Reference Counted", not "Counted"; a line's first word is capitalised anyway, and so is
     an "And" that starts a sentence)."""
     if re.fullmatch(r"[\d.,]+", line[a:b]):
         m = re.match(r"\s?(%|[^\W\d_]{1,3}\b)", line[b:])  # a unit: psi, mm, kg, GB, ms; not "1998 book"
+        if m:
+            b += m.end()
+    elif re.search(rf"\b(?:{'|'.join(MONTHS)})(?:\s+\d{{1,2}})?$", line[a:b], re.I):
+        m = re.match(r",?\s+\d{3,4}\b", line[b:])  # a date keeps its year: "20 March 851"
         if m:
             b += m.end()
     elif re.search(r"\d(?:st|nd|rd|th)$", line[a:b]):

@@ -153,6 +153,16 @@ def test_the_kind_a_what_question_asks_for():
     assert asked_kind("What did Melanie paint?") is None and asked_kind("Who wrote it?") is None
 
 
+def test_a_parent_or_a_spouse_is_read_from_whose_son_or_wife():
+    from memcli.answer.hops import family_name
+
+    line = "He was the second son of Emperor Lothair I and Ermengarde of Tours."
+    assert family_name(line, "father") == "Emperor Lothair I" and family_name(line, "mother") == "Ermengarde of Tours"
+    assert family_name("She was the wife of Swedish prime minister Olof Palme.", "husband") == "Olof Palme"
+    assert family_name("She became empress by marriage to Frederick Barbarossa.", "husband") == "Frederick Barbarossa"
+    assert family_name("He was a son of the sea.", "mother") is None
+
+
 def test_initials_and_st_do_not_end_a_sentence():
     assert sentences("A film directed by S. R. Puttanna Kanagal. It is set in St. Petersburg, Russia.") == [
         "A film directed by S. R. Puttanna Kanagal.", "It is set in St. Petersburg, Russia."]

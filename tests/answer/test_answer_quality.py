@@ -328,6 +328,17 @@ def test_asking_for_the_bridge_itself_is_one_hop(memory):
     assert "Tove Ahlgren" in ans.answer and not ans.hops
 
 
+def test_a_parent_is_read_from_whose_child_the_note_says(memory):
+    m = memory({
+        "lothar-ek.md": "# Lothar Ek\n\nLothar Ek was a ferry captain. He was the second son of Sven Ek and "
+                        "Marta Lind.\n",
+        "marta-lind.md": "# Marta Lind\n\nMarta Lind was a weaver. She died in Visby in 1921.\n",
+        "sven-ek.md": "# Sven Ek\n\nSven Ek was a fisherman. He died in Kalmar in 1930.\n",
+    })
+    ans = m.ask("Where did Lothar Ek's mother die?", answer="extractive")
+    assert "Visby" in ans.answer and ans.hops[0]["bridge"] == "Marta Lind"
+
+
 def test_ask_explain_and_a_refusal_say_why(capsys, tmp_path, fake_cli):
     import json
 

@@ -45,6 +45,15 @@ def test_a_quote_the_span_opens_is_closed_with_its_name():
     assert line[slice(*snap(line, a, line.index("Eagle") + 5))] == 'Eddie "The Eagle" Edwards'
 
 
+def test_a_date_keeps_its_year():
+    line = "Ermengarde of Tours (died 20 March 851) was a Frankish queen."
+    a = line.index("20 March")
+    assert line[slice(*snap(line, a, a + len("20 March")))] == "20 March 851"
+    line = "She was born on March 20, 1851 in Tours."
+    a = line.index("March 20")
+    assert line[slice(*snap(line, a, a + len("March 20")))] == "March 20, 1851"
+
+
 def test_an_ordinal_keeps_its_noun():
     line = "Both breeds were developed in the mid-19th century in Texas."
     a = line.index("mid-19th")
