@@ -39,25 +39,19 @@ def test_a_sentence_s_opening_conjunction_is_not_part_of_a_name():
     assert line[slice(*snap(line, a, a + len("LeBron")))] == "LeBron"
 
 
-def test_a_quote_the_span_opens_is_closed_with_its_name():
-    line = 'Britain\'s first Olympic ski jumper was Eddie "The Eagle" Edwards, in 1988.'
-    a = line.index("Eddie")
-    assert line[slice(*snap(line, a, line.index("Eagle") + 5))] == 'Eddie "The Eagle" Edwards'
-
-
-def test_a_date_keeps_its_year():
-    line = "Ermengarde of Tours (died 20 March 851) was a Frankish queen."
-    a = line.index("20 March")
-    assert line[slice(*snap(line, a, a + len("20 March")))] == "20 March 851"
-    line = "She was born on March 20, 1851 in Tours."
-    a = line.index("March 20")
-    assert line[slice(*snap(line, a, a + len("March 20")))] == "March 20, 1851"
-
-
-def test_an_ordinal_keeps_its_noun():
-    line = "Both breeds were developed in the mid-19th century in Texas."
-    a = line.index("mid-19th")
-    assert line[slice(*snap(line, a, a + len("mid-19th")))] == "mid-19th century"
+@pytest.mark.parametrize("line, cut, phrase", [
+    # An opened quote is closed, with the name around it.
+    ('Britain\'s first Olympic ski jumper was Eddie "The Eagle" Edwards, in 1988.', 'Eddie "The Eagle',
+     'Eddie "The Eagle" Edwards'),
+    # A day and month keep their year.
+    ("Ermengarde of Tours (died 20 March 851) was a Frankish queen.", "20 March", "20 March 851"),
+    ("She was born on March 20, 1851 in Tours.", "March 20", "March 20, 1851"),
+    # An ordinal keeps its noun.
+    ("Both breeds were developed in the mid-19th century in Texas.", "mid-19th", "mid-19th century"),
+])
+def test_the_span_widens_to_the_phrase_it_cuts_into(line, cut, phrase):
+    a = line.index(cut)
+    assert line[slice(*snap(line, a, a + len(cut)))] == phrase
 
 
 @shipped
