@@ -21,12 +21,11 @@ from memcli.answer.pick import best_sentence, load_pick, onward
 from memcli.answer.refusal import check as refusal_check
 from memcli.answer.result import Answer, Citation
 from memcli.answer.sides import Sides, Versus
-from memcli.answer.grounding import carries, invented, new_words, supported
+from memcli.answer.grounding import CITE, carries, invented, new_words, supported
 from memcli.llm.guard import RepeatGuard
 from memcli.llm.prompts import NOT_IN_MEMORY, messages
 from memcli.types import Hit
 
-_CITE = re.compile(r"\[(\d{1,3})\]")
 
 
 def _citations(excerpts: list[Excerpt]) -> list[Citation]:
@@ -60,7 +59,7 @@ def _evidence_unit(best) -> str:
 def used_excerpts(answer: str, excerpts: list[Excerpt]) -> list[Excerpt]:
     """Excerpts the answer cites with [n]; failing that, those sharing its content words."""
     by_num = {e.number: e for e in excerpts}
-    cited = [by_num[int(n)] for n in dict.fromkeys(_CITE.findall(answer)) if int(n) in by_num]
+    cited = [by_num[int(n)] for n in dict.fromkeys(CITE.findall(answer)) if int(n) in by_num]
     if cited:
         return cited
     words = set(_terms(answer))
@@ -118,14 +117,17 @@ class Asker:
         self.doc_freq = doc_freq  # the memory's term statistics, for refusal by coverage
         self.ranker = load_pick(self.s.pick, self.s.span)
 
+    def _context(self, hits: list[Hit]) -> list[Excerpt]:
+        """The extractive context of ``hits``: within ``llm.context_tokens``, by estimate."""
+        return build_context(hits, budget=self.s.context_tokens, count_tokens=estimate_tokens)
+
     def _extract(self, question: str, hits: list[Hit]):
         """The extractive context and its best evidence (kept: the extractive answer reuses them)."""
-        excerpts = build_context(hits, budget=self.s.context_tokens, count_tokens=estimate_tokens)
+        excerpts = self._context(hits)
         return excerpts, best_sentence(question, excerpts, self.embed, self.ranker)
 
     def _excerpts(self, query: str, k: int | None, mode: str | None) -> list[Excerpt]:
-        hits = self.search(query, k=k or self.s.k, mode=mode)
-        return build_context(hits, budget=self.s.context_tokens, count_tokens=estimate_tokens)
+        return self._context(self.search(query, k=k or self.s.k, mode=mode))
 
     def _sides(self, k: int | None, mode: str | None) -> Sides:
         """The reader of each side of a question about two things, searching as this ask does."""
@@ -209,7 +211,7 @@ class Asker:
         lines = [(h, _lead_sentences(h.text, tq.topic)) for h in picked]
         text = "; ".join(f"{when_text(when(h))}: {s}" for h, s in lines)
         # One citation per dated unit, even where two are neighbours in one file.
-        excerpts = [x for h in picked for x in build_context([h], budget=self.s.context_tokens, count_tokens=estimate_tokens)]
+        excerpts = [x for h in picked for x in self._context([h])]
         for i, e in enumerate(excerpts, start=1):
             e.number = i
         first = picked[0] if tq.kind != "last" else picked[-1]

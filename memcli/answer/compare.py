@@ -20,6 +20,7 @@ from datetime import date
 from memcli.answer.candidates import candidates
 from memcli.answer.dates import MONTHS, month_number
 from memcli.answer.hops import ROLES
+from memcli.text import words
 
 _EARLY = r"first|earlier|older|oldest|sooner"
 _LATE = r"later|last|younger|youngest|more recently|most recently"
@@ -95,21 +96,17 @@ def date_key(sentence: str, died: bool, lifespan: bool = False) -> tuple[int, in
     return found[1] if died and len(found) > 1 else found[0]
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
-
-
 def mentions(sentence: str, name: str) -> bool:
     """The sentence names ``name``: its last word and at least half of its words, in any order
     ('Vakhtang "Vic" Darchinyan' names Vic Darchinyan, "Charles Day" Charlie Day)."""
-    have, want = set(_words(sentence)), _words(name)
+    have, want = set(words(sentence)), words(name)
     return bool(want) and want[-1] in have and 2 * sum(w in have for w in want) >= len(want)
 
 
 def _named_before_date(sentence: str, name: str) -> bool:
     """The name comes before the sentence's first date: "Sid Haig (born 1939)", not "a 1982
     film directed by Wes Craven" (the film's date, not his)."""
-    at = [m.start() for w in _words(name) if (m := re.search(rf"\b{re.escape(w)}\b", sentence, re.I))]
+    at = [m.start() for w in words(name) if (m := re.search(rf"\b{re.escape(w)}\b", sentence, re.I))]
     date_at = _DATE.search(sentence)
     return bool(at) and date_at is not None and min(at) < date_at.start()
 

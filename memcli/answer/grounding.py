@@ -13,13 +13,13 @@ import re
 
 from memcli.text import STOP, WORD, stem_key
 
-_CITE = re.compile(r"\[\d{1,3}\]")
+CITE = re.compile(r"\[(\d{1,3})\]")  # a citation, "[1]": its number
 SUPPORTED = 0.5  # share of the answer's content words the excerpts must hold
 
 
 def supported(answer: str, evidence: str) -> bool:
     """Whether the excerpts hold most of the answer's content words (5-letter prefixes)."""
-    answer = _CITE.sub(" ", answer)  # the answer's own apparatus: "[1]"
+    answer = CITE.sub(" ", answer)  # the answer's own apparatus: "[1]"
     own = {stem_key(w) for w in WORD.findall(answer) if w.lower() not in STOP}
     if not own:
         return True
@@ -30,7 +30,7 @@ def supported(answer: str, evidence: str) -> bool:
 def new_words(text: str, question: str) -> set[str]:
     """Content words (5-letter prefixes) of ``text`` that the question does not already say."""
     asked = {stem_key(w) for w in WORD.findall(question)}
-    return {k for w in WORD.findall(_CITE.sub(" ", text)) if w.lower() not in STOP and (k := stem_key(w)) not in asked}
+    return {k for w in WORD.findall(CITE.sub(" ", text)) if w.lower() not in STOP and (k := stem_key(w)) not in asked}
 
 
 def carries(answer: str, line: str, question: str) -> bool:
@@ -52,6 +52,6 @@ def invented(answer: str, evidence: str) -> list[str]:
     aside): what a small model makes up ("import django" in an answer about httpx)."""
     have = evidence.lower()
     names = [m.group(1).strip() for m in _CODE.finditer(answer)]
-    plain = _CODE.sub(" ", _CITE.sub(" ", answer))
+    plain = _CODE.sub(" ", CITE.sub(" ", answer))
     names += [m.group(1).rstrip("(") for m in _IDENT.finditer(plain)] + [m.group(1) for m in _IMPORT.finditer(answer)]
     return [n for n in dict.fromkeys(names) if n and n.lower() not in have]

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from memcli.text import words
+
 ROLES = ("author|director|writer|composer|performer|singer|producer|creator|founder|co-founder|father|mother|"
          "wife|husband|spouse|son|daughter|child|brother|sister|owner|publisher|designer|architect|"
          "president|chairman|ceo|coach|captain|manager|developer|manufacturer|inventor|illustrator|"
@@ -59,7 +61,7 @@ def bridge(question: str) -> Bridge | None:
         role = m.group("role")
         kind = (m.groupdict().get("kind") or "").strip()
         phrase = m.group(0).strip()
-        if not set(re.findall(r"\w+", question.replace(phrase, " ").lower())) - _ONE_HOP:
+        if not set(words(question.replace(phrase, " "))) - _ONE_HOP:
             return None  # "Who is the director of X?" asks the bridge itself: one hop
 
         of = f"{kind} {entity}".strip()
@@ -115,12 +117,7 @@ def named_by(sentence: str, question: str, verb: str = "") -> str | None:
                 continue
         elif verb and not re.search(rf"\b{re.escape(verb)}\w*(?:\s+(?:and|or|\w+ly))?(?:\s+\w+)?\s+$", before, re.I):
             continue
-        name = m.group(1).rstrip(".")
-        if " " not in name and re.match(r"\s+[a-z]", sentence[m.end(1):]):
-            after = _DESCRIBED.match(sentence, m.end(1))
-            if after is None:
-                continue
-            name = after.group(1).rstrip(".")
-        if name.lower() not in q:
+        name = _described(sentence, m.start(1), m.group(1))
+        if name and name.lower() not in q:
             return name
     return None

@@ -16,6 +16,7 @@ participant's own turn.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -232,11 +233,11 @@ def _dated(r: Scored, question: str, head=None, read: tuple | None = None) -> Ex
     return ex
 
 
-def _shown(head, question: str, qtype: str | None, line: str, read: tuple) -> bool:
+def _shown(head, question: str, qtype: str | None, line: str, read: tuple, margin: float | None = None) -> bool:
     """Whether the head's read of ``line`` (its best span and gain) is a short answer to show:
-    the head allows it and it is of the kind the question asks for."""
+    the head allows it (over its margin, or ``margin``) and it is of the kind the question asks for."""
     got, gain = read
-    return head.allows(question, line, got, gain) and _kind_fits(qtype, line[got[0]:got[1]], question)
+    return head.allows(question, line, got, gain, margin) and _kind_fits(qtype, line[got[0]:got[1]], question)
 
 
 def _kind_fits(qtype: str | None, short: str, question: str) -> bool:
@@ -315,10 +316,10 @@ def onward(question: str, best: Extract, excerpts: Sequence[Excerpt], head) -> t
     whose note says it is one ("The Aristocats is a 1970 animated film", asked "in what
     film") stays the answer unless the head reads a surer one."""
     from memcli.answer.compare import mentions
-    from memcli.answer.span_head import form_allows
     from memcli.text import WORD, stem_key
 
-    if head is None or not best.span or question_type(question) in ("when", "who"):
+    qtype = question_type(question)
+    if head is None or not best.span or qtype in ("when", "who"):
         return None  # a "who" answered with a name is answered ("Who is the director of X?")
     name = best.answer
     pages = [ex for ex in excerpts if ex is not best.excerpt and (title := ex.first.title)
@@ -330,19 +331,10 @@ def onward(question: str, best: Extract, excerpts: Sequence[Excerpt], head) -> t
     defining = cands[0].text  # the first line of the name's own note
     other_kind = kind is not None and stem_key(kind) not in {stem_key(w) for w in WORD.findall(defining)}
     reads = head.best_many(question, [c.text for c in cands])
-    qtype = question_type(question)
-
-    def fits(text: str, read) -> bool:
-        if read[0] is None:
-            return False
-        if not other_kind:
-            return _shown(head, question, qtype, text, read)
-        short = text[read[0][0]:read[0][1]]
-        return re.search(r"[^\W_]", short) is not None and form_allows(question, short) \
-            and _kind_fits(qtype, short, question)
-
+    margin = -math.inf if other_kind else None  # None: the head's own calibrated margin
     ok = [(read[1], i) for i, read in enumerate(reads)
-          if fits(cands[i].text, read) and not mentions(cands[i].text[read[0][0]:read[0][1]], name)]
+          if _shown(head, question, qtype, cands[i].text, read, margin)
+          and not mentions(cands[i].text[read[0][0]:read[0][1]], name)]
     if not ok:
         return None
     _, i = max(ok)

@@ -82,20 +82,24 @@ class Sides:
         and who ("It was directed by Robert North Bradbury"), not the note's first "by"
         ("produced by …") nor another note's; for a parent or a spouse, the line that says
         whose son or whose wife ("the second son of Lothair I and Ermengarde of Tours")."""
+        def whole(name: str | None) -> bool:  # "S. R" is a name cut at its initials
+            return bool(name) and not re.search(r"\b\w$", name)
+
         stem = role[:4].lower()
         own = None  # the side's own note, whose first line may say "a song by …" without a verb
         for ex in sorted(self.excerpts(question), key=lambda e: -e.score):
             if not mentions(ex.text, side):
                 continue
+            is_own = bool(ex.first.title) and mentions(ex.first.title, side)
             cands = candidates(ex)  # sentences, then pairs: "directed by S. R." goes on in a pair
             for c in cands:
-                name = family_name(c.text, role) if mentions(ex.first.title or "", side) else None
+                name = family_name(c.text, role) if is_own else None
                 name = name or (named_by(c.text, question, stem) if stem in c.text.lower() else None)
-                if name and not re.search(r"\b\w$", name):
+                if whole(name):
                     return name, Extract(c.text, ex, 0.0, None)
-            if own is None and ex.first.title and mentions(ex.first.title, side) and cands:
+            if own is None and is_own and cands:
                 own = (cands[0], ex)
-        if own is not None and (name := named_by(own[0].text, question, "kind")) and not re.search(r"\b\w$", name):
+        if own is not None and whole(name := named_by(own[0].text, question, "kind")):
             return name, Extract(own[0].text, own[1], 0.0, None)
         return None
 

@@ -139,10 +139,12 @@ class SpanHead(PairEncoder):
         gain = float(table[st, en] - (s[0] + e[0]))
         return snap(line, offsets[st][0], offsets[en][1]), gain
 
-    def allows(self, question: str, line: str, got: tuple[int, int] | None, gain: float) -> bool:
+    def allows(self, question: str, line: str, got: tuple[int, int] | None, gain: float,
+               margin: float | None = None) -> bool:
         """Whether a read (``best``'s answer) is a short answer to show: it beats [CLS] by the
-        calibrated margin, holds a letter or a digit, and the question's form allows it."""
-        if got is None or gain <= self.margin:
+        calibrated margin (or ``margin``), holds a letter or a digit, and the question's form
+        allows it."""
+        if got is None or gain <= (self.margin if margin is None else margin):
             return False
         short = line[got[0]:got[1]]
         # An emoji or a dash says nothing on its own ("🎉" for where an internship is). (The

@@ -291,8 +291,8 @@ class _UnsureHead:
             out.append(((at, at + len("Kalmar, Sweden")), -7.7) if at >= 0 else (None, -20.0))
         return out
 
-    def allows(self, question, line, got, gain):
-        return got is not None and gain > self.margin
+    def allows(self, question, line, got, gain, margin=None):
+        return got is not None and gain > (self.margin if margin is None else margin)
 
 
 def test_an_unsure_read_is_taken_only_when_the_name_is_not_of_the_asked_kind(memory):
